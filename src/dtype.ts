@@ -1,0 +1,25 @@
+/**
+ * The dtypes a run can be judged at, and the tolerance each gets by default.
+ *
+ * The arithmetic is float64 whatever the dtype; the dtype picks how close two results must be,
+ * with the defaults of `torch.testing.assert_close`, so a verdict here means what it means there.
+ */
+
+export const DTYPES = ['float64', 'float32', 'float16', 'bfloat16'] as const;
+export type DType = (typeof DTYPES)[number];
+
+export interface Tolerance {
+  readonly rtol: number;
+  readonly atol: number;
+}
+
+export const DEFAULT_TOLERANCE: Readonly<Record<DType, Tolerance>> = {
+  float64: { rtol: 1e-7, atol: 1e-7 },
+  float32: { rtol: 1.3e-6, atol: 1e-5 },
+  float16: { rtol: 1e-3, atol: 1e-5 },
+  bfloat16: { rtol: 1.6e-2, atol: 1e-5 },
+};
+
+export function isDType(name: unknown): name is DType {
+  return typeof name === 'string' && (DTYPES as readonly string[]).includes(name);
+}

@@ -1,0 +1,132 @@
+import { DTYPES, isDType, type DType, type Tolerance } from '../dtype.js';
+import { formatShape, sameShape, type Tensor } from '../tensor.js';
+import { describeValue, InputError } from './input-error.js';
+import { parseLenientJson } from './lenient-json.js';
+import { tensorFromNested } from './nested-array.js';
+
+export const FIXTURE_FORMAT = 'softmax-verify.fixture/v1';
+
+/**
+ * The fields of an `--input` document. A plain input has `x`, `g` and optionally `dim`, `dtype`;
+ * a fixture (one with `format`) must carry the fixture v1 fields as well.
+ */
+export interface InputDocument {
+  readonly name?: string;
+  readonly description?: string;
+  readonly source?: string;
+  readonly dtype?: DType;
+  readonly dim?: number;
+  readonly x?: Tensor;
+  readonly g?: Tensor;
+  readonly expected?: { readonly softmax?: Float64Array; readonly grad?: Float64Array };
+  readonly tolerance?: Tolerance;
+}
+
+const KNOWN_FIELDS = ['format', 'name', 'description', 'source', 'dtype', 'dim', 'x', 'g', 'expected', 'tolerance'];
+const FIXTURE_REQUIRED = ['name', 'source', 'dtype', 'dim', 'x', 'g', 'expected'];
+
+/**
+ * Parses and checks an input document. Unknown fields are refused rather than ignored: a
+ * misspelt `tolerance` silently falling back to the default would make a verdict mean less
+ * than the user thinks. Keys are only ever read as own properties, so `__proto__` and friends
+ * are just unknown fields.
+ */
+export function parseInputDocument(text: string): InputDocument {
+  const parsed = parseLenientJson(text);
+  if (!parsed.ok) {
+    throw new InputError(`invalid JSON at line ${parsed.line}, column ${parsed.column}: ${parsed.message}`);
+  }
+  const doc = parsed.value;
+  if (!isPlainObject(doc)) {
+    throw new InputError(`expected a JSON object with fields "x" and "g", got ${kindOf(doc)}`);
+  }
+  const unknown = Object.keys(doc).find((key) => !KNOWN_FIELDS.includes(key));
+  if (unknown !== undefined) {
+    throw new InputError(`unknown field ${JSON.stringify(unknown)} (known fields: ${KNOWN_FIELDS.join(', ')})`);
+  }
+  if (Object.hasOwn(doc, 'format')) {
+    if (doc.format !== FIXTURE_FORMAT) {
+      throw new InputError(`format is ${describeValue(doc.format)}, but this version reads ${JSON.stringify(FIXTURE_FORMAT)}`);
+    }
+    const missing = FIXTURE_REQUIRED.find((key) => !Object.hasOwn(doc, key));
+    if (missing !== undefined) throw new InputError(`${missing} is missing: a ${FIXTURE_FORMAT} fixture must have it`);
+  }
+
+  const x = optional(doc, 'x', (v) => tensorFromNested(v, 'x'));
+  const g = optional(doc, 'g', (v) => tensorFromNested(v, 'g'));
+  return {
+    name: optional(doc, 'name', (v) => readString(v, 'name')),
+    description: optional(doc, 'description', (v) => readString(v, 'description')),
+    source: optional(doc, 'source', (v) => readString(v, 'source')),
+    dtype: optional(doc, 'dtype', (v) => readDType(v, 'dtype')),
+    dim: optional(doc, 'dim', (v) => readInteger(v, 'dim')),
+    x,
+    g,
+    expected: optional(doc, 'expected', (v) => readExpected(v, x)),
+    tolerance: optional(doc, 'tolerance', readTolerance),
+  };
+}
+
+export function readDType(value: unknown, field: string): DType {
+  if (isDType(value)) return value;
+  throw new InputError(`${field} must be one of ${DTYPES.join(', ')}, got ${describeValue(value)}`);
+}
+
+function optional<T>(doc: Record<string, unknown>, key: string, read: (value: unknown) => T): T | undefined {
+  return Object.hasOwn(doc, key) ? read(doc[key]) : undefined;
+}
+
+function readString(value: unknown, field: string): string {
+  if (typeof value === 'string') return value;
+  throw new InputError(`${field} must be a string, got ${describeValue(value)}`);
+}
+
+function readInteger(value: unknown, field: string): number {
+  if (typeof value === 'number' && Number.isInteger(value)) return value;
+  throw new InputError(`${field} must be an integer, got ${describeValue(value)}`);
+}
+
+function readExpected(value: unknown, x: Tensor | undefined): InputDocument['expected'] {
+  if (!isPlainObject(value)) throw new InputError(`expected must be an object with "softmax" and/or "grad", got ${kindOf(value)}`);
+  const unknown = Object.keys(value).find((key) => key !== 'softmax' && key !== 'grad');
+  if (unknown !== undefined) throw new InputError(`expected has an unknown field ${JSON.stringify(unknown)} (known: softmax, grad)`);
+  if (!Object.hasOwn(value, 'softmax') && !Object.hasOwn(value, 'grad')) {
+    throw new InputError('expected must have "softmax", "grad" or both');
+  }
+  const read = (key: 'softmax' | 'grad'): Float64Array | undefined =>
+    optional(value, key, (v) => {
+      const field = `expected.${key}`;
+      const tensor = tensorFromNested(v, field);
+      if (x !== undefined && !sameShape(tensor.shape, x.shape)) {
+        throw new InputError(`${field} has shape ${formatShape(tensor.shape)}, but x has shape ${formatShape(x.shape)}`);
+      }
+      return tensor.data;
+    });
+  return { softmax: read('softmax'), grad: read('grad') };
+}
+
+function readTolerance(value: unknown): Tolerance {
+  if (!isPlainObject(value)) throw new InputError(`tolerance must be an object {"rtol": …, "atol": …}, got ${kindOf(value)}`);
+  const unknown = Object.keys(value).find((key) => key !== 'rtol' && key !== 'atol');
+  if (unknown !== undefined) throw new InputError(`tolerance has an unknown field ${JSON.stringify(unknown)} (known: rtol, atol)`);
+  const read = (key: 'rtol' | 'atol'): number => {
+    if (!Object.hasOwn(value, key)) throw new InputError(`tolerance.${key} is missing: give both rtol and atol`);
+    return readTolerancePart(value[key], `tolerance.${key}`);
+  };
+  return { rtol: read('rtol'), atol: read('atol') };
+}
+
+export function readTolerancePart(value: unknown, field: string): number {
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
+  throw new InputError(`${field} must be a finite number ≥ 0, got ${describeValue(value)}`);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function kindOf(value: unknown): string {
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${describeValue(value)}`;
+}

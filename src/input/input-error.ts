@@ -1,0 +1,28 @@
+/**
+ * Something the user gave that the tool cannot use. Its message is the whole line the CLI prints
+ * after `error: `, naming the field and, where there is one, the index.
+ */
+export class InputError extends Error {
+  override readonly name = 'InputError';
+}
+
+export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: InputError };
+
+/** Runs parsing code that throws InputError and hands the outcome back as a value. */
+export function captureInputError<T>(parse: () => T): Result<T> {
+  try {
+    return { ok: true, value: parse() };
+  } catch (error) {
+    if (error instanceof InputError) return { ok: false, error };
+    throw error;
+  }
+}
+
+/** A value as it should appear quoted in an error message: short, on one line. */
+export function describeValue(value: unknown): string {
+  let text: string;
+  if (value === undefined) text = 'undefined';
+  else if (typeof value === 'number') text = String(value);
+  else text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}

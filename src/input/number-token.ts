@@ -1,0 +1,15 @@
+/**
+ * Reads one number written as text, the way Python's `float()` reads it: a decimal literal, or
+ * `nan`, `inf`, `infinity` in any case with an optional sign. Anything else (hex, `1e`, empty,
+ * trailing junk) is not a number, so that a typo is reported rather than read as something else.
+ */
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const NON_FINITE = /^([+-]?)(nan|inf|infinity)$/i;
+
+export function parseNumberToken(token: string): number | undefined {
+  if (DECIMAL.test(token)) return Number(token);
+  const match = NON_FINITE.exec(token);
+  if (match === null) return undefined;
+  if (match[2].toLowerCase() === 'nan') return NaN;
+  return match[1] === '-' ? -Infinity : Infinity;
+}

@@ -1,0 +1,122 @@
+import { DEFAULT_TOLERANCE, type DType, type Tolerance } from '../dtype.js';
+import { builtInExample } from '../example.js';
+import { formatShape, normaliseDim, sameShape } from '../tensor.js';
+import type { VerifyInput } from '../verify.js';
+import { captureInputError, InputError, type Result } from './input-error.js';
+import { parseInputDocument, readDType, type InputDocument } from './input-document.js';
+import { parseNumberToken } from './number-token.js';
+import { tensorFromValuesText } from './values-text.js';
+
+/** What the command line gave, as text: nothing here has been checked yet. */
+export interface RawRequest {
+  readonly x?: string;
+  readonly g?: string;
+  /** The `--input` document's text and what to call it in messages (its path, or `stdin`). */
+  readonly document?: { readonly text: string; readonly label: string };
+  readonly dim?: string;
+  readonly dtype?: string;
+  readonly rtol?: string;
+  readonly atol?: string;
+}
+
+export interface ResolvedRequest {
+  readonly input: VerifyInput;
+  /** `--rtol/--atol`, when given. */
+  readonly tolerance?: Tolerance;
+}
+
+/**
+ * Turns the command line into a validated input: the built-in example when nothing is given,
+ * else `--x/--g` or an `--input` document, with `--dim/--dtype` overriding the document's.
+ */
+export function resolveRequest(raw: RawRequest): Result<ResolvedRequest> {
+  return captureInputError(() => {
+    const tolerance = readToleranceFlags(raw);
+    const overrides: Overrides = {
+      dim: raw.dim === undefined ? undefined : readDimFlag(raw.dim),
+      dtype: raw.dtype === undefined ? undefined : readDType(raw.dtype, '--dtype'),
+    };
+    if (raw.x === undefined && raw.g === undefined && raw.document === undefined) {
+      const example = builtInExample();
+      return { input: assemble(example.label, example, overrides), tolerance };
+    }
+    if (raw.document !== undefined && (raw.x !== undefined || raw.g !== undefined)) {
+      throw new InputError('give x and g either with --x/--g or inside --input, not both');
+    }
+    if (raw.document !== undefined) {
+      const { text, label } = raw.document;
+      const doc = withContext(label, () => parseInputDocument(text));
+      return { input: withContext(label, () => assemble(label, doc, overrides)), tolerance };
+    }
+    const doc: InputDocument = {
+      x: raw.x === undefined ? undefined : tensorFromValuesText(raw.x, 'x'),
+      g: raw.g === undefined ? undefined : tensorFromValuesText(raw.g, 'g'),
+    };
+    return { input: assemble('command line', doc, overrides), tolerance };
+  });
+}
+
+/** `--dim` and `--dtype`, which win over the document's own. */
+interface Overrides {
+  readonly dim?: number;
+  readonly dtype?: DType;
+}
+
+function assemble(label: string, doc: InputDocument, overrides: Overrides): VerifyInput {
+  const { x, g } = doc;
+  if (x === undefined) {
+    throw new InputError('x is missing: give the logits with --x (for example --x 1,2,3) or as the field "x" of an --input file');
+  }
+  if (g === undefined) {
+    throw new InputError('g is missing: give the upstream gradient with --g (for example --g 1,0,0) or as the field "g" of an --input file');
+  }
+  if (!sameShape(g.shape, x.shape)) {
+    throw new InputError(`g has shape ${formatShape(g.shape)}, but x has shape ${formatShape(x.shape)}: they must match`);
+  }
+  const dim = overrides.dim ?? doc.dim ?? -1;
+  const axis = normaliseDim(dim, x.shape.length);
+  if (axis === undefined) {
+    const rank = x.shape.length;
+    throw new InputError(`dim ${dim} is out of range for x of shape ${formatShape(x.shape)} (expected ${-rank} to ${rank - 1})`);
+  }
+  const dtype = overrides.dtype ?? doc.dtype ?? 'float64';
+  return {
+    ...doc,
+    label,
+    x,
+    g,
+    dim,
+    axis,
+    dtype,
+  };
+}
+
+function readDimFlag(text: string): number {
+  if (!/^\s*[+-]?\d+\s*$/.test(text)) throw new InputError(`--dim must be an integer, got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+function readToleranceFlags(raw: RawRequest): Tolerance | undefined {
+  if (raw.rtol === undefined && raw.atol === undefined) return undefined;
+  if (raw.rtol === undefined || raw.atol === undefined) {
+    throw new InputError(`--rtol and --atol must be given together (float64 defaults: --rtol ${DEFAULT_TOLERANCE.float64.rtol} --atol ${DEFAULT_TOLERANCE.float64.atol})`);
+  }
+  const read = (text: string, flag: string): number => {
+    const value = parseNumberToken(text.trim());
+    if (value === undefined || !Number.isFinite(value) || value < 0) {
+      throw new InputError(`${flag} must be a finite number ≥ 0, got ${JSON.stringify(text)}`);
+    }
+    return value;
+  };
+  return { rtol: read(raw.rtol, '--rtol'), atol: read(raw.atol, '--atol') };
+}
+
+/** Prefixes any input error raised by `work` with where the input came from. */
+function withContext<T>(label: string, work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    if (error instanceof InputError) throw new InputError(`${label}: ${error.message}`);
+    throw error;
+  }
+}

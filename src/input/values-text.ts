@@ -1,0 +1,33 @@
+import type { Tensor } from '../tensor.js';
+import { InputError } from './input-error.js';
+import { parseLenientJson } from './lenient-json.js';
+import { tensorFromNested } from './nested-array.js';
+import { parseNumberToken } from './number-token.js';
+
+/**
+ * Reads the values given on the command line for `--x` or `--g`: a JSON array (nested for N-D,
+ * Python's bare NaN/Infinity allowed) when it starts with `[`, else a flat list separated by
+ * commas or white space (`1,2,3`, `1 2 3`, `1, 2, -inf`).
+ */
+export function tensorFromValuesText(text: string, field: string): Tensor {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('[')) {
+    const parsed = parseLenientJson(trimmed);
+    if (!parsed.ok) {
+      throw new InputError(`${field} is not valid JSON at column ${parsed.column}: ${parsed.message}`);
+    }
+    return tensorFromNested(parsed.value, field);
+  }
+  if (trimmed === '') throw new InputError(`${field} is empty`);
+  const tokens = trimmed.split(/\s*,\s*|\s+/);
+  // One trailing comma is forgiven; two separators in a row mean a value went missing.
+  if (tokens.length > 1 && tokens[tokens.length - 1] === '') tokens.pop();
+  const data = new Float64Array(tokens.length);
+  tokens.forEach((token, i) => {
+    if (token === '') throw new InputError(`${field}[${i}] is missing: two separators in a row`);
+    const value = parseNumberToken(token);
+    if (value === undefined) throw new InputError(`${field}[${i}] is not a number: ${JSON.stringify(token)}`);
+    data[i] = value;
+  });
+  return { shape: [tokens.length], data };
+}

@@ -1,0 +1,60 @@
+/**
+ * Input gradient of softmax through its explicit Jacobian: every entry
+ * `J[i][j] = s_i (δ_ij − s_j)` is computed, then `dx_i = Σ_j J[i][j] g_j`.
+ *
+ * This is deliberately the O(n²) route. It is one of two witnesses for the gradient: folding the
+ * sum algebraically would turn it into the closed form (`closed-form-backward.ts`) and leave the
+ * tool checking one formula against itself. Keep every entry.
+ *
+ * Up to `materialiseLimit` elements the n×n matrix is built (n = 1024 is 8 MiB); above it each row
+ * is computed into one reused buffer and consumed at once, so memory stays O(n). Both routes
+ * compute the same entries and sum them in the same order, so their results are bit-identical.
+ */
+export const JACOBIAN_MATERIALISE_LIMIT = 1024;
+
+export function jacobianEntry(s: Float64Array, i: number, j: number): number {
+  return s[i] * ((i === j ? 1 : 0) - s[j]);
+}
+
+/** The full n×n Jacobian of softmax at `s`, row-major. */
+export function jacobianMatrix(s: Float64Array): Float64Array {
+  const n = s.length;
+  const jac = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) jac[i * n + j] = jacobianEntry(s, i, j);
+  }
+  return jac;
+}
+
+/**
+ * `dx = J·g` for one slice, from every entry of `J`.
+ *
+ * Special cases: a masked element (`s_i = 0`) has an all-zero row, so `dx_i = 0` for finite `g`;
+ * a NaN anywhere in `s` or `g` reaches every `dx_i` whose row touches it.
+ *
+ * @example jacobianBackwardSlice([0.25, 0.75], [1, 0]) → [0.1875, -0.1875]
+ */
+export function jacobianBackwardSlice(
+  s: Float64Array,
+  g: Float64Array,
+  out: Float64Array,
+  materialiseLimit: number = JACOBIAN_MATERIALISE_LIMIT,
+): void {
+  const n = s.length;
+  if (n <= materialiseLimit) {
+    const jac = jacobianMatrix(s);
+    for (let i = 0; i < n; i++) out[i] = rowTimesVector(jac, i * n, g);
+    return;
+  }
+  const row = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) row[j] = jacobianEntry(s, i, j);
+    out[i] = rowTimesVector(row, 0, g);
+  }
+}
+
+function rowTimesVector(matrix: Float64Array, offset: number, g: Float64Array): number {
+  let acc = 0;
+  for (let j = 0; j < g.length; j++) acc += matrix[offset + j] * g[j];
+  return acc;
+}

@@ -1,0 +1,37 @@
+import { closedFormBackwardSlice } from './closed-form-backward.js';
+import { jacobianBackwardSlice } from './jacobian-backward.js';
+import { forEachSlice, type SliceLayout } from './slices.js';
+import { softmaxLogSumExpSlice } from './softmax-log-sum-exp.js';
+import { softmaxNormalisedSlice } from './softmax-normalised.js';
+
+/** What one method produces over the whole input: the softmax and the input gradient. */
+export interface MethodResult {
+  readonly softmax: Float64Array;
+  readonly grad: Float64Array;
+}
+
+/**
+ * The two witnesses, each a forward and a backward that share nothing with the other's:
+ * - explicit Jacobian: normalised exponentials, then `dx = J·g` from every entry of `J`;
+ * - closed form: softmax through the log-sum-exp, then `dx = s ⊙ (g − ⟨s, g⟩)`.
+ */
+export function runJacobianMethod(
+  x: Float64Array,
+  g: Float64Array,
+  layout: SliceLayout,
+  materialiseLimit?: number,
+): MethodResult {
+  const softmax = new Float64Array(x.length);
+  const grad = new Float64Array(x.length);
+  forEachSlice(layout, [x], [softmax], ([xs], [ss]) => softmaxNormalisedSlice(xs, ss));
+  forEachSlice(layout, [softmax, g], [grad], ([ss, gs], [dx]) => jacobianBackwardSlice(ss, gs, dx, materialiseLimit));
+  return { softmax, grad };
+}
+
+export function runClosedFormMethod(x: Float64Array, g: Float64Array, layout: SliceLayout): MethodResult {
+  const softmax = new Float64Array(x.length);
+  const grad = new Float64Array(x.length);
+  forEachSlice(layout, [x], [softmax], ([xs], [ss]) => softmaxLogSumExpSlice(xs, ss));
+  forEachSlice(layout, [softmax, g], [grad], ([ss, gs], [dx]) => closedFormBackwardSlice(ss, gs, dx));
+  return { softmax, grad };
+}

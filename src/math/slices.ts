@@ -1,0 +1,70 @@
+/**
+ * How an N-dimensional row-major array splits into the 1-D slices that softmax runs along.
+ *
+ * For shape `[..outer, length, ..inner]` and `dim` pointing at `length`, slice `k` starts at
+ * `floor(k / inner) * length * inner + k % inner` and steps by `inner`: there are `outer * inner`
+ * slices of `length` elements each.
+ */
+
+export interface SliceLayout {
+  /** Elements in one slice: `shape[dim]`. */
+  readonly length: number;
+  /** Distance between neighbours of a slice in the flat data: the product of the sizes after `dim`. */
+  readonly stride: number;
+  /** Number of slices: every element belongs to exactly one. */
+  readonly count: number;
+}
+
+/** `dim` must already be normalised to `0 <= dim < shape.length`. */
+export function sliceLayout(shape: readonly number[], dim: number): SliceLayout {
+  const length = shape[dim];
+  let stride = 1;
+  for (let d = dim + 1; d < shape.length; d++) stride *= shape[d];
+  let outer = 1;
+  for (let d = 0; d < dim; d++) outer *= shape[d];
+  return { length, stride, count: outer * stride };
+}
+
+export function sliceStart(layout: SliceLayout, k: number): number {
+  const outer = Math.floor(k / layout.stride);
+  return outer * layout.length * layout.stride + (k % layout.stride);
+}
+
+/**
+ * Runs `body` on each slice as contiguous arrays and writes its outputs back in place.
+ *
+ * Contiguous slices (the last dim) are passed as views, with no copy; strided ones are gathered
+ * into scratch buffers that are reused across slices.
+ */
+export function forEachSlice(
+  layout: SliceLayout,
+  inputs: readonly Float64Array[],
+  outputs: readonly Float64Array[],
+  body: (inputs: Float64Array[], outputs: Float64Array[]) => void,
+): void {
+  const { length, stride, count } = layout;
+  if (stride === 1) {
+    for (let k = 0; k < count; k++) {
+      const start = k * length;
+      body(
+        inputs.map((a) => a.subarray(start, start + length)),
+        outputs.map((a) => a.subarray(start, start + length)),
+      );
+    }
+    return;
+  }
+  const inScratch = inputs.map(() => new Float64Array(length));
+  const outScratch = outputs.map(() => new Float64Array(length));
+  for (let k = 0; k < count; k++) {
+    const start = sliceStart(layout, k);
+    inputs.forEach((a, m) => {
+      const buf = inScratch[m];
+      for (let j = 0; j < length; j++) buf[j] = a[start + j * stride];
+    });
+    body(inScratch, outScratch);
+    outputs.forEach((a, m) => {
+      const buf = outScratch[m];
+      for (let j = 0; j < length; j++) a[start + j * stride] = buf[j];
+    });
+  }
+}

@@ -1,0 +1,205 @@
+import { formatShape, formatIndex } from '../tensor.js';
+import type { Extreme } from '../math/assert-close.js';
+import { METHOD_IDS, METHOD_LABEL, QUANTITIES, type Comparison, type MethodId, type Report, type SliceNote } from '../verify.js';
+import { formatDifference, formatTolerance, formatValue } from './format-number.js';
+import { selectRows } from './row-selection.js';
+
+/** Colours as the renderer uses them; the CLI maps them onto chalk, tests pass `PLAIN`. */
+export interface Palette {
+  readonly good: (text: string) => string;
+  readonly bad: (text: string) => string;
+  readonly warn: (text: string) => string;
+  readonly faint: (text: string) => string;
+  readonly strong: (text: string) => string;
+}
+
+const same = (text: string): string => text;
+export const PLAIN: Palette = { good: same, bad: same, warn: same, faint: same, strong: same };
+
+export interface TextOptions {
+  /** Significant digits of the value columns. */
+  readonly precision: number;
+  /** Rows shown at each end of a long table, or every row. */
+  readonly rows: number | 'all';
+  readonly palette: Palette;
+}
+
+export const DEFAULT_PRECISION = 8;
+export const DEFAULT_EDGE_ROWS = 10;
+/** Failing rows shown between the head and the tail before the rest are only counted. */
+export const FAILING_ROWS_SHOWN = 100;
+
+const METHOD_SHORT_LABEL: Readonly<Record<MethodId, string>> = { jacobian: 'Jacobian (J)', closedForm: 'closed (C)' };
+const MARK_OK = '✓';
+const MARK_FAIL = '✗';
+
+/** The human report: a header, the side-by-side table, one line per comparison, the verdict. */
+export function renderText(report: Report, options: TextOptions): string {
+  const lines = [
+    ...renderHeader(report, options.palette),
+    '',
+    ...renderTable(report, options),
+    ...renderNotes(report.sliceNotes, options.palette),
+    '',
+    ...renderComparisons(report),
+    '',
+    renderVerdict(report, options.palette),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+function renderHeader(report: Report, palette: Palette): string[] {
+  const { input } = report;
+  const slices = input.x.data.length / input.x.shape[input.axis];
+  const lines = [
+    palette.strong(`softmax-verify: ${input.label}`),
+    `x: shape ${formatShape(input.x.shape)}, softmax along dim ${input.dim} ` +
+      `(${plural(slices, 'slice')} of ${input.x.shape[input.axis]}), dtype ${input.dtype}`,
+  ];
+  if (input.description !== undefined) lines.push(`about: ${input.description}`);
+  if (input.expected !== undefined) lines.push(`expected: ${input.source ?? 'from the input, source not given'}`);
+  return lines;
+}
+
+interface Column {
+  readonly header: string;
+  readonly cell: (k: number) => string;
+}
+
+function renderTable(report: Report, options: TextOptions): string[] {
+  const { input, results, differences } = report;
+  const { precision, palette } = options;
+  const value = (data: Float64Array) => (k: number) => formatValue(data[k], precision);
+  const plainValue = (data: Float64Array) => (k: number) => formatValue(data[k], 17);
+
+  const groups: { title: string; columns: Column[] }[] = [
+    {
+      title: '',
+      columns: [
+        { header: 'index', cell: (k) => formatIndex(k, input.x.shape) },
+        { header: 'x', cell: plainValue(input.x.data) },
+        { header: 'g', cell: plainValue(input.g.data) },
+      ],
+    },
+  ];
+  for (const quantity of QUANTITIES) {
+    const columns: Column[] = METHOD_IDS.map((method) => ({
+      header: METHOD_SHORT_LABEL[method],
+      cell: value(results[method][quantity]),
+    }));
+    const expected = input.expected?.[quantity];
+    if (expected !== undefined) columns.push({ header: 'expected', cell: value(expected) });
+    columns.push({ header: 'J − C', cell: (k) => formatDifference(differences[quantity][k]) });
+    groups.push({ title: quantity, columns });
+  }
+
+  const { rows, failingHidden } = selectRows(report.rowClose, options.rows, FAILING_ROWS_SHOWN);
+  const cells = groups.map((group) => group.columns.map((column) => rows.map((k) => column.cell(k))));
+  const widths = groups.map((group, gi) =>
+    group.columns.map((column, ci) => Math.max(column.header.length, ...cells[gi][ci].map((c) => c.length))),
+  );
+  const groupWidth = (gi: number): number => widths[gi].reduce((a, b) => a + b, 0) + 2 * (widths[gi].length - 1);
+  const joinGroups = (parts: string[]): string => parts.join(palette.faint(' │ '));
+
+  const titleLine = joinGroups(groups.map((group, gi) => centre(group.title, groupWidth(gi), '─', palette)));
+  const headerLine = joinGroups(
+    groups.map((group, gi) => group.columns.map((column, ci) => column.header.padStart(widths[gi][ci])).join('  ')),
+  );
+  const lines = [titleLine, palette.strong(headerLine)];
+
+  let previous = -1;
+  rows.forEach((k, r) => {
+    if (k !== previous + 1) lines.push(palette.faint(gapLine(k - previous - 1)));
+    previous = k;
+    const body = joinGroups(
+      groups.map((_, gi) => cells[gi].map((column, ci) => column[r].padStart(widths[gi][ci])).join('  ')),
+    );
+    const close = report.rowClose[k] === 1;
+    lines.push(close ? `${body}  ${palette.good(MARK_OK)}` : palette.bad(`${body}  ${MARK_FAIL}`));
+  });
+  const n = report.rowClose.length;
+  if (previous !== n - 1) lines.push(palette.faint(gapLine(n - 1 - previous)));
+  if (failingHidden > 0) {
+    lines.push(palette.bad(`${plural(failingHidden, 'more failing row')} not shown (--rows all shows every row)`));
+  }
+  return lines;
+}
+
+function gapLine(hidden: number): string {
+  return `  ⋮  ${plural(hidden, 'row')} not shown (--rows all shows every row)`;
+}
+
+function centre(title: string, width: number, fill: string, palette: Palette): string {
+  if (title === '') return ' '.repeat(width);
+  const label = ` ${title} `;
+  const left = Math.max(0, Math.floor((width - label.length) / 2));
+  const right = Math.max(0, width - label.length - left);
+  return palette.faint(fill.repeat(left)) + palette.strong(label) + palette.faint(fill.repeat(right));
+}
+
+const NOTE_TEXT: Readonly<Record<SliceNote['reason'], string>> = {
+  'all-masked': 'has every logit -Infinity: its softmax is undefined, and both methods give NaN there, as PyTorch does',
+  'nan-logit': 'has a NaN logit: the whole slice is NaN in both methods, as in PyTorch',
+  'positive-infinite-logit': 'has a +Infinity logit: the whole slice is NaN in both methods, as in PyTorch',
+};
+
+export function describeSliceNote(note: SliceNote): string {
+  return `slice x${note.slice} ${NOTE_TEXT[note.reason]}`;
+}
+
+function renderNotes(notes: readonly SliceNote[], palette: Palette): string[] {
+  if (notes.length === 0) return [];
+  return ['', ...notes.map((note) => palette.warn(`note: ${describeSliceNote(note)}`))];
+}
+
+/** `explicit Jacobian vs closed form`, `closed form vs expected`. */
+export function comparisonTitle(comparison: Comparison): string {
+  const expected = comparison.expected === 'expected' ? 'expected' : METHOD_LABEL[comparison.expected];
+  return `${comparison.quantity}, ${METHOD_LABEL[comparison.actual]} vs ${expected}`;
+}
+
+function renderComparisons(report: Report): string[] {
+  const { tolerance, toleranceOrigin, input } = report;
+  const origin =
+    toleranceOrigin === 'dtype' ? `${input.dtype} default` : toleranceOrigin === 'input' ? 'from the input' : 'from --rtol/--atol';
+  const shape = input.x.shape;
+  const rows = report.comparisons.map((comparison) => {
+    const { closeness } = comparison;
+    const percent = ((100 * closeness.mismatched) / closeness.total).toFixed(1);
+    return [
+      comparison.quantity,
+      comparisonTitle(comparison).slice(comparison.quantity.length + 2),
+      `${closeness.mismatched} / ${closeness.total} (${percent}%)`,
+      extreme(closeness.maxAbs, shape),
+      extreme(closeness.maxRel, shape),
+    ];
+  });
+  const header = ['', 'a vs b', 'mismatched', 'greatest |a − b|', 'greatest |a − b| / |b|'];
+  const widths = header.map((title, c) => Math.max(title.length, ...rows.map((row) => row[c].length)));
+  const line = (row: string[]): string => row.map((cell, c) => cell.padEnd(widths[c])).join('   ').trimEnd();
+  return [
+    `close: |a − b| ≤ atol + rtol·|b|, rtol ${formatTolerance(tolerance.rtol)}, atol ${formatTolerance(tolerance.atol)} (${origin})`,
+    line(header),
+    ...rows.map(line),
+  ];
+}
+
+function extreme(found: Extreme, shape: readonly number[]): string {
+  if (found.value === 0) return '0';
+  return `${formatDifference(found.value)} at ${formatIndex(found.index, shape)}`;
+}
+
+function renderVerdict(report: Report, palette: Palette): string {
+  if (report.passed) {
+    const withExpected = report.input.expected !== undefined ? ', and both match the expected values' : '';
+    return palette.good(`PASS: the explicit Jacobian and the closed form agree${withExpected}`);
+  }
+  const failed = report.comparisons
+    .filter((c) => c.closeness.mismatched > 0)
+    .map((c) => `${comparisonTitle(c)} (${c.closeness.mismatched} / ${c.closeness.total})`);
+  return palette.bad(`FAIL: ${failed.join('; ')}`);
+}
+
+function plural(count: number, noun: string): string {
+  return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : 's'}`;
+}

@@ -1,0 +1,158 @@
+import { DEFAULT_TOLERANCE, type DType, type Tolerance } from './dtype.js';
+import { compareClose, difference, type Closeness } from './math/assert-close.js';
+import { runClosedFormMethod, runJacobianMethod, type MethodResult } from './math/pipelines.js';
+import { sliceLayout, sliceStart, type SliceLayout } from './math/slices.js';
+import { multiIndex, type Tensor } from './tensor.js';
+
+/** Everything a run needs, already validated: shapes agree and `axis` is in range. */
+export interface VerifyInput {
+  /** Where the input came from, for the report's first line. */
+  readonly label: string;
+  readonly name?: string;
+  readonly description?: string;
+  /** Who produced `expected`. */
+  readonly source?: string;
+  readonly x: Tensor;
+  readonly g: Tensor;
+  /** `dim` as the user wrote it, and the axis it names. */
+  readonly dim: number;
+  readonly axis: number;
+  readonly dtype: DType;
+  readonly expected?: { readonly softmax?: Float64Array; readonly grad?: Float64Array };
+  /** A tolerance carried by the input itself (a fixture's). */
+  readonly tolerance?: Tolerance;
+}
+
+export interface VerifyOptions {
+  /** `--rtol/--atol`: overrides the input's and the dtype's. */
+  readonly tolerance?: Tolerance;
+  /** Largest slice for which the Jacobian is materialised; above it rows are streamed. */
+  readonly materialiseLimit?: number;
+}
+
+export const METHOD_IDS = ['jacobian', 'closedForm'] as const;
+export type MethodId = (typeof METHOD_IDS)[number];
+export const METHOD_LABEL: Readonly<Record<MethodId, string>> = {
+  jacobian: 'explicit Jacobian',
+  closedForm: 'closed form',
+};
+
+export type Quantity = 'softmax' | 'grad';
+export const QUANTITIES: readonly Quantity[] = ['softmax', 'grad'];
+
+export interface Comparison {
+  readonly quantity: Quantity;
+  readonly actual: MethodId;
+  /** The side taken as `b` in `|a − b| ≤ atol + rtol·|b|`. */
+  readonly expected: MethodId | 'expected';
+  readonly closeness: Closeness;
+}
+
+export type ToleranceOrigin = 'flags' | 'input' | 'dtype';
+
+/** A slice whose softmax cannot be a probability vector, and why. */
+export interface SliceNote {
+  /** The slice as an index with `:` along the softmax dim, e.g. `[1, :]`. */
+  readonly slice: string;
+  readonly reason: 'all-masked' | 'nan-logit' | 'positive-infinite-logit';
+}
+
+export interface Report {
+  readonly input: VerifyInput;
+  readonly tolerance: Tolerance;
+  readonly toleranceOrigin: ToleranceOrigin;
+  readonly results: Readonly<Record<MethodId, MethodResult>>;
+  /** Explicit Jacobian minus closed form, 0 where both match exactly (NaN and NaN included). */
+  readonly differences: Readonly<Record<Quantity, Float64Array>>;
+  readonly comparisons: readonly Comparison[];
+  /** 1 where every comparison holds at that element. */
+  readonly rowClose: Uint8Array;
+  readonly sliceNotes: readonly SliceNote[];
+  readonly passed: boolean;
+}
+
+/** Runs both methods on the input, compares them with each other and with `expected`. */
+export function verify(input: VerifyInput, options: VerifyOptions = {}): Report {
+  const layout = sliceLayout(input.x.shape, input.axis);
+  const x = input.x.data;
+  const g = input.g.data;
+  const results: Record<MethodId, MethodResult> = {
+    jacobian: runJacobianMethod(x, g, layout, options.materialiseLimit),
+    closedForm: runClosedFormMethod(x, g, layout),
+  };
+
+  const [tolerance, toleranceOrigin]: [Tolerance, ToleranceOrigin] =
+    options.tolerance !== undefined
+      ? [options.tolerance, 'flags']
+      : input.tolerance !== undefined
+        ? [input.tolerance, 'input']
+        : [DEFAULT_TOLERANCE[input.dtype], 'dtype'];
+
+  const comparisons: Comparison[] = [];
+  for (const quantity of QUANTITIES) {
+    const closedForm = results.closedForm[quantity];
+    comparisons.push({
+      quantity,
+      actual: 'jacobian',
+      expected: 'closedForm',
+      closeness: compareClose(results.jacobian[quantity], closedForm, tolerance),
+    });
+    const expected = input.expected?.[quantity];
+    if (expected === undefined) continue;
+    for (const method of METHOD_IDS) {
+      comparisons.push({
+        quantity,
+        actual: method,
+        expected: 'expected',
+        closeness: compareClose(results[method][quantity], expected, tolerance),
+      });
+    }
+  }
+
+  const rowClose = new Uint8Array(x.length).fill(1);
+  for (const { closeness } of comparisons) {
+    for (let k = 0; k < rowClose.length; k++) rowClose[k] &= closeness.closeMask[k];
+  }
+
+  return {
+    input,
+    tolerance,
+    toleranceOrigin,
+    results,
+    differences: {
+      softmax: elementwise(results.jacobian.softmax, results.closedForm.softmax, difference),
+      grad: elementwise(results.jacobian.grad, results.closedForm.grad, difference),
+    },
+    comparisons,
+    rowClose,
+    sliceNotes: findNonFiniteSlices(input.x, input.axis, layout),
+    passed: comparisons.every((c) => c.closeness.mismatched === 0),
+  };
+}
+
+function elementwise(a: Float64Array, b: Float64Array, f: (a: number, b: number) => number): Float64Array {
+  const out = new Float64Array(a.length);
+  for (let k = 0; k < a.length; k++) out[k] = f(a[k], b[k]);
+  return out;
+}
+
+function findNonFiniteSlices(x: Tensor, axis: number, layout: SliceLayout): SliceNote[] {
+  const notes: SliceNote[] = [];
+  for (let k = 0; k < layout.count; k++) {
+    const start = sliceStart(layout, k);
+    let masked = 0;
+    let reason: SliceNote['reason'] | undefined;
+    for (let j = 0; j < layout.length && reason === undefined; j++) {
+      const v = x.data[start + j * layout.stride];
+      if (v !== v) reason = 'nan-logit';
+      else if (v === Infinity) reason = 'positive-infinite-logit';
+      else if (v === -Infinity) masked++;
+    }
+    if (reason === undefined && masked === layout.length) reason = 'all-masked';
+    if (reason === undefined) continue;
+    const index = multiIndex(start, x.shape).map(String);
+    index[axis] = ':';
+    notes.push({ slice: `[${index.join(', ')}]`, reason });
+  }
+  return notes;
+}
