@@ -3,18 +3,16 @@ import { Command, CommanderError, Option } from 'commander';
 import { DTYPES } from '../dtype.js';
 import { InputError } from '../input/input-error.js';
 import { resolveRequest } from '../input/resolve-input.js';
-import { renderJson } from '../output/render-json.js';
 import { DEFAULT_EDGE_ROWS, DEFAULT_PRECISION, renderText } from '../output/render-text.js';
 import { verify } from '../verify.js';
-import { colourLevel, paletteFor } from './colour.js';
+import { paletteForStdout } from './colour.js';
 import { exitCodeFor, type Outcome } from './exit-code.js';
-import { readInputFile } from './read-input-file.js';
 
 export const FORMATS = ['text', 'json'] as const;
 export type Format = (typeof FORMATS)[number];
 
 export interface Io {
-  readonly stdout: { write(text: string): unknown };
+  readonly stdout: { write(text: string): unknown; readonly isTTY?: boolean };
   readonly stderr: { write(text: string): unknown };
   readonly env: NodeJS.ProcessEnv;
 }
@@ -36,9 +34,9 @@ interface Options {
 const TOOL = readTool();
 
 /** Runs the command line `argv` (without node and the script) and returns the exit code. */
-export function main(argv: readonly string[], io: Io): number {
+export async function main(argv: readonly string[], io: Io): Promise<number> {
   try {
-    return exitCodeFor(run(argv, io));
+    return exitCodeFor(await run(argv, io));
   } catch (error) {
     if (error instanceof InputError) {
       io.stderr.write(`error: ${error.message}\n`);
@@ -51,7 +49,7 @@ export function main(argv: readonly string[], io: Io): number {
   }
 }
 
-function run(argv: readonly string[], io: Io): Outcome {
+async function run(argv: readonly string[], io: Io): Promise<Outcome> {
   const program = buildProgram(io);
   try {
     program.parse(argv, { from: 'user' });
@@ -65,22 +63,25 @@ function run(argv: readonly string[], io: Io): Outcome {
   const rows = readRows(options.rows);
   const precision = readPrecision(options.precision);
 
-  const resolved = resolveRequest({
+  const resolved = await resolveRequest({
     x: options.x,
     g: options.g,
-    document: options.input === undefined ? undefined : readInputFile(options.input),
+    input: options.input,
     dim: options.dim,
     dtype: options.dtype,
     rtol: options.rtol,
     atol: options.atol,
-  });
+  }, async (path) => (await import('./read-input-file.js')).readInputFile(path));
+  // The file reader above and the JSON renderer below are imported only when used: every module
+  // on the path of the plain run adds to a start-up that Node's own should dominate.
   if (!resolved.ok) throw resolved.error;
 
   const report = verify(resolved.value.input, { tolerance: resolved.value.tolerance });
   if (options.format === 'json') {
+    const { renderJson } = await import('../output/render-json.js');
     io.stdout.write(renderJson(report, TOOL));
   } else {
-    const palette = paletteFor(colourLevel(options.color, io.env));
+    const palette = await paletteForStdout(options.color, io.env, io.stdout.isTTY === true);
     io.stdout.write(renderText(report, { precision, rows, palette }));
   }
   return { kind: 'verdict', passed: report.passed };

@@ -9,9 +9,9 @@ export class InputError extends Error {
 export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: InputError };
 
 /** Runs parsing code that throws InputError and hands the outcome back as a value. */
-export function captureInputError<T>(parse: () => T): Result<T> {
+export async function captureInputError<T>(parse: () => Promise<T>): Promise<Result<T>> {
   try {
-    return { ok: true, value: parse() };
+    return { ok: true, value: await parse() };
   } catch (error) {
     if (error instanceof InputError) return { ok: false, error };
     throw error;

@@ -25,7 +25,7 @@ export function tensorFromNested(value: unknown, field: string): Tensor {
     if (array.length !== expected) {
       const first = `${field}${path.map(() => '[0]').join('')}`;
       throw new InputError(
-        `${at(field, path)} has ${array.length} elements, but ${first} has ${expected} (ragged array)`,
+        `${at(field, path)} has ${array.length} element${array.length === 1 ? '' : 's'}, but ${first} has ${expected} (ragged array)`,
       );
     }
     const leaf = depth === shape.length - 1;

@@ -11,13 +11,16 @@ import { tensorFromValuesText } from './values-text.js';
 export interface RawRequest {
   readonly x?: string;
   readonly g?: string;
-  /** The `--input` document's text and what to call it in messages (its path, or `stdin`). */
-  readonly document?: { readonly text: string; readonly label: string };
+  /** `--input`: a path, or `-` for stdin. */
+  readonly input?: string;
   readonly dim?: string;
   readonly dtype?: string;
   readonly rtol?: string;
   readonly atol?: string;
 }
+
+/** Reads `--input` (the CLI passes a file and stdin reader; tests pass text). Throws InputError. */
+export type DocumentReader = (path: string) => Promise<{ readonly text: string; readonly label: string }>;
 
 export interface ResolvedRequest {
   readonly input: VerifyInput;
@@ -29,22 +32,22 @@ export interface ResolvedRequest {
  * Turns the command line into a validated input: the built-in example when nothing is given,
  * else `--x/--g` or an `--input` document, with `--dim/--dtype` overriding the document's.
  */
-export function resolveRequest(raw: RawRequest): Result<ResolvedRequest> {
-  return captureInputError(() => {
+export function resolveRequest(raw: RawRequest, readDocument: DocumentReader): Promise<Result<ResolvedRequest>> {
+  return captureInputError(async () => {
     const tolerance = readToleranceFlags(raw);
     const overrides: Overrides = {
       dim: raw.dim === undefined ? undefined : readDimFlag(raw.dim),
       dtype: raw.dtype === undefined ? undefined : readDType(raw.dtype, '--dtype'),
     };
-    if (raw.x === undefined && raw.g === undefined && raw.document === undefined) {
+    if (raw.x === undefined && raw.g === undefined && raw.input === undefined) {
       const example = builtInExample();
       return { input: assemble(example.label, example, overrides), tolerance };
     }
-    if (raw.document !== undefined && (raw.x !== undefined || raw.g !== undefined)) {
+    if (raw.input !== undefined && (raw.x !== undefined || raw.g !== undefined)) {
       throw new InputError('give x and g either with --x/--g or inside --input, not both');
     }
-    if (raw.document !== undefined) {
-      const { text, label } = raw.document;
+    if (raw.input !== undefined) {
+      const { text, label } = await readDocument(raw.input);
       const doc = withContext(label, () => parseInputDocument(text));
       return { input: withContext(label, () => assemble(label, doc, overrides)), tolerance };
     }

@@ -61,7 +61,25 @@ export function renderJson(report: Report, tool: { name: string; version: string
     notes: report.sliceNotes.map((note) => ({ ...note, message: describeSliceNote(note) })),
     verdict: report.passed ? 'PASS' : 'FAIL',
   };
-  return `${JSON.stringify(document, null, 2)}\n`;
+  return `${stringifyCompact(document, '')}\n`;
+}
+
+/**
+ * JSON.stringify with two-space indentation, except that an array of numbers and strings stays
+ * on one line: a 1,000-element result takes one line instead of a thousand.
+ */
+function stringifyCompact(value: unknown, indent: string): string {
+  if (Array.isArray(value)) {
+    if (value.every((item) => typeof item !== 'object' || item === null)) return JSON.stringify(value);
+    const inner = indent + '  ';
+    return `[\n${value.map((item) => inner + stringifyCompact(item, inner)).join(',\n')}\n${indent}]`;
+  }
+  if (typeof value === 'object' && value !== null) {
+    const inner = indent + '  ';
+    const entries = Object.entries(value).map(([key, item]) => `${inner}${JSON.stringify(key)}: ${stringifyCompact(item, inner)}`);
+    return entries.length === 0 ? '{}' : `{\n${entries.join(',\n')}\n${indent}}`;
+  }
+  return JSON.stringify(value);
 }
 
 function jsonNumber(value: number): number | string {

@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+// Developer benchmark: `npm run bench` (after `npm run build`). Prints medians and ratios, never
+// asserts: these machines are shared and noisy, so targets are read here, not enforced in tests.
+import { spawnSync } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { runClosedFormMethod, runJacobianMethod } from '../dist/math/pipelines.js';
+import { sliceLayout } from '../dist/math/slices.js';
+
+const BIN = fileURLToPath(new URL('../bin/softmax-verify.js', import.meta.url));
+const RUNS = Number(process.env.BENCH_RUNS ?? 21);
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function wallMs(args) {
+  const start = performance.now();
+  const result = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (result.status !== 0) throw new Error(`${args.join(' ')} exited with ${result.status}`);
+  return performance.now() - start;
+}
+
+function startUp() {
+  const bare = [];
+  const tool = [];
+  // Interleaved, so that a burst of load on the machine hits both alike.
+  for (let i = 0; i < RUNS; i++) {
+    bare.push(wallMs(['-e', '0']));
+    tool.push(wallMs([BIN]));
+  }
+  const a = median(bare);
+  const b = median(tool);
+  console.log(`start-up (median of ${RUNS} runs, interleaved)`);
+  console.log(`  node -e 0                     ${a.toFixed(1)} ms`);
+  console.log(`  softmax-verify (no arguments) ${b.toFixed(1)} ms`);
+  console.log(`  ratio                         ${(b / a).toFixed(2)}x  (target: dominated by node's own start-up)`);
+}
+
+function timeMethod(run, n, repeats) {
+  const x = Float64Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898) * 8);
+  const g = Float64Array.from({ length: n }, (_, i) => Math.cos(i * 78.233));
+  const layout = sliceLayout([n], 0);
+  const times = [];
+  let keep = 0;
+  for (let r = 0; r < repeats; r++) {
+    const start = performance.now();
+    const result = run(x, g, layout);
+    times.push(performance.now() - start);
+    keep += result.grad[n - 1];
+  }
+  return { ms: median(times), keep };
+}
+
+function methods() {
+  console.log('\nmethods, one slice, softmax + grad (median)');
+  let sink = 0;
+  for (const n of [1_000, 4_000]) {
+    const { ms, keep } = timeMethod(runJacobianMethod, n, 7);
+    sink += keep;
+    console.log(`  explicit Jacobian  n = ${String(n).padStart(9)}  ${ms.toFixed(2).padStart(9)} ms  ${((ms * 1e6) / (n * n)).toFixed(2)} ns/entry`);
+  }
+  for (const n of [10_000, 1_000_000]) {
+    const { ms, keep } = timeMethod(runClosedFormMethod, n, 7);
+    sink += keep;
+    console.log(`  closed form        n = ${String(n).padStart(9)}  ${ms.toFixed(2).padStart(9)} ms  ${((ms * 1e6) / n).toFixed(2)} ns/element`);
+  }
+  // Printed so the work cannot be optimised away.
+  console.log(`  (checksum ${sink.toExponential(3)})`);
+}
+
+startUp();
+methods();

@@ -1,0 +1,209 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { ANSI, runCli } from '../helpers/run-cli.js';
+
+describe('softmax-verify with no arguments', () => {
+  test('prints the built-in example side by side and passes', () => {
+    const { code, stdout, stderr } = runCli([]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toMatchInlineSnapshot(`
+      "softmax-verify: built-in example: x = 1..9, g = 11..19
+      x: shape [9], softmax along dim -1 (1 slice of 9), dtype float64
+      expected: PyTorch 1.13.0a0 (Debian python3-torch): torch.softmax(x, dim=-1) then .backward(g), dtype float64, CPU
+
+                   │ ────────────────────── softmax ────────────────────── │ ──────────────────────── grad ────────────────────────
+      index  x   g │  Jacobian (J)     closed (C)       expected     J − C │  Jacobian (J)     closed (C)       expected      J − C
+        [0]  1  11 │   0.000212079    0.000212079    0.000212079         0 │ -0.0015734425  -0.0015734425  -0.0015734425  -8.67e-19  ✓
+        [1]  2  12 │ 0.00057649048  0.00057649048  0.00057649048         0 │ -0.0037005697  -0.0037005697  -0.0037005697  -4.34e-19  ✓
+        [2]  3  13 │  0.0015670636   0.0015670636   0.0015670636         0 │ -0.0084921278  -0.0084921278  -0.0084921278   -5.2e-18  ✓
+        [3]  4  14 │  0.0042597205   0.0042597205   0.0042597205         0 │  -0.018824276   -0.018824276   -0.018824276  -2.08e-17  ✓
+        [4]  5  15 │   0.011579121    0.011579121    0.011579121         0 │  -0.039590567   -0.039590567   -0.039590567  -2.08e-17  ✓
+        [5]  6  16 │   0.031475314    0.031475314    0.031475314         0 │  -0.076143006   -0.076143006   -0.076143006  -1.25e-16  ✓
+        [6]  7  17 │   0.085558774    0.085558774    0.085558774  1.39e-17 │   -0.12141937    -0.12141937    -0.12141937  -2.91e-16  ✓
+        [7]  8  18 │    0.23257286     0.23257286     0.23257286         0 │  -0.097479221   -0.097479221   -0.097479221  -3.75e-16  ✓
+        [8]  9  19 │    0.63219858     0.63219858     0.63219858  1.11e-16 │    0.36722258     0.36722258     0.36722258  -8.33e-16  ✓
+
+      close: |a − b| ≤ atol + rtol·|b|, rtol 1e-7, atol 1e-7 (float64 default)
+                a vs b                             mismatched     greatest |a − b|   greatest |a − b| / |b|
+      softmax   explicit Jacobian vs closed form   0 / 9 (0.0%)   1.11e-16 at [8]    1.76e-16 at [8]
+      softmax   explicit Jacobian vs expected      0 / 9 (0.0%)   2.78e-17 at [7]    2.2e-16 at [5]
+      softmax   closed form vs expected            0 / 9 (0.0%)   1.11e-16 at [8]    2.2e-16 at [5]
+      grad      explicit Jacobian vs closed form   0 / 9 (0.0%)   8.33e-16 at [8]    3.84e-15 at [7]
+      grad      explicit Jacobian vs expected      0 / 9 (0.0%)   1.33e-15 at [8]    4.7e-15 at [7]
+      grad      closed form vs expected            0 / 9 (0.0%)   2.16e-15 at [8]    8.54e-15 at [7]
+
+      PASS: the explicit Jacobian and the closed form agree, and both match the expected values
+      "
+    `);
+  });
+});
+
+describe('exit codes', () => {
+  test('0 when the methods agree', () => {
+    expect(runCli(['--x', '1,2,3', '--g', '1,0,0']).code).toBe(0);
+  });
+
+  test('1 when the expected values disagree, with the failing rows marked', () => {
+    const stdin = JSON.stringify({ x: [0, 0], g: [1, 0], expected: { softmax: [0.5, 0.5], grad: [0.25, -0.2] } });
+    const { code, stdout } = runCli(['--input', '-'], { stdin });
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/\[1\] .* ✗$/m);
+    expect(stdout).toMatch(/\[0\] .* ✓$/m);
+    expect(stdout).toContain('FAIL: grad, explicit Jacobian vs expected (1 / 2); grad, closed form vs expected (1 / 2)');
+  });
+
+  test('1 when the methods are held to a tolerance rounding cannot meet', () => {
+    const { code, stdout } = runCli(['--x', '1,2,3,4,5,6,7,8,9', '--g', '11,12,13,14,15,16,17,18,19', '--rtol', '0', '--atol', '0']);
+    expect(code).toBe(1);
+    expect(stdout).toContain('FAIL: ');
+    expect(stdout).toContain('grad, explicit Jacobian vs closed form');
+  });
+
+  test('0 for --help and --version, which print to stdout', () => {
+    const help = runCli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: softmax-verify [options]');
+    expect(help.stdout).toContain('Exit codes: 0 the methods agree');
+    const version = runCli(['--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+});
+
+describe('input', () => {
+  test('reads an N-D JSON array along --dim, and prints N-D indices', () => {
+    const { code, stdout } = runCli(['--x', '[[1, 2], [3, 5]]', '--g', '[[1, 0], [0, 1]]', '--dim', '0']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('x: shape [2, 2], softmax along dim 0 (2 slices of 2), dtype float64');
+    expect(stdout).toMatch(/^\[1, 1\] /m);
+  });
+
+  test('reads a fixture file, Python NaN/Infinity tokens and all', () => {
+    const { code, stdout } = runCli(['--input', 'fixtures/pytorch/all-masked-row.json']);
+    expect(code).toBe(0);
+    expect(stdout).toContain(
+      'note: slice x[1, :] has every logit -Infinity: its softmax is undefined, and both methods give NaN there, as PyTorch does',
+    );
+    expect(stdout).toContain('PASS: the explicit Jacobian and the closed form agree, and both match the expected values');
+  });
+
+  test('reads --input - from stdin, as Python json.dumps writes it', () => {
+    const { code, stdout } = runCli(['--input', '-'], { stdin: '{"x": [0.5, -Infinity, 1.5], "g": [1, 2, 3], "dtype": "float32"}' });
+    expect(code).toBe(0);
+    expect(stdout).toContain('dtype float32');
+    expect(stdout).toContain('rtol 1.3e-6, atol 1e-5 (float32 default)');
+  });
+});
+
+describe('output', () => {
+  test('--format json is one document with the format version, results, differences and verdict', () => {
+    const { code, stdout } = runCli(['--x', '[[0, 0], [0, Infinity]]', '--g', '[[1, 0], [1, 0]]', '--format', 'json']);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report.format).toBe('softmax-verify.report/v1');
+    expect(report.input).toMatchObject({ shape: [2, 2], dim: -1, dtype: 'float64', x: [[0, 0], [0, 'Infinity']] });
+    expect(report.results.jacobian.softmax).toEqual([[0.5, 0.5], ['NaN', 'NaN']]);
+    expect(report.results.closedForm.grad).toEqual([[0.25, -0.25], ['NaN', 'NaN']]);
+    expect(report.differences.grad).toEqual([[0, 0], [0, 0]]);
+    expect(report.tolerance).toEqual({ rtol: 1e-7, atol: 1e-7, origin: 'dtype' });
+    expect(report.comparisons).toHaveLength(2);
+    expect(report.comparisons[1]).toMatchObject({ quantity: 'grad', actual: 'jacobian', expected: 'closedForm', total: 4, mismatched: 0, passed: true });
+    expect(report.notes).toEqual([
+      { slice: '[1, :]', reason: 'positive-infinite-logit', message: expect.stringContaining('slice x[1, :] has a +Infinity logit') },
+    ]);
+    expect(report.verdict).toBe('PASS');
+  });
+
+  test('--format json carries the index of the greatest difference and a FAIL verdict', () => {
+    const stdin = JSON.stringify({ x: [[0, 0]], g: [[1, 0]], expected: { grad: [[0.25, -0.2]] } });
+    const { code, stdout } = runCli(['--input', '-', '--format', 'json'], { stdin });
+    expect(code).toBe(1);
+    const report = JSON.parse(stdout);
+    const failing = report.comparisons.filter((c: { passed: boolean }) => !c.passed);
+    expect(failing.map((c: { actual: string }) => c.actual)).toEqual(['jacobian', 'closedForm']);
+    expect(failing[0].greatestAbsoluteDifference.index).toEqual([0, 1]);
+    expect(report.verdict).toBe('FAIL');
+  });
+
+  test('no colour when piped', () => {
+    expect(runCli([]).stdout).not.toMatch(ANSI);
+  });
+
+  test('colour with FORCE_COLOR', () => {
+    expect(runCli([], { env: { FORCE_COLOR: '1' } }).stdout).toMatch(ANSI);
+  });
+
+  test('no colour with --no-color, even with FORCE_COLOR', () => {
+    expect(runCli(['--no-color'], { env: { FORCE_COLOR: '1' } }).stdout).not.toMatch(ANSI);
+  });
+
+  test('no colour with NO_COLOR', () => {
+    expect(runCli([], { env: { NO_COLOR: '1' } }).stdout).not.toMatch(ANSI);
+  });
+
+  test('never colours JSON', () => {
+    expect(runCli(['--format', 'json'], { env: { FORCE_COLOR: '3' } }).stdout).not.toMatch(ANSI);
+  });
+
+  test('a long input shows its head, its tail and every failing row; --rows all shows every row', () => {
+    const n = 60;
+    const x = Array.from({ length: n }, (_, i) => i / 10);
+    const g = Array.from({ length: n }, (_, i) => (i % 7) - 3);
+    const stdin = JSON.stringify({ x, g });
+    const short = runCli(['--input', '-', '--rows', '3'], { stdin }).stdout;
+    const rows = short.split('\n').filter((line) => /^ *\[\d+\]/.test(line));
+    expect(rows.map((line) => line.trim().split(' ')[0])).toEqual(['[0]', '[1]', '[2]', '[57]', '[58]', '[59]']);
+    expect(short).toContain('⋮  54 rows not shown (--rows all shows every row)');
+
+    const all = runCli(['--input', '-', '--rows', 'all'], { stdin }).stdout;
+    expect(all.split('\n').filter((line) => /^ *\[\d+\]/.test(line))).toHaveLength(n);
+  });
+
+  test('--precision sets the significant digits of the values', () => {
+    const { stdout } = runCli(['--precision', '3']);
+    expect(stdout).toMatch(/^ *\[8\] +9 +19 │ +0\.632 +0\.632 +0\.632 /m);
+  });
+});
+
+describe('bad input: one line on stderr, exit code 2, no stack trace', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'softmax-verify-'));
+  const notADirectory = join(dir, 'broken.json', 'input.json');
+  const brokenJson = join(dir, 'broken.json');
+  writeFileSync(brokenJson, '{"x": [1, 2],\n "g": [1, 2,]}');
+
+  test.each<[string, string[], string | undefined, string]>([
+    ['unparseable JSON in a flag', ['--x', '[1, a]', '--g', '1,2'], undefined, 'error: x is not valid JSON at column 5: expected a value, found "a"'],
+    ['unparseable JSON in a file', ['--input', brokenJson], undefined, `error: ${brokenJson}: invalid JSON at line 2, column 13: expected a value, found "]"`],
+    ['a non-number', ['--x', '[[1, 2, 3, 4], [5, 6, 7, "abc"]]', '--g', '[[1, 2, 3, 4], [5, 6, 7, 8]]'], undefined, 'error: x[1][3] is not a number: "abc"'],
+    ['a non-number in a list', ['--x', '1,abc,3', '--g', '1,2,3'], undefined, 'error: x[1] is not a number: "abc"'],
+    ['ragged rows', ['--x', '[[1, 2], [3]]', '--g', '[[1, 2], [3]]'], undefined, 'error: x[1] has 1 element, but x[0] has 2 (ragged array)'],
+    ['a shape mismatch', ['--x', '1,2,3', '--g', '1,2'], undefined, 'error: g has shape [2], but x has shape [3]: they must match'],
+    ['empty input', ['--x', '[]', '--g', '[]'], undefined, 'error: x is empty (shape [0])'],
+    ['an empty stdin', ['--input', '-'], '', 'error: --input stdin is empty'],
+    ['dim out of range', ['--x', '1,2', '--g', '1,2', '--dim', '1'], undefined, 'error: dim 1 is out of range for x of shape [2] (expected -1 to 0)'],
+    ['an unknown dtype', ['--dtype', 'float8'], undefined, 'error: --dtype must be one of float64, float32, float16, bfloat16, got "float8"'],
+    ['an unknown dtype in a file', ['--input', '-'], '{"x": [1], "g": [1], "dtype": "int8"}', 'error: stdin: dtype must be one of float64, float32, float16, bfloat16, got "int8"'],
+    ['a missing file', ['--input', join(dir, 'missing.json')], undefined, `error: cannot read --input ${join(dir, 'missing.json')}: no such file`],
+    ['a directory', ['--input', dir], undefined, `error: cannot read --input ${dir}: it is a directory`],
+    ['a path through a file', ['--input', notADirectory], undefined, `error: cannot read --input ${notADirectory}: a part of the path is not a directory`],
+    ['an unknown flag', ['--bogus'], undefined, "error: unknown option '--bogus'"],
+    ['a misspelt flag', ['--dimm', '0'], undefined, "error: unknown option '--dimm' (Did you mean --dim?)"],
+    ['a missing g', ['--x', '1,2'], undefined, 'error: g is missing: give the upstream gradient with --g (for example --g 1,0,0) or as the field "g" of an --input file'],
+    ['a missing flag value', ['--x'], undefined, "error: option '--x <values>' argument missing"],
+    ['an unknown format', ['--format', 'xml'], undefined, "error: option '--format <format>' argument 'xml' is invalid. Allowed choices are text, json."],
+    ['rtol without atol', ['--rtol', '1e-3'], undefined, 'error: --rtol and --atol must be given together (float64 defaults: --rtol 1e-7 --atol 1e-7)'],
+    ['a stray argument', ['1,2,3'], undefined, 'error: too many arguments. Expected 0 arguments but got 1.'],
+    ['null for NaN', ['--x', '[1, null]', '--g', '1,2'], undefined, 'error: x[1] is null, not a number (write NaN as NaN or "nan")'],
+    ['an unknown field', ['--input', '-'], '{"x": [1], "g": [1], "tolerence": {"rtol": 1, "atol": 1}}', 'error: stdin: unknown field "tolerence" (known fields: format, name, description, source, dtype, dim, x, g, expected, tolerance)'],
+    ['a bad precision', ['--precision', '40'], undefined, 'error: --precision must be a whole number from 1 to 17, got "40"'],
+  ])('%s', (_, args, stdin, message) => {
+    const { code, stdout, stderr } = runCli(args, { stdin });
+    expect(stderr).toBe(`${message}\n`);
+    expect(stderr).not.toMatch(/\n\s+at /);
+    expect(stdout).toBe('');
+    expect(code).toBe(2);
+  });
+});

@@ -1,0 +1,64 @@
+import { describe, expect, test } from 'vitest';
+import { DEFAULT_TOLERANCE } from '../src/dtype.js';
+import { normaliseDim } from '../src/tensor.js';
+import { verify, type VerifyInput } from '../src/verify.js';
+import { loadFixture, pytorchFixtureNames } from './helpers/fixtures.js';
+
+function fixtureInput(name: string): VerifyInput {
+  const doc = loadFixture(name);
+  const x = doc.x!;
+  const dim = doc.dim ?? -1;
+  return {
+    label: name,
+    source: doc.source,
+    x,
+    g: doc.g!,
+    dim,
+    axis: normaliseDim(dim, x.shape.length)!,
+    dtype: doc.dtype ?? 'float64',
+    expected: doc.expected,
+    tolerance: doc.tolerance,
+  };
+}
+
+describe('PyTorch fixtures', () => {
+  test('there are fixtures to check', () => {
+    expect(pytorchFixtureNames().length).toBeGreaterThanOrEqual(15);
+  });
+
+  test.each(pytorchFixtureNames())('%s: both methods match PyTorch at its dtype tolerance', (name) => {
+    const input = fixtureInput(name);
+    const report = verify(input);
+    expect(report.tolerance).toEqual(DEFAULT_TOLERANCE[input.dtype]);
+    expect(report.comparisons).toHaveLength(6);
+    for (const comparison of report.comparisons) {
+      expect({ ...comparison, closeness: comparison.closeness.mismatched }).toEqual({ ...comparison, closeness: 0 });
+    }
+    expect(report.passed).toBe(true);
+  });
+
+  test.each(pytorchFixtureNames())('%s: a tampered expected gradient fails', (name) => {
+    const input = fixtureInput(name);
+    const grad = Float64Array.from(input.expected!.grad!);
+    // Move the last finite element by 1% of the largest gradient plus 1e-3: beyond every dtype's tolerance.
+    const finite = Array.from(grad, Math.abs).filter(Number.isFinite);
+    const target = grad.findLastIndex(Number.isFinite);
+    grad[target] += 0.01 * Math.max(...finite) + 1e-3;
+    const report = verify({ ...input, expected: { ...input.expected, grad } });
+    expect(report.passed).toBe(false);
+    const failing = report.comparisons.filter((c) => c.closeness.mismatched > 0);
+    expect(failing.map((c) => `${c.quantity}: ${c.actual} vs ${c.expected}`)).toEqual([
+      'grad: jacobian vs expected',
+      'grad: closedForm vs expected',
+    ]);
+    expect(failing[0].closeness.maxAbs.index).toBe(target);
+    expect(failing[0].closeness.mismatched).toBe(1);
+  });
+
+  test('a tampered expected softmax fails too', () => {
+    const input = fixtureInput('seed.json');
+    const softmax = Float64Array.from(input.expected!.softmax!);
+    softmax[0] *= 1.001;
+    expect(verify({ ...input, expected: { ...input.expected, softmax } }).passed).toBe(false);
+  });
+});

@@ -1,0 +1,29 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'softmax-verify.js');
+
+export interface CliRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs the built command as a user would, with stdout and stderr piped (so not a terminal) and
+ * the colour variables cleared unless a test sets them.
+ */
+export function runCli(args: readonly string[], options: { stdin?: string; env?: Record<string, string> } = {}): CliRun {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of ['FORCE_COLOR', 'NO_COLOR', 'NODE_DISABLE_COLORS', 'SOFTMAX_VERIFY_DEBUG']) delete env[name];
+  const result = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    input: options.stdin ?? '',
+    env: { ...env, ...options.env },
+    encoding: 'utf8',
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+export const ANSI = /\u001b\[/;

@@ -1,0 +1,45 @@
+import { describe, expect, test } from 'vitest';
+import { parseNumberToken } from '../../src/input/number-token.js';
+
+describe('parseNumberToken', () => {
+  test.each([
+    ['1', 1],
+    ['-2.5', -2.5],
+    ['+3', 3],
+    ['.5', 0.5],
+    ['5.', 5],
+    ['1e-3', 0.001],
+    ['6.02E23', 6.02e23],
+    ['0.1', 0.1],
+  ])('reads the decimal %s', (token, value) => {
+    expect(parseNumberToken(token)).toBe(value);
+  });
+
+  test.each(['nan', 'NaN', 'NAN', '-nan', '+nan'])('reads %s as NaN, as Python float() does', (token) => {
+    expect(parseNumberToken(token)).toBeNaN();
+  });
+
+  test.each([
+    ['inf', Infinity],
+    ['+inf', Infinity],
+    ['-inf', -Infinity],
+    ['Infinity', Infinity],
+    ['-Infinity', -Infinity],
+    ['INF', Infinity],
+  ])('reads %s as an infinity', (token, value) => {
+    expect(parseNumberToken(token)).toBe(value);
+  });
+
+  test.each(['', 'abc', '0x10', '1e', '1.2.3', '--1', 'infinit', '1,2', ' 1', 'Infinityx'])(
+    'refuses %j rather than guessing',
+    (token) => {
+      expect(parseNumberToken(token)).toBeUndefined();
+    },
+  );
+
+  test('keeps every float64 exactly: the shortest round-trip string reads back to the same bits', () => {
+    for (const v of [0.1, 1 / 3, Math.PI, 5e-324, 1.7976931348623157e308, -2.2250738585072014e-308]) {
+      expect(Object.is(parseNumberToken(String(v)), v)).toBe(true);
+    }
+  });
+});

@@ -1,0 +1,98 @@
+import { describe, expect, test } from 'vitest';
+import { DEFAULT_TOLERANCE } from '../src/dtype.js';
+import { verify, type VerifyInput } from '../src/verify.js';
+import { f64 } from './helpers/fixtures.js';
+
+function input(x: number[][] | number[], g: number[][] | number[], extra: Partial<VerifyInput> = {}): VerifyInput {
+  const shape = Array.isArray(x[0]) ? [x.length, (x[0] as number[]).length] : [x.length];
+  const flat = (v: number[][] | number[]) => f64((v as (number | number[])[]).flat());
+  const dim = extra.dim ?? -1;
+  return {
+    label: 'test',
+    x: { shape, data: flat(x) },
+    g: { shape, data: flat(g) },
+    dim,
+    axis: dim < 0 ? dim + shape.length : dim,
+    dtype: 'float64',
+    ...extra,
+  };
+}
+
+describe('verify', () => {
+  test('the two methods agree on a 1-D input and the report says so', () => {
+    const report = verify(input([0.5, -1, 2], [1, 2, 3]));
+    expect(report.passed).toBe(true);
+    expect(report.comparisons.map((c) => [c.quantity, c.actual, c.expected])).toEqual([
+      ['softmax', 'jacobian', 'closedForm'],
+      ['grad', 'jacobian', 'closedForm'],
+    ]);
+    expect(Array.from(report.rowClose)).toEqual([1, 1, 1]);
+  });
+
+  test('softmax runs along the requested dim: dim 0 normalises columns', () => {
+    const report = verify(input([[0, 5], [0, 5]], [[1, 1], [1, 1]], { dim: 0 }));
+    expect(Array.from(report.results.jacobian.softmax)).toEqual([0.5, 0.5, 0.5, 0.5]);
+    expect(Array.from(report.results.closedForm.softmax)).toEqual([0.5, 0.5, 0.5, 0.5]);
+  });
+
+  test('softmax along the last dim normalises rows', () => {
+    const report = verify(input([[0, 0], [1, 1]], [[1, 0], [0, 1]]));
+    expect(Array.from(report.results.jacobian.softmax)).toEqual([0.5, 0.5, 0.5, 0.5]);
+    // Row 0: s = [½, ½], g = [1, 0]: ⟨s, g⟩ = ½, dx = [¼, −¼]; row 1 mirrors it.
+    expect(Array.from(report.results.closedForm.grad)).toEqual([0.25, -0.25, -0.25, 0.25]);
+    expect(Array.from(report.results.jacobian.grad)).toEqual([0.25, -0.25, -0.25, 0.25]);
+  });
+
+  test('uses the dtype default tolerance, then the input tolerance, then the flags', () => {
+    expect(verify(input([1], [1], { dtype: 'float16' })).tolerance).toEqual(DEFAULT_TOLERANCE.float16);
+    const own = { rtol: 0.5, atol: 0.25 };
+    expect(verify(input([1], [1], { tolerance: own }))).toMatchObject({ tolerance: own, toleranceOrigin: 'input' });
+    const flags = { rtol: 0, atol: 0 };
+    expect(verify(input([1], [1], { tolerance: own }), { tolerance: flags })).toMatchObject({
+      tolerance: flags,
+      toleranceOrigin: 'flags',
+    });
+  });
+
+  test('compares both methods with expected values when the input has them, and fails on a wrong one', () => {
+    const good = verify(input([0, 0], [1, 0], { expected: { softmax: f64([0.5, 0.5]), grad: f64([0.25, -0.25]) } }));
+    expect(good.passed).toBe(true);
+    expect(good.comparisons).toHaveLength(6);
+
+    const bad = verify(input([0, 0], [1, 0], { expected: { grad: f64([0.25, -0.2]) } }));
+    expect(bad.passed).toBe(false);
+    const failing = bad.comparisons.filter((c) => c.closeness.mismatched > 0);
+    expect(failing.map((c) => [c.quantity, c.actual, c.expected])).toEqual([
+      ['grad', 'jacobian', 'expected'],
+      ['grad', 'closedForm', 'expected'],
+    ]);
+    expect(failing[0].closeness.maxAbs).toEqual({ value: 0.04999999999999999, index: 1 });
+    expect(Array.from(bad.rowClose)).toEqual([1, 0]);
+  });
+
+  test('names a slice whose logits are all -Infinity and still passes, both methods giving NaN', () => {
+    const report = verify(input([[1, 2], [-Infinity, -Infinity]], [[1, 0], [1, 0]]));
+    expect(report.sliceNotes).toEqual([{ slice: '[1, :]', reason: 'all-masked' }]);
+    expect(Array.from(report.results.jacobian.softmax.subarray(2))).toEqual([NaN, NaN]);
+    expect(Array.from(report.results.closedForm.grad.subarray(2))).toEqual([NaN, NaN]);
+    expect(report.passed).toBe(true);
+  });
+
+  test('names the slice along dim 0 with the colon in the first place', () => {
+    const report = verify(input([[1, -Infinity], [2, -Infinity]], [[1, 1], [1, 1]], { dim: 0 }));
+    expect(report.sliceNotes).toEqual([{ slice: '[:, 1]', reason: 'all-masked' }]);
+  });
+
+  test('a partly masked slice is no note: masked elements get probability 0 and gradient 0', () => {
+    const report = verify(input([1, -Infinity, 2], [3, 100, 1]));
+    expect(report.sliceNotes).toEqual([]);
+    expect(report.results.jacobian.softmax[1]).toBe(0);
+    expect(report.results.closedForm.grad[1]).toBe(0);
+    expect(report.results.jacobian.grad[1]).toBe(0);
+  });
+
+  test('differences are Jacobian minus closed form, 0 where both are NaN', () => {
+    const report = verify(input([-Infinity, -Infinity], [1, 2]));
+    expect(Array.from(report.differences.softmax)).toEqual([0, 0]);
+  });
+});
