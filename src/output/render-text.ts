@@ -173,7 +173,14 @@ function renderComparisons(report: Report): string[] {
       extreme(closeness.maxRel, shape),
     ];
   });
-  const header = ['', 'a vs b', 'mismatched', 'greatest |a − b|', 'greatest |a − b| / |b|'];
+  // As in torch.testing.assert_close, each greatest difference is shown beside the tolerance it is held to.
+  const header = [
+    '',
+    'a vs b',
+    'mismatched',
+    `greatest |a − b| (atol ${formatTolerance(tolerance.atol)})`,
+    `greatest |a − b| / |b| (rtol ${formatTolerance(tolerance.rtol)})`,
+  ];
   const widths = header.map((title, c) => Math.max(title.length, ...rows.map((row) => row[c].length)));
   const line = (row: string[]): string => row.map((cell, c) => cell.padEnd(widths[c])).join('   ').trimEnd();
   return [

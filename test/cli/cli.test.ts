@@ -27,13 +27,13 @@ describe('softmax-verify with no arguments', () => {
         [8]  9  19 │    0.63219858     0.63219858     0.63219858  1.11e-16 │    0.36722258     0.36722258     0.36722258  -8.33e-16  ✓
 
       close: |a − b| ≤ atol + rtol·|b|, rtol 1e-7, atol 1e-7 (float64 default)
-                a vs b                             mismatched     greatest |a − b|   greatest |a − b| / |b|
-      softmax   explicit Jacobian vs closed form   0 / 9 (0.0%)   1.11e-16 at [8]    1.76e-16 at [8]
-      softmax   explicit Jacobian vs expected      0 / 9 (0.0%)   2.78e-17 at [7]    2.2e-16 at [5]
-      softmax   closed form vs expected            0 / 9 (0.0%)   1.11e-16 at [8]    2.2e-16 at [5]
-      grad      explicit Jacobian vs closed form   0 / 9 (0.0%)   8.33e-16 at [8]    3.84e-15 at [7]
-      grad      explicit Jacobian vs expected      0 / 9 (0.0%)   1.33e-15 at [8]    4.7e-15 at [7]
-      grad      closed form vs expected            0 / 9 (0.0%)   2.16e-15 at [8]    8.54e-15 at [7]
+                a vs b                             mismatched     greatest |a − b| (atol 1e-7)   greatest |a − b| / |b| (rtol 1e-7)
+      softmax   explicit Jacobian vs closed form   0 / 9 (0.0%)   1.11e-16 at [8]                1.76e-16 at [8]
+      softmax   explicit Jacobian vs expected      0 / 9 (0.0%)   2.78e-17 at [7]                2.2e-16 at [5]
+      softmax   closed form vs expected            0 / 9 (0.0%)   1.11e-16 at [8]                2.2e-16 at [5]
+      grad      explicit Jacobian vs closed form   0 / 9 (0.0%)   8.33e-16 at [8]                3.84e-15 at [7]
+      grad      explicit Jacobian vs expected      0 / 9 (0.0%)   1.33e-15 at [8]                4.7e-15 at [7]
+      grad      closed form vs expected            0 / 9 (0.0%)   2.16e-15 at [8]                8.54e-15 at [7]
 
       PASS: the explicit Jacobian and the closed form agree, and both match the expected values
       "

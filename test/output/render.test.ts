@@ -1,0 +1,94 @@
+import { describe, expect, test } from 'vitest';
+import { renderJson } from '../../src/output/render-json.js';
+import { FAILING_ROWS_SHOWN, PLAIN, renderText } from '../../src/output/render-text.js';
+import { verify, type VerifyInput } from '../../src/verify.js';
+import { f64 } from '../helpers/fixtures.js';
+
+function input(x: number[], g: number[], extra: Partial<VerifyInput> = {}): VerifyInput {
+  return { label: 'unit test', x: { shape: [x.length], data: f64(x) }, g: { shape: [g.length], data: f64(g) }, dim: -1, axis: 0, dtype: 'float64', ...extra };
+}
+
+const text = (report: ReturnType<typeof verify>, rows: number | 'all' = 10) =>
+  renderText(report, { precision: 8, rows, palette: PLAIN });
+
+describe('renderText', () => {
+  test('starts with the input, its shape, dim, dtype, description and the source of expected values', () => {
+    const report = verify(input([0, 0], [1, 0], { description: 'two equal logits', source: 'by hand', expected: { softmax: f64([0.5, 0.5]) } }));
+    expect(text(report).split('\n').slice(0, 4)).toEqual([
+      'softmax-verify: unit test',
+      'x: shape [2], softmax along dim -1 (1 slice of 2), dtype float64',
+      'about: two equal logits',
+      'expected: by hand',
+    ]);
+  });
+
+  test('shows an expected column only for the quantities the input has', () => {
+    const report = verify(input([0, 0], [1, 0], { expected: { grad: f64([0.25, -0.25]) } }));
+    const header = text(report).split('\n').find((l) => l.includes('Jacobian (J)'));
+    expect(header).toMatch(/Jacobian \(J\) +closed \(C\) +J − C │ +Jacobian \(J\) +closed \(C\) +expected +J − C$/);
+  });
+
+  test('marks each row and says which comparisons failed', () => {
+    const report = verify(input([0, 0], [1, 0], { expected: { grad: f64([0.25, -0.2]) } }));
+    const lines = text(report).split('\n');
+    expect(lines.find((l) => l.trimStart().startsWith('[0]'))).toMatch(/ ✓$/);
+    expect(lines.find((l) => l.trimStart().startsWith('[1]'))).toMatch(/ ✗$/);
+    expect(lines.at(-2)).toBe('FAIL: grad, explicit Jacobian vs expected (1 / 2); grad, closed form vs expected (1 / 2)');
+  });
+
+  test('counts the failing rows it leaves out of a long table', () => {
+    const n = 2 * FAILING_ROWS_SHOWN + 50;
+    const x = Array.from({ length: n }, (_, i) => i / n);
+    const g = Array.from({ length: n }, (_, i) => i % 3);
+    const report = verify(input(x, g, { expected: { softmax: new Float64Array(n).fill(1) } }));
+    const out = text(report, 5);
+    expect(out).toContain(`${(n - 10 - FAILING_ROWS_SHOWN).toLocaleString('en-US')} more failing rows not shown (--rows all shows every row)`);
+    expect(out.split('\n').filter((l) => / ✗$/.test(l))).toHaveLength(10 + FAILING_ROWS_SHOWN);
+  });
+
+  test('says in words which slice had no softmax', () => {
+    const report = verify({
+      label: 'unit test',
+      x: { shape: [2, 2], data: f64([-Infinity, -Infinity, 0, 1]) },
+      g: { shape: [2, 2], data: f64([1, 2, 3, 4]) },
+      dim: 1,
+      axis: 1,
+      dtype: 'float64',
+    });
+    expect(text(report)).toContain(
+      'note: slice x[0, :] has every logit -Infinity: its softmax is undefined, and both methods give NaN there, as PyTorch does',
+    );
+  });
+
+  test('names the tolerance and where it came from', () => {
+    const report = verify(input([1, 2], [1, 0], { dtype: 'bfloat16' }));
+    expect(text(report)).toContain('close: |a − b| ≤ atol + rtol·|b|, rtol 0.016, atol 1e-5 (bfloat16 default)');
+  });
+});
+
+describe('renderJson', () => {
+  test('is valid JSON with non-finite numbers as strings and results nested in the shape of x', () => {
+    const report = verify({
+      label: 'unit test',
+      x: { shape: [2, 2], data: f64([0, 0, -Infinity, -Infinity]) },
+      g: { shape: [2, 2], data: f64([1, 0, 1, 0]) },
+      dim: -1,
+      axis: 1,
+      dtype: 'float64',
+    });
+    const doc = JSON.parse(renderJson(report, { name: 'softmax-verify', version: '9.9.9' }));
+    expect(doc.tool).toEqual({ name: 'softmax-verify', version: '9.9.9' });
+    expect(doc.input.x).toEqual([[0, 0], ['-Infinity', '-Infinity']]);
+    expect(doc.results.closedForm.softmax).toEqual([[0.5, 0.5], ['NaN', 'NaN']]);
+    expect(doc.notes[0]).toMatchObject({ slice: '[1, :]', reason: 'all-masked' });
+    expect(doc.comparisons[0].greatestAbsoluteDifference).toEqual({ value: 0, index: [0, 0] });
+  });
+
+  test('keeps every float64 exactly', () => {
+    const x = [0.1, 1 / 3, Math.PI];
+    const report = verify(input(x, [1, 2, 3]));
+    const doc = JSON.parse(renderJson(report, { name: 'softmax-verify', version: '0' }));
+    expect(doc.results.jacobian.grad).toEqual(Array.from(report.results.jacobian.grad));
+    expect(doc.input.x).toEqual(x);
+  });
+});
