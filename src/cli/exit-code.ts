@@ -9,12 +9,19 @@ export const EXIT = {
   internal: 3,
 } as const;
 
-export type Outcome = { readonly kind: 'verdict'; readonly passed: boolean } | { readonly kind: 'bad-input' } | { readonly kind: 'internal' };
+export type Outcome =
+  | { readonly kind: 'verdict'; readonly passed: boolean }
+  /** --help or --version was printed. */
+  | { readonly kind: 'info-shown' }
+  | { readonly kind: 'bad-input' }
+  | { readonly kind: 'internal' };
 
 export function exitCodeFor(outcome: Outcome): number {
   switch (outcome.kind) {
     case 'verdict':
       return outcome.passed ? EXIT.agree : EXIT.disagree;
+    case 'info-shown':
+      return EXIT.agree;
     case 'bad-input':
       return EXIT.badInput;
     case 'internal':

@@ -55,7 +55,7 @@ async function run(argv: readonly string[], io: Io): Promise<Outcome> {
     program.parse(argv, { from: 'user' });
   } catch (error) {
     if (!(error instanceof CommanderError)) throw error;
-    if (error.exitCode === 0) return { kind: 'verdict', passed: true };
+    if (error.exitCode === 0) return { kind: 'info-shown' };
     io.stderr.write(`${oneLine(error.message)}\n`);
     return { kind: 'bad-input' };
   }
@@ -63,17 +63,11 @@ async function run(argv: readonly string[], io: Io): Promise<Outcome> {
   const rows = readRows(options.rows);
   const precision = readPrecision(options.precision);
 
-  const resolved = await resolveRequest({
-    x: options.x,
-    g: options.g,
-    input: options.input,
-    dim: options.dim,
-    dtype: options.dtype,
-    rtol: options.rtol,
-    atol: options.atol,
-  }, async (path) => (await import('./read-input-file.js')).readInputFile(path));
-  // The file reader above and the JSON renderer below are imported only when used: every module
-  // on the path of the plain run adds to a start-up that Node's own should dominate.
+  // The file reader and the JSON renderer are imported only when used: every module on the path
+  // of the plain run adds to a start-up that Node's own should dominate.
+  const readDocument = async (path: string) => (await import('./read-input-file.js')).readInputFile(path);
+  const { x, g, input, dim, dtype, rtol, atol } = options;
+  const resolved = await resolveRequest({ x, g, input, dim, dtype, rtol, atol }, readDocument);
   if (!resolved.ok) throw resolved.error;
 
   const report = verify(resolved.value.input, { tolerance: resolved.value.tolerance });

@@ -1,8 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { ANSI, runCli } from '../helpers/run-cli.js';
+import { ANSI, ROOT, runCli } from '../helpers/run-cli.js';
 
 describe('softmax-verify with no arguments', () => {
   test('prints the built-in example side by side and passes', () => {
@@ -160,6 +161,17 @@ describe('output', () => {
 
     const all = runCli(['--input', '-', '--rows', 'all'], { stdin }).stdout;
     expect(all.split('\n').filter((line) => /^ *\[\d+\]/.test(line))).toHaveLength(n);
+  });
+
+  test('a reader that closes the pipe early (| head -1) is no crash', () => {
+    const x = Array.from({ length: 3000 }, (_, i) => i % 50).join(',');
+    const result = spawnSync('sh', ['-c', `"${process.execPath}" bin/softmax-verify.js --rows all --x "$X" --g "$X" | head -1`], {
+      cwd: ROOT,
+      env: { ...process.env, X: x },
+      encoding: 'utf8',
+    });
+    expect(result.stdout).toBe('softmax-verify: command line\n');
+    expect(result.stderr).toBe('');
   });
 
   test('--precision sets the significant digits of the values', () => {

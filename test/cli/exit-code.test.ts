@@ -6,6 +6,7 @@ describe('exitCodeFor', () => {
   test.each([
     [{ kind: 'verdict', passed: true } as const, 0],
     [{ kind: 'verdict', passed: false } as const, 1],
+    [{ kind: 'info-shown' } as const, 0],
     [{ kind: 'bad-input' } as const, 2],
     [{ kind: 'internal' } as const, 3],
   ])('%j exits with %i', (outcome, code) => {
