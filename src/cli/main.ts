@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { DTYPES } from '../dtype.js';
 import { InputError } from '../input/input-error.js';
+import { jacobianRefusal } from '../jacobian-budget.js';
 import { resolveRequest } from '../input/resolve-input.js';
 import { DEFAULT_EDGE_ROWS, DEFAULT_PRECISION, renderText } from '../output/render-text.js';
 import { verify } from '../verify.js';
@@ -29,6 +30,7 @@ interface Options {
   rows: string;
   precision: string;
   color: boolean;
+  force: boolean;
 }
 
 const TOOL = readTool();
@@ -69,6 +71,8 @@ async function run(argv: readonly string[], io: Io): Promise<Outcome> {
   const { x, g, input, dim, dtype, rtol, atol } = options;
   const resolved = await resolveRequest({ x, g, input, dim, dtype, rtol, atol }, readDocument);
   if (!resolved.ok) throw resolved.error;
+  const refusal = options.force ? undefined : jacobianRefusal(resolved.value.input);
+  if (refusal !== undefined) throw new InputError(refusal);
 
   const report = verify(resolved.value.input, { tolerance: resolved.value.tolerance });
   if (options.format === 'json') {
@@ -101,6 +105,7 @@ function buildProgram(io: Io): Command {
     .option('--rows <n|all>', 'table rows shown at each end of a long input, or all', String(DEFAULT_EDGE_ROWS))
     .option('--precision <digits>', 'significant digits of the values shown, 1 to 17', String(DEFAULT_PRECISION))
     .option('--no-color', 'no colour, even in a terminal (NO_COLOR=1 does the same)')
+    .option('--force', 'run an explicit Jacobian larger than 2.5e9 entries (minutes or more)', false)
     .addHelpText(
       'after',
       '\nExit codes: 0 the methods agree (and match the expected values, when given); 1 they do not;\n' +

@@ -14,11 +14,12 @@ export function formatValue(value: number, precision: number): string {
   return trimZeros(text);
 }
 
-/** Differences are only read for their size: three significant digits, always in exponent form. */
+/** Differences are read for their size: three significant digits, in exponent form when small. */
 export function formatDifference(value: number): string {
   if (!Number.isFinite(value)) return nonFinite(value);
   if (value === 0) return '0';
-  return trimZeros(value.toExponential(2));
+  const magnitude = Math.abs(value);
+  return trimZeros(magnitude >= 1e-3 && magnitude < 1e4 ? value.toPrecision(3) : value.toExponential(2));
 }
 
 /** Tolerances as a user would type them: `1e-7`, `1.3e-6`, `0.05`. */

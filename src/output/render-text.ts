@@ -94,8 +94,9 @@ function renderTable(report: Report, options: TextOptions): string[] {
 
   const { rows, failingHidden } = selectRows(report.rowClose, options.rows, FAILING_ROWS_SHOWN);
   const cells = groups.map((group) => group.columns.map((column) => rows.map((k) => column.cell(k))));
+  // A reduce, not Math.max(...cells): spreading a million-row column would overflow the stack.
   const widths = groups.map((group, gi) =>
-    group.columns.map((column, ci) => Math.max(column.header.length, ...cells[gi][ci].map((c) => c.length))),
+    group.columns.map((column, ci) => cells[gi][ci].reduce((w, c) => Math.max(w, c.length), column.header.length)),
   );
   const groupWidth = (gi: number): number => widths[gi].reduce((a, b) => a + b, 0) + 2 * (widths[gi].length - 1);
   const joinGroups = (parts: string[]): string => parts.join(palette.faint(' │ '));

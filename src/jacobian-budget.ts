@@ -1,0 +1,42 @@
+import type { VerifyInput } from './verify.js';
+
+/**
+ * How much explicit-Jacobian work a run may start without being asked twice.
+ *
+ * The Jacobian method computes every one of the n² entries of each slice, on purpose; at about
+ * 2 to 3 ns an entry here, 2.5e9 entries is several seconds, and a single 300,000-logit row
+ * (9e10 entries) is minutes. Beyond the limit the run is refused up front, with the estimate and
+ * the flag that forces it, rather than left to look hung.
+ */
+export const JACOBIAN_ENTRY_LIMIT = 2.5e9;
+const NANOSECONDS_PER_ENTRY = 2.5;
+
+export function jacobianEntries(input: VerifyInput): number {
+  const length = input.x.shape[input.axis];
+  const slices = input.x.data.length / length;
+  return slices * length * length;
+}
+
+/** Why the run should not start without `--force`, or undefined when it is within the limit. */
+export function jacobianRefusal(input: VerifyInput): string | undefined {
+  const entries = jacobianEntries(input);
+  if (entries <= JACOBIAN_ENTRY_LIMIT) return undefined;
+  const length = input.x.shape[input.axis];
+  const seconds = (entries * NANOSECONDS_PER_ENTRY) / 1e9;
+  const slices = input.x.data.length / length;
+  return (
+    `the explicit Jacobian would compute ${exponent(entries)} entries ` +
+    `(${slices === 1 ? '1 slice' : `${slices} slices`} of ${length}), about ${formatDuration(seconds)} here; ` +
+    `the limit is ${exponent(JACOBIAN_ENTRY_LIMIT)}: add --force to run it anyway`
+  );
+}
+
+function exponent(value: number): string {
+  return value.toExponential(1).replace('e+', 'e');
+}
+
+function formatDuration(seconds: number): string {
+  if (seconds < 120) return `${Math.round(seconds)} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  return `${Math.round(seconds / 3600)} h`;
+}

@@ -1,0 +1,29 @@
+import { describe, expect, test } from 'vitest';
+import { JACOBIAN_ENTRY_LIMIT, jacobianEntries, jacobianRefusal } from '../src/jacobian-budget.js';
+import type { VerifyInput } from '../src/verify.js';
+
+function input(shape: number[], axis: number): VerifyInput {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const data = new Float64Array(size);
+  return { label: 't', x: { shape, data }, g: { shape, data }, dim: axis, axis, dtype: 'float64' };
+}
+
+describe('the explicit-Jacobian budget', () => {
+  test('counts n² entries per slice along the softmax dim', () => {
+    expect(jacobianEntries(input([4, 7], 1))).toBe(4 * 49);
+    expect(jacobianEntries(input([4, 7], 0))).toBe(7 * 16);
+  });
+
+  test('lets a run up to the limit start', () => {
+    expect(jacobianRefusal(input([2000, 1000], 1))).toBeUndefined();
+    expect(jacobianEntries(input([2500, 1000], 1))).toBe(JACOBIAN_ENTRY_LIMIT);
+    expect(jacobianRefusal(input([2500, 1000], 1))).toBeUndefined();
+  });
+
+  test('refuses a 300,000-logit row with the estimate and the flag that forces it', () => {
+    expect(jacobianRefusal(input([300_000], 0))).toBe(
+      'the explicit Jacobian would compute 9.0e10 entries (1 slice of 300000), about 4 min here; ' +
+        'the limit is 2.5e9: add --force to run it anyway',
+    );
+  });
+});
