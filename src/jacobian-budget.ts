@@ -6,7 +6,7 @@ import type { VerifyInput } from './verify.js';
  * The Jacobian method computes every one of the n² entries of each slice, on purpose; at about
  * 2 to 3 ns an entry here, 2.5e9 entries is several seconds, and a single 300,000-logit row
  * (9e10 entries) is minutes. Beyond the limit the run is refused up front, with the estimate and
- * the flag that forces it, rather than left to look hung.
+ * the flag that allows it, rather than left to look hung.
  */
 export const JACOBIAN_ENTRY_LIMIT = 2.5e9;
 const NANOSECONDS_PER_ENTRY = 2.5;
@@ -17,7 +17,7 @@ export function jacobianEntries(input: VerifyInput): number {
   return slices * length * length;
 }
 
-/** Why the run should not start without `--force`, or undefined when it is within the limit. */
+/** Why the run should not start without `--allow-slow`, or undefined when it is within the limit. */
 export function jacobianRefusal(input: VerifyInput): string | undefined {
   const entries = jacobianEntries(input);
   if (entries <= JACOBIAN_ENTRY_LIMIT) return undefined;
@@ -27,7 +27,7 @@ export function jacobianRefusal(input: VerifyInput): string | undefined {
   return (
     `the explicit Jacobian would compute ${exponent(entries)} entries ` +
     `(${slices === 1 ? '1 slice' : `${slices} slices`} of ${length}), about ${formatDuration(seconds)} here; ` +
-    `the limit is ${exponent(JACOBIAN_ENTRY_LIMIT)}: add --force to run it anyway`
+    `the limit is ${exponent(JACOBIAN_ENTRY_LIMIT)}: add --allow-slow to run it anyway`
   );
 }
 

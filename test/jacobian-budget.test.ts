@@ -23,7 +23,7 @@ describe('the explicit-Jacobian budget', () => {
   test('refuses a 300,000-logit row with the estimate and the flag that forces it', () => {
     expect(jacobianRefusal(input([300_000], 0))).toBe(
       'the explicit Jacobian would compute 9.0e10 entries (1 slice of 300000), about 4 min here; ' +
-        'the limit is 2.5e9: add --force to run it anyway',
+        'the limit is 2.5e9: add --allow-slow to run it anyway',
     );
   });
 });

@@ -1,39 +1,14 @@
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { DTYPES } from '../dtype.js';
 import { InputError } from '../input/input-error.js';
-import { jacobianRefusal } from '../jacobian-budget.js';
-import { resolveRequest } from '../input/resolve-input.js';
-import { DEFAULT_EDGE_ROWS, DEFAULT_PRECISION, renderText } from '../output/render-text.js';
-import { verify } from '../verify.js';
-import { paletteForStdout } from './colour.js';
+import { DEFAULT_EDGE_ROWS, DEFAULT_PRECISION } from '../output/render-text.js';
+import { CHECK_FORMATS, checkCommand, type CheckFlags } from './commands/check-command.js';
+import { recordCommand, type RecordFlags } from './commands/record-command.js';
+import { VERIFY_FORMATS, verifyCommand, type VerifyFlags } from './commands/verify-command.js';
 import { exitCodeFor, type Outcome } from './exit-code.js';
+import { TOOL, type Io } from './io.js';
 
-export const FORMATS = ['text', 'json'] as const;
-export type Format = (typeof FORMATS)[number];
-
-export interface Io {
-  readonly stdout: { write(text: string): unknown; readonly isTTY?: boolean };
-  readonly stderr: { write(text: string): unknown };
-  readonly env: NodeJS.ProcessEnv;
-}
-
-interface Options {
-  x?: string;
-  g?: string;
-  input?: string;
-  dim?: string;
-  dtype?: string;
-  rtol?: string;
-  atol?: string;
-  format: Format;
-  rows: string;
-  precision: string;
-  color: boolean;
-  force: boolean;
-}
-
-const TOOL = readTool();
+export type { Io } from './io.js';
 
 /** Runs the command line `argv` (without node and the script) and returns the exit code. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
@@ -45,48 +20,32 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       return exitCodeFor({ kind: 'bad-input' });
     }
     const message = error instanceof Error ? error.message : String(error);
-    io.stderr.write(`softmax-verify: internal error: ${message}. This is a bug in softmax-verify; please report it with the command that caused it.\n`);
+    io.stderr.write(
+      `softmax-verify: internal error: ${message}. This is a bug in softmax-verify; please report it with the command that caused it.\n`,
+    );
     if (io.env.SOFTMAX_VERIFY_DEBUG) io.stderr.write(`${(error as Error).stack}\n`);
     return exitCodeFor({ kind: 'internal' });
   }
 }
 
 async function run(argv: readonly string[], io: Io): Promise<Outcome> {
-  const program = buildProgram(io);
+  let outcome: Outcome | undefined;
+  const program = buildProgram(io, (done) => {
+    outcome = done;
+  });
   try {
-    program.parse(argv, { from: 'user' });
+    await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
     if (!(error instanceof CommanderError)) throw error;
     if (error.exitCode === 0) return { kind: 'info-shown' };
-    io.stderr.write(`${oneLine(error.message)}\n`);
-    return { kind: 'bad-input' };
+    throw new InputError(oneLine(error.message).replace(/^error: /, ''));
   }
-  const options = program.opts<Options>();
-  const rows = readRows(options.rows);
-  const precision = readPrecision(options.precision);
-
-  // The file reader and the JSON renderer are imported only when used: every module on the path
-  // of the plain run adds to a start-up that Node's own should dominate.
-  const readDocument = async (path: string) => (await import('./read-input-file.js')).readInputFile(path);
-  const { x, g, input, dim, dtype, rtol, atol } = options;
-  const resolved = await resolveRequest({ x, g, input, dim, dtype, rtol, atol }, readDocument);
-  if (!resolved.ok) throw resolved.error;
-  const refusal = options.force ? undefined : jacobianRefusal(resolved.value.input);
-  if (refusal !== undefined) throw new InputError(refusal);
-
-  const report = verify(resolved.value.input, { tolerance: resolved.value.tolerance });
-  if (options.format === 'json') {
-    const { renderJson } = await import('../output/render-json.js');
-    io.stdout.write(renderJson(report, TOOL));
-  } else {
-    const palette = await paletteForStdout(options.color, io.env, io.stdout.isTTY === true);
-    io.stdout.write(renderText(report, { precision, rows, palette }));
-  }
-  return { kind: 'verdict', passed: report.passed };
+  if (outcome === undefined) throw new Error('no command ran');
+  return outcome;
 }
 
-function buildProgram(io: Io): Command {
-  return new Command()
+function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
+  const program = configure(new Command(), io)
     .name(TOOL.name)
     .description(
       'Compute softmax and its input gradient two independent ways (explicit Jacobian, closed form), ' +
@@ -94,6 +53,9 @@ function buildProgram(io: Io): Command {
         'x = 1..9, g = 11..19.',
     )
     .version(TOOL.version, '-V, --version')
+    // Options before a command name belong to the verifier, not to check or record.
+    .enablePositionalOptions()
+    .allowExcessArguments(true)
     .option('--x <values>', 'logits: a JSON array (nested for N-D) or a list such as 1,2,3')
     .option('--g <values>', 'upstream gradient, in the shape of x')
     .option('-i, --input <file>', 'JSON file {"x", "g", "dim"?, "dtype"?} or a fixture; "-" reads stdin')
@@ -101,46 +63,89 @@ function buildProgram(io: Io): Command {
     .option('--dtype <name>', `picks the default tolerance: ${DTYPES.join(', ')} (default: float64)`)
     .option('--rtol <number>', 'relative tolerance; give together with --atol')
     .option('--atol <number>', 'absolute tolerance; give together with --rtol')
-    .addOption(new Option('--format <format>', 'report format').choices(FORMATS).default('text'))
+    .addOption(new Option('--format <format>', 'report format').choices(VERIFY_FORMATS).default('text'))
     .option('--rows <n|all>', 'table rows shown at each end of a long input, or all', String(DEFAULT_EDGE_ROWS))
     .option('--precision <digits>', 'significant digits of the values shown, 1 to 17', String(DEFAULT_PRECISION))
+    .option('--allow-slow', 'run an explicit Jacobian of more than 2.5e9 entries (minutes or more)', false)
     .option('--no-color', 'no colour, even in a terminal (NO_COLOR=1 does the same)')
-    .option('--force', 'run an explicit Jacobian larger than 2.5e9 entries (minutes or more)', false)
     .addHelpText(
       'after',
       '\nExit codes: 0 the methods agree (and match the expected values, when given); 1 they do not;\n' +
         '2 bad usage or bad input; 3 internal error.\n',
     )
+    .action(async (flags: VerifyFlags, command: Command) => {
+      const [stray] = command.args;
+      if (stray !== undefined) {
+        throw new InputError(
+          `unknown command ${JSON.stringify(stray)}: the commands are check and record; give values with --x and --g`,
+        );
+      }
+      finish(await verifyCommand(flags, io));
+    });
+
+  configure(program.command('check'), io)
+    .description('check fixture files: both methods agree, and match each fixture\'s expected values')
+    .argument('<paths...>', 'fixture files, folders (searched for *.json) or glob patterns')
+    .option('--rtol <number>', 'relative tolerance for every fixture, with --atol (overrides theirs)')
+    .option('--atol <number>', 'absolute tolerance for every fixture, with --rtol')
+    .addOption(new Option('--format <format>', 'report format').choices(CHECK_FORMATS).default('text'))
+    .option('-o, --output <file>', 'write the report there (the text summary still goes to the terminal)')
+    .option('--force', 'overwrite --output if it exists', false)
+    .option('--bail', 'stop at the first fixture that fails or errs', false)
+    .option('--filter <text>', 'only fixtures whose name contains this text')
+    .option('--allow-slow', 'run explicit Jacobians of more than 2.5e9 entries', false)
+    .option('--no-color', 'no colour, even in a terminal')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 every fixture passes; 1 some fixture mismatches; 2 some fixture cannot be read\n' +
+        '(this wins over 1) or bad usage.\n',
+    )
+    .action(async (paths: string[], flags: CheckFlags) => {
+      refuseVerifierOptions(program, 'check');
+      finish(await checkCommand(paths, flags, io));
+    });
+
+  configure(program.command('record'), io)
+    .description('write a fixture v1 file from an input (values from a dump, or computed and cross-checked here)')
+    .option('--x <values>', 'logits')
+    .option('--g <values>', 'upstream gradient')
+    .option('-i, --input <file>', 'a JSON input or dump, with or without expected values; "-" reads stdin')
+    .option('--dim <n>', 'softmax dimension (default: the input\'s, else -1)')
+    .option('--dtype <name>', `${DTYPES.join(', ')} (default: the input's, else float64)`)
+    .option('--name <name>', 'the fixture\'s name (default: the input\'s, else the input file\'s name)')
+    .option('--description <text>', 'what the case is about')
+    .option('--source <text>', 'who produced the expected values of a dump that does not say')
+    .requiredOption('-o, --output <file>', 'the fixture file to write')
+    .option('--force', 'overwrite the output file if it exists', false)
+    .option('--allow-slow', 'run an explicit Jacobian of more than 2.5e9 entries', false)
+    .action(async (flags: RecordFlags) => {
+      refuseVerifierOptions(program, 'record');
+      finish(await recordCommand(flags, io));
+    });
+
+  return program;
+}
+
+/** The settings every command shares: errors thrown, not printed, so each is one line. */
+function configure(command: Command, io: Io): Command {
+  return command
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
-      // Errors are printed by run() as one line; commander would print them over several.
       outputError: () => undefined,
     });
 }
 
-function readRows(text: string): number | 'all' {
-  if (text === 'all') return 'all';
-  if (/^\d+$/.test(text)) return Number(text);
-  throw new InputError(`--rows must be a whole number or "all", got ${JSON.stringify(text)}`);
-}
-
-function readPrecision(text: string): number {
-  const digits = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (digits >= 1 && digits <= 17) return digits;
-  throw new InputError(`--precision must be a whole number from 1 to 17, got ${JSON.stringify(text)}`);
+/** `softmax-verify --rtol 1 check …` would silently drop --rtol: say where it belongs instead. */
+function refuseVerifierOptions(program: Command, commandName: string): void {
+  const given = program.options.find((option) => program.getOptionValueSource(option.attributeName()) === 'cli');
+  if (given !== undefined) {
+    throw new InputError(`${given.long} was given before "${commandName}": put ${commandName}'s options after its name`);
+  }
 }
 
 function oneLine(text: string): string {
   return text.trim().replace(/\s*\n\s*/g, ' ');
-}
-
-function readTool(): { name: string; version: string } {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    name: string;
-    version: string;
-  };
-  return { name: pkg.name, version: pkg.version };
 }

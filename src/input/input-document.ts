@@ -31,7 +31,7 @@ const FIXTURE_REQUIRED = ['name', 'source', 'dtype', 'dim', 'x', 'g', 'expected'
  * than the user thinks. Keys are only ever read as own properties, so `__proto__` and friends
  * are just unknown fields.
  */
-export function parseInputDocument(text: string): InputDocument {
+export function parseInputDocument(text: string, options: { requireFixture?: boolean } = {}): InputDocument {
   const parsed = parseLenientJson(text);
   if (!parsed.ok) {
     throw new InputError(`invalid JSON at line ${parsed.line}, column ${parsed.column}: ${parsed.message}`);
@@ -43,6 +43,9 @@ export function parseInputDocument(text: string): InputDocument {
   const unknown = Object.keys(doc).find((key) => !KNOWN_FIELDS.includes(key));
   if (unknown !== undefined) {
     throw new InputError(`unknown field ${JSON.stringify(unknown)} (known fields: ${KNOWN_FIELDS.join(', ')})`);
+  }
+  if (options.requireFixture && !Object.hasOwn(doc, 'format')) {
+    throw new InputError(`format is missing: a fixture must have "format": ${JSON.stringify(FIXTURE_FORMAT)}`);
   }
   if (Object.hasOwn(doc, 'format')) {
     if (doc.format !== FIXTURE_FORMAT) {

@@ -41,7 +41,7 @@ export function resolveRequest(raw: RawRequest, readDocument: DocumentReader): P
     };
     if (raw.x === undefined && raw.g === undefined && raw.input === undefined) {
       const example = builtInExample();
-      return { input: assemble(example.label, example, overrides), tolerance };
+      return { input: inputFromDocument(example.label, example, overrides), tolerance };
     }
     if (raw.input !== undefined && (raw.x !== undefined || raw.g !== undefined)) {
       throw new InputError('give x and g either with --x/--g or inside --input, not both');
@@ -49,23 +49,24 @@ export function resolveRequest(raw: RawRequest, readDocument: DocumentReader): P
     if (raw.input !== undefined) {
       const { text, label } = await readDocument(raw.input);
       const doc = withContext(label, () => parseInputDocument(text));
-      return { input: withContext(label, () => assemble(label, doc, overrides)), tolerance };
+      return { input: withContext(label, () => inputFromDocument(label, doc, overrides)), tolerance };
     }
     const doc: InputDocument = {
       x: raw.x === undefined ? undefined : tensorFromValuesText(raw.x, 'x'),
       g: raw.g === undefined ? undefined : tensorFromValuesText(raw.g, 'g'),
     };
-    return { input: assemble('command line', doc, overrides), tolerance };
+    return { input: inputFromDocument('command line', doc, overrides), tolerance };
   });
 }
 
 /** `--dim` and `--dtype`, which win over the document's own. */
-interface Overrides {
+export interface Overrides {
   readonly dim?: number;
   readonly dtype?: DType;
 }
 
-function assemble(label: string, doc: InputDocument, overrides: Overrides): VerifyInput {
+/** Checks that a document's parts fit together (g's shape, dim's range) and fills in defaults. */
+export function inputFromDocument(label: string, doc: InputDocument, overrides: Overrides = {}): VerifyInput {
   const { x, g } = doc;
   if (x === undefined) {
     throw new InputError('x is missing: give the logits with --x (for example --x 1,2,3) or as the field "x" of an --input file');
@@ -99,7 +100,8 @@ function readDimFlag(text: string): number {
   return Number(text);
 }
 
-function readToleranceFlags(raw: RawRequest): Tolerance | undefined {
+/** `--rtol` and `--atol`, which come together or not at all. */
+export function readToleranceFlags(raw: { readonly rtol?: string; readonly atol?: string }): Tolerance | undefined {
   if (raw.rtol === undefined && raw.atol === undefined) return undefined;
   if (raw.rtol === undefined || raw.atol === undefined) {
     throw new InputError(`--rtol and --atol must be given together (float64 defaults: --rtol ${DEFAULT_TOLERANCE.float64.rtol} --atol ${DEFAULT_TOLERANCE.float64.atol})`);

@@ -1,9 +1,15 @@
 import { multiIndex, toNested } from '../tensor.js';
 import type { Extreme } from '../math/assert-close.js';
-import { METHOD_IDS, type Report } from '../verify.js';
+import { METHOD_IDS, type Comparison, type Report, type SliceNote } from '../verify.js';
+import { writeJson } from './json-text.js';
 import { describeSliceNote } from './render-text.js';
 
 export const REPORT_FORMAT = 'softmax-verify.report/v1';
+
+export interface Tool {
+  readonly name: string;
+  readonly version: string;
+}
 
 /**
  * The machine-readable report: one JSON document, arrays nested in the shape of `x`.
@@ -12,13 +18,9 @@ export const REPORT_FORMAT = 'softmax-verify.report/v1';
  * `"Infinity"` and `"-Infinity"`: strict parsers (jq, JSON.parse) read the report, and
  * softmax-verify reads those strings back as numbers.
  */
-export function renderJson(report: Report, tool: { name: string; version: string }): string {
+export function renderJson(report: Report, tool: Tool): string {
   const { input } = report;
   const nested = (data: Float64Array): unknown[] => toNested(data, input.x.shape, jsonNumber);
-  const at = (found: Extreme) => ({
-    value: jsonNumber(found.value),
-    index: found.index < 0 ? null : multiIndex(found.index, input.x.shape),
-  });
   const document = {
     format: REPORT_FORMAT,
     tool,
@@ -48,41 +50,36 @@ export function renderJson(report: Report, tool: { name: string; version: string
       ]),
     ),
     differences: { softmax: nested(report.differences.softmax), grad: nested(report.differences.grad) },
-    comparisons: report.comparisons.map(({ quantity, actual, expected, closeness }) => ({
-      quantity,
-      actual,
-      expected,
-      total: closeness.total,
-      mismatched: closeness.mismatched,
-      greatestAbsoluteDifference: at(closeness.maxAbs),
-      greatestRelativeDifference: at(closeness.maxRel),
-      passed: closeness.mismatched === 0,
-    })),
-    notes: report.sliceNotes.map((note) => ({ ...note, message: describeSliceNote(note) })),
+    comparisons: report.comparisons.map((comparison) => comparisonJson(comparison, input.x.shape)),
+    notes: report.sliceNotes.map(sliceNoteJson),
     verdict: report.passed ? 'PASS' : 'FAIL',
   };
-  return `${stringifyCompact(document, '')}\n`;
+  return `${writeJson(document)}\n`;
 }
 
-/**
- * JSON.stringify with two-space indentation, except that an array of numbers and strings stays
- * on one line: a 1,000-element result takes one line instead of a thousand.
- */
-function stringifyCompact(value: unknown, indent: string): string {
-  if (Array.isArray(value)) {
-    if (value.every((item) => typeof item !== 'object' || item === null)) return JSON.stringify(value);
-    const inner = indent + '  ';
-    return `[\n${value.map((item) => inner + stringifyCompact(item, inner)).join(',\n')}\n${indent}]`;
-  }
-  if (typeof value === 'object' && value !== null) {
-    const inner = indent + '  ';
-    const entries = Object.entries(value).map(([key, item]) => `${inner}${JSON.stringify(key)}: ${stringifyCompact(item, inner)}`);
-    return entries.length === 0 ? '{}' : `{\n${entries.join(',\n')}\n${indent}}`;
-  }
-  return JSON.stringify(value);
+/** One comparison as both JSON reports (verify's and check's) write it. */
+export function comparisonJson({ quantity, actual, expected, closeness }: Comparison, shape: readonly number[]) {
+  const at = (found: Extreme) => ({
+    value: jsonNumber(found.value),
+    index: found.index < 0 ? null : multiIndex(found.index, shape),
+  });
+  return {
+    quantity,
+    actual,
+    expected,
+    total: closeness.total,
+    mismatched: closeness.mismatched,
+    greatestAbsoluteDifference: at(closeness.maxAbs),
+    greatestRelativeDifference: at(closeness.maxRel),
+    passed: closeness.mismatched === 0,
+  };
 }
 
-function jsonNumber(value: number): number | string {
+export function sliceNoteJson(note: SliceNote) {
+  return { ...note, message: describeSliceNote(note) };
+}
+
+export function jsonNumber(value: number): number | string {
   if (Number.isFinite(value)) return value;
   if (value !== value) return 'NaN';
   return value > 0 ? 'Infinity' : '-Infinity';

@@ -1,6 +1,6 @@
-import { formatShape, formatIndex } from '../tensor.js';
-import type { Extreme } from '../math/assert-close.js';
-import { METHOD_IDS, METHOD_LABEL, QUANTITIES, type Comparison, type MethodId, type Report, type SliceNote } from '../verify.js';
+import { formatIndex, formatShape } from '../tensor.js';
+import { METHOD_IDS, QUANTITIES, type MethodId, type Report, type SliceNote } from '../verify.js';
+import { comparisonTitle, describeExtreme, mismatchPercent } from './describe-comparison.js';
 import { formatDifference, formatTolerance, formatValue } from './format-number.js';
 import { selectRows } from './row-selection.js';
 
@@ -152,12 +152,6 @@ function renderNotes(notes: readonly SliceNote[], palette: Palette): string[] {
   return ['', ...notes.map((note) => palette.warn(`note: ${describeSliceNote(note)}`))];
 }
 
-/** `explicit Jacobian vs closed form`, `closed form vs expected`. */
-export function comparisonTitle(comparison: Comparison): string {
-  const expected = comparison.expected === 'expected' ? 'expected' : METHOD_LABEL[comparison.expected];
-  return `${comparison.quantity}, ${METHOD_LABEL[comparison.actual]} vs ${expected}`;
-}
-
 function renderComparisons(report: Report): string[] {
   const { tolerance, toleranceOrigin, input } = report;
   const origin =
@@ -165,13 +159,12 @@ function renderComparisons(report: Report): string[] {
   const shape = input.x.shape;
   const rows = report.comparisons.map((comparison) => {
     const { closeness } = comparison;
-    const percent = ((100 * closeness.mismatched) / closeness.total).toFixed(1);
     return [
       comparison.quantity,
       comparisonTitle(comparison).slice(comparison.quantity.length + 2),
-      `${closeness.mismatched} / ${closeness.total} (${percent}%)`,
-      extreme(closeness.maxAbs, shape),
-      extreme(closeness.maxRel, shape),
+      `${closeness.mismatched} / ${closeness.total} (${mismatchPercent(comparison)})`,
+      describeExtreme(closeness.maxAbs, shape),
+      describeExtreme(closeness.maxRel, shape),
     ];
   });
   // As in torch.testing.assert_close, each greatest difference is shown beside the tolerance it is held to.
@@ -189,11 +182,6 @@ function renderComparisons(report: Report): string[] {
     line(header),
     ...rows.map(line),
   ];
-}
-
-function extreme(found: Extreme, shape: readonly number[]): string {
-  if (found.value === 0) return '0';
-  return `${formatDifference(found.value)} at ${formatIndex(found.index, shape)}`;
 }
 
 function renderVerdict(report: Report, palette: Palette): string {

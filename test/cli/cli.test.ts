@@ -211,7 +211,7 @@ describe('bad input: one line on stderr, exit code 2, no stack trace', () => {
     ['null for NaN', ['--x', '[1, null]', '--g', '1,2'], undefined, 'error: x[1] is null, not a number (write NaN as NaN or "nan")'],
     ['an unknown field', ['--input', '-'], '{"x": [1], "g": [1], "tolerence": {"rtol": 1, "atol": 1}}', 'error: stdin: unknown field "tolerence" (known fields: format, name, description, source, dtype, dim, x, g, expected, tolerance)'],
     ['a bad precision', ['--precision', '40'], undefined, 'error: --precision must be a whole number from 1 to 17, got "40"'],
-    ['a Jacobian too large to start unasked', ['--input', '-'], JSON.stringify({ x: new Array(60_000).fill(0), g: new Array(60_000).fill(1) }), 'error: the explicit Jacobian would compute 3.6e9 entries (1 slice of 60000), about 9 s here; the limit is 2.5e9: add --force to run it anyway'],
+    ['a Jacobian too large to start unasked', ['--input', '-'], JSON.stringify({ x: new Array(60_000).fill(0), g: new Array(60_000).fill(1) }), 'error: the explicit Jacobian would compute 3.6e9 entries (1 slice of 60000), about 9 s here; the limit is 2.5e9: add --allow-slow to run it anyway'],
   ])('%s', (_, args, stdin, message) => {
     const { code, stdout, stderr } = runCli(args, { stdin });
     expect(stderr).toBe(`${message}\n`);

@@ -1,0 +1,66 @@
+import type { DType, Tolerance } from '../dtype.js';
+import { InputError } from '../input/input-error.js';
+import { parseInputDocument } from '../input/input-document.js';
+import { inputFromDocument } from '../input/resolve-input.js';
+import { jacobianRefusal } from '../jacobian-budget.js';
+import { verify, type Report } from '../verify.js';
+
+export type FixtureStatus = 'pass' | 'fail' | 'error';
+
+interface OutcomeBase {
+  readonly path: string;
+  /** The fixture's `name`, or its file name when it could not be read. */
+  readonly name: string;
+  readonly seconds: number;
+}
+
+export type FixtureOutcome =
+  | (OutcomeBase & {
+      readonly status: 'pass' | 'fail';
+      readonly shape: readonly number[];
+      readonly dtype: DType;
+      readonly report: Report;
+    })
+  | (OutcomeBase & { readonly status: 'error'; readonly message: string });
+
+export interface FixtureCheckOptions {
+  /** Which fixtures to run, by name; the others are skipped before any arithmetic. */
+  readonly select?: (name: string) => boolean;
+  /** `--rtol/--atol`: override the fixture's tolerance and its dtype's. */
+  readonly tolerance?: Tolerance;
+  /** Run explicit Jacobians beyond the entry limit. */
+  readonly allowSlow?: boolean;
+}
+
+/**
+ * Checks one fixture file's text: both methods must agree with each other and match every
+ * expected value the fixture carries. A fixture that cannot be read as fixture v1 is an `error`
+ * outcome, never an exception, so one broken file does not stop a suite. Returns undefined for a
+ * fixture that `select` leaves out.
+ */
+export function checkFixture(
+  path: string,
+  text: string,
+  fallbackName: string,
+  options: FixtureCheckOptions,
+): FixtureOutcome | undefined {
+  const selected = (name: string): boolean => options.select?.(name) ?? true;
+  const started = performance.now();
+  const seconds = (): number => (performance.now() - started) / 1000;
+  let name = fallbackName;
+  try {
+    const doc = parseInputDocument(text, { requireFixture: true });
+    name = doc.name ?? fallbackName;
+    if (!selected(name)) return undefined;
+    const input = inputFromDocument(path, doc);
+    const refusal = options.allowSlow ? undefined : jacobianRefusal(input);
+    if (refusal !== undefined) throw new InputError(refusal);
+    const report = verify(input, { tolerance: options.tolerance });
+    const { shape } = input.x;
+    return { status: report.passed ? 'pass' : 'fail', path, name, shape, dtype: input.dtype, report, seconds: seconds() };
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    if (!selected(name)) return undefined;
+    return { status: 'error', path, name, message: error.message, seconds: seconds() };
+  }
+}

@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { checkFixture, type FixtureCheckOptions, type FixtureOutcome } from './check-fixture.js';
+
+export interface CheckOptions extends FixtureCheckOptions {
+  /** Stop after the first fixture that fails or errs. */
+  readonly bail?: boolean;
+  /** Called as each fixture finishes, so a long suite reports as it goes. */
+  readonly onOutcome?: (outcome: FixtureOutcome) => void;
+}
+
+export interface CheckRun {
+  readonly outcomes: readonly FixtureOutcome[];
+  readonly counts: { readonly passed: number; readonly failed: number; readonly errored: number };
+  /** Fixtures not run because --bail stopped the suite. */
+  readonly notRun: number;
+  readonly seconds: number;
+}
+
+/** Checks the fixture files in the order given. */
+export function runCheck(files: readonly string[], options: CheckOptions): CheckRun {
+  const started = performance.now();
+  const outcomes: FixtureOutcome[] = [];
+  let stoppedAt = files.length;
+  for (let i = 0; i < files.length; i++) {
+    const outcome = checkFile(files[i], options);
+    if (outcome === undefined) continue;
+    outcomes.push(outcome);
+    options.onOutcome?.(outcome);
+    if (options.bail && outcome.status !== 'pass') {
+      stoppedAt = i + 1;
+      break;
+    }
+  }
+  const count = (status: FixtureOutcome['status']): number => outcomes.filter((o) => o.status === status).length;
+  return {
+    outcomes,
+    counts: { passed: count('pass'), failed: count('fail'), errored: count('error') },
+    notRun: files.length - stoppedAt,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+function checkFile(path: string, options: FixtureCheckOptions): FixtureOutcome | undefined {
+  const fallbackName = basename(path, '.json');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    if (options.select !== undefined && !options.select(fallbackName)) return undefined;
+    return { status: 'error', path, name: fallbackName, message: `cannot read the file: ${reason}`, seconds: 0 };
+  }
+  return checkFixture(path, text, fallbackName, options);
+}

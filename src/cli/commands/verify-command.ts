@@ -1,0 +1,64 @@
+import { InputError } from '../../input/input-error.js';
+import { resolveRequest } from '../../input/resolve-input.js';
+import { jacobianRefusal } from '../../jacobian-budget.js';
+import { renderText } from '../../output/render-text.js';
+import { verify } from '../../verify.js';
+import { paletteForStdout } from '../colour.js';
+import type { Outcome } from '../exit-code.js';
+import { TOOL, type Io } from '../io.js';
+
+export const VERIFY_FORMATS = ['text', 'json'] as const;
+
+export interface VerifyFlags {
+  x?: string;
+  g?: string;
+  input?: string;
+  dim?: string;
+  dtype?: string;
+  rtol?: string;
+  atol?: string;
+  format: (typeof VERIFY_FORMATS)[number];
+  rows: string;
+  precision: string;
+  color: boolean;
+  allowSlow: boolean;
+}
+
+/** The default command: both methods on one input, side by side. */
+export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome> {
+  const rows = readRows(flags.rows);
+  const precision = readPrecision(flags.precision);
+  const { x, g, input, dim, dtype, rtol, atol } = flags;
+  const resolved = await resolveRequest({ x, g, input, dim, dtype, rtol, atol }, readDocument);
+  if (!resolved.ok) throw resolved.error;
+  const refusal = flags.allowSlow ? undefined : jacobianRefusal(resolved.value.input);
+  if (refusal !== undefined) throw new InputError(refusal);
+
+  const report = verify(resolved.value.input, { tolerance: resolved.value.tolerance });
+  if (flags.format === 'json') {
+    // Imported only when used, like the file reader: each module on the plain run's path adds to
+    // a start-up that Node's own should dominate.
+    const { renderJson } = await import('../../output/render-json.js');
+    io.stdout.write(renderJson(report, TOOL));
+  } else {
+    const palette = await paletteForStdout(flags.color, io.env, io.stdout.isTTY === true);
+    io.stdout.write(renderText(report, { precision, rows, palette }));
+  }
+  return { kind: 'verdict', passed: report.passed };
+}
+
+export async function readDocument(path: string): Promise<{ text: string; label: string }> {
+  return (await import('../read-input-file.js')).readInputFile(path);
+}
+
+function readRows(text: string): number | 'all' {
+  if (text === 'all') return 'all';
+  if (/^\d+$/.test(text)) return Number(text);
+  throw new InputError(`--rows must be a whole number or "all", got ${JSON.stringify(text)}`);
+}
+
+function readPrecision(text: string): number {
+  const digits = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (digits >= 1 && digits <= 17) return digits;
+  throw new InputError(`--precision must be a whole number from 1 to 17, got ${JSON.stringify(text)}`);
+}

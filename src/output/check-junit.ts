@@ -1,0 +1,55 @@
+import type { CheckRun } from '../check/run-check.js';
+import { dirname } from 'node:path';
+import { formatShape } from '../tensor.js';
+import { outcomeDetails } from './check-details.js';
+
+/**
+ * JUnit XML, the test report GitHub Actions, GitLab and Jenkins all read: one testsuite, one
+ * testcase per fixture, `<failure>` for a numerical mismatch and `<error>` for a fixture that could
+ * not be checked, each carrying the assert_close-style lines.
+ */
+export function renderCheckJunit(run: CheckRun): string {
+  const { passed, failed, errored } = run.counts;
+  const tests = passed + failed + errored;
+  const time = run.seconds.toFixed(3);
+  const counts = `tests="${tests}" failures="${failed}" errors="${errored}"`;
+  const cases = run.outcomes.map((outcome) => {
+    const shape = outcome.status === 'error' ? '' : ` ${formatShape(outcome.shape)} ${outcome.dtype}`;
+    const attributes =
+      `classname="${escapeXml(dirname(outcome.path))}" name="${escapeXml(outcome.name + shape)}" ` +
+      `file="${escapeXml(outcome.path)}" time="${outcome.seconds.toFixed(3)}"`;
+    if (outcome.status === 'pass') return `    <testcase ${attributes}/>`;
+    const details = outcomeDetails(outcome);
+    const tag = outcome.status === 'fail' ? 'failure' : 'error';
+    const type = outcome.status === 'fail' ? 'mismatch' : 'unreadable-fixture';
+    return (
+      `    <testcase ${attributes}>\n` +
+      `      <${tag} message="${escapeXml(details[0])}" type="${type}">${escapeXml(details.join('\n'))}</${tag}>\n` +
+      `    </testcase>`
+    );
+  });
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="softmax-verify" ${counts} time="${time}">`,
+    `  <testsuite name="softmax-verify check" ${counts} skipped="0" time="${time}">`,
+    ...cases,
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Text made safe for XML 1.0 attributes and content: the five special characters escaped, and
+ * characters XML 1.0 cannot carry at all (most control characters, lone surrogates) replaced.
+ */
+export function escapeXml(text: string): string {
+  return text
+    .replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '\uFFFD')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;')
+    .replace(/\n/g, '&#10;');
+}

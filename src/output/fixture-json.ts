@@ -1,0 +1,57 @@
+import type { DType, Tolerance } from '../dtype.js';
+import { FIXTURE_FORMAT } from '../input/input-document.js';
+import { toNested } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
+import { RawJson, writeJson } from './json-text.js';
+
+export interface FixtureV1 {
+  readonly name: string;
+  readonly description?: string;
+  readonly source: string;
+  readonly dtype: DType;
+  readonly dim: number;
+  readonly tolerance?: Tolerance;
+  readonly x: Tensor;
+  readonly g: Tensor;
+  readonly expected: { readonly softmax?: Float64Array; readonly grad?: Float64Array };
+}
+
+/**
+ * A fixture v1 file's text, written so that it reads back exactly and loads in Python as
+ * `json.dump` would have written it:
+ * - every finite float64 in its shortest round-trip form, with `.0` on integral values so that
+ *   Python reads a float (`torch.tensor` of `[1, 2]` would be int64) and `-0.0` keeps its sign;
+ * - non-finite values as Python's bare tokens `NaN`, `Infinity`, `-Infinity`.
+ */
+export function fixtureToJson(fixture: FixtureV1): string {
+  const nested = (data: Float64Array): unknown[] => toNested(data, fixture.x.shape, (v) => new RawJson(pythonFloat(v)));
+  const document = {
+    format: FIXTURE_FORMAT,
+    name: fixture.name,
+    description: fixture.description,
+    source: fixture.source,
+    dtype: fixture.dtype,
+    dim: fixture.dim,
+    tolerance: fixture.tolerance && {
+      rtol: new RawJson(pythonFloat(fixture.tolerance.rtol)),
+      atol: new RawJson(pythonFloat(fixture.tolerance.atol)),
+    },
+    x: nested(fixture.x.data),
+    g: nested(fixture.g.data),
+    expected: {
+      softmax: fixture.expected.softmax && nested(fixture.expected.softmax),
+      grad: fixture.expected.grad && nested(fixture.expected.grad),
+    },
+  };
+  return `${writeJson(document)}\n`;
+}
+
+/** A float64 as Python's `json.dumps` spells it (`repr`), which JavaScript reads back bit for bit. */
+export function pythonFloat(value: number): string {
+  if (value !== value) return 'NaN';
+  if (value === Infinity) return 'Infinity';
+  if (value === -Infinity) return '-Infinity';
+  if (Object.is(value, -0)) return '-0.0';
+  const text = JSON.stringify(value);
+  return /[.e]/.test(text) ? text : `${text}.0`;
+}
