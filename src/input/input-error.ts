@@ -18,6 +18,16 @@ export async function captureInputError<T>(parse: () => Promise<T>): Promise<Res
   }
 }
 
+/** Prefixes any input error raised by `work` with where the input came from (a path, `stdin`). */
+export function withInputLabel<T>(label: string, work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    if (error instanceof InputError) throw new InputError(`${label}: ${error.message}`);
+    throw error;
+  }
+}
+
 /** A value as it should appear quoted in an error message: short, on one line. */
 export function describeValue(value: unknown): string {
   let text: string;

@@ -2,7 +2,7 @@ import { DEFAULT_TOLERANCE, type DType, type Tolerance } from '../dtype.js';
 import { builtInExample } from '../example.js';
 import { formatShape, normaliseDim, sameShape } from '../tensor.js';
 import type { VerifyInput } from '../verify.js';
-import { captureInputError, InputError, type Result } from './input-error.js';
+import { captureInputError, InputError, withInputLabel, type Result } from './input-error.js';
 import { parseInputDocument, readDType, type InputDocument } from './input-document.js';
 import { parseNumberToken } from './number-token.js';
 import { tensorFromValuesText } from './values-text.js';
@@ -48,8 +48,8 @@ export function resolveRequest(raw: RawRequest, readDocument: DocumentReader): P
     }
     if (raw.input !== undefined) {
       const { text, label } = await readDocument(raw.input);
-      const doc = withContext(label, () => parseInputDocument(text));
-      return { input: withContext(label, () => inputFromDocument(label, doc, overrides)), tolerance };
+      const doc = withInputLabel(label, () => parseInputDocument(text));
+      return { input: withInputLabel(label, () => inputFromDocument(label, doc, overrides)), tolerance };
     }
     const doc: InputDocument = {
       x: raw.x === undefined ? undefined : tensorFromValuesText(raw.x, 'x'),
@@ -114,14 +114,4 @@ export function readToleranceFlags(raw: { readonly rtol?: string; readonly atol?
     return value;
   };
   return { rtol: read(raw.rtol, '--rtol'), atol: read(raw.atol, '--atol') };
-}
-
-/** Prefixes any input error raised by `work` with where the input came from. */
-function withContext<T>(label: string, work: () => T): T {
-  try {
-    return work();
-  } catch (error) {
-    if (error instanceof InputError) throw new InputError(`${label}: ${error.message}`);
-    throw error;
-  }
 }

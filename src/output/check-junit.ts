@@ -16,15 +16,15 @@ export function renderCheckJunit(run: CheckRun): string {
   const cases = run.outcomes.map((outcome) => {
     const shape = outcome.status === 'error' ? '' : ` ${formatShape(outcome.shape)} ${outcome.dtype}`;
     const attributes =
-      `classname="${escapeXml(dirname(outcome.path))}" name="${escapeXml(outcome.name + shape)}" ` +
-      `file="${escapeXml(outcome.path)}" time="${outcome.seconds.toFixed(3)}"`;
+      `classname="${escapeAttribute(dirname(outcome.path))}" name="${escapeAttribute(outcome.name + shape)}" ` +
+      `file="${escapeAttribute(outcome.path)}" time="${outcome.seconds.toFixed(3)}"`;
     if (outcome.status === 'pass') return `    <testcase ${attributes}/>`;
     const details = outcomeDetails(outcome);
     const tag = outcome.status === 'fail' ? 'failure' : 'error';
     const type = outcome.status === 'fail' ? 'mismatch' : 'unreadable-fixture';
     return (
       `    <testcase ${attributes}>\n` +
-      `      <${tag} message="${escapeXml(details[0])}" type="${type}">${escapeXml(details.join('\n'))}</${tag}>\n` +
+      `      <${tag} message="${escapeAttribute(details[0])}" type="${type}">${escapeXml(details.join('\n'))}</${tag}>\n` +
       `    </testcase>`
     );
   });
@@ -40,8 +40,8 @@ export function renderCheckJunit(run: CheckRun): string {
 }
 
 /**
- * Text made safe for XML 1.0 attributes and content: the five special characters escaped, and
- * characters XML 1.0 cannot carry at all (most control characters, lone surrogates) replaced.
+ * Text made safe for XML 1.0 content: the five special characters escaped, and characters XML 1.0
+ * cannot carry at all (most control characters, lone surrogates) replaced.
  */
 export function escapeXml(text: string): string {
   return text
@@ -50,6 +50,10 @@ export function escapeXml(text: string): string {
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;')
-    .replace(/\n/g, '&#10;');
+    .replace(/'/g, '&apos;');
+}
+
+/** As `escapeXml`, and line breaks kept as references: a parser turns raw ones in attributes into spaces. */
+export function escapeAttribute(text: string): string {
+  return escapeXml(text).replace(/\r/g, '&#13;').replace(/\n/g, '&#10;');
 }

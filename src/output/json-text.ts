@@ -2,11 +2,16 @@
  * JSON text with two-space indentation, except that an array holding no objects or arrays stays
  * on one line: a 1,000-element result takes one line, not a thousand.
  *
- * `writeNumber` decides how a number is spelt (JSON.stringify by default); `RawJson` values are
+ * `writeNumber` decides how a number is spelt (as JSON.stringify, but keeping -0); `RawJson` values are
  * written verbatim, for numbers a dialect spells its own way (fixtures' Python tokens).
  */
-export function writeJson(value: unknown, writeNumber: (value: number) => string = JSON.stringify): string {
+export function writeJson(value: unknown, writeNumber: (value: number) => string = jsonNumberText): string {
   return write(value, '', writeNumber);
+}
+
+/** JSON.stringify's spelling, except that negative zero keeps its sign (`-0.0`, not `0`). */
+function jsonNumberText(value: number): string {
+  return Object.is(value, -0) ? '-0.0' : JSON.stringify(value);
 }
 
 /** A value already spelt as JSON (or as Python's JSON dialect), written as it is. */

@@ -1,5 +1,5 @@
 import { basename, extname } from 'node:path';
-import { InputError } from '../../input/input-error.js';
+import { InputError, withInputLabel } from '../../input/input-error.js';
 import { resolveRequest } from '../../input/resolve-input.js';
 import { refuseToClobber, writeFileAtomic } from '../../io/atomic-write.js';
 import { jacobianRefusal } from '../../jacobian-budget.js';
@@ -38,11 +38,10 @@ export async function recordCommand(flags: RecordFlags, io: Io): Promise<Outcome
   if (refusal !== undefined) throw new InputError(refusal);
 
   const fallbackName = input === undefined || input === '-' ? undefined : basename(input, extname(input));
-  const built = buildFixture(
-    resolved.value.input,
-    { name: flags.name, fallbackName, description: flags.description, source: flags.source },
-    TOOL,
-  );
+  const labels = { name: flags.name, fallbackName, description: flags.description, source: flags.source };
+  const fixtureFor = () => buildFixture(resolved.value.input, labels, TOOL);
+  // What an --input file lacks is reported with the file's name, as the verifier's own errors are.
+  const built = input === undefined ? fixtureFor() : withInputLabel(resolved.value.input.label, fixtureFor);
   if (!built.ok) {
     const failed = built.report.comparisons.filter((c) => c.closeness.mismatched > 0).map(comparisonTitle);
     io.stderr.write(
@@ -59,3 +58,4 @@ export async function recordCommand(flags: RecordFlags, io: Io): Promise<Outcome
   );
   return { kind: 'verdict', passed: true };
 }
+

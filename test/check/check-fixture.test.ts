@@ -1,0 +1,67 @@
+import { describe, expect, test } from 'vitest';
+import { checkFixture } from '../../src/check/check-fixture.js';
+import { editedFixture } from '../helpers/fixture-edits.js';
+import { fixtureText } from '../helpers/fixtures.js';
+
+const check = (text: string, options = {}) => checkFixture('suite/case.json', text, 'case', options);
+
+describe('checkFixture', () => {
+  test('passes a PyTorch fixture, naming it, its shape and dtype', () => {
+    const outcome = check(fixtureText('batch-4x7-dim-last.json'));
+    expect(outcome).toMatchObject({ status: 'pass', name: 'batch-4x7-dim-last', shape: [4, 7], dtype: 'float64', path: 'suite/case.json' });
+  });
+
+  test('fails a fixture whose expected gradient was tampered with', () => {
+    const outcome = check(editedFixture('seed.json', (doc) => (doc.expected.grad[4] += 1e-4)));
+    expect(outcome?.status).toBe('fail');
+    if (outcome?.status !== 'fail') return;
+    const failing = outcome.report.comparisons.filter((c) => c.closeness.mismatched > 0);
+    expect(failing.map((c) => [c.quantity, c.actual, c.expected])).toEqual([
+      ['grad', 'jacobian', 'expected'],
+      ['grad', 'closedForm', 'expected'],
+    ]);
+  });
+
+  test('checks expected.softmax alone when the fixture has no grad', () => {
+    const outcome = check(editedFixture('seed.json', (doc) => delete doc.expected.grad));
+    expect(outcome?.status).toBe('pass');
+    if (outcome?.status !== 'pass') return;
+    expect(outcome.report.comparisons.map((c) => `${c.quantity}:${c.expected}`)).toEqual([
+      'softmax:closedForm',
+      'softmax:expected',
+      'softmax:expected',
+      'grad:closedForm',
+    ]);
+  });
+
+  test('uses the fixture tolerance, and --rtol/--atol over it', () => {
+    const loose = editedFixture('seed.json', (doc) => {
+      doc.expected.grad[4] += 1e-4;
+      doc.tolerance = { rtol: 0, atol: 1e-3 };
+    });
+    expect(check(loose)?.status).toBe('pass');
+    expect(check(loose, { tolerance: { rtol: 0, atol: 1e-6 } })?.status).toBe('fail');
+  });
+
+  test.each([
+    ['bad JSON', '{"format": "softmax-verify.fixture/v1", "x": [1,', 'invalid JSON at line 1, column 49: expected a value, found the end of the input'],
+    ['a missing field', editedFixture('seed.json', (doc) => delete doc.source), 'source is missing: a softmax-verify.fixture/v1 fixture must have it'],
+    ['no format', editedFixture('seed.json', (doc) => delete doc.format), 'format is missing: a fixture must have "format": "softmax-verify.fixture/v1"'],
+    ['a wrong format version', editedFixture('seed.json', (doc) => (doc.format = 'softmax-verify.fixture/v2')), 'format is "softmax-verify.fixture/v2", but this version reads "softmax-verify.fixture/v1"'],
+    ['a shape mismatch', editedFixture('seed.json', (doc) => doc.expected.grad.pop()), 'expected.grad has shape [8], but x has shape [9]'],
+    ['g of another shape', editedFixture('seed.json', (doc) => doc.g.pop()), 'g has shape [8], but x has shape [9]: they must match'],
+    ['dim out of range', editedFixture('seed.json', (doc) => (doc.dim = 1)), 'dim 1 is out of range for x of shape [9] (expected -1 to 0)'],
+  ])('reports %s as an error outcome naming the field', (_, text, message) => {
+    expect(check(text)).toMatchObject({ status: 'error', name: expect.any(String), message });
+  });
+
+  test('keeps the fixture name on an error found after it was read', () => {
+    expect(check(editedFixture('seed.json', (doc) => (doc.dim = 3)))?.name).toBe('seed');
+  });
+
+  test('skips what select leaves out, before any arithmetic, broken or not', () => {
+    expect(check(fixtureText('seed.json'), { select: (name: string) => name === 'other' })).toBeUndefined();
+    expect(check('{', { select: (name: string) => name === 'other' })).toBeUndefined();
+    expect(check('{', { select: (name: string) => name === 'case' })?.status).toBe('error');
+  });
+});

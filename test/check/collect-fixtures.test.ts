@@ -1,0 +1,44 @@
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { collectFixturePaths } from '../../src/check/collect-fixtures.js';
+import { folderWith } from '../helpers/temp-dir.js';
+
+const root = folderWith({
+  'b.json': '{}',
+  'a.json': '{}',
+  'notes.txt': '',
+  'deep/er/c.json': '{}',
+  'node_modules/pkg/package.json': '{}',
+  '.hidden/d.json': '{}',
+});
+
+describe('collectFixturePaths', () => {
+  test('searches a folder recursively for *.json, sorted, skipping node_modules and hidden folders', async () => {
+    expect(await collectFixturePaths([root])).toEqual([join(root, 'a.json'), join(root, 'b.json'), join(root, 'deep/er/c.json')]);
+  });
+
+  test('takes a named file as it is, whatever its extension', async () => {
+    expect(await collectFixturePaths([join(root, 'notes.txt')])).toEqual([join(root, 'notes.txt')]);
+  });
+
+  test('expands a glob pattern', async () => {
+    expect(await collectFixturePaths([join(root, '*.json')])).toEqual([join(root, 'a.json'), join(root, 'b.json')]);
+    expect(await collectFixturePaths([join(root, '**/c.json')])).toEqual([join(root, 'deep/er/c.json')]);
+  });
+
+  test('lists a file named twice once', async () => {
+    expect(await collectFixturePaths([join(root, 'a.json'), root, join(root, 'a.json')])).toHaveLength(3);
+  });
+
+  test.each([
+    [['missing.json'], 'cannot read missing.json: no such file or folder'],
+    [['no-such-*.json'], 'no fixture matches "no-such-*.json"'],
+  ])('refuses a path that matches nothing: %j', async (paths, message) => {
+    await expect(collectFixturePaths(paths)).rejects.toThrow(message);
+  });
+
+  test('refuses a folder with no fixture in it', async () => {
+    const empty = folderWith({ 'readme.md': '' });
+    await expect(collectFixturePaths([empty])).rejects.toThrow(`no *.json fixture under ${empty}`);
+  });
+});

@@ -1,0 +1,43 @@
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { runCheck } from '../../src/check/run-check.js';
+import { editedFixture } from '../helpers/fixture-edits.js';
+import { fixtureText } from '../helpers/fixtures.js';
+import { folderWith } from '../helpers/temp-dir.js';
+
+const root = folderWith({
+  '1-seed.json': fixtureText('seed.json'),
+  '2-broken.json': '{"format"',
+  '3-tampered.json': editedFixture('masked.json', (doc) => {
+    doc.name = 'tampered-mask';
+    doc.expected.softmax[0] = 0.2;
+  }),
+  '4-single.json': fixtureText('single.json'),
+});
+const files = ['1-seed.json', '2-broken.json', '3-tampered.json', '4-single.json'].map((f) => join(root, f));
+
+describe('runCheck', () => {
+  test('runs every fixture in order, and one broken file does not stop the others', () => {
+    const seen: string[] = [];
+    const run = runCheck(files, { onOutcome: (o) => seen.push(`${o.status} ${o.name}`) });
+    expect(seen).toEqual(['pass seed', 'error 2-broken', 'fail tampered-mask', 'pass single']);
+    expect(run.counts).toEqual({ passed: 2, failed: 1, errored: 1 });
+    expect(run.notRun).toBe(0);
+  });
+
+  test('--bail stops at the first fixture that does not pass', () => {
+    const run = runCheck(files, { bail: true });
+    expect(run.outcomes.map((o) => o.status)).toEqual(['pass', 'error']);
+    expect(run.notRun).toBe(2);
+  });
+
+  test('select runs only the chosen fixtures', () => {
+    const run = runCheck(files, { select: (name) => name.includes('s') });
+    expect(run.outcomes.map((o) => o.name)).toEqual(['seed', 'tampered-mask', 'single']);
+  });
+
+  test('an unreadable file is an error outcome', () => {
+    const run = runCheck([join(root, 'missing.json')], {});
+    expect(run.outcomes).toMatchObject([{ status: 'error', name: 'missing', message: 'cannot read the file: ENOENT' }]);
+  });
+});

@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { describe, expect, test } from 'vitest';
+import { parseLenientJson } from '../src/input/lenient-json.js';
+import { editedFixture } from './helpers/fixture-edits.js';
+import { fixtureText, pytorchFixtureNames } from './helpers/fixtures.js';
+import { ROOT } from './helpers/run-cli.js';
+
+const schema = JSON.parse(readFileSync(join(ROOT, 'schema', 'fixture-v1.schema.json'), 'utf8'));
+const validate = new Ajv2020({ allErrors: true }).compile(schema);
+
+/** Reads a fixture as softmax-verify does (bare NaN/Infinity become strings), then validates it. */
+function valid(text: string): boolean {
+  const parsed = parseLenientJson(text);
+  if (!parsed.ok) throw new Error(parsed.message);
+  return validate(parsed.value) as boolean;
+}
+
+describe('the fixture v1 JSON Schema', () => {
+  test.each(pytorchFixtureNames())('accepts %s', (name) => {
+    expect(valid(fixtureText(name)), JSON.stringify(validate.errors)).toBe(true);
+  });
+
+  test('accepts a fixture with a tolerance and only expected.grad', () => {
+    const text = editedFixture('seed.json', (doc) => {
+      delete doc.expected.softmax;
+      doc.tolerance = { rtol: 1e-3, atol: 0 };
+    });
+    expect(valid(text)).toBe(true);
+  });
+
+  test.each<[string, (doc: Record<string, any>) => void]>([
+    ['a wrong format', (doc) => (doc.format = 'softmax-verify.fixture/v2')],
+    ['a missing source', (doc) => delete doc.source],
+    ['an unknown dtype', (doc) => (doc.dtype = 'int8')],
+    ['a fractional dim', (doc) => (doc.dim = 0.5)],
+    ['an unknown field', (doc) => (doc.tolerence = {})],
+    ['an empty expected', (doc) => (doc.expected = {})],
+    ['a non-number in x', (doc) => (doc.x[1] = 'abc')],
+    ['an empty x', (doc) => (doc.x = [])],
+    ['a negative rtol', (doc) => (doc.tolerance = { rtol: -1, atol: 0 })],
+  ])('rejects %s', (_, edit) => {
+    expect(valid(editedFixture('seed.json', edit))).toBe(false);
+  });
+});

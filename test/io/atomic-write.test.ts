@@ -1,0 +1,43 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { refuseToClobber, writeFileAtomic } from '../../src/io/atomic-write.js';
+import { folderWith } from '../helpers/temp-dir.js';
+
+describe('writeFileAtomic', () => {
+  test('writes a new file and leaves no temporary file behind', () => {
+    const dir = folderWith({});
+    writeFileAtomic(join(dir, 'out.json'), 'new\n', false);
+    expect(readFileSync(join(dir, 'out.json'), 'utf8')).toBe('new\n');
+    expect(readdirSync(dir)).toEqual(['out.json']);
+  });
+
+  test('never replaces an existing file unless asked, and leaves it whole', () => {
+    const dir = folderWith({ 'out.json': 'old\n' });
+    const path = join(dir, 'out.json');
+    expect(() => writeFileAtomic(path, 'new\n', false)).toThrow(`${path} exists already: add --force to overwrite it`);
+    expect(readFileSync(path, 'utf8')).toBe('old\n');
+    expect(readdirSync(dir)).toEqual(['out.json']);
+  });
+
+  test('replaces an existing file when asked', () => {
+    const dir = folderWith({ 'out.json': 'old\n' });
+    writeFileAtomic(join(dir, 'out.json'), 'new\n', true);
+    expect(readFileSync(join(dir, 'out.json'), 'utf8')).toBe('new\n');
+    expect(readdirSync(dir)).toEqual(['out.json']);
+  });
+
+  test('says why it cannot write into a folder that does not exist', () => {
+    const dir = folderWith({});
+    const path = join(dir, 'no', 'out.json');
+    expect(() => writeFileAtomic(path, 'x', false)).toThrow(`cannot write ${path}: its folder does not exist`);
+  });
+
+  test('refuseToClobber fails early on an existing file only', () => {
+    const dir = folderWith({ 'a.json': '' });
+    expect(() => refuseToClobber(join(dir, 'a.json'), false)).toThrow('exists already');
+    expect(() => refuseToClobber(join(dir, 'a.json'), true)).not.toThrow();
+    expect(() => refuseToClobber(join(dir, 'b.json'), false)).not.toThrow();
+    writeFileSync(join(dir, 'b.json'), '');
+  });
+});

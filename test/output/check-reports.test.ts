@@ -1,0 +1,88 @@
+import { join } from 'node:path';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { describe, expect, test } from 'vitest';
+import { runCheck } from '../../src/check/run-check.js';
+import { renderCheckJson } from '../../src/output/check-json.js';
+import { escapeAttribute, escapeXml, renderCheckJunit } from '../../src/output/check-junit.js';
+import { renderCheckMarkdown } from '../../src/output/check-markdown.js';
+import { renderOutcomeText } from '../../src/output/check-text.js';
+import { PLAIN } from '../../src/output/render-text.js';
+import { editedFixture } from '../helpers/fixture-edits.js';
+import { fixtureText } from '../helpers/fixtures.js';
+import { folderWith } from '../helpers/temp-dir.js';
+
+const root = folderWith({
+  'a.json': fixtureText('seed.json'),
+  'b.json': 'not json <&>',
+  'c.json': editedFixture('batch-4x7-dim-last.json', (doc) => {
+    doc.name = 'tampered "<batch>" & co';
+    doc.expected.grad[3][6] += 0.01;
+  }),
+});
+const run = runCheck(['a.json', 'b.json', 'c.json'].map((f) => join(root, f)), {});
+
+describe('JUnit report', () => {
+  const xml = renderCheckJunit(run);
+
+  test('is valid XML', () => {
+    expect(XMLValidator.validate(xml)).toBe(true);
+  });
+
+  test('reads back with one testsuite, a testcase per fixture and the right counts', () => {
+    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml);
+    const suite = doc.testsuites.testsuite;
+    expect([suite.tests, suite.failures, suite.errors]).toEqual(['3', '1', '1']);
+    expect(suite.testcase.map((c: { name: string }) => c.name)).toEqual([
+      'seed [9] float64',
+      'b',
+      'tampered "<batch>" & co [4, 7] float64',
+    ]);
+    expect(suite.testcase[1].error.message).toBe('invalid JSON at line 1, column 1: expected a value, found "n"');
+    expect(suite.testcase[2].failure.message).toBe(
+      'grad, explicit Jacobian vs expected: mismatched 1 / 28 (3.6%); greatest absolute difference 0.01 at [3, 6] (up to 1e-7 allowed); ' +
+        'greatest relative difference 0.544 at [3, 6] (up to 1e-7 allowed)',
+    );
+    expect(suite.testcase[2].failure['#text']).toContain('\ngrad, closed form vs expected: mismatched 1 / 28');
+  });
+
+  test('escapes the characters XML cannot carry', () => {
+    expect(escapeXml('a<b>&"c\'\u0001\n')).toBe('a&lt;b&gt;&amp;&quot;c&apos;\uFFFD\n');
+    expect(escapeAttribute('line 1\nline 2')).toBe('line 1&#10;line 2');
+    expect(XMLValidator.validate(`<a b="${escapeAttribute('\u0000\uD800x')}">${escapeXml('\u0007')}</a>`)).toBe(true);
+  });
+});
+
+describe('JSON report', () => {
+  test('carries a version, the counts and every fixture with its status', () => {
+    const doc = JSON.parse(renderCheckJson(run, { name: 'softmax-verify', version: '1.2.3' }));
+    expect(doc.format).toBe('softmax-verify.check/v1');
+    expect(doc.summary).toMatchObject({ total: 3, passed: 1, failed: 1, errored: 1, notRun: 0 });
+    expect(doc.fixtures.map((f: { status: string }) => f.status)).toEqual(['pass', 'error', 'fail']);
+    expect(doc.fixtures[2].comparisons.filter((c: { passed: boolean }) => !c.passed)).toHaveLength(2);
+    // Comparisons run softmax then grad; the fifth is grad, explicit Jacobian vs expected.
+    expect(doc.fixtures[2].comparisons[4]).toMatchObject({ quantity: 'grad', actual: 'jacobian', expected: 'expected' });
+    expect(doc.fixtures[2].comparisons[4].greatestAbsoluteDifference.index).toEqual([3, 6]);
+  });
+});
+
+describe('Markdown summary', () => {
+  test('is a table with the failures first and pipes escaped', () => {
+    const md = renderCheckMarkdown(run).split('\n');
+    expect(md[0]).toMatch(/^### softmax-verify check — 3 fixtures: 1 passed, 1 failed, 1 errored in \d+\.\d\d s$/);
+    expect(md[2]).toBe('| result | fixture | shape | dtype | file | details |');
+    expect(md[4]).toMatch(/^\| ⚠️ ERROR \| b \|/);
+    expect(md[5]).toMatch(/^\| ❌ FAIL \| tampered "<batch>" & co \| \[4, 7\] \| float64 \|/);
+    expect(md[6]).toMatch(/^\| ✅ PASS \| seed \| \[9\] \| float64 \|/);
+  });
+});
+
+describe('text lines', () => {
+  test('name the fixture, its shape, dtype and verdict, then why it failed', () => {
+    const lines = renderOutcomeText(run.outcomes[2], PLAIN).trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^FAIL {3}tampered "<batch>" & co {3}\[4, 7\] float64 +\S+c\.json$/);
+    expect(lines.slice(1).map((l) => l.trim().split(':')[0])).toEqual([
+      'grad, explicit Jacobian vs expected',
+      'grad, closed form vs expected',
+    ]);
+  });
+});

@@ -1,0 +1,62 @@
+import { describe, expect, test } from 'vitest';
+import { buildFixture } from '../../src/record/build-fixture.js';
+import type { VerifyInput } from '../../src/verify.js';
+import { f64 } from '../helpers/fixtures.js';
+
+const TOOL = { name: 'softmax-verify', version: '1.2.3' };
+
+function input(extra: Partial<VerifyInput> = {}): VerifyInput {
+  return {
+    label: 'test',
+    x: { shape: [2], data: f64([0, 0]) },
+    g: { shape: [2], data: f64([1, 0]) },
+    dim: -1,
+    axis: 0,
+    dtype: 'float64',
+    ...extra,
+  };
+}
+
+describe('buildFixture', () => {
+  test('computes expected values with the closed form and says so in source', () => {
+    const built = buildFixture(input(), { name: 'two' }, TOOL);
+    expect(built.ok).toBe(true);
+    if (!built.ok) return;
+    expect(Array.from(built.fixture.expected.softmax!)).toEqual([0.5, 0.5]);
+    expect(Array.from(built.fixture.expected.grad!)).toEqual([0.25, -0.25]);
+    expect(built.fixture.source).toBe(
+      'softmax-verify 1.2.3: closed form dx = s ⊙ (g − ⟨s, g⟩) in float64, agreeing with the explicit Jacobian within rtol 1e-7, atol 1e-7',
+    );
+    expect(built.fixture).toMatchObject({ name: 'two', dtype: 'float64', dim: -1 });
+  });
+
+  test("keeps a dump's expected values and source", () => {
+    const expected = { grad: f64([0.3, -0.3]) };
+    const built = buildFixture(input({ expected, source: 'my kernel', name: 'dumped' }), {}, TOOL);
+    expect(built).toMatchObject({ ok: true, fixture: { name: 'dumped', source: 'my kernel', expected } });
+  });
+
+  test('--source names the producer of a dump that does not', () => {
+    const built = buildFixture(input({ expected: { grad: f64([0, 0]) } }), { name: 'n', source: 'Triton kernel v2' }, TOOL);
+    expect(built).toMatchObject({ ok: true, fixture: { source: 'Triton kernel v2' } });
+  });
+
+  test('falls back to the file name for the fixture name', () => {
+    expect(buildFixture(input(), { fallbackName: 'from-file' }, TOOL)).toMatchObject({ fixture: { name: 'from-file' } });
+  });
+
+  test.each<[string, Partial<VerifyInput>, Parameters<typeof buildFixture>[1], string]>([
+    ['no name', {}, {}, '--name is missing: give the fixture a name'],
+    ['a dump with no source', { expected: { grad: f64([0, 0]) } }, { name: 'n' }, 'source is missing: say who produced the expected values'],
+    ['--source without expected values', {}, { name: 'n', source: 'x' }, '--source names who produced expected values, but the input has none'],
+  ])('refuses %s', (_, extra, labels, message) => {
+    expect(() => buildFixture(input(extra), labels, TOOL)).toThrow(message);
+  });
+
+  test('records nothing when the two methods disagree', () => {
+    // Held to a zero tolerance, the two methods' rounding differences (they sum in different
+    // orders) are a disagreement.
+    const built = buildFixture(input({ x: { shape: [3], data: f64([1, 2, 3]) }, g: { shape: [3], data: f64([11, 12, 13]) }, tolerance: { rtol: 0, atol: 0 } }), { name: 'n' }, TOOL);
+    expect(built.ok).toBe(false);
+  });
+});
