@@ -2,10 +2,15 @@
 // Developer benchmark: `npm run bench` (after `npm run build`). Prints medians and ratios, never
 // asserts: these machines are shared and noisy, so targets are read here, not enforced in tests.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { runClosedFormMethod, runJacobianMethod } from '../dist/math/pipelines.js';
 import { sliceLayout } from '../dist/math/slices.js';
+import { fixtureToJson } from '../dist/output/fixture-json.js';
+import { verify } from '../dist/verify.js';
 
 const BIN = fileURLToPath(new URL('../bin/softmax-verify.js', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 21);
@@ -17,7 +22,7 @@ function median(values) {
 
 function wallMs(args) {
   const start = performance.now();
-  const result = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const result = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], maxBuffer: 1 << 30 });
   if (result.status !== 0) throw new Error(`${args.join(' ')} exited with ${result.status}`);
   return performance.now() - start;
 }
@@ -70,5 +75,29 @@ function methods() {
   console.log(`  (checksum ${sink.toExponential(3)})`);
 }
 
+function checkSuite() {
+  const count = Number(process.env.BENCH_FIXTURES ?? 1000);
+  const n = 1000;
+  const dir = mkdtempSync(join(tmpdir(), 'softmax-verify-bench-'));
+  try {
+    for (let f = 0; f < count; f++) {
+      const x = Float64Array.from({ length: n }, (_, i) => Math.sin((i + 1) * (f + 1) * 0.618) * 6);
+      const g = Float64Array.from({ length: n }, (_, i) => Math.cos((i + 3) * (f + 2) * 0.414));
+      const input = { label: 'bench', x: { shape: [n], data: x }, g: { shape: [n], data: g }, dim: -1, axis: 0, dtype: 'float64' };
+      const { closedForm } = verify(input).results;
+      const fixture = { name: `bench-${f}`, source: 'bench', dtype: 'float64', dim: -1, x: input.x, g: input.g, expected: closedForm };
+      writeFileSync(join(dir, `bench-${String(f).padStart(4, '0')}.json`), fixtureToJson(fixture));
+    }
+    const times = [];
+    for (let r = 0; r < 3; r++) times.push(wallMs([BIN, 'check', dir, '--format', 'json']));
+    const ms = median(times);
+    console.log(`\ncheck: ${count} fixtures of ${n} elements (median of 3 runs)`);
+    console.log(`  ${(ms / 1000).toFixed(2)} s wall, ${(ms / count).toFixed(2)} ms per fixture  (target: a few seconds)`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 startUp();
 methods();
+checkSuite();

@@ -2,10 +2,11 @@ import { Command, CommanderError, Option } from 'commander';
 import { DTYPES } from '../dtype.js';
 import { InputError } from '../input/input-error.js';
 import { DEFAULT_EDGE_ROWS, DEFAULT_PRECISION } from '../output/render-text.js';
-import { CHECK_FORMATS, checkCommand, type CheckFlags } from './commands/check-command.js';
-import { recordCommand, type RecordFlags } from './commands/record-command.js';
-import { VERIFY_FORMATS, verifyCommand, type VerifyFlags } from './commands/verify-command.js';
+import type { CheckFlags } from './commands/check-command.js';
+import type { RecordFlags } from './commands/record-command.js';
+import type { VerifyFlags } from './commands/verify-command.js';
 import { exitCodeFor, type Outcome } from './exit-code.js';
+import { CHECK_FORMATS, VERIFY_FORMATS } from './formats.js';
 import { TOOL, type Io } from './io.js';
 
 export type { Io } from './io.js';
@@ -80,6 +81,8 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
           `unknown command ${JSON.stringify(stray)}: the commands are check and record; give values with --x and --g`,
         );
       }
+      // Each command's modules load only when it runs: the plain run's start-up stays Node's own.
+      const { verifyCommand } = await import('./commands/verify-command.js');
       finish(await verifyCommand(flags, io));
     });
 
@@ -102,6 +105,7 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
     )
     .action(async (paths: string[], flags: CheckFlags) => {
       refuseVerifierOptions(program, 'check');
+      const { checkCommand } = await import('./commands/check-command.js');
       finish(await checkCommand(paths, flags, io));
     });
 
@@ -120,6 +124,7 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
     .option('--allow-slow', 'run an explicit Jacobian of more than 2.5e9 entries', false)
     .action(async (flags: RecordFlags) => {
       refuseVerifierOptions(program, 'record');
+      const { recordCommand } = await import('./commands/record-command.js');
       finish(await recordCommand(flags, io));
     });
 

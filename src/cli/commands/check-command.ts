@@ -7,9 +7,9 @@ import { renderCheckSummary, renderOutcomeText } from '../../output/check-text.j
 import { PLAIN } from '../../output/render-text.js';
 import { paletteForStdout } from '../colour.js';
 import type { Outcome } from '../exit-code.js';
+import type { CHECK_FORMATS } from '../formats.js';
 import { TOOL, type Io } from '../io.js';
 
-export const CHECK_FORMATS = ['text', 'json', 'junit', 'markdown'] as const;
 type CheckFormat = (typeof CHECK_FORMATS)[number];
 
 export interface CheckFlags {

@@ -5,9 +5,9 @@ import { renderText } from '../../output/render-text.js';
 import { verify } from '../../verify.js';
 import { paletteForStdout } from '../colour.js';
 import type { Outcome } from '../exit-code.js';
+import type { VERIFY_FORMATS } from '../formats.js';
 import { TOOL, type Io } from '../io.js';
 
-export const VERIFY_FORMATS = ['text', 'json'] as const;
 
 export interface VerifyFlags {
   x?: string;
