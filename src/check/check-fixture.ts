@@ -5,8 +5,6 @@ import { inputFromDocument } from '../input/resolve-input.js';
 import { jacobianRefusal } from '../jacobian-budget.js';
 import { verify, type Report } from '../verify.js';
 
-export type FixtureStatus = 'pass' | 'fail' | 'error';
-
 interface OutcomeBase {
   readonly path: string;
   /** The fixture's `name`, or its file name when it could not be read. */

@@ -1,15 +1,11 @@
 import { readFileSync } from 'node:fs';
+import type { Tool } from '../output/render-json.js';
 
 /** Where a command writes, and the environment it reads; the launcher passes the process's own. */
 export interface Io {
   readonly stdout: { write(text: string): unknown; readonly isTTY?: boolean };
   readonly stderr: { write(text: string): unknown };
   readonly env: NodeJS.ProcessEnv;
-}
-
-export interface Tool {
-  readonly name: string;
-  readonly version: string;
 }
 
 /** Name and version, from the package.json two folders up from this file (dist/cli/ or src/cli/). */

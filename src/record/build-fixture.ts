@@ -1,5 +1,6 @@
 import { formatTolerance } from '../output/format-number.js';
 import type { FixtureV1 } from '../output/fixture-json.js';
+import type { Tool } from '../output/render-json.js';
 import { InputError } from '../input/input-error.js';
 import { verify, type Report, type VerifyInput } from '../verify.js';
 
@@ -24,7 +25,7 @@ export type BuiltFixture =
  * the closed form's result recorded, with a source that says so; when they disagree there is no
  * trustworthy value to record, and the report comes back instead.
  */
-export function buildFixture(input: VerifyInput, labels: FixtureLabels, tool: { name: string; version: string }): BuiltFixture {
+export function buildFixture(input: VerifyInput, labels: FixtureLabels, tool: Tool): BuiltFixture {
   const name = labels.name ?? input.name ?? labels.fallbackName;
   if (name === undefined || name === '') throw new InputError('--name is missing: give the fixture a name');
   const common = {
