@@ -34,13 +34,13 @@ export function sliceStart(layout: SliceLayout, k: number): number {
  * Runs `body` on each slice as contiguous arrays and writes its outputs back in place.
  *
  * Contiguous slices (the last dim) are passed as views, with no copy; strided ones are gathered
- * into scratch buffers that are reused across slices.
+ * into scratch buffers that are reused across slices, so a body must write every output element.
  */
 export function forEachSlice(
   layout: SliceLayout,
   inputs: readonly Float64Array[],
   outputs: readonly Float64Array[],
-  body: (inputs: Float64Array[], outputs: Float64Array[]) => void,
+  body: (inputs: Float64Array[], outputs: Float64Array[], slice: number) => void,
 ): void {
   const { length, stride, count } = layout;
   if (stride === 1) {
@@ -49,6 +49,7 @@ export function forEachSlice(
       body(
         inputs.map((a) => a.subarray(start, start + length)),
         outputs.map((a) => a.subarray(start, start + length)),
+        k,
       );
     }
     return;
@@ -61,7 +62,7 @@ export function forEachSlice(
       const buf = inScratch[m];
       for (let j = 0; j < length; j++) buf[j] = a[start + j * stride];
     });
-    body(inScratch, outScratch);
+    body(inScratch, outScratch, k);
     outputs.forEach((a, m) => {
       const buf = outScratch[m];
       for (let j = 0; j < length; j++) a[start + j * stride] = buf[j];

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, test } from 'vitest';
@@ -27,11 +27,12 @@ const malformed = folderWith({
 });
 
 describe('softmax-verify check', () => {
-  test("passes the project's own fixtures: every PyTorch fixture, exit 0", () => {
+  test("passes the project's own fixtures, PyTorch's and mpmath's: exit 0", () => {
     const { code, stdout, stderr } = runCli(['check', 'fixtures/']);
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    const n = pytorchFixtureNames().length;
+    const n = readdirSync('fixtures', { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.json')).length;
+    expect(n).toBeGreaterThanOrEqual(pytorchFixtureNames().length + 8);
     expect(stdout.split('\n').filter((line) => line.startsWith('PASS '))).toHaveLength(n);
     expect(stdout).toMatch(new RegExp(`\\n${n} fixtures: ${n} passed, 0 failed, 0 errored in \\d+\\.\\d\\d s\\n$`));
   });

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the PyTorch fixtures for slices with non-finite logits into fixtures/pytorch/.
+"""Writes the PyTorch fixtures this project added to fixtures/pytorch/: slices with non-finite
+logits, and the case of PyTorch issue 195684.
 
 The other files in fixtures/pytorch/ were copied from the workplace's shared set; this script only
 adds cases that set lacks. Needs Debian's python3-torch (`apt-get install python3-torch`, then run
@@ -20,6 +21,13 @@ CASES = [
         "a row whose logits are all -inf: no softmax exists, PyTorch gives NaN for the whole row",
         [[0.5, -INF, 1.5], [-INF, -INF, -INF]],
         [[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]],
+        -1,
+    ),
+    (
+        "issue-195684",
+        "PyTorch issue 195684: the true gradient is about [5.55e-17, -5.55e-17]; PyTorch returns 0 at index 0",
+        [37.43, 0.0],
+        [1.0, 0.0],
         -1,
     ),
     (

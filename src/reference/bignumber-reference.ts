@@ -1,0 +1,126 @@
+import type { BigNumber } from 'mathjs';
+import { exactRationalSlice, isRationalSlice } from './exact-rational.js';
+import { gradientDefined, pivotIndex, undefinedSlice, type ReferenceSlice } from './reference-slice.js';
+
+/**
+ * Significant digits the BigNumber engine works at: 64 first, far beyond float64's 17; more only
+ * for a slice where some result lies too close to a rounding midpoint for 64 to decide.
+ */
+export const BIGNUMBER_PRECISIONS = [64, 256, 1024] as const;
+
+type DecimalClass = new (value: string | number) => BigNumber;
+
+/**
+ * Loads the BigNumber engine: mathjs's BigNumber (decimal.js), with the pivot formulas of
+ * `reference-slice.ts`. It is the judge of record and slow (about 0.2 ms per element), so it is
+ * imported only when needed, and from mathjs's single-file bundle (about 0.1 s to load, against
+ * 1 s for its module tree).
+ *
+ * Inputs enter exactly: a float64 is a dyadic rational m · 2^e, written out in full as decimal
+ * (decimal.js keeps every digit it is given), never through its shortest decimal string, which
+ * differs from the binary value by up to half an ulp. Results are rounded to float64 by
+ * JavaScript's correctly rounded string-to-number conversion, after a check, from an error bound,
+ * that the rounding is decided; if not, the slice is computed again with four times the digits.
+ */
+export async function loadBigNumberReference(): Promise<ReferenceSlice> {
+  const mathjs = (await import('mathjs/lib/browser/math.js')).default;
+  // mathjs's BigNumber is a decimal.js class; its types do not list the class itself.
+  const instance = mathjs.create(mathjs.all, { number: 'BigNumber' }) as unknown as {
+    BigNumber: { clone(config: { precision: number }): DecimalClass };
+  };
+  const base = instance.BigNumber;
+  const classes = BIGNUMBER_PRECISIONS.map((precision) => ({ precision, Decimal: base.clone({ precision }) }));
+
+  return (x, g, softmax, grad) => {
+    if (undefinedSlice(x, g, softmax, grad)) return;
+    if (isRationalSlice(x) && gradientDefined(g)) return exactRationalSlice(x, g, softmax, grad);
+    // The last precision's answer stands even if undecided: a result within 1e-1000 of a midpoint.
+    classes.some(({ precision, Decimal }) => sliceAt(Decimal, precision, x, g, softmax, grad));
+  };
+}
+
+/** One slice at one precision; returns whether every rounding to float64 was decided. */
+function sliceAt(Decimal: DecimalClass, precision: number, x: Float64Array, g: Float64Array, softmax: Float64Array, grad: Float64Array): boolean {
+  const big = (value: number): BigNumber => new Decimal(exactDecimal(value));
+  const unit = 2 * 10 ** (1 - precision); // one rounding, with a margin
+  const n = x.length;
+  const p = pivotIndex(x);
+  const top = big(x[p]);
+  const e = Array.from(x, (v, j) => (v === -Infinity ? big(0) : j === p ? big(1) : big(v).minus(top).exp()));
+  const total = e.reduce((sum, ej, j) => (j === p ? sum : sum.plus(ej)), big(1));
+  const totalError = (n + 4) * unit;
+  let certain = true;
+  e.forEach((ej, i) => {
+    const s = ej.div(total);
+    softmax[i] = toNumber(s);
+    certain &&= x[i] === -Infinity || roundsUniquely(s, 2 * totalError, Decimal);
+  });
+  if (!gradientDefined(g)) return certain;
+
+  const gp = big(g[p]);
+  const offsets = Array.from(g, (v) => big(v).minus(gp));
+  let spread = big(0);
+  let spreadMagnitude = big(0);
+  e.forEach((ej, j) => {
+    if (j === p) return;
+    const term = ej.times(offsets[j]);
+    spread = spread.plus(term);
+    spreadMagnitude = spreadMagnitude.plus(term.abs());
+  });
+  const totalSquared = total.times(total);
+  const numeratorError = (n + 8) * unit;
+  e.forEach((ei, i) => {
+    if (x[i] === -Infinity) {
+      grad[i] = 0;
+      return;
+    }
+    const product = offsets[i].times(total);
+    const numerator = product.minus(spread);
+    const magnitude = product.abs().plus(spreadMagnitude);
+    // As in the double-double engine: agreement within rounding noise is an exact 0.
+    if (numerator.abs().lte(magnitude.times(4 * numeratorError))) {
+      grad[i] = 0;
+      return;
+    }
+    const value = ei.times(numerator).div(totalSquared);
+    grad[i] = toNumber(value);
+    const error = magnitude.times(numeratorError).div(numerator.abs()).toNumber() + 3 * totalError;
+    certain &&= roundsUniquely(value, error, Decimal);
+  });
+  return certain;
+}
+
+function toNumber(value: BigNumber): number {
+  return Number(value.toString());
+}
+
+function roundsUniquely(value: BigNumber, relativeError: number, Decimal: DecimalClass): boolean {
+  const slack = value.abs().times(new Decimal(relativeError * 1.001));
+  return toNumber(value.minus(slack)) === toNumber(value.plus(slack));
+}
+
+/**
+ * The exact decimal expansion of a finite float64: m · 2^e is m · 5^-e · 10^e for e < 0, so the
+ * digits are those of the integer m · 5^-e. Up to 767 significant digits, all of them exact.
+ *
+ * @example exactDecimal(0.1) → '1000000000000000055511151231257827021181583404541015625e-55'
+ */
+export function exactDecimal(value: number): string {
+  if (value === 0) return Object.is(value, -0) ? '-0' : '0';
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, value);
+  const bits = view.getBigUint64(0);
+  const sign = bits >> 63n ? '-' : '';
+  const biased = Number((bits >> 52n) & 0x7ffn);
+  const fraction = bits & 0xfffffffffffffn;
+  const mantissa = biased === 0 ? fraction : fraction | (1n << 52n);
+  const exponent = (biased === 0 ? 1 : biased) - 1075;
+  if (exponent >= 0) return `${sign}${mantissa << BigInt(exponent)}`;
+  let digits = `${mantissa * 5n ** BigInt(-exponent)}`;
+  let power = exponent;
+  while (power < 0 && digits.endsWith('0')) {
+    digits = digits.slice(0, -1);
+    power++;
+  }
+  return power === 0 ? `${sign}${digits}` : `${sign}${digits}e${power}`;
+}

@@ -1,0 +1,53 @@
+/**
+ * A reference engine computes softmax and its gradient for one slice far beyond float64 and
+ * rounds each result to the nearest float64.
+ *
+ * Both engines use the same exact rearrangement around a pivot p, the first largest logit, whose
+ * e_p = exp(x_p − max) is exactly 1:
+ *
+ *   E = 1 + Σ_{j≠p} e_j,   s_i = e_i / E,
+ *   D = Σ_{j≠p} e_j (g_j − g_p),   g_i − ⟨s, g⟩ = ((g_i − g_p) E − D) / E,
+ *   dx_i = e_i ((g_i − g_p) E − D) / E².
+ *
+ * The textbook `g_i − ⟨s, g⟩` subtracts two nearly equal numbers when one probability is close to
+ * 1 (PyTorch issue 195684: x = [37.43, 0], g = [1, 0], where the true gradient is 5.55e-17 and
+ * ⟨s, g⟩ = 1 − 5.55e-17), and no fixed precision survives that for every input. The pivot form
+ * never forms ⟨s, g⟩: the dominant term drops out exactly, and equal logits give exact integers.
+ *
+ * Special cases follow PyTorch: a slice with a NaN or +Infinity logit, or with every logit
+ * -Infinity, is NaN throughout; a -Infinity logit is a mask (0, and gradient 0). A non-finite g
+ * leaves the gradient undefined (NaN): there is no exact value to measure a method against.
+ */
+export type ReferenceSlice = (x: Float64Array, g: Float64Array, softmax: Float64Array, grad: Float64Array) => void;
+
+export const REFERENCE_ENGINES = ['double-double', 'bignumber'] as const;
+export type ReferenceEngine = (typeof REFERENCE_ENGINES)[number];
+
+/** Fills the outputs with NaN and returns true when the slice has no softmax, as in PyTorch. */
+export function undefinedSlice(x: Float64Array, g: Float64Array, softmax: Float64Array, grad: Float64Array): boolean {
+  let masked = 0;
+  let noSoftmax = false;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    if (v !== v || v === Infinity) noSoftmax = true;
+    else if (v === -Infinity) masked++;
+  }
+  if (noSoftmax || masked === x.length) {
+    softmax.fill(NaN);
+    grad.fill(NaN);
+    return true;
+  }
+  if (!gradientDefined(g)) grad.fill(NaN);
+  return false;
+}
+
+export function gradientDefined(g: Float64Array): boolean {
+  return g.every(Number.isFinite);
+}
+
+/** The first index of the largest logit (the slice has at least one finite logit). */
+export function pivotIndex(x: Float64Array): number {
+  let p = 0;
+  for (let j = 1; j < x.length; j++) if (x[j] > x[p]) p = j;
+  return p;
+}

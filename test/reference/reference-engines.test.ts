@@ -1,0 +1,114 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { parseInputDocument } from '../../src/input/input-document.js';
+import { exactDecimal, loadBigNumberReference } from '../../src/reference/bignumber-reference.js';
+import { computeReference } from '../../src/reference/compute-reference.js';
+import { doubleDoubleReferenceSlice } from '../../src/reference/double-double-reference.js';
+import type { ReferenceSlice } from '../../src/reference/reference-slice.js';
+import { f64, fixtureText, pytorchFixtureNames, PYTORCH_FIXTURES } from '../helpers/fixtures.js';
+import { readFileSync } from 'node:fs';
+import { bitDifferences, runReference, valueDifferences } from '../helpers/reference-run.js';
+
+const MPMATH = join(PYTORCH_FIXTURES, '..', 'mpmath');
+const mpmathFixtures = readdirSync(MPMATH).filter((f) => f.endsWith('.json')).sort();
+/** Either engine as a plain slice filler (double-double's verdict on its own certainty is tested apart). */
+const asFilling = (engine: (x: Float64Array, g: Float64Array, s: Float64Array, d: Float64Array) => unknown) =>
+  (x: Float64Array, g: Float64Array, s: Float64Array, d: Float64Array) => void engine(x, g, s, d);
+const mpmath = (name: string) => parseInputDocument(readFileSync(join(MPMATH, name), 'utf8'));
+
+// Property runs: bounded so the suite stays quick; PROPERTY_RUNS=100000 asks for a long run.
+const RUNS = Number(process.env.PROPERTY_RUNS ?? 300);
+const SEED = Number(process.env.PROPERTY_SEED ?? 20261127);
+
+let bignumber: ReferenceSlice;
+beforeAll(async () => {
+  bignumber = await loadBigNumberReference();
+});
+
+describe.each([
+  ['double-double', () => doubleDoubleReferenceSlice],
+  ['BigNumber', () => bignumber],
+] as const)('the %s reference', (_, engine) => {
+  test.each(mpmathFixtures)("reproduces mpmath's correctly rounded values for %s, bit for bit", (name) => {
+    const doc = mpmath(name);
+    const { softmax, grad } = runReference(asFilling(engine()), doc.x!, doc.g!, doc.dim);
+    expect(bitDifferences(softmax, doc.expected!.softmax!)).toEqual([]);
+    expect(bitDifferences(grad, doc.expected!.grad!)).toEqual([]);
+  });
+
+  test('follows PyTorch on slices without a softmax, and masks -Infinity', () => {
+    const x = { shape: [4, 3], data: f64([NaN, 1, 2, Infinity, 0, 1, -Infinity, -Infinity, -Infinity, 0, -Infinity, 0]) };
+    const g = { shape: [4, 3], data: f64([1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3]) };
+    const { softmax, grad } = runReference(asFilling(engine()), x, g);
+    expect(Array.from(softmax.subarray(0, 9)).every(Number.isNaN)).toBe(true);
+    expect(Array.from(softmax.subarray(9))).toEqual([0.5, 0, 0.5]);
+    expect(Array.from(grad.subarray(9))).toEqual([-0.5, 0, 0.5]);
+  });
+
+  test('leaves the gradient undefined (NaN) when g is not finite', () => {
+    const { softmax, grad } = runReference(asFilling(engine()), { shape: [2], data: f64([0, 0]) }, { shape: [2], data: f64([Infinity, 0]) });
+    expect(Array.from(softmax)).toEqual([0.5, 0.5]);
+    expect(Array.from(grad).every(Number.isNaN)).toBe(true);
+  });
+});
+
+describe('double-double and BigNumber', () => {
+  test.each(pytorchFixtureNames())('agree to the last bit on %s', (name) => {
+    const doc = parseInputDocument(fixtureText(name));
+    const a = runReference(doubleDoubleReferenceSlice, doc.x!, doc.g!, doc.dim);
+    const b = runReference(bignumber, doc.x!, doc.g!, doc.dim);
+    expect(bitDifferences(a.softmax, b.softmax)).toEqual([]);
+    expect(bitDifferences(a.grad, b.grad)).toEqual([]);
+  });
+
+  // Double-double hands the slices it cannot decide to BigNumber, as computeReference does for
+  // every run. The sign of a result that underflows to zero may differ (-0 against 0): the
+  // engines agree on every float64 value, and a zero's sign is no distance in ulps.
+  test('agree on every float64 value of random slices: spreads from tiny to beyond the float64 range', async () => {
+    // Logits on a grid of 2^-20 (with equal ones and masks likely): no two differ by a subnormal
+    // amount, which with a g built to land exactly on a rounding tie would put the true result
+    // within 1e-320 of the tie, beyond what any fixed precision can decide.
+    const grid = (range: number) => fc.integer({ min: -range * 2 ** 20, max: range * 2 ** 20 }).map((k) => k * 2 ** -20);
+    const logit = fc.oneof(grid(5), grid(800), fc.constantFrom(0, 37.43, -Infinity));
+    const slice = fc.integer({ min: 1, max: 12 }).chain((n) =>
+      fc.tuple(fc.array(logit, { minLength: n, maxLength: n }), fc.array(fc.double({ min: -1e3, max: 1e3, noNaN: true }), { minLength: n, maxLength: n })),
+    );
+    await fc.assert(
+      fc.asyncProperty(slice, async ([x, g]) => {
+        const shape = [x.length];
+        const [tx, tg] = [{ shape, data: f64(x) }, { shape, data: f64(g) }];
+        const a = await computeReference(tx, tg, 0, 'double-double', async () => bignumber);
+        const b = await computeReference(tx, tg, 0, 'bignumber', async () => bignumber);
+        return valueDifferences(a.softmax, b.softmax).length === 0 && valueDifferences(a.grad, b.grad).length === 0;
+      }),
+      { numRuns: RUNS, seed: SEED },
+    );
+  }, 10_000 + RUNS * 5);
+});
+
+describe('exactDecimal', () => {
+  test.each([
+    [0.1, '1000000000000000055511151231257827021181583404541015625e-55'],
+    [1, '1'],
+    [-2.5, '-25e-1'],
+    [0.75, '75e-2'],
+    [2 ** 60, '1152921504606846976'],
+    [-0, '-0'],
+  ])('writes %d exactly as %s', (value, text) => {
+    expect(exactDecimal(value)).toBe(text);
+  });
+
+  test('reads back as the same float64', () => {
+    for (const v of [Math.PI, -1e-300, 1.7976931348623157e308, 2.2250738585072014e-308, 123.456]) {
+      expect(Number(exactDecimal(v))).toBe(v);
+    }
+  });
+
+  test('writes the smallest subnormal with all 751 significant digits of 2^-1074', () => {
+    const text = exactDecimal(5e-324);
+    expect(text.endsWith('e-1074')).toBe(true);
+    expect(BigInt(text.slice(0, -6))).toBe(5n ** 1074n);
+  });
+});
