@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Thin launcher: the CLI is compiled to dist/ by `npm run build` (run on install by `prepare`).
-import { main } from '../dist/cli/main.js';
+// Thin launcher: the CLI is compiled and bundled into dist/bundle/ by `npm run build` (run on install by `prepare`).
+import { main } from '../dist/bundle/cli.js';
 
 // `softmax-verify ... | head` closes the pipe early: that is the reader's choice, not a crash.
 process.stdout.on('error', (error) => {

@@ -2,6 +2,8 @@ import { DEFAULT_TOLERANCE, type DType, type Tolerance } from './dtype.js';
 import { compareClose, difference, type Closeness } from './math/assert-close.js';
 import { runClosedFormMethod, runJacobianMethod, type MethodResult } from './math/pipelines.js';
 import { sliceLayout, sliceStart, type SliceLayout } from './math/slices.js';
+import { ulpAccuracy, type UlpAccuracy } from './math/ulp-accuracy.js';
+import type { ReferenceResult } from './reference/compute-reference.js';
 import { multiIndex, type Tensor } from './tensor.js';
 
 /** Everything a run needs, already validated: shapes agree and `axis` is in range. */
@@ -26,6 +28,8 @@ export interface VerifyInput {
 export interface VerifyOptions {
   /** `--rtol/--atol`: overrides the input's and the dtype's. */
   readonly tolerance?: Tolerance;
+  /** The correctly rounded results, to measure every method (and `expected`) against in ulps. */
+  readonly reference?: ReferenceResult;
   /** Largest slice for which the Jacobian is materialised; above it rows are streamed. */
   readonly materialiseLimit?: number;
 }
@@ -57,6 +61,16 @@ export interface SliceNote {
   readonly reason: 'all-masked' | 'nan-logit' | 'positive-infinite-logit';
 }
 
+/** How far one set of results is from the reference, in ulps of the input's dtype. */
+export interface Accuracy extends UlpAccuracy {
+  readonly quantity: Quantity;
+  readonly of: MethodId | 'expected';
+}
+
+export interface ReferenceReport extends ReferenceResult {
+  readonly accuracy: readonly Accuracy[];
+}
+
 export interface Report {
   readonly input: VerifyInput;
   readonly tolerance: Tolerance;
@@ -68,6 +82,8 @@ export interface Report {
   /** 1 where every comparison holds at that element. */
   readonly rowClose: Uint8Array;
   readonly sliceNotes: readonly SliceNote[];
+  /** Present when a reference was computed; ulp figures are information, not part of the verdict. */
+  readonly reference?: ReferenceReport;
   readonly passed: boolean;
 }
 
@@ -126,8 +142,27 @@ export function verify(input: VerifyInput, options: VerifyOptions = {}): Report 
     comparisons,
     rowClose,
     sliceNotes: findNonFiniteSlices(input.x, input.axis, layout),
+    reference: options.reference && measureAgainst(options.reference, results, input),
     passed: comparisons.every((c) => c.closeness.mismatched === 0),
   };
+}
+
+function measureAgainst(
+  reference: ReferenceResult,
+  results: Readonly<Record<MethodId, MethodResult>>,
+  input: VerifyInput,
+): ReferenceReport {
+  const accuracy: Accuracy[] = [];
+  for (const quantity of QUANTITIES) {
+    for (const of of METHOD_IDS) {
+      accuracy.push({ quantity, of, ...ulpAccuracy(results[of][quantity], reference[quantity], input.dtype) });
+    }
+    const expected = input.expected?.[quantity];
+    if (expected !== undefined) {
+      accuracy.push({ quantity, of: 'expected', ...ulpAccuracy(expected, reference[quantity], input.dtype) });
+    }
+  }
+  return { ...reference, accuracy };
 }
 
 function elementwise(a: Float64Array, b: Float64Array, f: (a: number, b: number) => number): Float64Array {

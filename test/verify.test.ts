@@ -96,3 +96,26 @@ describe('verify', () => {
     expect(Array.from(report.differences.softmax)).toEqual([0, 0]);
   });
 });
+
+describe('verify against a reference', () => {
+  test('PyTorch issue 195684: the tolerance check passes while expected is 4.4e18 ulps off at index 0', async () => {
+    const { computeReference } = await import('../src/reference/compute-reference.js');
+    const { loadBigNumberReference } = await import('../src/reference/bignumber-reference.js');
+    const x = { shape: [2], data: f64([37.43, 0]) };
+    const g = { shape: [2], data: f64([1, 0]) };
+    // What PyTorch, JAX and TensorFlow return (fixtures/pytorch/issue-195684.json).
+    const expected = { softmax: f64([1, 5.5508250862537194e-17]), grad: f64([0, -5.5508250862537194e-17]) };
+    const reference = await computeReference(x, g, 0, 'double-double', loadBigNumberReference);
+    const report = verify({ label: 't', x, g, dim: -1, axis: 0, dtype: 'float64', expected }, { reference });
+    expect(report.passed).toBe(true);
+    const grad = (of: string) => report.reference!.accuracy.find((a) => a.quantity === 'grad' && a.of === of)!;
+    // The true gradient at index 0 is 5.550825086253719e-17; its bit pattern read as an integer
+    // (Python: struct.unpack('>q', struct.pack('>d', 5.550825086253719e-17))) is the distance from 0.
+    expect(grad('expected').maxUlps).toEqual({ value: 4363987568310279475, index: 0 });
+    expect(grad('expected').maxUlps.value).toBeGreaterThan(4e18);
+    expect(grad('closedForm').maxUlps.index).toBe(0);
+    expect(grad('jacobian').notCorrectlyRounded).toBe(2);
+    const softmax = report.reference!.accuracy.filter((a) => a.quantity === 'softmax');
+    expect(softmax.map((a) => a.notCorrectlyRounded)).toEqual([0, 0, 0]);
+  });
+});

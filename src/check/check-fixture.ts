@@ -2,7 +2,7 @@ import type { DType, Tolerance } from '../dtype.js';
 import { InputError } from '../input/input-error.js';
 import { parseInputDocument } from '../input/input-document.js';
 import { inputFromDocument } from '../input/resolve-input.js';
-import { jacobianRefusal } from '../jacobian-budget.js';
+import { jacobianRefusal } from '../work-budget.js';
 import { verify, type Report } from '../verify.js';
 
 interface OutcomeBase {

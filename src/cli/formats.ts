@@ -2,3 +2,5 @@
  * without loading the commands themselves. */
 export const VERIFY_FORMATS = ['text', 'json'] as const;
 export const CHECK_FORMATS = ['text', 'json', 'junit', 'markdown'] as const;
+/** `--reference`: auto is double-double, which hands slices it cannot decide to BigNumber. */
+export const REFERENCE_CHOICES = ['auto', 'double-double', 'bignumber', 'off'] as const;

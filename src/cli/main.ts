@@ -6,7 +6,7 @@ import type { CheckFlags } from './commands/check-command.js';
 import type { RecordFlags } from './commands/record-command.js';
 import type { VerifyFlags } from './commands/verify-command.js';
 import { exitCodeFor, type Outcome } from './exit-code.js';
-import { CHECK_FORMATS, VERIFY_FORMATS } from './formats.js';
+import { CHECK_FORMATS, REFERENCE_CHOICES, VERIFY_FORMATS } from './formats.js';
 import { TOOL, type Io } from './io.js';
 
 export type { Io } from './io.js';
@@ -67,7 +67,12 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
     .addOption(new Option('--format <format>', 'report format').choices(VERIFY_FORMATS).default('text'))
     .option('--rows <n|all>', 'table rows shown at each end of a long input, or all', String(DEFAULT_EDGE_ROWS))
     .option('--precision <digits>', 'significant digits of the values shown, 1 to 17', String(DEFAULT_PRECISION))
-    .option('--allow-slow', 'run an explicit Jacobian of more than 2.5e9 entries (minutes or more)', false)
+    .addOption(
+      new Option('--reference <engine>', 'exact results to measure ulps against; auto is double-double, BigNumber where it cannot decide')
+        .choices(REFERENCE_CHOICES)
+        .default('auto'),
+    )
+    .option('--allow-slow', 'run an explicit Jacobian of more than 2.5e9 entries or BigNumber on more than 20,000 elements', false)
     .option('--no-color', 'no colour, even in a terminal (NO_COLOR=1 does the same)')
     .addHelpText(
       'after',

@@ -52,6 +52,23 @@ export function renderJson(report: Report, tool: Tool): string {
     differences: { softmax: nested(report.differences.softmax), grad: nested(report.differences.grad) },
     comparisons: report.comparisons.map((comparison) => comparisonJson(comparison, input.x.shape)),
     notes: report.sliceNotes.map(sliceNoteJson),
+    reference:
+      report.reference === undefined
+        ? null
+        : {
+            engine: report.reference.engine,
+            slicesByBigNumber: report.reference.slicesByBigNumber,
+            softmax: nested(report.reference.softmax),
+            grad: nested(report.reference.grad),
+            accuracy: report.reference.accuracy.map(({ quantity, of, total, notCorrectlyRounded, maxUlps }) => ({
+              quantity,
+              of,
+              dtype: input.dtype,
+              total,
+              notCorrectlyRounded,
+              maxUlps: { value: jsonNumber(maxUlps.value), index: maxUlps.index < 0 ? null : multiIndex(maxUlps.index, input.x.shape) },
+            })),
+          },
     verdict: report.passed ? 'PASS' : 'FAIL',
   };
   return `${writeJson(document)}\n`;

@@ -1,6 +1,7 @@
 import { formatIndex, formatShape } from '../tensor.js';
 import { METHOD_IDS, QUANTITIES, type MethodId, type Report, type SliceNote } from '../verify.js';
 import { comparisonTitle, describeExtreme, mismatchPercent } from './describe-comparison.js';
+import { renderAccuracy } from './render-accuracy.js';
 import { formatDifference, formatTolerance, formatValue } from './format-number.js';
 import { selectRows } from './row-selection.js';
 
@@ -42,6 +43,7 @@ export function renderText(report: Report, options: TextOptions): string {
     ...renderNotes(report.sliceNotes, options.palette),
     '',
     ...renderComparisons(report),
+    ...(report.reference === undefined ? [] : ['', ...renderAccuracy(report)]),
     '',
     renderVerdict(report, options.palette),
   ];

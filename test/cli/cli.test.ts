@@ -36,6 +36,11 @@ describe('softmax-verify with no arguments', () => {
       grad      explicit Jacobian vs expected      0 / 9 (0.0%)   1.33e-15 at [8]                4.7e-15 at [7]
       grad      closed form vs expected            0 / 9 (0.0%)   2.16e-15 at [8]                8.54e-15 at [7]
 
+      ulps of float64 from the correctly rounded result (reference: double-double, about 32 significant digits); "off" counts the elements that are not it
+                explicit Jacobian          closed form                expected
+      softmax   max 1 at [2], 3 / 9 off    max 1 at [2], 1 / 9 off    max 1 at [0], 7 / 9 off
+      grad      max 15 at [6], 8 / 9 off   max 14 at [7], 7 / 9 off   max 46 at [7], 9 / 9 off
+
       PASS: the explicit Jacobian and the closed form agree, and both match the expected values
       "
     `);
@@ -180,6 +185,45 @@ describe('output', () => {
   });
 });
 
+describe('--reference', () => {
+  test('by default measures every method and the expected values in ulps against double-double', () => {
+    const { code, stdout } = runCli(['--input', 'fixtures/pytorch/issue-195684.json']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('ulps of float64 from the correctly rounded result (reference: double-double, about 32 significant digits)');
+    expect(stdout).toMatch(/^grad {6}max 4\.4e18 at \[0\], 2 \/ 2 off +max 4\.4e18 at \[0\], 2 \/ 2 off +max 4\.4e18 at \[0\], 2 \/ 2 off$/m);
+    expect(stdout).toContain('PASS: the explicit Jacobian and the closed form agree, and both match the expected values');
+  });
+
+  test('JSON carries the reference values and the ulp figures', () => {
+    const { stdout } = runCli(['--input', 'fixtures/pytorch/issue-195684.json', '--format', 'json']);
+    const report = JSON.parse(stdout);
+    expect(report.reference.engine).toBe('double-double');
+    expect(report.reference.grad).toEqual([5.550825086253719e-17, -5.550825086253719e-17]);
+    const expectedGrad = report.reference.accuracy.find((a: { quantity: string; of: string }) => a.quantity === 'grad' && a.of === 'expected');
+    expect(expectedGrad).toEqual({ quantity: 'grad', of: 'expected', dtype: 'float64', total: 2, notCorrectlyRounded: 2, maxUlps: { value: 4363987568310279475, index: [0] } });
+    expect(report.verdict).toBe('PASS');
+  });
+
+  test('bignumber gives the same figures and says so; off leaves them out', () => {
+    const big = runCli(['--input', 'fixtures/pytorch/issue-195684.json', '--reference', 'bignumber']);
+    expect(big.code).toBe(0);
+    expect(big.stdout).toContain('(reference: mathjs BigNumber, 64 significant digits and more)');
+    expect(big.stdout).toMatch(/^grad {6}max 4\.4e18 at \[0\]/m);
+    const off = runCli(['--reference', 'off']);
+    expect(off.stdout).not.toContain('ulps of');
+    expect(JSON.parse(runCli(['--reference', 'off', '--format', 'json']).stdout).reference).toBeNull();
+  });
+
+  test('refuses BigNumber on more than 20,000 elements without --allow-slow', () => {
+    const stdin = JSON.stringify({ x: new Array(20_001).fill(0).map((_, i) => i % 7), g: new Array(20_001).fill(1) });
+    const { code, stderr } = runCli(['--input', '-', '--reference', 'bignumber'], { stdin });
+    expect(stderr).toBe(
+      'error: the BigNumber reference would take about 4 s for 20001 elements (the limit is 20000): add --allow-slow to run it anyway, or use --reference double-double\n',
+    );
+    expect(code).toBe(2);
+  });
+});
+
 describe('bad input: one line on stderr, exit code 2, no stack trace', () => {
   const dir = mkdtempSync(join(tmpdir(), 'softmax-verify-'));
   const notADirectory = join(dir, 'broken.json', 'input.json');
@@ -211,6 +255,7 @@ describe('bad input: one line on stderr, exit code 2, no stack trace', () => {
     ['null for NaN', ['--x', '[1, null]', '--g', '1,2'], undefined, 'error: x[1] is null, not a number (write NaN as NaN or "nan")'],
     ['an unknown field', ['--input', '-'], '{"x": [1], "g": [1], "tolerence": {"rtol": 1, "atol": 1}}', 'error: stdin: unknown field "tolerence" (known fields: format, name, description, source, dtype, dim, x, g, expected, tolerance)'],
     ['a bad precision', ['--precision', '40'], undefined, 'error: --precision must be a whole number from 1 to 17, got "40"'],
+    ['an unknown reference engine', ['--reference', 'quad'], undefined, "error: option '--reference <engine>' argument 'quad' is invalid. Allowed choices are auto, double-double, bignumber, off."],
     ['a Jacobian too large to start unasked', ['--input', '-'], JSON.stringify({ x: new Array(60_000).fill(0), g: new Array(60_000).fill(1) }), 'error: the explicit Jacobian would compute 3.6e9 entries (1 slice of 60000), about 9 s here; the limit is 2.5e9: add --allow-slow to run it anyway'],
   ])('%s', (_, args, stdin, message) => {
     const { code, stdout, stderr } = runCli(args, { stdin });

@@ -2,7 +2,7 @@ import { basename, extname } from 'node:path';
 import { InputError, withInputLabel } from '../../input/input-error.js';
 import { resolveRequest } from '../../input/resolve-input.js';
 import { refuseToClobber, writeFileAtomic } from '../../io/atomic-write.js';
-import { jacobianRefusal } from '../../jacobian-budget.js';
+import { jacobianRefusal } from '../../work-budget.js';
 import { comparisonTitle } from '../../output/describe-comparison.js';
 import { fixtureToJson } from '../../output/fixture-json.js';
 import { buildFixture } from '../../record/build-fixture.js';

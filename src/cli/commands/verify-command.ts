@@ -1,11 +1,12 @@
 import { InputError } from '../../input/input-error.js';
 import { resolveRequest } from '../../input/resolve-input.js';
-import { jacobianRefusal } from '../../jacobian-budget.js';
+import type { ReferenceResult } from '../../reference/compute-reference.js';
+import { bigNumberRefusal, jacobianRefusal } from '../../work-budget.js';
 import { renderText } from '../../output/render-text.js';
-import { verify } from '../../verify.js';
+import { verify, type VerifyInput } from '../../verify.js';
 import { paletteForStdout } from '../colour.js';
 import type { Outcome } from '../exit-code.js';
-import type { VERIFY_FORMATS } from '../formats.js';
+import type { REFERENCE_CHOICES, VERIFY_FORMATS } from '../formats.js';
 import { TOOL, type Io } from '../io.js';
 
 
@@ -22,6 +23,7 @@ export interface VerifyFlags {
   precision: string;
   color: boolean;
   allowSlow: boolean;
+  reference: (typeof REFERENCE_CHOICES)[number];
 }
 
 /** The default command: both methods on one input, side by side. */
@@ -34,7 +36,9 @@ export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome
   const refusal = flags.allowSlow ? undefined : jacobianRefusal(resolved.value.input);
   if (refusal !== undefined) throw new InputError(refusal);
 
-  const report = verify(resolved.value.input, { tolerance: resolved.value.tolerance });
+  const { input: verifyInput } = resolved.value;
+  const reference = await referenceFor(verifyInput, flags);
+  const report = verify(verifyInput, { tolerance: resolved.value.tolerance, reference });
   if (flags.format === 'json') {
     // Imported only when used, like the file reader: each module on the plain run's path adds to
     // a start-up that Node's own should dominate.
@@ -45,6 +49,17 @@ export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome
     io.stdout.write(renderText(report, { precision, rows, palette }));
   }
   return { kind: 'verdict', passed: report.passed };
+}
+
+/** The correctly rounded results for --reference, loaded and computed only when asked for. */
+async function referenceFor(input: VerifyInput, flags: VerifyFlags): Promise<ReferenceResult | undefined> {
+  if (flags.reference === 'off') return undefined;
+  const engine = flags.reference === 'auto' ? 'double-double' : flags.reference;
+  const refusal = engine === 'bignumber' && !flags.allowSlow ? bigNumberRefusal(input) : undefined;
+  if (refusal !== undefined) throw new InputError(refusal);
+  const { computeReference } = await import('../../reference/compute-reference.js');
+  const loadBigNumber = async () => (await import('../../reference/bignumber-reference.js')).loadBigNumberReference();
+  return computeReference(input.x, input.g, input.axis, engine, loadBigNumber);
 }
 
 export async function readDocument(path: string): Promise<{ text: string; label: string }> {

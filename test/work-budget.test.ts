@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { JACOBIAN_ENTRY_LIMIT, jacobianEntries, jacobianRefusal } from '../src/jacobian-budget.js';
+import { JACOBIAN_ENTRY_LIMIT, jacobianEntries, jacobianRefusal } from '../src/work-budget.js';
 import type { VerifyInput } from '../src/verify.js';
 
 function input(shape: number[], axis: number): VerifyInput {

@@ -1,7 +1,10 @@
 import type { VerifyInput } from './verify.js';
 
 /**
- * How much explicit-Jacobian work a run may start without being asked twice.
+ * How much slow work a run may start without being asked twice (`--allow-slow`): the explicit
+ * Jacobian, O(n²) per slice, and the BigNumber reference, about 0.2 ms an element.
+ *
+ * The explicit-Jacobian limit:
  *
  * The Jacobian method computes every one of the n² entries of each slice, on purpose; at about
  * 2 to 3 ns an entry here, 2.5e9 entries is several seconds, and a single 300,000-logit row
@@ -39,4 +42,19 @@ function formatDuration(seconds: number): string {
   if (seconds < 120) return `${Math.round(seconds)} s`;
   if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
   return `${Math.round(seconds / 3600)} h`;
+}
+
+/** About 4 s of the BigNumber engine here. */
+export const BIGNUMBER_ELEMENT_LIMIT = 20_000;
+const MILLISECONDS_PER_BIGNUMBER_ELEMENT = 0.2;
+
+/** Why `--reference bignumber` should not start without `--allow-slow`, or undefined. */
+export function bigNumberRefusal(input: VerifyInput): string | undefined {
+  const elements = input.x.data.length;
+  if (elements <= BIGNUMBER_ELEMENT_LIMIT) return undefined;
+  const seconds = (elements * MILLISECONDS_PER_BIGNUMBER_ELEMENT) / 1000;
+  return (
+    `the BigNumber reference would take about ${formatDuration(seconds)} for ${elements} elements ` +
+    `(the limit is ${BIGNUMBER_ELEMENT_LIMIT}): add --allow-slow to run it anyway, or use --reference double-double`
+  );
 }
