@@ -1,4 +1,5 @@
 import { add, dd, div, expScaled, mul, neg, toNumberScaled, twoSum, type DD } from './double-double.js';
+import { ldexp } from '../numeric/ldexp.js';
 import { exactRationalSlice, isRationalSlice } from './exact-rational.js';
 import { gradientDefined, pivotIndex, undefinedSlice } from './reference-slice.js';
 
@@ -95,7 +96,7 @@ export function doubleDoubleReferenceSlice(x: Float64Array, g: Float64Array, sof
     const scale = Math.min(offsetScale, spreadScale);
     const product = offsets[i].hi === 0 ? dd(0) : mul(scaled(offsets[i], scale), total);
     const subtrahend = scaled(spread, scale - spreadScale);
-    const magnitude = Math.abs(product.hi) + timesPowerOfTwo(spreadMagnitude, scale - spreadScale);
+    const magnitude = Math.abs(product.hi) + ldexp(spreadMagnitude, scale - spreadScale);
     const numerator = add(product, neg(subtrahend));
     const numeratorBound = numeratorError * magnitude + 2 ** -1070;
     // Agreement within the rounding noise of forming N_i is taken as an exact 0: it is structural
@@ -132,12 +133,6 @@ function largestFinite(values: Float64Array): number {
   return largest;
 }
 
-/** v · 2^k in two steps, since 2^k alone overflows or underflows for |k| > 1023. */
-function timesPowerOfTwo(v: number, k: number): number {
-  const half = Math.trunc(k / 2);
-  return v * 2 ** half * 2 ** (k - half);
-}
-
 /**
  * 2^k · a, exact unless scaled below the float64 range: there it is a term of a sum whose
  * largest term is near 1, which it cannot change, and below 2^-1100 it is dropped outright.
@@ -145,5 +140,5 @@ function timesPowerOfTwo(v: number, k: number): number {
 function scaled(a: DD, k: number): DD {
   if (k === 0) return a;
   if (k < -1100) return dd(0);
-  return { hi: timesPowerOfTwo(a.hi, k), lo: timesPowerOfTwo(a.lo, k) };
+  return { hi: ldexp(a.hi, k), lo: ldexp(a.lo, k) };
 }

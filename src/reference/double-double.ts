@@ -1,3 +1,5 @@
+import { ldexp } from '../numeric/ldexp.js';
+
 /**
  * Double-double arithmetic: a number held as an unevaluated sum `hi + lo` of two float64s with
  * `|lo| ≤ ulp(hi) / 2`, about 106 bits (32 decimal digits) of significand. The error-free
@@ -124,19 +126,4 @@ export function toNumberScaled(a: DD, k: number): number {
   const towardsLo = sign * unitsLo;
   const roundUp = fromHalf !== 0 ? fromHalf > 0 : towardsLo !== 0 ? towardsLo > 0 : floor % 2 === 1;
   return sign * (roundUp ? floor + 1 : floor) * 2 ** SMALLEST_SUBNORMAL_EXPONENT;
-}
-
-/** x · 2^k in steps, since 2^k alone overflows or underflows for |k| > 1023. */
-function ldexp(x: number, k: number): number {
-  let value = x;
-  let rest = k;
-  while (rest > 1000) {
-    value *= 2 ** 1000;
-    rest -= 1000;
-  }
-  while (rest < -1000) {
-    value *= 2 ** -1000;
-    rest += 1000;
-  }
-  return value * 2 ** rest;
 }

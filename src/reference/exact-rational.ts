@@ -1,3 +1,5 @@
+import { ldexp } from '../numeric/ldexp.js';
+
 /**
  * Exact arithmetic for the slices where softmax is rational: every unmasked logit equal, so each
  * probability is 1/c and the gradient is (c g_i − Σ g) / c² for c unmasked elements. These are
@@ -80,17 +82,10 @@ export function roundRational(numerator: bigint, denominator: bigint): number {
     const roundUp = remainder > half || (remainder === half && (sticky || (kept & 1n) === 1n));
     quotient = roundUp ? kept + 1n : kept;
   }
-  const magnitude = timesPowerOfTwo(Number(quotient), power);
+  const magnitude = ldexp(Number(quotient), power);
   return negative ? -magnitude : magnitude;
 }
 
 function bitLength(value: bigint): number {
   return value.toString(2).length;
-}
-
-/** v · 2^k in steps, since 2^k alone overflows or underflows for |k| > 1023; exact for the
- * values here, a ≤ 54-bit integer scaled to a representable float64 (or beyond it, to infinity). */
-function timesPowerOfTwo(v: number, k: number): number {
-  const half = Math.trunc(k / 2);
-  return v * 2 ** half * 2 ** (k - half);
 }
