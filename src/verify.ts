@@ -1,10 +1,11 @@
 import { DEFAULT_TOLERANCE, type DType, type Tolerance } from './dtype.js';
 import { compareClose, difference, type Closeness } from './math/assert-close.js';
 import { runClosedFormMethod, runJacobianMethod, type MethodResult } from './math/pipelines.js';
-import { sliceLayout, sliceStart, type SliceLayout } from './math/slices.js';
+import { sliceLabel, sliceLayout, sliceStart, type SliceLayout } from './math/slices.js';
+import { checkInvariants, type InvariantCheck } from './math/invariants.js';
 import { ulpAccuracy, type UlpAccuracy } from './math/ulp-accuracy.js';
 import type { ReferenceResult } from './reference/compute-reference.js';
-import { multiIndex, type Tensor } from './tensor.js';
+import type { Tensor } from './tensor.js';
 
 /** Everything a run needs, already validated: shapes agree and `axis` is in range. */
 export interface VerifyInput {
@@ -82,6 +83,8 @@ export interface Report {
   /** 1 where every comparison holds at that element. */
   readonly rowClose: Uint8Array;
   readonly sliceNotes: readonly SliceNote[];
+  /** Σ s = 1 and Σ dx = 0 per slice, for each method: information, not part of the verdict. */
+  readonly invariants: Readonly<Record<MethodId, InvariantCheck>>;
   /** Present when a reference was computed; ulp figures are information, not part of the verdict. */
   readonly reference?: ReferenceReport;
   readonly passed: boolean;
@@ -142,6 +145,10 @@ export function verify(input: VerifyInput, options: VerifyOptions = {}): Report 
     comparisons,
     rowClose,
     sliceNotes: findNonFiniteSlices(input.x, input.axis, layout),
+    invariants: {
+      jacobian: checkInvariants(results.jacobian.softmax, results.jacobian.grad, g, layout),
+      closedForm: checkInvariants(results.closedForm.softmax, results.closedForm.grad, g, layout),
+    },
     reference: options.reference && measureAgainst(options.reference, results, input),
     passed: comparisons.every((c) => c.closeness.mismatched === 0),
   };
@@ -185,9 +192,7 @@ function findNonFiniteSlices(x: Tensor, axis: number, layout: SliceLayout): Slic
     }
     if (reason === undefined && masked === layout.length) reason = 'all-masked';
     if (reason === undefined) continue;
-    const index = multiIndex(start, x.shape).map(String);
-    index[axis] = ':';
-    notes.push({ slice: `[${index.join(', ')}]`, reason });
+    notes.push({ slice: sliceLabel(layout, x.shape, axis, k), reason });
   }
   return notes;
 }

@@ -30,6 +30,17 @@ export function sliceStart(layout: SliceLayout, k: number): number {
   return outer * layout.length * layout.stride + (k % layout.stride);
 }
 
+/** Slice k as an index with `:` along the softmax dim, e.g. `[1, :]`: the form every report uses. */
+export function sliceLabel(layout: SliceLayout, shape: readonly number[], axis: number, k: number): string {
+  let flat = sliceStart(layout, k);
+  const index = new Array<string>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    index[d] = d === axis ? ':' : String(flat % shape[d]);
+    flat = Math.floor(flat / shape[d]);
+  }
+  return `[${index.join(', ')}]`;
+}
+
 /**
  * Runs `body` on each slice as contiguous arrays and writes its outputs back in place.
  *

@@ -1,5 +1,6 @@
 import { multiIndex, toNested } from '../tensor.js';
 import type { Extreme } from '../math/assert-close.js';
+import { sliceLabel, sliceLayout } from '../math/slices.js';
 import { METHOD_IDS, type Comparison, type Report, type SliceNote } from '../verify.js';
 import { writeJson } from './json-text.js';
 import { describeSliceNote } from './render-text.js';
@@ -21,6 +22,7 @@ export interface Tool {
 export function renderJson(report: Report, tool: Tool): string {
   const { input } = report;
   const nested = (data: Float64Array): unknown[] => toNested(data, input.x.shape, jsonNumber);
+  const layout = sliceLayout(input.x.shape, input.axis);
   const document = {
     format: REPORT_FORMAT,
     tool,
@@ -52,6 +54,14 @@ export function renderJson(report: Report, tool: Tool): string {
     differences: { softmax: nested(report.differences.softmax), grad: nested(report.differences.grad) },
     comparisons: report.comparisons.map((comparison) => comparisonJson(comparison, input.x.shape)),
     notes: report.sliceNotes.map(sliceNoteJson),
+    invariants: Object.fromEntries(
+      METHOD_IDS.map((method) => {
+        const { softmaxSum, gradSum, flaggedSlices } = report.invariants[method];
+        const at = (found: { ulps: number; slice: number }) =>
+          found.slice < 0 ? null : { ulps: found.ulps, slice: sliceLabel(layout, input.x.shape, input.axis, found.slice) };
+        return [method, { softmaxSum: at(softmaxSum), gradSum: at(gradSum), flaggedSlices }];
+      }),
+    ),
     reference:
       report.reference === undefined
         ? null

@@ -2,6 +2,7 @@ import { formatIndex, formatShape } from '../tensor.js';
 import { METHOD_IDS, QUANTITIES, type MethodId, type Report, type SliceNote } from '../verify.js';
 import { comparisonTitle, describeExtreme, mismatchPercent } from './describe-comparison.js';
 import { renderAccuracy } from './render-accuracy.js';
+import { renderInvariants } from './render-invariants.js';
 import { formatDifference, formatTolerance, formatValue } from './format-number.js';
 import { selectRows } from './row-selection.js';
 
@@ -44,6 +45,8 @@ export function renderText(report: Report, options: TextOptions): string {
     '',
     ...renderComparisons(report),
     ...(report.reference === undefined ? [] : ['', ...renderAccuracy(report)]),
+    '',
+    ...renderInvariants(report),
     '',
     renderVerdict(report, options.palette),
   ];

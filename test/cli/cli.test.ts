@@ -41,6 +41,11 @@ describe('softmax-verify with no arguments', () => {
       softmax   max 1 at [2], 3 / 9 off    max 1 at [2], 1 / 9 off    max 1 at [0], 7 / 9 off
       grad      max 15 at [6], 8 / 9 off   max 14 at [7], 7 / 9 off   max 46 at [7], 9 / 9 off
 
+      invariants, worst slice, in units of 2^-52 (flagged beyond 4): probabilities sum to 1, the gradient to 0
+                          |Σ s − 1|   |Σ dx| / Σ s(|g| + |⟨s,g⟩|)   flagged
+      explicit Jacobian   0 in [:]    0.1 in [:]                    0 / 1
+      closed form         0 in [:]    0.1 in [:]                    0 / 1
+
       PASS: the explicit Jacobian and the closed form agree, and both match the expected values
       "
     `);
@@ -201,6 +206,7 @@ describe('--reference', () => {
     expect(report.reference.grad).toEqual([5.550825086253719e-17, -5.550825086253719e-17]);
     const expectedGrad = report.reference.accuracy.find((a: { quantity: string; of: string }) => a.quantity === 'grad' && a.of === 'expected');
     expect(expectedGrad).toEqual({ quantity: 'grad', of: 'expected', dtype: 'float64', total: 2, notCorrectlyRounded: 2, maxUlps: { value: 4363987568310279475, index: [0] } });
+    expect(report.invariants.closedForm).toEqual({ softmaxSum: { ulps: 0, slice: '[:]' }, gradSum: expect.objectContaining({ slice: '[:]' }), flaggedSlices: 0 });
     expect(report.verdict).toBe('PASS');
   });
 
