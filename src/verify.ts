@@ -1,6 +1,6 @@
 import { DEFAULT_TOLERANCE, type DType, type Tolerance } from './dtype.js';
 import { compareClose, difference, type Closeness } from './math/assert-close.js';
-import { runClosedFormMethod, runJacobianMethod, type MethodResult } from './math/pipelines.js';
+import { runAccurateMethod, runClosedFormMethod, runJacobianMethod, type MethodResult } from './math/pipelines.js';
 import { sliceLabel, sliceLayout, sliceStart, type SliceLayout } from './math/slices.js';
 import { checkInvariants, type InvariantCheck } from './math/invariants.js';
 import { ulpAccuracy, type UlpAccuracy } from './math/ulp-accuracy.js';
@@ -33,14 +33,20 @@ export interface VerifyOptions {
   readonly reference?: ReferenceResult;
   /** Largest slice for which the Jacobian is materialised; above it rows are streamed. */
   readonly materialiseLimit?: number;
+  /** Run the third, optional method too: the accurate closed form. */
+  readonly accurate?: boolean;
 }
 
-export const METHOD_IDS = ['jacobian', 'closedForm'] as const;
+export const METHOD_IDS = ['jacobian', 'closedForm', 'accurate'] as const;
 export type MethodId = (typeof METHOD_IDS)[number];
 export const METHOD_LABEL: Readonly<Record<MethodId, string>> = {
   jacobian: 'explicit Jacobian',
   closedForm: 'closed form',
+  accurate: 'accurate closed form',
 };
+
+/** The two witnesses every run has, and the optional third. */
+export type MethodResults = Readonly<Record<'jacobian' | 'closedForm', MethodResult>> & { readonly accurate?: MethodResult };
 
 export type Quantity = 'softmax' | 'grad';
 export const QUANTITIES: readonly Quantity[] = ['softmax', 'grad'];
@@ -76,15 +82,17 @@ export interface Report {
   readonly input: VerifyInput;
   readonly tolerance: Tolerance;
   readonly toleranceOrigin: ToleranceOrigin;
-  readonly results: Readonly<Record<MethodId, MethodResult>>;
+  /** The methods that ran, in the order reports list them. */
+  readonly methods: readonly MethodId[];
+  readonly results: MethodResults;
   /** Explicit Jacobian minus closed form, 0 where both match exactly (NaN and NaN included). */
   readonly differences: Readonly<Record<Quantity, Float64Array>>;
   readonly comparisons: readonly Comparison[];
   /** 1 where every comparison holds at that element. */
   readonly rowClose: Uint8Array;
   readonly sliceNotes: readonly SliceNote[];
-  /** Σ s = 1 and Σ dx = 0 per slice, for each method: information, not part of the verdict. */
-  readonly invariants: Readonly<Record<MethodId, InvariantCheck>>;
+  /** Σ s = 1 and Σ dx = 0 per slice, for each method that ran: information, not part of the verdict. */
+  readonly invariants: Readonly<Partial<Record<MethodId, InvariantCheck>>>;
   /** Present when a reference was computed; ulp figures are information, not part of the verdict. */
   readonly reference?: ReferenceReport;
   readonly passed: boolean;
@@ -95,10 +103,12 @@ export function verify(input: VerifyInput, options: VerifyOptions = {}): Report 
   const layout = sliceLayout(input.x.shape, input.axis);
   const x = input.x.data;
   const g = input.g.data;
-  const results: Record<MethodId, MethodResult> = {
+  const results: MethodResults = {
     jacobian: runJacobianMethod(x, g, layout, options.materialiseLimit),
     closedForm: runClosedFormMethod(x, g, layout),
+    accurate: options.accurate ? runAccurateMethod(x, g, layout) : undefined,
   };
+  const methods = METHOD_IDS.filter((method) => results[method] !== undefined);
 
   const [tolerance, toleranceOrigin]: [Tolerance, ToleranceOrigin] =
     options.tolerance !== undefined
@@ -110,20 +120,24 @@ export function verify(input: VerifyInput, options: VerifyOptions = {}): Report 
   const comparisons: Comparison[] = [];
   for (const quantity of QUANTITIES) {
     const closedForm = results.closedForm[quantity];
-    comparisons.push({
-      quantity,
-      actual: 'jacobian',
-      expected: 'closedForm',
-      closeness: compareClose(results.jacobian[quantity], closedForm, tolerance),
-    });
+    // Every other method against the closed form, then every method against the expected values.
+    for (const method of methods) {
+      if (method === 'closedForm') continue;
+      comparisons.push({
+        quantity,
+        actual: method,
+        expected: 'closedForm',
+        closeness: compareClose(resultOf(results, method)[quantity], closedForm, tolerance),
+      });
+    }
     const expected = input.expected?.[quantity];
     if (expected === undefined) continue;
-    for (const method of METHOD_IDS) {
+    for (const method of methods) {
       comparisons.push({
         quantity,
         actual: method,
         expected: 'expected',
-        closeness: compareClose(results[method][quantity], expected, tolerance),
+        closeness: compareClose(resultOf(results, method)[quantity], expected, tolerance),
       });
     }
   }
@@ -137,6 +151,7 @@ export function verify(input: VerifyInput, options: VerifyOptions = {}): Report 
     input,
     tolerance,
     toleranceOrigin,
+    methods,
     results,
     differences: {
       softmax: elementwise(results.jacobian.softmax, results.closedForm.softmax, difference),
@@ -145,24 +160,34 @@ export function verify(input: VerifyInput, options: VerifyOptions = {}): Report 
     comparisons,
     rowClose,
     sliceNotes: findNonFiniteSlices(input.x, input.axis, layout),
-    invariants: {
-      jacobian: checkInvariants(results.jacobian.softmax, results.jacobian.grad, g, layout),
-      closedForm: checkInvariants(results.closedForm.softmax, results.closedForm.grad, g, layout),
-    },
-    reference: options.reference && measureAgainst(options.reference, results, input),
+    invariants: Object.fromEntries(
+      methods.map((method) => {
+        const { softmax, grad } = resultOf(results, method);
+        return [method, checkInvariants(softmax, grad, g, layout)];
+      }),
+    ),
+    reference: options.reference && measureAgainst(options.reference, methods, results, input),
     passed: comparisons.every((c) => c.closeness.mismatched === 0),
   };
 }
 
+/** A method's results; only asked for methods that ran. */
+export function resultOf(results: MethodResults, method: MethodId): MethodResult {
+  const result = results[method];
+  if (result === undefined) throw new Error(`the ${METHOD_LABEL[method]} method did not run`);
+  return result;
+}
+
 function measureAgainst(
   reference: ReferenceResult,
-  results: Readonly<Record<MethodId, MethodResult>>,
+  methods: readonly MethodId[],
+  results: MethodResults,
   input: VerifyInput,
 ): ReferenceReport {
   const accuracy: Accuracy[] = [];
   for (const quantity of QUANTITIES) {
-    for (const of of METHOD_IDS) {
-      accuracy.push({ quantity, of, ...ulpAccuracy(results[of][quantity], reference[quantity], input.dtype) });
+    for (const of of methods) {
+      accuracy.push({ quantity, of, ...ulpAccuracy(resultOf(results, of)[quantity], reference[quantity], input.dtype) });
     }
     const expected = input.expected?.[quantity];
     if (expected !== undefined) {

@@ -67,6 +67,7 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
     .addOption(new Option('--format <format>', 'report format').choices(VERIFY_FORMATS).default('text'))
     .option('--rows <n|all>', 'table rows shown at each end of a long input, or all', String(DEFAULT_EDGE_ROWS))
     .option('--precision <digits>', 'significant digits of the values shown, 1 to 17', String(DEFAULT_PRECISION))
+    .option('--accurate', 'add a third method: the closed form without the cancellation in g − ⟨s, g⟩', false)
     .addOption(
       new Option('--reference <engine>', 'exact results to measure ulps against; auto is double-double, BigNumber where it cannot decide')
         .choices(REFERENCE_CHOICES)

@@ -1,3 +1,4 @@
+import { accurateClosedFormSlice } from './accurate-closed-form.js';
 import { closedFormBackwardSlice } from './closed-form-backward.js';
 import { jacobianBackwardSlice } from './jacobian-backward.js';
 import { forEachSlice, type SliceLayout } from './slices.js';
@@ -25,6 +26,17 @@ export function runJacobianMethod(
   const grad = new Float64Array(x.length);
   forEachSlice(layout, [x], [softmax], ([xs], [ss]) => softmaxNormalisedSlice(xs, ss));
   forEachSlice(layout, [softmax, g], [grad], ([ss, gs], [dx]) => jacobianBackwardSlice(ss, gs, dx, materialiseLimit));
+  return { softmax, grad };
+}
+
+/**
+ * The third, optional witness: the accurate closed form, one pass for softmax and gradient
+ * (see accurate-closed-form.ts).
+ */
+export function runAccurateMethod(x: Float64Array, g: Float64Array, layout: SliceLayout): MethodResult {
+  const softmax = new Float64Array(x.length);
+  const grad = new Float64Array(x.length);
+  forEachSlice(layout, [x, g], [softmax, grad], ([xs, gs], [ss, dx]) => accurateClosedFormSlice(xs, gs, ss, dx));
   return { softmax, grad };
 }
 

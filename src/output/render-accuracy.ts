@@ -1,6 +1,6 @@
 import type { ReferenceEngine } from '../reference/reference-slice.js';
 import { formatIndex } from '../tensor.js';
-import { METHOD_IDS, METHOD_LABEL, QUANTITIES, type Accuracy, type Report } from '../verify.js';
+import { METHOD_LABEL, QUANTITIES, type Accuracy, type Report } from '../verify.js';
 
 export const ENGINE_LABEL: Readonly<Record<ReferenceEngine, string>> = {
   'double-double': 'double-double, about 32 significant digits',
@@ -28,7 +28,7 @@ export function describeAccuracy(accuracy: Accuracy, shape: readonly number[]): 
 export function renderAccuracy(report: Report): string[] {
   const { reference, input } = report;
   if (reference === undefined) return [];
-  const columns = [...METHOD_IDS, ...(input.expected === undefined ? [] : (['expected'] as const))];
+  const columns = [...report.methods, ...(input.expected === undefined ? [] : (['expected'] as const))];
   const header = ['', ...columns.map((of) => (of === 'expected' ? 'expected' : METHOD_LABEL[of]))];
   const rows = QUANTITIES.map((quantity) => [
     quantity,

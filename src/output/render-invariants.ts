@@ -1,6 +1,6 @@
 import { INVARIANT_ULP_LIMIT, type InvariantCheck } from '../math/invariants.js';
 import { sliceLabel, sliceLayout } from '../math/slices.js';
-import { METHOD_IDS, METHOD_LABEL, type Report } from '../verify.js';
+import { METHOD_LABEL, type Report } from '../verify.js';
 
 /** `0.5`, `12`, `3.1e3`: invariant deviations are ratios, read for their size. */
 export function formatInvariantUlps(ulps: number): string {
@@ -16,8 +16,8 @@ export function renderInvariants(report: Report): string[] {
   const where = (slice: number): string => (slice < 0 ? '' : ` in ${sliceLabel(layout, input.x.shape, input.axis, slice)}`);
   const cell = (found: { ulps: number; slice: number }): string =>
     found.slice < 0 ? 'no slice' : `${formatInvariantUlps(found.ulps)}${where(found.slice)}`;
-  const rows = METHOD_IDS.map((method) => {
-    const check: InvariantCheck = report.invariants[method];
+  const rows = report.methods.map((method) => {
+    const check: InvariantCheck = report.invariants[method]!;
     return [METHOD_LABEL[method], cell(check.softmaxSum), cell(check.gradSum), `${check.flaggedSlices} / ${layout.count}`];
   });
   const header = ['', '|Σ s − 1|', '|Σ dx| / Σ s(|g| + |⟨s,g⟩|)', 'flagged'];

@@ -1,7 +1,7 @@
 import { multiIndex, toNested } from '../tensor.js';
 import type { Extreme } from '../math/assert-close.js';
 import { sliceLabel, sliceLayout } from '../math/slices.js';
-import { METHOD_IDS, type Comparison, type Report, type SliceNote } from '../verify.js';
+import { resultOf, type Comparison, type Report, type SliceNote } from '../verify.js';
 import { writeJson } from './json-text.js';
 import { describeSliceNote } from './render-text.js';
 
@@ -45,18 +45,19 @@ export function renderJson(report: Report, tool: Tool): string {
             },
     },
     tolerance: { ...report.tolerance, origin: report.toleranceOrigin },
+    methods: report.methods,
     results: Object.fromEntries(
-      METHOD_IDS.map((method) => [
-        method,
-        { softmax: nested(report.results[method].softmax), grad: nested(report.results[method].grad) },
-      ]),
+      report.methods.map((method) => {
+        const { softmax, grad } = resultOf(report.results, method);
+        return [method, { softmax: nested(softmax), grad: nested(grad) }];
+      }),
     ),
     differences: { softmax: nested(report.differences.softmax), grad: nested(report.differences.grad) },
     comparisons: report.comparisons.map((comparison) => comparisonJson(comparison, input.x.shape)),
     notes: report.sliceNotes.map(sliceNoteJson),
     invariants: Object.fromEntries(
-      METHOD_IDS.map((method) => {
-        const { softmaxSum, gradSum, flaggedSlices } = report.invariants[method];
+      report.methods.map((method) => {
+        const { softmaxSum, gradSum, flaggedSlices } = report.invariants[method]!;
         const at = (found: { ulps: number; slice: number }) =>
           found.slice < 0 ? null : { ulps: found.ulps, slice: sliceLabel(layout, input.x.shape, input.axis, found.slice) };
         return [method, { softmaxSum: at(softmaxSum), gradSum: at(gradSum), flaggedSlices }];

@@ -1,5 +1,5 @@
 import { formatIndex, formatShape } from '../tensor.js';
-import { METHOD_IDS, QUANTITIES, type MethodId, type Report, type SliceNote } from '../verify.js';
+import { QUANTITIES, resultOf, type MethodId, type Report, type SliceNote } from '../verify.js';
 import { comparisonTitle, describeExtreme, mismatchPercent } from './describe-comparison.js';
 import { renderAccuracy } from './render-accuracy.js';
 import { renderInvariants } from './render-invariants.js';
@@ -31,7 +31,11 @@ export const DEFAULT_EDGE_ROWS = 10;
 /** Failing rows shown between the head and the tail before the rest are only counted. */
 export const FAILING_ROWS_SHOWN = 100;
 
-const METHOD_SHORT_LABEL: Readonly<Record<MethodId, string>> = { jacobian: 'Jacobian (J)', closedForm: 'closed (C)' };
+const METHOD_SHORT_LABEL: Readonly<Record<MethodId, string>> = {
+  jacobian: 'Jacobian (J)',
+  closedForm: 'closed (C)',
+  accurate: 'accurate',
+};
 const MARK_OK = '✓';
 const MARK_FAIL = '✗';
 
@@ -87,9 +91,9 @@ function renderTable(report: Report, options: TextOptions): string[] {
     },
   ];
   for (const quantity of QUANTITIES) {
-    const columns: Column[] = METHOD_IDS.map((method) => ({
+    const columns: Column[] = report.methods.map((method) => ({
       header: METHOD_SHORT_LABEL[method],
-      cell: value(results[method][quantity]),
+      cell: value(resultOf(results, method)[quantity]),
     }));
     const expected = input.expected?.[quantity];
     if (expected !== undefined) columns.push({ header: 'expected', cell: value(expected) });
@@ -191,8 +195,10 @@ function renderComparisons(report: Report): string[] {
 
 function renderVerdict(report: Report, palette: Palette): string {
   if (report.passed) {
-    const withExpected = report.input.expected !== undefined ? ', and both match the expected values' : '';
-    return palette.good(`PASS: the explicit Jacobian and the closed form agree${withExpected}`);
+    const accurate = report.results.accurate !== undefined;
+    const who = accurate ? 'the explicit Jacobian, the closed form and the accurate closed form' : 'the explicit Jacobian and the closed form';
+    const withExpected = report.input.expected !== undefined ? `, and ${accurate ? 'all' : 'both'} match the expected values` : '';
+    return palette.good(`PASS: ${who} agree${withExpected}`);
   }
   const failed = report.comparisons
     .filter((c) => c.closeness.mismatched > 0)

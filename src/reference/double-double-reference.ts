@@ -1,4 +1,5 @@
-import { add, dd, div, expScaled, mul, neg, toNumberScaled, twoSum, type DD } from './double-double.js';
+import { twoSum } from '../numeric/error-free.js';
+import { add, dd, div, expScaled, mul, neg, toNumberScaled, type DD } from './double-double.js';
 import { ldexp } from '../numeric/ldexp.js';
 import { exactRationalSlice, isRationalSlice } from './exact-rational.js';
 import { gradientDefined, pivotIndex, undefinedSlice } from './reference-slice.js';

@@ -1,10 +1,11 @@
+import { twoProd, twoSum } from '../numeric/error-free.js';
 import { ldexp } from '../numeric/ldexp.js';
 
 /**
  * Double-double arithmetic: a number held as an unevaluated sum `hi + lo` of two float64s with
- * `|lo| ≤ ulp(hi) / 2`, about 106 bits (32 decimal digits) of significand. The error-free
- * transformations (Knuth's two-sum, Dekker's two-product) and the add, multiply and divide
- * built on them follow Hida, Li and Bailey's QD library ("accurate" variants throughout).
+ * `|lo| ≤ ulp(hi) / 2`, about 106 bits (32 decimal digits) of significand. The add, multiply and
+ * divide are built on the error-free transformations of `numeric/error-free.ts` and follow Hida,
+ * Li and Bailey's QD library ("accurate" variants throughout).
  */
 export interface DD {
   readonly hi: number;
@@ -13,34 +14,10 @@ export interface DD {
 
 export const dd = (hi: number, lo = 0): DD => ({ hi, lo });
 
-/** a + b exactly, as a rounded sum and its error (Knuth; no condition on |a|, |b|). */
-export function twoSum(a: number, b: number): DD {
-  const s = a + b;
-  const v = s - a;
-  return { hi: s, lo: a - (s - v) + (b - v) };
-}
-
 /** a + b exactly, given |a| ≥ |b| (Dekker). */
 function quickTwoSum(a: number, b: number): DD {
   const s = a + b;
   return { hi: s, lo: b - (s - a) };
-}
-
-const SPLITTER = 134217729; // 2^27 + 1
-
-/** a = high + low, with each half fitting 26 bits, so their products are exact (Dekker). */
-function split(a: number): [number, number] {
-  const t = SPLITTER * a;
-  const high = t - (t - a);
-  return [high, a - high];
-}
-
-/** a · b exactly, as a rounded product and its error (Dekker; no FMA in JavaScript). */
-export function twoProd(a: number, b: number): DD {
-  const p = a * b;
-  const [ah, al] = split(a);
-  const [bh, bl] = split(b);
-  return { hi: p, lo: ah * bh - p + ah * bl + al * bh + al * bl };
 }
 
 export function add(a: DD, b: DD): DD {

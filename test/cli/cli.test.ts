@@ -220,6 +220,18 @@ describe('--reference', () => {
     expect(JSON.parse(runCli(['--reference', 'off', '--format', 'json']).stdout).reference).toBeNull();
   });
 
+  test('--accurate adds the third method, which lands within 1 ulp where the others are 4.4e18 off', () => {
+    const { code, stdout } = runCli(['--input', 'fixtures/pytorch/issue-195684.json', '--accurate']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/Jacobian \(J\) +closed \(C\) +accurate +expected +J − C │ +Jacobian \(J\) +closed \(C\) +accurate +expected +J − C$/m);
+    expect(stdout).toContain('grad      accurate closed form vs expected      0 / 2 (0.0%)');
+    expect(stdout).toMatch(/^grad {6}max 4\.4e18 at \[0\], 2 \/ 2 off +max 4\.4e18 at \[0\], 2 \/ 2 off +max 1 at \[0\], 2 \/ 2 off +max 4\.4e18/m);
+    expect(stdout).toContain('PASS: the explicit Jacobian, the closed form and the accurate closed form agree, and all match the expected values');
+    const report = JSON.parse(runCli(['--input', 'fixtures/pytorch/issue-195684.json', '--accurate', '--format', 'json']).stdout);
+    expect(report.methods).toEqual(['jacobian', 'closedForm', 'accurate']);
+    expect(report.results.accurate.grad[0]).toBeCloseTo(5.550825086253719e-17, 30);
+  });
+
   test('refuses BigNumber on more than 20,000 elements without --allow-slow', () => {
     const stdin = JSON.stringify({ x: new Array(20_001).fill(0).map((_, i) => i % 7), g: new Array(20_001).fill(1) });
     const { code, stderr } = runCli(['--input', '-', '--reference', 'bignumber'], { stdin });

@@ -24,6 +24,7 @@ export interface VerifyFlags {
   color: boolean;
   allowSlow: boolean;
   reference: (typeof REFERENCE_CHOICES)[number];
+  accurate: boolean;
 }
 
 /** The default command: both methods on one input, side by side. */
@@ -38,7 +39,7 @@ export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome
 
   const { input: verifyInput } = resolved.value;
   const reference = await referenceFor(verifyInput, flags);
-  const report = verify(verifyInput, { tolerance: resolved.value.tolerance, reference });
+  const report = verify(verifyInput, { tolerance: resolved.value.tolerance, reference, accurate: flags.accurate });
   if (flags.format === 'json') {
     // Imported only when used, like the file reader: each module on the plain run's path adds to
     // a start-up that Node's own should dominate.
