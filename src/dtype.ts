@@ -23,3 +23,11 @@ export const DEFAULT_TOLERANCE: Readonly<Record<DType, Tolerance>> = {
 export function isDType(name: unknown): name is DType {
   return typeof name === 'string' && (DTYPES as readonly string[]).includes(name);
 }
+
+/** The spacing of the dtype's numbers just above 1 (machine epsilon): 2^-52, 2^-23, 2^-10, 2^-7. */
+export const EPSILON: Readonly<Record<DType, number>> = {
+  float64: 2 ** -52,
+  float32: 2 ** -23,
+  float16: 2 ** -10,
+  bfloat16: 2 ** -7,
+};

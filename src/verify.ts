@@ -1,10 +1,12 @@
-import { DEFAULT_TOLERANCE, type DType, type Tolerance } from './dtype.js';
+import { DEFAULT_TOLERANCE, EPSILON, type DType, type Tolerance } from './dtype.js';
 import { compareClose, difference, type Closeness } from './math/assert-close.js';
 import { runAccurateMethod, runClosedFormMethod, runJacobianMethod, type MethodResult } from './math/pipelines.js';
 import { sliceLabel, sliceLayout, sliceStart, type SliceLayout } from './math/slices.js';
 import { checkInvariants, type InvariantCheck } from './math/invariants.js';
 import { ulpAccuracy, type UlpAccuracy } from './math/ulp-accuracy.js';
 import type { ReferenceResult } from './reference/compute-reference.js';
+import { arithmeticFor, type Arithmetic } from './numeric/arithmetic.js';
+import { roundToDType } from './numeric/round-dtype.js';
 import type { Tensor } from './tensor.js';
 
 /** Everything a run needs, already validated: shapes agree and `axis` is in range. */
@@ -35,6 +37,8 @@ export interface VerifyOptions {
   readonly materialiseLimit?: number;
   /** Run the third, optional method too: the accurate closed form. */
   readonly accurate?: boolean;
+  /** `--accumulate`: the type sums accumulate in; by default PyTorch's for the input's dtype. */
+  readonly accumulate?: DType;
 }
 
 export const METHOD_IDS = ['jacobian', 'closedForm', 'accurate'] as const;
@@ -79,7 +83,10 @@ export interface ReferenceReport extends ReferenceResult {
 }
 
 export interface Report {
+  /** The input as computed with: x and g rounded to its dtype. */
   readonly input: VerifyInput;
+  /** The arithmetic the methods ran in. */
+  readonly arithmetic: Arithmetic;
   readonly tolerance: Tolerance;
   readonly toleranceOrigin: ToleranceOrigin;
   /** The methods that ran, in the order reports list them. */
@@ -98,15 +105,27 @@ export interface Report {
   readonly passed: boolean;
 }
 
+/**
+ * The input as the methods see it: x and g rounded to its dtype (a no-op for float64), as a
+ * kernel in that dtype receives them. A reference should be computed from this, not the original.
+ */
+export function roundedInput(input: VerifyInput): VerifyInput {
+  if (input.dtype === 'float64') return input;
+  const round = (t: Tensor): Tensor => ({ shape: t.shape, data: t.data.map((v) => roundToDType(v, input.dtype)) });
+  return { ...input, x: round(input.x), g: round(input.g) };
+}
+
 /** Runs both methods on the input, compares them with each other and with `expected`. */
-export function verify(input: VerifyInput, options: VerifyOptions = {}): Report {
+export function verify(original: VerifyInput, options: VerifyOptions = {}): Report {
+  const input = roundedInput(original);
+  const arithmetic = arithmeticFor(input.dtype, options.accumulate);
   const layout = sliceLayout(input.x.shape, input.axis);
   const x = input.x.data;
   const g = input.g.data;
   const results: MethodResults = {
-    jacobian: runJacobianMethod(x, g, layout, options.materialiseLimit),
-    closedForm: runClosedFormMethod(x, g, layout),
-    accurate: options.accurate ? runAccurateMethod(x, g, layout) : undefined,
+    jacobian: runJacobianMethod(x, g, layout, options.materialiseLimit, arithmetic),
+    closedForm: runClosedFormMethod(x, g, layout, arithmetic),
+    accurate: options.accurate ? runAccurateMethod(x, g, layout, arithmetic) : undefined,
   };
   const methods = METHOD_IDS.filter((method) => results[method] !== undefined);
 
@@ -149,6 +168,7 @@ export function verify(input: VerifyInput, options: VerifyOptions = {}): Report 
 
   return {
     input,
+    arithmetic,
     tolerance,
     toleranceOrigin,
     methods,
@@ -163,7 +183,7 @@ export function verify(input: VerifyInput, options: VerifyOptions = {}): Report 
     invariants: Object.fromEntries(
       methods.map((method) => {
         const { softmax, grad } = resultOf(results, method);
-        return [method, checkInvariants(softmax, grad, g, layout)];
+        return [method, checkInvariants(softmax, grad, g, layout, EPSILON[input.dtype])];
       }),
     ),
     reference: options.reference && measureAgainst(options.reference, methods, results, input),

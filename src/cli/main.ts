@@ -4,7 +4,7 @@ import { InputError } from '../input/input-error.js';
 import { DEFAULT_EDGE_ROWS, DEFAULT_PRECISION } from '../output/render-text.js';
 import type { CheckFlags } from './commands/check-command.js';
 import type { RecordFlags } from './commands/record-command.js';
-import type { VerifyFlags } from './commands/verify-command.js';
+import { verifyCommand, type VerifyFlags } from './commands/verify-command.js';
 import { exitCodeFor, type Outcome } from './exit-code.js';
 import { CHECK_FORMATS, REFERENCE_CHOICES, VERIFY_FORMATS } from './formats.js';
 import { TOOL, type Io } from './io.js';
@@ -61,7 +61,8 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
     .option('--g <values>', 'upstream gradient, in the shape of x')
     .option('-i, --input <file>', 'JSON file {"x", "g", "dim"?, "dtype"?} or a fixture; "-" reads stdin')
     .option('--dim <n>', 'dimension softmax runs along; negative counts from the end (default: -1)')
-    .option('--dtype <name>', `picks the default tolerance: ${DTYPES.join(', ')} (default: float64)`)
+    .option('--dtype <name>', `arithmetic and default tolerance: ${DTYPES.join(', ')} (default: float64)`)
+    .option('--accumulate <name>', 'the type sums accumulate in (default: float32 for the half types, float64 otherwise)')
     .option('--rtol <number>', 'relative tolerance; give together with --atol')
     .option('--atol <number>', 'absolute tolerance; give together with --rtol')
     .addOption(new Option('--format <format>', 'report format').choices(VERIFY_FORMATS).default('text'))
@@ -87,8 +88,6 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
           `unknown command ${JSON.stringify(stray)}: the commands are check and record; give values with --x and --g`,
         );
       }
-      // Each command's modules load only when it runs: the plain run's start-up stays Node's own.
-      const { verifyCommand } = await import('./commands/verify-command.js');
       finish(await verifyCommand(flags, io));
     });
 
@@ -111,6 +110,7 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
     )
     .action(async (paths: string[], flags: CheckFlags) => {
       refuseVerifierOptions(program, 'check');
+      // check's and record's modules load only when they run: the plain run's start-up stays Node's own.
       const { checkCommand } = await import('./commands/check-command.js');
       finish(await checkCommand(paths, flags, io));
     });

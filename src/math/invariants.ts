@@ -4,9 +4,9 @@ import { forEachSlice, type SliceLayout } from './slices.js';
 export const INVARIANT_ULP_LIMIT = 4;
 
 export interface InvariantCheck {
-  /** The worst |Σ s − 1| over the slices, in ulps of 1 (2^-52), and its slice. */
+  /** The worst |Σ s − 1| over the slices, in units of the dtype's epsilon, and its slice. */
   readonly softmaxSum: { readonly ulps: number; readonly slice: number };
-  /** The worst |Σ dx| / Σ s_i (|g_i| + |⟨s, g⟩|) over the slices, in units of 2^-52, and its slice. */
+  /** The worst |Σ dx| / Σ s_i (|g_i| + |⟨s, g⟩|) over the slices, in units of the dtype's epsilon. */
   readonly gradSum: { readonly ulps: number; readonly slice: number };
   /** Slices where either invariant is beyond INVARIANT_ULP_LIMIT. */
   readonly flaggedSlices: number;
@@ -16,7 +16,8 @@ export interface InvariantCheck {
  * Two laws every softmax result must obey, slice by slice: the probabilities sum to 1, and the
  * gradient sums to 0 (softmax is invariant to adding a constant to every logit, so its Jacobian's
  * rows sum to 0). Sums are compensated (Neumaier), so that the figure is the results' own error,
- * not the summation's. Slices with NaN (no softmax) are skipped.
+ * not the summation's, and are counted in units of `epsilon`, the dtype's (2^-52 for float64).
+ * Slices with NaN (no softmax) are skipped.
  *
  * The gradient's sum is measured against Σ s_i (|g_i| + |⟨s, g⟩|), the size of the terms whose
  * cancellation forms dx = s ⊙ (g − ⟨s, g⟩): rounding alone keeps the sum within a few units of
@@ -24,8 +25,13 @@ export interface InvariantCheck {
  * it. Measured against Σ |dx| instead, correct results would be flagged wherever dx is small
  * next to ⟨s, g⟩ (the built-in example: 5 units; a constant g, whose dx is pure rounding: 4e15).
  */
-export function checkInvariants(softmax: Float64Array, grad: Float64Array, g: Float64Array, layout: SliceLayout): InvariantCheck {
-  const epsilon = 2 ** -52;
+export function checkInvariants(
+  softmax: Float64Array,
+  grad: Float64Array,
+  g: Float64Array,
+  layout: SliceLayout,
+  epsilon: number = 2 ** -52,
+): InvariantCheck {
   let worstSoftmax = { ulps: 0, slice: -1 };
   let worstGrad = { ulps: 0, slice: -1 };
   let flaggedSlices = 0;

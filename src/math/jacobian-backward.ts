@@ -1,3 +1,5 @@
+import { FLOAT64_ARITHMETIC, type Arithmetic } from '../numeric/arithmetic.js';
+
 /**
  * Input gradient of softmax through its explicit Jacobian: every entry
  * `J[i][j] = s_i (δ_ij − s_j)` is computed, then `dx_i = Σ_j J[i][j] g_j`.
@@ -5,6 +7,9 @@
  * This is deliberately the O(n²) route. It is one of two witnesses for the gradient: folding the
  * sum algebraically would turn it into the closed form (`closed-form-backward.ts`) and leave the
  * tool checking one formula against itself. Keep every entry.
+ *
+ * In a narrower dtype every entry and product is rounded to the compute type, each row's sum
+ * accumulates in `a.accumulate`, and the gradient is stored in the dtype.
  *
  * Up to `materialiseLimit` elements the n×n matrix is built (128 KiB at n = 128); above it each row
  * is computed into one reused buffer and consumed at once, so memory stays O(n). Both routes
@@ -14,19 +19,21 @@
  */
 export const JACOBIAN_MATERIALISE_LIMIT = 128;
 
-export function jacobianEntry(s: Float64Array, i: number, j: number): number {
-  return s[i] * ((i === j ? 1 : 0) - s[j]);
+export function jacobianEntry(s: Float64Array, i: number, j: number, round: (v: number) => number = identity): number {
+  return round(s[i] * round((i === j ? 1 : 0) - s[j]));
 }
 
 /** The full n×n Jacobian of softmax at `s`, row-major. */
-export function jacobianMatrix(s: Float64Array): Float64Array {
+export function jacobianMatrix(s: Float64Array, a: Arithmetic = FLOAT64_ARITHMETIC): Float64Array {
   const n = s.length;
   const jac = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) jac[i * n + j] = jacobianEntry(s, i, j);
+    for (let j = 0; j < n; j++) jac[i * n + j] = jacobianEntry(s, i, j, a.round);
   }
   return jac;
 }
+
+const identity = (v: number): number => v;
 
 /**
  * `dx = J·g` for one slice, from every entry of `J`.
@@ -41,22 +48,25 @@ export function jacobianBackwardSlice(
   g: Float64Array,
   out: Float64Array,
   materialiseLimit: number = JACOBIAN_MATERIALISE_LIMIT,
+  a: Arithmetic = FLOAT64_ARITHMETIC,
 ): void {
   const n = s.length;
   if (n <= materialiseLimit) {
-    const jac = jacobianMatrix(s);
-    for (let i = 0; i < n; i++) out[i] = rowTimesVector(jac, i * n, g);
+    const jac = jacobianMatrix(s, a);
+    for (let i = 0; i < n; i++) out[i] = rowTimesVector(jac, i * n, g, a);
     return;
   }
   const row = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) row[j] = jacobianEntry(s, i, j);
-    out[i] = rowTimesVector(row, 0, g);
+    for (let j = 0; j < n; j++) row[j] = jacobianEntry(s, i, j, a.round);
+    out[i] = rowTimesVector(row, 0, g, a);
   }
 }
 
-function rowTimesVector(matrix: Float64Array, offset: number, g: Float64Array): number {
+/** Σ_j J[i][j] g_j: products in the dtype, the sum in the accumulation type, then the dtype. */
+function rowTimesVector(matrix: Float64Array, offset: number, g: Float64Array, a: Arithmetic): number {
+  const { round, roundSum } = a;
   let acc = 0;
-  for (let j = 0; j < g.length; j++) acc += matrix[offset + j] * g[j];
-  return acc;
+  for (let j = 0; j < g.length; j++) acc = roundSum(acc + round(matrix[offset + j] * g[j]));
+  return a.store(round(acc));
 }

@@ -1,3 +1,4 @@
+import { FLOAT64_ARITHMETIC, type Arithmetic } from '../numeric/arithmetic.js';
 import { accurateClosedFormSlice } from './accurate-closed-form.js';
 import { closedFormBackwardSlice } from './closed-form-backward.js';
 import { jacobianBackwardSlice } from './jacobian-backward.js';
@@ -21,29 +22,31 @@ export function runJacobianMethod(
   g: Float64Array,
   layout: SliceLayout,
   materialiseLimit?: number,
+  a: Arithmetic = FLOAT64_ARITHMETIC,
 ): MethodResult {
   const softmax = new Float64Array(x.length);
   const grad = new Float64Array(x.length);
-  forEachSlice(layout, [x], [softmax], ([xs], [ss]) => softmaxNormalisedSlice(xs, ss));
-  forEachSlice(layout, [softmax, g], [grad], ([ss, gs], [dx]) => jacobianBackwardSlice(ss, gs, dx, materialiseLimit));
+  forEachSlice(layout, [x], [softmax], ([xs], [ss]) => softmaxNormalisedSlice(xs, ss, a));
+  forEachSlice(layout, [softmax, g], [grad], ([ss, gs], [dx]) => jacobianBackwardSlice(ss, gs, dx, materialiseLimit, a));
   return { softmax, grad };
 }
 
 /**
  * The third, optional witness: the accurate closed form, one pass for softmax and gradient
- * (see accurate-closed-form.ts).
+ * (see accurate-closed-form.ts). It works in float64 whatever the dtype, and its results are
+ * rounded to the dtype once at the end: it stands for the best a kernel in that dtype can return.
  */
-export function runAccurateMethod(x: Float64Array, g: Float64Array, layout: SliceLayout): MethodResult {
+export function runAccurateMethod(x: Float64Array, g: Float64Array, layout: SliceLayout, a: Arithmetic = FLOAT64_ARITHMETIC): MethodResult {
   const softmax = new Float64Array(x.length);
   const grad = new Float64Array(x.length);
   forEachSlice(layout, [x, g], [softmax, grad], ([xs, gs], [ss, dx]) => accurateClosedFormSlice(xs, gs, ss, dx));
-  return { softmax, grad };
+  return { softmax: softmax.map(a.store), grad: grad.map(a.store) };
 }
 
-export function runClosedFormMethod(x: Float64Array, g: Float64Array, layout: SliceLayout): MethodResult {
+export function runClosedFormMethod(x: Float64Array, g: Float64Array, layout: SliceLayout, a: Arithmetic = FLOAT64_ARITHMETIC): MethodResult {
   const softmax = new Float64Array(x.length);
   const grad = new Float64Array(x.length);
-  forEachSlice(layout, [x], [softmax], ([xs], [ss]) => softmaxLogSumExpSlice(xs, ss));
-  forEachSlice(layout, [softmax, g], [grad], ([ss, gs], [dx]) => closedFormBackwardSlice(ss, gs, dx));
+  forEachSlice(layout, [x], [softmax], ([xs], [ss]) => softmaxLogSumExpSlice(xs, ss, a));
+  forEachSlice(layout, [softmax, g], [grad], ([ss, gs], [dx]) => closedFormBackwardSlice(ss, gs, dx, a));
   return { softmax, grad };
 }

@@ -1,3 +1,4 @@
+import { EPSILON } from '../dtype.js';
 import { INVARIANT_ULP_LIMIT, type InvariantCheck } from '../math/invariants.js';
 import { sliceLabel, sliceLayout } from '../math/slices.js';
 import { METHOD_LABEL, type Report } from '../verify.js';
@@ -24,7 +25,7 @@ export function renderInvariants(report: Report): string[] {
   const widths = header.map((title, c) => Math.max(title.length, ...rows.map((row) => row[c].length)));
   const line = (row: string[]): string => row.map((text, c) => text.padEnd(widths[c])).join('   ').trimEnd();
   return [
-    `invariants, worst slice, in units of 2^-52 (flagged beyond ${INVARIANT_ULP_LIMIT}): probabilities sum to 1, the gradient to 0`,
+    `invariants, worst slice, in units of ${input.dtype}'s epsilon 2^${Math.log2(EPSILON[input.dtype])} (flagged beyond ${INVARIANT_ULP_LIMIT}): probabilities sum to 1, the gradient to 0`,
     line(header),
     ...rows.map(line),
   ];

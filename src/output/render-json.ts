@@ -44,6 +44,7 @@ export function renderJson(report: Report, tool: Tool): string {
               grad: input.expected.grad === undefined ? null : nested(input.expected.grad),
             },
     },
+    arithmetic: { dtype: report.arithmetic.dtype, compute: report.arithmetic.compute, accumulate: report.arithmetic.accumulate },
     tolerance: { ...report.tolerance, origin: report.toleranceOrigin },
     methods: report.methods,
     results: Object.fromEntries(

@@ -65,6 +65,15 @@ function renderHeader(report: Report, palette: Palette): string[] {
     `x: shape ${formatShape(input.x.shape)}, softmax along dim ${input.dim} ` +
       `(${plural(slices, 'slice')} of ${input.x.shape[input.axis]}), dtype ${input.dtype}`,
   ];
+  const { arithmetic } = report;
+  if (arithmetic.dtype !== 'float64') {
+    lines.push(
+      `arithmetic: x and g rounded to ${arithmetic.dtype}; operations in ${arithmetic.compute}, sums in ${arithmetic.accumulate}, ` +
+        `results stored in ${arithmetic.dtype}`,
+    );
+  } else if (arithmetic.accumulate !== 'float64') {
+    lines.push(`arithmetic: float64, sums in ${arithmetic.accumulate}`);
+  }
   if (input.description !== undefined) lines.push(`about: ${input.description}`);
   if (input.expected !== undefined) lines.push(`expected: ${input.source ?? 'from the input, source not given'}`);
   return lines;

@@ -41,7 +41,7 @@ describe('softmax-verify with no arguments', () => {
       softmax   max 1 at [2], 3 / 9 off    max 1 at [2], 1 / 9 off    max 1 at [0], 7 / 9 off
       grad      max 15 at [6], 8 / 9 off   max 14 at [7], 7 / 9 off   max 46 at [7], 9 / 9 off
 
-      invariants, worst slice, in units of 2^-52 (flagged beyond 4): probabilities sum to 1, the gradient to 0
+      invariants, worst slice, in units of float64's epsilon 2^-52 (flagged beyond 4): probabilities sum to 1, the gradient to 0
                           |Σ s − 1|   |Σ dx| / Σ s(|g| + |⟨s,g⟩|)   flagged
       explicit Jacobian   0 in [:]    0.1 in [:]                    0 / 1
       closed form         0 in [:]    0.1 in [:]                    0 / 1
@@ -106,6 +106,16 @@ describe('input', () => {
     expect(code).toBe(0);
     expect(stdout).toContain('dtype float32');
     expect(stdout).toContain('rtol 1.3e-6, atol 1e-5 (float32 default)');
+  });
+
+  test('--dtype runs the methods in that dtype, and --accumulate sets where sums accumulate', () => {
+    const half = runCli(['--dtype', 'float16', '--format', 'json']);
+    const report = JSON.parse(half.stdout);
+    expect(report.arithmetic).toEqual({ dtype: 'float16', compute: 'float32', accumulate: 'float32' });
+    expect(report.results.closedForm.softmax[8]).toBe(0.63232421875); // 0.63219858 as the nearest float16
+    const text = runCli(['--dtype', 'bfloat16', '--accumulate', 'float64']).stdout;
+    expect(text).toContain('arithmetic: x and g rounded to bfloat16; operations in float32, sums in float64, results stored in bfloat16');
+    expect(runCli(['--accumulate', 'float8']).stderr).toBe('error: --accumulate must be one of float64, float32, float16, bfloat16, got "float8"\n');
   });
 });
 

@@ -1,9 +1,10 @@
 import { InputError } from '../../input/input-error.js';
+import { readDType } from '../../input/input-document.js';
 import { resolveRequest } from '../../input/resolve-input.js';
-import type { ReferenceResult } from '../../reference/compute-reference.js';
+import { computeReference, type ReferenceResult } from '../../reference/compute-reference.js';
 import { bigNumberRefusal, jacobianRefusal } from '../../work-budget.js';
 import { renderText } from '../../output/render-text.js';
-import { verify, type VerifyInput } from '../../verify.js';
+import { roundedInput, verify, type VerifyInput } from '../../verify.js';
 import { paletteForStdout } from '../colour.js';
 import type { Outcome } from '../exit-code.js';
 import type { REFERENCE_CHOICES, VERIFY_FORMATS } from '../formats.js';
@@ -25,6 +26,7 @@ export interface VerifyFlags {
   allowSlow: boolean;
   reference: (typeof REFERENCE_CHOICES)[number];
   accurate: boolean;
+  accumulate?: string;
 }
 
 /** The default command: both methods on one input, side by side. */
@@ -37,9 +39,11 @@ export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome
   const refusal = flags.allowSlow ? undefined : jacobianRefusal(resolved.value.input);
   if (refusal !== undefined) throw new InputError(refusal);
 
-  const { input: verifyInput } = resolved.value;
+  // The reference is computed from the inputs the methods see: rounded to the dtype.
+  const verifyInput = roundedInput(resolved.value.input);
   const reference = await referenceFor(verifyInput, flags);
-  const report = verify(verifyInput, { tolerance: resolved.value.tolerance, reference, accurate: flags.accurate });
+  const accumulate = flags.accumulate === undefined ? undefined : readDType(flags.accumulate, '--accumulate');
+  const report = verify(verifyInput, { tolerance: resolved.value.tolerance, reference, accurate: flags.accurate, accumulate });
   if (flags.format === 'json') {
     // Imported only when used, like the file reader: each module on the plain run's path adds to
     // a start-up that Node's own should dominate.
@@ -58,7 +62,6 @@ async function referenceFor(input: VerifyInput, flags: VerifyFlags): Promise<Ref
   const engine = flags.reference === 'auto' ? 'double-double' : flags.reference;
   const refusal = engine === 'bignumber' && !flags.allowSlow ? bigNumberRefusal(input) : undefined;
   if (refusal !== undefined) throw new InputError(refusal);
-  const { computeReference } = await import('../../reference/compute-reference.js');
   const loadBigNumber = async () => (await import('../../reference/bignumber-reference.js')).loadBigNumberReference();
   return computeReference(input.x, input.g, input.axis, engine, loadBigNumber);
 }

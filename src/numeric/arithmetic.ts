@@ -1,0 +1,52 @@
+import type { DType } from '../dtype.js';
+import { roundToDType } from './round-dtype.js';
+
+/**
+ * The arithmetic a method runs in, modelled on PyTorch's CPU kernels:
+ * - `round`: every operation's result rounded to the compute type, the dtype itself for float64
+ *   and float32, float32 for the half types (PyTorch's "opmath": its float16 and bfloat16 kernels
+ *   load, compute in float and round what they store);
+ * - `roundSum`: sums accumulate in `accumulate` (PyTorch: double for float on CPU, float for
+ *   the half types);
+ * - `store`: what a kernel writes to memory, the softmax output (which backward then reads) and
+ *   the gradient, rounded to the dtype.
+ *
+ * float64 rounds nothing (its operations already round to float64); float32 is Math.fround; the
+ * half types round to nearest, ties to even, straight from float64.
+ */
+export interface Arithmetic {
+  readonly dtype: DType;
+  readonly compute: DType;
+  readonly accumulate: DType;
+  readonly round: (value: number) => number;
+  readonly roundSum: (value: number) => number;
+  readonly store: (value: number) => number;
+}
+
+const COMPUTE: Readonly<Record<DType, DType>> = {
+  float64: 'float64',
+  float32: 'float32',
+  float16: 'float32',
+  bfloat16: 'float32',
+};
+
+/** Where PyTorch's CPU kernels accumulate: double for float and double, float for the half types. */
+export const DEFAULT_ACCUMULATE: Readonly<Record<DType, DType>> = {
+  float64: 'float64',
+  float32: 'float64',
+  float16: 'float32',
+  bfloat16: 'float32',
+};
+
+export function arithmeticFor(dtype: DType, accumulate: DType = DEFAULT_ACCUMULATE[dtype]): Arithmetic {
+  const compute = COMPUTE[dtype];
+  return { dtype, compute, accumulate, round: rounder(compute), roundSum: rounder(accumulate), store: rounder(dtype) };
+}
+
+export const FLOAT64_ARITHMETIC: Arithmetic = arithmeticFor('float64');
+
+function rounder(dtype: DType): (value: number) => number {
+  if (dtype === 'float64') return (value) => value;
+  if (dtype === 'float32') return Math.fround;
+  return (value) => roundToDType(value, dtype);
+}

@@ -1,0 +1,53 @@
+import { describe, expect, test } from 'vitest';
+import { DTYPES } from '../../src/dtype.js';
+import { runClosedFormMethod, runJacobianMethod } from '../../src/math/pipelines.js';
+import { sliceLayout } from '../../src/math/slices.js';
+import { arithmeticFor, DEFAULT_ACCUMULATE } from '../../src/numeric/arithmetic.js';
+import { roundToDType } from '../../src/numeric/round-dtype.js';
+import { f64 } from '../helpers/fixtures.js';
+
+describe('arithmeticFor', () => {
+  test("accumulates where PyTorch's CPU kernels do: double for float, float for the half types", () => {
+    expect(DEFAULT_ACCUMULATE).toEqual({ float64: 'float64', float32: 'float64', float16: 'float32', bfloat16: 'float32' });
+  });
+
+  test.each([
+    ['float64', 'float64'],
+    ['float32', 'float32'],
+    ['float16', 'float32'],
+    ['bfloat16', 'float32'],
+  ] as const)('%s computes in %s and stores in itself', (dtype, compute) => {
+    const a = arithmeticFor(dtype);
+    expect(a.compute).toBe(compute);
+    expect(a.store(0.1)).toBe(roundToDType(0.1, dtype));
+    expect(a.round(0.1)).toBe(roundToDType(0.1, compute));
+    expect(a.roundSum(0.1)).toBe(roundToDType(0.1, DEFAULT_ACCUMULATE[dtype]));
+  });
+
+  test('--accumulate overrides the accumulation type only', () => {
+    const a = arithmeticFor('float16', 'float64');
+    expect([a.compute, a.accumulate]).toEqual(['float32', 'float64']);
+  });
+});
+
+describe('methods in a narrower dtype', () => {
+  const x = f64(Array.from({ length: 20 }, (_, i) => roundToDType(Math.sin(i) * 4, 'bfloat16')));
+  const g = f64(Array.from({ length: 20 }, (_, i) => roundToDType(Math.cos(i * 2.1), 'bfloat16')));
+  const layout = sliceLayout([20], 0);
+
+  test.each(DTYPES)('store every %s result as a value of that dtype', (dtype) => {
+    const a = arithmeticFor(dtype);
+    for (const result of [runJacobianMethod(x, g, layout, undefined, a), runClosedFormMethod(x, g, layout, a)]) {
+      for (const v of [...result.softmax, ...result.grad]) expect(roundToDType(v, dtype)).toBe(v);
+    }
+  });
+
+  test('float32 arithmetic is not float64 arithmetic rounded at the end', () => {
+    const in32 = runClosedFormMethod(x, g, layout, arithmeticFor('float32'));
+    const in64 = runClosedFormMethod(x, g, layout);
+    const roundedAtEnd = in64.grad.map(Math.fround);
+    expect(Array.from(in32.grad)).not.toEqual(Array.from(roundedAtEnd));
+    // ...but close to it: float32 rounding of a handful of operations, well inside float32 tolerance.
+    in32.grad.forEach((v, i) => expect(Math.abs(v - roundedAtEnd[i])).toBeLessThanOrEqual(1e-5 + 1.3e-6 * Math.abs(roundedAtEnd[i])));
+  });
+});
