@@ -1,7 +1,8 @@
 import { DEFAULT_TOLERANCE, EPSILON, type DType, type Tolerance } from './dtype.js';
-import { compareClose, difference, type Closeness } from './math/assert-close.js';
+import { compareClose, difference, type Closeness, type Extreme } from './math/assert-close.js';
+import { finiteDifferenceSlice } from './math/finite-differences.js';
 import { runAccurateMethod, runClosedFormMethod, runJacobianMethod, type MethodResult } from './math/pipelines.js';
-import { sliceLabel, sliceLayout, sliceStart, type SliceLayout } from './math/slices.js';
+import { forEachSlice, sliceLabel, sliceLayout, sliceStart, type SliceLayout } from './math/slices.js';
 import { checkInvariants, type InvariantCheck } from './math/invariants.js';
 import { ulpAccuracy, type UlpAccuracy } from './math/ulp-accuracy.js';
 import type { ReferenceResult } from './reference/compute-reference.js';
@@ -39,6 +40,8 @@ export interface VerifyOptions {
   readonly accurate?: boolean;
   /** `--accumulate`: the type sums accumulate in; by default PyTorch's for the input's dtype. */
   readonly accumulate?: DType;
+  /** `--fd`: check the closed form's gradient against central differences too (O(n²)). */
+  readonly finiteDifferences?: boolean;
 }
 
 export const METHOD_IDS = ['jacobian', 'closedForm', 'accurate'] as const;
@@ -82,6 +85,17 @@ export interface ReferenceReport extends ReferenceResult {
   readonly accuracy: readonly Accuracy[];
 }
 
+/** Central differences of ⟨g, softmax(x)⟩ against the closed form's gradient, element by element. */
+export interface FiniteDifferenceCheck {
+  readonly grad: Float64Array;
+  /** Each element's allowance, from the step's truncation and rounding error. */
+  readonly tolerance: Float64Array;
+  readonly total: number;
+  readonly mismatched: number;
+  /** The greatest |fd − closed form| / tolerance, and where (above 1 is a mismatch). */
+  readonly worst: Extreme;
+}
+
 export interface Report {
   /** The input as computed with: x and g rounded to its dtype. */
   readonly input: VerifyInput;
@@ -100,6 +114,8 @@ export interface Report {
   readonly sliceNotes: readonly SliceNote[];
   /** Σ s = 1 and Σ dx = 0 per slice, for each method that ran: information, not part of the verdict. */
   readonly invariants: Readonly<Partial<Record<MethodId, InvariantCheck>>>;
+  /** Present with `--fd`; part of the verdict. */
+  readonly finiteDifferences?: FiniteDifferenceCheck;
   /** Present when a reference was computed; ulp figures are information, not part of the verdict. */
   readonly reference?: ReferenceReport;
   readonly passed: boolean;
@@ -128,6 +144,9 @@ export function verify(original: VerifyInput, options: VerifyOptions = {}): Repo
     accurate: options.accurate ? runAccurateMethod(x, g, layout, arithmetic) : undefined,
   };
   const methods = METHOD_IDS.filter((method) => results[method] !== undefined);
+  const finiteDifferences = options.finiteDifferences
+    ? checkFiniteDifferences(x, g, results.closedForm.grad, layout, arithmetic)
+    : undefined;
 
   const [tolerance, toleranceOrigin]: [Tolerance, ToleranceOrigin] =
     options.tolerance !== undefined
@@ -187,8 +206,30 @@ export function verify(original: VerifyInput, options: VerifyOptions = {}): Repo
       }),
     ),
     reference: options.reference && measureAgainst(options.reference, methods, results, input),
-    passed: comparisons.every((c) => c.closeness.mismatched === 0),
+    finiteDifferences,
+    passed: comparisons.every((c) => c.closeness.mismatched === 0) && (finiteDifferences?.mismatched ?? 0) === 0,
   };
+}
+
+function checkFiniteDifferences(x: Float64Array, g: Float64Array, closedForm: Float64Array, layout: SliceLayout, a: Arithmetic): FiniteDifferenceCheck {
+  const grad = new Float64Array(x.length);
+  const tolerance = new Float64Array(x.length);
+  forEachSlice(layout, [x, g], [grad, tolerance], ([xs, gs], [fd, tol]) => finiteDifferenceSlice(xs, gs, a, fd, tol));
+  let mismatched = 0;
+  let worst = { value: 0, index: x.length > 0 ? 0 : -1 };
+  for (let k = 0; k < x.length; k++) {
+    const fd = grad[k];
+    const exact = closedForm[k];
+    // NaN where the slice has no softmax: both NaN is agreement, as everywhere else.
+    if (fd !== fd || exact !== exact) {
+      if (fd === fd || exact === exact) mismatched++;
+      continue;
+    }
+    const ratio = tolerance[k] === 0 ? (fd === exact ? 0 : Infinity) : Math.abs(fd - exact) / tolerance[k];
+    if (ratio > 1) mismatched++;
+    if (ratio > worst.value) worst = { value: ratio, index: k };
+  }
+  return { grad, tolerance, total: x.length, mismatched, worst };
 }
 
 /** A method's results; only asked for methods that ran. */

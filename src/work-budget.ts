@@ -58,3 +58,17 @@ export function bigNumberRefusal(input: VerifyInput): string | undefined {
     `(the limit is ${BIGNUMBER_ELEMENT_LIMIT}): add --allow-slow to run it anyway, or use --reference double-double`
   );
 }
+
+/** Central differences evaluate the forward pass twice per element: Σ n² element-steps, about 10 ns each. */
+export const FINITE_DIFFERENCE_LIMIT = 1e8;
+
+/** Why `--fd` should not start without `--allow-slow`, or undefined. */
+export function finiteDifferenceRefusal(input: VerifyInput): string | undefined {
+  const steps = 2 * jacobianEntries(input);
+  if (steps <= 2 * FINITE_DIFFERENCE_LIMIT) return undefined;
+  const seconds = steps * 1e-8;
+  return (
+    `finite differences are O(n²): ${exponent(steps)} forward-pass steps here, about ${formatDuration(seconds)} ` +
+    `(the limit is ${exponent(2 * FINITE_DIFFERENCE_LIMIT)}): add --allow-slow to run them anyway`
+  );
+}

@@ -69,12 +69,13 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
     .option('--rows <n|all>', 'table rows shown at each end of a long input, or all', String(DEFAULT_EDGE_ROWS))
     .option('--precision <digits>', 'significant digits of the values shown, 1 to 17', String(DEFAULT_PRECISION))
     .option('--accurate', 'add a third method: the closed form without the cancellation in g − ⟨s, g⟩', false)
+    .option('--fd', "check the gradient against central differences of ⟨g, softmax(x)⟩ too (O(n²))", false)
     .addOption(
       new Option('--reference <engine>', 'exact results to measure ulps against; auto is double-double, BigNumber where it cannot decide')
         .choices(REFERENCE_CHOICES)
         .default('auto'),
     )
-    .option('--allow-slow', 'run an explicit Jacobian of more than 2.5e9 entries or BigNumber on more than 20,000 elements', false)
+    .option('--allow-slow', 'run work beyond the limits: an explicit Jacobian over 2.5e9 entries, --fd over 2e8 steps, BigNumber over 20,000 elements', false)
     .option('--no-color', 'no colour, even in a terminal (NO_COLOR=1 does the same)')
     .addHelpText(
       'after',

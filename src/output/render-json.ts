@@ -64,6 +64,20 @@ export function renderJson(report: Report, tool: Tool): string {
         return [method, { softmaxSum: at(softmaxSum), gradSum: at(gradSum), flaggedSlices }];
       }),
     ),
+    finiteDifferences:
+      report.finiteDifferences === undefined
+        ? null
+        : {
+            grad: nested(report.finiteDifferences.grad),
+            tolerance: nested(report.finiteDifferences.tolerance),
+            total: report.finiteDifferences.total,
+            mismatched: report.finiteDifferences.mismatched,
+            worst: {
+              ratio: jsonNumber(report.finiteDifferences.worst.value),
+              index: report.finiteDifferences.worst.index < 0 ? null : multiIndex(report.finiteDifferences.worst.index, input.x.shape),
+            },
+            passed: report.finiteDifferences.mismatched === 0,
+          },
     reference:
       report.reference === undefined
         ? null

@@ -48,6 +48,7 @@ export function renderText(report: Report, options: TextOptions): string {
     ...renderNotes(report.sliceNotes, options.palette),
     '',
     ...renderComparisons(report),
+    ...renderFiniteDifferences(report),
     ...(report.reference === undefined ? [] : ['', ...renderAccuracy(report)]),
     '',
     ...renderInvariants(report),
@@ -202,6 +203,17 @@ function renderComparisons(report: Report): string[] {
   ];
 }
 
+function renderFiniteDifferences(report: Report): string[] {
+  const fd = report.finiteDifferences;
+  if (fd === undefined) return [];
+  const ratio = fd.worst.value < 0.01 ? 'under 0.01' : formatDifference(fd.worst.value);
+  const worst = fd.worst.index < 0 ? '' : `; the greatest |fd − closed form| is ${ratio} of its tolerance, at ${formatIndex(fd.worst.index, report.input.x.shape)}`;
+  return [
+    `grad, finite differences of ⟨g, softmax(x)⟩ vs closed form (central, step ε^(1/3)·max(1, |x_i|) in ${report.arithmetic.dtype}; ` +
+      `a tolerance per element from the step's truncation and rounding): mismatched ${fd.mismatched} / ${fd.total}${worst}`,
+  ];
+}
+
 function renderVerdict(report: Report, palette: Palette): string {
   if (report.passed) {
     const accurate = report.results.accurate !== undefined;
@@ -212,6 +224,8 @@ function renderVerdict(report: Report, palette: Palette): string {
   const failed = report.comparisons
     .filter((c) => c.closeness.mismatched > 0)
     .map((c) => `${comparisonTitle(c)} (${c.closeness.mismatched} / ${c.closeness.total})`);
+  const fd = report.finiteDifferences;
+  if (fd !== undefined && fd.mismatched > 0) failed.push(`grad, finite differences vs closed form (${fd.mismatched} / ${fd.total})`);
   return palette.bad(`FAIL: ${failed.join('; ')}`);
 }
 

@@ -242,6 +242,23 @@ describe('--reference', () => {
     expect(report.results.accurate.grad[0]).toBeCloseTo(5.550825086253719e-17, 30);
   });
 
+  test('--fd checks the gradient against central differences, in text and JSON', () => {
+    const { code, stdout } = runCli(['--fd']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^grad, finite differences of ⟨g, softmax\(x\)⟩ vs closed form .*: mismatched 0 \/ 9; the greatest \|fd − closed form\| is /m);
+    const report = JSON.parse(runCli(['--fd', '--format', 'json']).stdout);
+    expect(report.finiteDifferences).toMatchObject({ total: 9, mismatched: 0, passed: true });
+    expect(report.finiteDifferences.grad[8]).toBeCloseTo(0.36722258451439016, 7);
+    expect(JSON.parse(runCli(['--format', 'json']).stdout).finiteDifferences).toBeNull();
+  });
+
+  test('refuses finite differences beyond 2e8 steps without --allow-slow', () => {
+    const stdin = JSON.stringify({ x: new Array(12_000).fill(0).map((_, i) => i % 5), g: new Array(12_000).fill(1) });
+    const { code, stderr } = runCli(['--input', '-', '--fd', '--reference', 'off'], { stdin });
+    expect(stderr).toBe('error: finite differences are O(n²): 2.9e8 forward-pass steps here, about 3 s (the limit is 2.0e8): add --allow-slow to run them anyway\n');
+    expect(code).toBe(2);
+  });
+
   test('refuses BigNumber on more than 20,000 elements without --allow-slow', () => {
     const stdin = JSON.stringify({ x: new Array(20_001).fill(0).map((_, i) => i % 7), g: new Array(20_001).fill(1) });
     const { code, stderr } = runCli(['--input', '-', '--reference', 'bignumber'], { stdin });

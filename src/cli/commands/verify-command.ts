@@ -2,7 +2,7 @@ import { InputError } from '../../input/input-error.js';
 import { readDType } from '../../input/input-document.js';
 import { resolveRequest } from '../../input/resolve-input.js';
 import { computeReference, type ReferenceResult } from '../../reference/compute-reference.js';
-import { bigNumberRefusal, jacobianRefusal } from '../../work-budget.js';
+import { bigNumberRefusal, finiteDifferenceRefusal, jacobianRefusal } from '../../work-budget.js';
 import { renderText } from '../../output/render-text.js';
 import { roundedInput, verify, type VerifyInput } from '../../verify.js';
 import { paletteForStdout } from '../colour.js';
@@ -27,6 +27,7 @@ export interface VerifyFlags {
   reference: (typeof REFERENCE_CHOICES)[number];
   accurate: boolean;
   accumulate?: string;
+  fd: boolean;
 }
 
 /** The default command: both methods on one input, side by side. */
@@ -36,14 +37,22 @@ export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome
   const { x, g, input, dim, dtype, rtol, atol } = flags;
   const resolved = await resolveRequest({ x, g, input, dim, dtype, rtol, atol }, readDocument);
   if (!resolved.ok) throw resolved.error;
-  const refusal = flags.allowSlow ? undefined : jacobianRefusal(resolved.value.input);
+  const refusal = flags.allowSlow
+    ? undefined
+    : (jacobianRefusal(resolved.value.input) ?? (flags.fd ? finiteDifferenceRefusal(resolved.value.input) : undefined));
   if (refusal !== undefined) throw new InputError(refusal);
 
   // The reference is computed from the inputs the methods see: rounded to the dtype.
   const verifyInput = roundedInput(resolved.value.input);
   const reference = await referenceFor(verifyInput, flags);
   const accumulate = flags.accumulate === undefined ? undefined : readDType(flags.accumulate, '--accumulate');
-  const report = verify(verifyInput, { tolerance: resolved.value.tolerance, reference, accurate: flags.accurate, accumulate });
+  const report = verify(verifyInput, {
+    tolerance: resolved.value.tolerance,
+    reference,
+    accurate: flags.accurate,
+    accumulate,
+    finiteDifferences: flags.fd,
+  });
   if (flags.format === 'json') {
     // Imported only when used, like the file reader: each module on the plain run's path adds to
     // a start-up that Node's own should dominate.
