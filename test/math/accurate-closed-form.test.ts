@@ -12,9 +12,8 @@ import { computeReference } from '../../src/reference/compute-reference.js';
 import type { ReferenceSlice } from '../../src/reference/reference-slice.js';
 import { normaliseDim } from '../../src/tensor.js';
 import { f64, pytorchFixtureNames, PYTORCH_FIXTURES } from '../helpers/fixtures.js';
+import { PROPERTY_OPTIONS, propertyTimeout, randomSlice } from '../helpers/properties.js';
 
-const RUNS = Number(process.env.PROPERTY_RUNS ?? 300);
-const SEED = Number(process.env.PROPERTY_SEED ?? 20261127);
 
 const mpmathNames = readdirSync(join(PYTORCH_FIXTURES, '..', 'mpmath')).sort();
 const mpmath = (name: string) => parseInputDocument(readFileSync(join(PYTORCH_FIXTURES, '..', 'mpmath', name), 'utf8'));
@@ -106,24 +105,20 @@ describe('the accurate closed form', () => {
   test.each([...pytorchFixtureNames().map((name) => `pytorch/${name}`), ...mpmathNames.map((name) => `mpmath/${name}`)])(
     'keeps the stated bound on %s: softmax within 2 ulps, grad within 3 + 2κ',
     async (path) => {
-    const doc = parseInputDocument(readFileSync(join(PYTORCH_FIXTURES, '..', path), 'utf8'));
-    const excess = await worstExcess(doc.x!.data, doc.g!.data, [...doc.x!.shape], doc.dim!);
-    expect(excess.softmax).toBeLessThanOrEqual(2);
-    expect(excess.grad).toBeLessThanOrEqual(1);
-  });
+      const doc = parseInputDocument(readFileSync(join(PYTORCH_FIXTURES, '..', path), 'utf8'));
+      const excess = await worstExcess(doc.x!.data, doc.g!.data, [...doc.x!.shape], doc.dim!);
+      expect(excess.softmax).toBeLessThanOrEqual(2);
+      expect(excess.grad).toBeLessThanOrEqual(1);
+    },
+  );
 
   test('keeps the stated bound on random slices', async () => {
-    const grid = (range: number) => fc.integer({ min: -range * 2 ** 20, max: range * 2 ** 20 }).map((k) => k * 2 ** -20);
-    const logit = fc.oneof(grid(5), grid(800), fc.constantFrom(0, 37.43, -Infinity));
-    const slice = fc.integer({ min: 1, max: 16 }).chain((n) =>
-      fc.tuple(fc.array(logit, { minLength: n, maxLength: n }), fc.array(fc.double({ min: -1e3, max: 1e3, noNaN: true }), { minLength: n, maxLength: n })),
-    );
     await fc.assert(
-      fc.asyncProperty(slice, async ([x, g]) => {
+      fc.asyncProperty(randomSlice(16), async ([x, g]) => {
         const excess = await worstExcess(f64(x), f64(g), [x.length], -1);
         return excess.softmax <= 2 && excess.grad <= 1;
       }),
-      { numRuns: RUNS, seed: SEED },
+      PROPERTY_OPTIONS,
     );
-  }, 10_000 + RUNS * 5);
+  }, propertyTimeout(5));
 });

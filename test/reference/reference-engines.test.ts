@@ -9,6 +9,7 @@ import { doubleDoubleReferenceSlice } from '../../src/reference/double-double-re
 import type { ReferenceSlice } from '../../src/reference/reference-slice.js';
 import { f64, fixtureText, pytorchFixtureNames, PYTORCH_FIXTURES } from '../helpers/fixtures.js';
 import { readFileSync } from 'node:fs';
+import { PROPERTY_OPTIONS, propertyTimeout, randomSlice } from '../helpers/properties.js';
 import { bitDifferences, runReference, valueDifferences } from '../helpers/reference-run.js';
 
 const MPMATH = join(PYTORCH_FIXTURES, '..', 'mpmath');
@@ -18,9 +19,6 @@ const asFilling = (engine: (x: Float64Array, g: Float64Array, s: Float64Array, d
   (x: Float64Array, g: Float64Array, s: Float64Array, d: Float64Array) => void engine(x, g, s, d);
 const mpmath = (name: string) => parseInputDocument(readFileSync(join(MPMATH, name), 'utf8'));
 
-// Property runs: bounded so the suite stays quick; PROPERTY_RUNS=100000 asks for a long run.
-const RUNS = Number(process.env.PROPERTY_RUNS ?? 300);
-const SEED = Number(process.env.PROPERTY_SEED ?? 20261127);
 
 let bignumber: ReferenceSlice;
 beforeAll(async () => {
@@ -67,25 +65,17 @@ describe('double-double and BigNumber', () => {
   // every run. The sign of a result that underflows to zero may differ (-0 against 0): the
   // engines agree on every float64 value, and a zero's sign is no distance in ulps.
   test('agree on every float64 value of random slices: spreads from tiny to beyond the float64 range', async () => {
-    // Logits on a grid of 2^-20 (with equal ones and masks likely): no two differ by a subnormal
-    // amount, which with a g built to land exactly on a rounding tie would put the true result
-    // within 1e-320 of the tie, beyond what any fixed precision can decide.
-    const grid = (range: number) => fc.integer({ min: -range * 2 ** 20, max: range * 2 ** 20 }).map((k) => k * 2 ** -20);
-    const logit = fc.oneof(grid(5), grid(800), fc.constantFrom(0, 37.43, -Infinity));
-    const slice = fc.integer({ min: 1, max: 12 }).chain((n) =>
-      fc.tuple(fc.array(logit, { minLength: n, maxLength: n }), fc.array(fc.double({ min: -1e3, max: 1e3, noNaN: true }), { minLength: n, maxLength: n })),
-    );
     await fc.assert(
-      fc.asyncProperty(slice, async ([x, g]) => {
+      fc.asyncProperty(randomSlice(12), async ([x, g]) => {
         const shape = [x.length];
         const [tx, tg] = [{ shape, data: f64(x) }, { shape, data: f64(g) }];
         const a = await computeReference(tx, tg, 0, 'double-double', async () => bignumber);
         const b = await computeReference(tx, tg, 0, 'bignumber', async () => bignumber);
         return valueDifferences(a.softmax, b.softmax).length === 0 && valueDifferences(a.grad, b.grad).length === 0;
       }),
-      { numRuns: RUNS, seed: SEED },
+      PROPERTY_OPTIONS,
     );
-  }, 10_000 + RUNS * 5);
+  }, propertyTimeout(5));
 });
 
 describe('exactDecimal', () => {
