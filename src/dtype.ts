@@ -1,8 +1,7 @@
 /**
- * The dtypes a run can be judged at, and the tolerance each gets by default.
- *
- * The arithmetic is float64 whatever the dtype; the dtype picks how close two results must be,
- * with the defaults of `torch.testing.assert_close`, so a verdict here means what it means there.
+ * The dtypes a run can be computed and judged in, and the tolerance each gets by default: those of
+ * `torch.testing.assert_close`, so that a verdict here means what it means there. How each dtype's
+ * arithmetic runs is in `numeric/arithmetic.ts`.
  */
 
 export const DTYPES = ['float64', 'float32', 'float16', 'bfloat16'] as const;
