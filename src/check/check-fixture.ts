@@ -3,6 +3,7 @@ import { InputError } from '../input/input-error.js';
 import { parseInputDocument } from '../input/input-document.js';
 import { inputFromDocument } from '../input/resolve-input.js';
 import { jacobianRefusal } from '../work-budget.js';
+import type { Tensor } from '../tensor.js';
 import { verify, type Report } from '../verify.js';
 
 interface OutcomeBase {
@@ -28,6 +29,8 @@ export interface FixtureCheckOptions {
   readonly tolerance?: Tolerance;
   /** Run explicit Jacobians beyond the entry limit. */
   readonly allowSlow?: boolean;
+  /** Reads .npy files a fixture names, relative to its folder; without it such names are errors. */
+  readonly npyBeside?: (path: string) => (relativePath: string, field: string) => Tensor;
 }
 
 /**
@@ -47,7 +50,7 @@ export function checkFixture(
   const seconds = (): number => (performance.now() - started) / 1000;
   let name = fallbackName;
   try {
-    const doc = parseInputDocument(text, { requireFixture: true });
+    const doc = parseInputDocument(text, { requireFixture: true, loadNpy: options.npyBeside?.(path) });
     name = doc.name ?? fallbackName;
     if (!selected(name)) return undefined;
     const input = inputFromDocument(path, doc);

@@ -31,7 +31,17 @@ const FIXTURE_REQUIRED = ['name', 'source', 'dtype', 'dim', 'x', 'g', 'expected'
  * than the user thinks. Keys are only ever read as own properties, so `__proto__` and friends
  * are just unknown fields.
  */
-export function parseInputDocument(text: string, options: { requireFixture?: boolean } = {}): InputDocument {
+export interface DocumentOptions {
+  /** Refuse a document without `format` (check reads only fixtures). */
+  readonly requireFixture?: boolean;
+  /**
+   * Reads an array field given as the name of a .npy file, relative to the document's folder.
+   * Absent when the document has no folder (stdin): such names are then an error.
+   */
+  readonly loadNpy?: (relativePath: string, field: string) => Tensor;
+}
+
+export function parseInputDocument(text: string, options: DocumentOptions = {}): InputDocument {
   const parsed = parseLenientJson(text);
   if (!parsed.ok) {
     throw new InputError(`invalid JSON at line ${parsed.line}, column ${parsed.column}: ${parsed.message}`);
@@ -55,8 +65,13 @@ export function parseInputDocument(text: string, options: { requireFixture?: boo
     if (missing !== undefined) throw new InputError(`${missing} is missing: a ${FIXTURE_FORMAT} fixture must have it`);
   }
 
-  const x = optional(doc, 'x', (v) => tensorFromNested(v, 'x'));
-  const g = optional(doc, 'g', (v) => tensorFromNested(v, 'g'));
+  const tensor = (value: unknown, field: string): Tensor => {
+    if (typeof value !== 'string' || !/\.npy$/i.test(value)) return tensorFromNested(value, field);
+    if (options.loadNpy === undefined) throw new InputError(`${field} names a .npy file, which is read only from a document on disk, not stdin`);
+    return options.loadNpy(value, field);
+  };
+  const x = optional(doc, 'x', (v) => tensor(v, 'x'));
+  const g = optional(doc, 'g', (v) => tensor(v, 'g'));
   return {
     name: optional(doc, 'name', (v) => readString(v, 'name')),
     description: optional(doc, 'description', (v) => readString(v, 'description')),
@@ -65,7 +80,7 @@ export function parseInputDocument(text: string, options: { requireFixture?: boo
     dim: optional(doc, 'dim', (v) => readInteger(v, 'dim')),
     x,
     g,
-    expected: optional(doc, 'expected', (v) => readExpected(v, x)),
+    expected: optional(doc, 'expected', (v) => readExpected(v, x, tensor)),
     tolerance: optional(doc, 'tolerance', readTolerance),
   };
 }
@@ -89,7 +104,7 @@ function readInteger(value: unknown, field: string): number {
   throw new InputError(`${field} must be an integer, got ${describeValue(value)}`);
 }
 
-function readExpected(value: unknown, x: Tensor | undefined): InputDocument['expected'] {
+function readExpected(value: unknown, x: Tensor | undefined, tensor: (value: unknown, field: string) => Tensor): InputDocument['expected'] {
   if (!isPlainObject(value)) throw new InputError(`expected must be an object with "softmax" and/or "grad", got ${kindOf(value)}`);
   const unknown = Object.keys(value).find((key) => key !== 'softmax' && key !== 'grad');
   if (unknown !== undefined) throw new InputError(`expected has an unknown field ${JSON.stringify(unknown)} (known: softmax, grad)`);
@@ -99,11 +114,11 @@ function readExpected(value: unknown, x: Tensor | undefined): InputDocument['exp
   const read = (key: 'softmax' | 'grad'): Float64Array | undefined =>
     optional(value, key, (v) => {
       const field = `expected.${key}`;
-      const tensor = tensorFromNested(v, field);
-      if (x !== undefined && !sameShape(tensor.shape, x.shape)) {
-        throw new InputError(`${field} has shape ${formatShape(tensor.shape)}, but x has shape ${formatShape(x.shape)}`);
+      const read = tensor(v, field);
+      if (x !== undefined && !sameShape(read.shape, x.shape)) {
+        throw new InputError(`${field} has shape ${formatShape(read.shape)}, but x has shape ${formatShape(x.shape)}`);
       }
-      return tensor.data;
+      return read.data;
     });
   return { softmax: read('softmax'), grad: read('grad') };
 }

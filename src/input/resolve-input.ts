@@ -1,6 +1,6 @@
 import { DEFAULT_TOLERANCE, type DType, type Tolerance } from '../dtype.js';
 import { builtInExample } from '../example.js';
-import { formatShape, normaliseDim, sameShape } from '../tensor.js';
+import { formatShape, normaliseDim, sameShape, type Tensor } from '../tensor.js';
 import type { VerifyInput } from '../verify.js';
 import { captureInputError, InputError, withInputLabel, type Result } from './input-error.js';
 import { parseInputDocument, readDType, type InputDocument } from './input-document.js';
@@ -19,8 +19,15 @@ export interface RawRequest {
   readonly atol?: string;
 }
 
-/** Reads `--input` (the CLI passes a file and stdin reader; tests pass text). Throws InputError. */
-export type DocumentReader = (path: string) => Promise<{ readonly text: string; readonly label: string }>;
+/** The files a request may name; the CLI passes readers of the file system, tests pass fakes. */
+export interface InputFiles {
+  /** `--input`: a file's text, or stdin's for `-`, and what to call it in messages. Throws InputError. */
+  readonly readDocument: (path: string) => Promise<{ readonly text: string; readonly label: string }>;
+  /** `--x file.npy`, `--g file.npy`. Throws InputError. */
+  readonly readNpy: (path: string, field: string) => Tensor;
+  /** For a document at `path` (not stdin): reads .npy files it names, relative to its folder. */
+  readonly npyBeside: (path: string) => (relativePath: string, field: string) => Tensor;
+}
 
 export interface ResolvedRequest {
   readonly input: VerifyInput;
@@ -32,7 +39,7 @@ export interface ResolvedRequest {
  * Turns the command line into a validated input: the built-in example when nothing is given,
  * else `--x/--g` or an `--input` document, with `--dim/--dtype` overriding the document's.
  */
-export function resolveRequest(raw: RawRequest, readDocument: DocumentReader): Promise<Result<ResolvedRequest>> {
+export function resolveRequest(raw: RawRequest, files: InputFiles): Promise<Result<ResolvedRequest>> {
   return captureInputError(async () => {
     const tolerance = readToleranceFlags(raw);
     const overrides: Overrides = {
@@ -47,14 +54,17 @@ export function resolveRequest(raw: RawRequest, readDocument: DocumentReader): P
       throw new InputError('give x and g either with --x/--g or inside --input, not both');
     }
     if (raw.input !== undefined) {
-      const { text, label } = await readDocument(raw.input);
-      const doc = withInputLabel(label, () => parseInputDocument(text));
+      const { text, label } = await files.readDocument(raw.input);
+      const loadNpy = raw.input === '-' ? undefined : files.npyBeside(raw.input);
+      const doc = withInputLabel(label, () => parseInputDocument(text, { loadNpy }));
       return { input: withInputLabel(label, () => inputFromDocument(label, doc, overrides)), tolerance };
     }
-    const doc: InputDocument = {
-      x: raw.x === undefined ? undefined : tensorFromValuesText(raw.x, 'x'),
-      g: raw.g === undefined ? undefined : tensorFromValuesText(raw.g, 'g'),
+    // A value ending in .npy names a file; anything else is the values themselves.
+    const values = (text: string | undefined, field: string): Tensor | undefined => {
+      if (text === undefined) return undefined;
+      return /\.npy$/i.test(text.trim()) ? files.readNpy(text.trim(), field) : tensorFromValuesText(text, field);
     };
+    const doc: InputDocument = { x: values(raw.x, 'x'), g: values(raw.g, 'g') };
     return { input: inputFromDocument('command line', doc, overrides), tolerance };
   });
 }

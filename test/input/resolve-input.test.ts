@@ -1,21 +1,24 @@
 import { describe, expect, test } from 'vitest';
 import { InputError } from '../../src/input/input-error.js';
-import { resolveRequest, type DocumentReader, type RawRequest } from '../../src/input/resolve-input.js';
+import { resolveRequest, type InputFiles, type RawRequest } from '../../src/input/resolve-input.js';
 
-const noFiles: DocumentReader = async (path) => {
+const missing = (path: string): never => {
   throw new InputError(`cannot read --input ${path}: no such file`);
 };
-const file =
-  (text: string): DocumentReader =>
-  async (path) => ({ text, label: path });
+const noFiles: InputFiles = {
+  readDocument: async (path) => missing(path),
+  readNpy: (path) => missing(path),
+  npyBeside: () => (path) => missing(path),
+};
+const file = (text: string): InputFiles => ({ ...noFiles, readDocument: async (path) => ({ text, label: path }) });
 
-async function resolve(raw: RawRequest, reader: DocumentReader = noFiles) {
+async function resolve(raw: RawRequest, reader: InputFiles = noFiles) {
   const result = await resolveRequest(raw, reader);
   if (!result.ok) throw result.error;
   return result.value;
 }
 
-async function refusal(raw: RawRequest, reader: DocumentReader = noFiles): Promise<string> {
+async function refusal(raw: RawRequest, reader: InputFiles = noFiles): Promise<string> {
   const result = await resolveRequest(raw, reader);
   if (result.ok) throw new Error('expected an input error');
   return result.error.message;
@@ -79,6 +82,13 @@ describe('resolveRequest', () => {
     expect(await refusal({ input: 'in.json' }, file('{"x": [1, "abc"], "g": [1, 2]}'))).toBe(
       'in.json: x[1] is not a number: "abc"',
     );
+  });
+
+  test('reads --x and --g ending in .npy as files, the rest as values', async () => {
+    const files: InputFiles = { ...noFiles, readNpy: (path, field) => ({ shape: [2], data: Float64Array.of(path.length, field.length) }) };
+    const { input } = await resolve({ x: 'a.npy', g: '1,2' }, files);
+    expect(Array.from(input.x.data)).toEqual([5, 1]);
+    expect(Array.from(input.g.data)).toEqual([1, 2]);
   });
 
   test('reports a missing g in a document with how to give it', async () => {

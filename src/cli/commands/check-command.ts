@@ -7,6 +7,7 @@ import { renderCheckSummary, renderOutcomeText } from '../../output/check-text.j
 import { PLAIN } from '../../output/render-text.js';
 import { paletteForStdout } from '../colour.js';
 import type { Outcome } from '../exit-code.js';
+import { INPUT_FILES } from '../input-files.js';
 import type { CHECK_FORMATS } from '../formats.js';
 import { TOOL, type Io } from '../io.js';
 
@@ -41,6 +42,7 @@ export async function checkCommand(paths: readonly string[], flags: CheckFlags, 
     tolerance,
     bail: flags.bail,
     allowSlow: flags.allowSlow,
+    npyBeside: INPUT_FILES.npyBeside,
     select: filter === undefined ? undefined : (name) => name.includes(filter),
     onOutcome: toTerminal ? (outcome) => io.stdout.write(renderOutcomeText(outcome, palette)) : undefined,
   });

@@ -8,8 +8,8 @@ import { fixtureToJson } from '../../output/fixture-json.js';
 import { buildFixture } from '../../record/build-fixture.js';
 import { formatShape } from '../../tensor.js';
 import type { Outcome } from '../exit-code.js';
+import { INPUT_FILES } from '../input-files.js';
 import { TOOL, type Io } from '../io.js';
-import { readDocument } from './verify-command.js';
 
 export interface RecordFlags {
   x?: string;
@@ -32,7 +32,7 @@ export async function recordCommand(flags: RecordFlags, io: Io): Promise<Outcome
     throw new InputError('record needs an input: --x and --g, or --input FILE');
   }
   refuseToClobber(flags.output, flags.force);
-  const resolved = await resolveRequest({ x, g, input, dim, dtype }, readDocument);
+  const resolved = await resolveRequest({ x, g, input, dim, dtype }, INPUT_FILES);
   if (!resolved.ok) throw resolved.error;
   const refusal = flags.allowSlow ? undefined : jacobianRefusal(resolved.value.input);
   if (refusal !== undefined) throw new InputError(refusal);

@@ -7,6 +7,7 @@ import { renderText } from '../../output/render-text.js';
 import { roundedInput, verify, type VerifyInput } from '../../verify.js';
 import { paletteForStdout } from '../colour.js';
 import type { Outcome } from '../exit-code.js';
+import { INPUT_FILES } from '../input-files.js';
 import type { REFERENCE_CHOICES, VERIFY_FORMATS } from '../formats.js';
 import { TOOL, type Io } from '../io.js';
 
@@ -35,7 +36,7 @@ export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome
   const rows = readRows(flags.rows);
   const precision = readPrecision(flags.precision);
   const { x, g, input, dim, dtype, rtol, atol } = flags;
-  const resolved = await resolveRequest({ x, g, input, dim, dtype, rtol, atol }, readDocument);
+  const resolved = await resolveRequest({ x, g, input, dim, dtype, rtol, atol }, INPUT_FILES);
   if (!resolved.ok) throw resolved.error;
   const refusal = flags.allowSlow
     ? undefined
@@ -75,9 +76,6 @@ async function referenceFor(input: VerifyInput, flags: VerifyFlags): Promise<Ref
   return computeReference(input.x, input.g, input.axis, engine, loadBigNumber);
 }
 
-export async function readDocument(path: string): Promise<{ text: string; label: string }> {
-  return (await import('../read-input-file.js')).readInputFile(path);
-}
 
 function readRows(text: string): number | 'all' {
   if (text === 'all') return 'all';

@@ -1,0 +1,53 @@
+import { readFileSync, realpathSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { InputError } from '../input/input-error.js';
+import { parseNpy } from '../input/npy.js';
+import type { InputFiles } from '../input/resolve-input.js';
+import type { Tensor } from '../tensor.js';
+
+/** The file system as a request reads it: --input, .npy values, and .npy files a document names. */
+export const INPUT_FILES: InputFiles = {
+  readDocument: async (path) => (await import('./read-input-file.js')).readInputFile(path),
+  readNpy: (path, field) => readNpyFile(path, field, path),
+  npyBeside: (documentPath) => (relativePath, field) => readNpyBeside(documentPath, relativePath, field),
+};
+
+function readNpyFile(path: string, field: string, shown: string): Tensor {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (error as Error).message;
+    throw new InputError(`${field}: cannot read ${shown}: ${reason}`);
+  }
+  return parseNpy(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), `${field} (${shown})`);
+}
+
+/**
+ * A .npy file named inside a document must stay inside the document's folder: no absolute path,
+ * no `..` out of it, no symbolic link that leads out of it. A fixture from elsewhere cannot make
+ * the tool read files it was not pointed at.
+ */
+function readNpyBeside(documentPath: string, relativePath: string, field: string): Tensor {
+  if (isAbsolute(relativePath)) throw new InputError(`${field} names ${JSON.stringify(relativePath)}: .npy files must be named relative to the document`);
+  const folder = dirname(documentPath);
+  const target = resolve(folder, relativePath);
+  const outside = (from: string, to: string): boolean => {
+    const path = relative(from, to);
+    return path.startsWith('..') || isAbsolute(path);
+  };
+  if (outside(resolve(folder), target)) {
+    throw new InputError(`${field} names ${JSON.stringify(relativePath)}, which is outside the document's folder`);
+  }
+  let real: string;
+  try {
+    real = realpathSync(target);
+  } catch {
+    throw new InputError(`${field}: cannot read ${relativePath}: no such file`);
+  }
+  if (outside(realpathSync(folder), real)) {
+    throw new InputError(`${field} names ${JSON.stringify(relativePath)}, which leads outside the document's folder through a link`);
+  }
+  return readNpyFile(real, field, relativePath);
+}

@@ -1,0 +1,64 @@
+import { copyFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { ROOT, runCli } from '../helpers/run-cli.js';
+import { folderWith } from '../helpers/temp-dir.js';
+
+const NPY = join(ROOT, 'test', 'data', 'npy');
+const fixture = (fields: Record<string, unknown>) =>
+  JSON.stringify({
+    format: 'softmax-verify.fixture/v1',
+    name: 'npy',
+    source: 'numpy',
+    dtype: 'float64',
+    dim: -1,
+    x: 'fixture-x.npy',
+    g: 'fixture-g.npy',
+    expected: { softmax: 'fixture-softmax.npy', grad: 'fixture-grad.npy' },
+    ...fields,
+  });
+
+describe('.npy inputs', () => {
+  test('--x and --g take .npy files of any dtype, order and byte order', () => {
+    const { code, stdout } = runCli(['--x', join(NPY, 'f4-F-be-3x4.npy'), '--g', join(NPY, 'f2-C-le-3x4.npy'), '--reference', 'off']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('x: shape [3, 4], softmax along dim -1 (3 slices of 4), dtype float64');
+  });
+
+  test('a fixture may name .npy files beside it, and check and the verifier read them', () => {
+    expect(runCli(['check', join(NPY, 'fixture-with-npy.json')]).code).toBe(0);
+    const { code, stdout } = runCli(['--input', join(NPY, 'fixture-with-npy.json')]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('expected: numpy');
+  });
+
+  test('a named .npy file may not escape the fixture folder: by .., by an absolute path, or by a link', () => {
+    const outside = folderWith({});
+    copyFileSync(join(NPY, 'fixture-x.npy'), join(outside, 'secret.npy'));
+    const dir = folderWith({});
+    for (const name of ['fixture-x.npy', 'fixture-g.npy', 'fixture-softmax.npy', 'fixture-grad.npy']) copyFileSync(join(NPY, name), join(dir, name));
+    symlinkSync(join(outside, 'secret.npy'), join(dir, 'link.npy'));
+    const cases: [Record<string, unknown>, string][] = [
+      [{ x: '../secret.npy' }, 'x names "../secret.npy", which is outside the document\'s folder'],
+      [{ g: join(outside, 'secret.npy') }, `g names ${JSON.stringify(join(outside, 'secret.npy'))}: .npy files must be named relative to the document`],
+      [{ x: 'link.npy' }, 'x names "link.npy", which leads outside the document\'s folder through a link'],
+      [{ expected: { grad: 'missing.npy' } }, 'expected.grad: cannot read missing.npy: no such file'],
+    ];
+    for (const [fields, message] of cases) {
+      const path = join(dir, 'case.json');
+      writeFileSync(path, fixture(fields));
+      const { code, stderr } = runCli(['--input', path]);
+      expect(stderr).toBe(`error: ${path}: ${message}\n`);
+      expect(code).toBe(2);
+    }
+    writeFileSync(join(dir, 'case.json'), fixture({}));
+    expect(runCli(['--input', join(dir, 'case.json')]).code).toBe(0);
+  });
+
+  test('a broken .npy on the command line is one clear error', () => {
+    const dir = folderWith({ 'bad.npy': 'not numpy at all' });
+    const { code, stderr } = runCli(['--x', join(dir, 'bad.npy'), '--g', '1']);
+    expect(stderr).toBe(`error: x (${join(dir, 'bad.npy')}) is not a valid .npy file: it does not start with \\x93NUMPY\n`);
+    expect(code).toBe(2);
+  });
+});
