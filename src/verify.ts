@@ -42,6 +42,13 @@ export interface VerifyOptions {
   readonly accumulate?: DType;
   /** `--fd`: check the closed form's gradient against central differences too (O(n²)). */
   readonly finiteDifferences?: boolean;
+  /**
+   * Why the explicit Jacobian is not run (its O(n²) work is beyond the budget): the accurate
+   * closed form then stands in as the closed form's second witness.
+   */
+  readonly jacobianSkipped?: string;
+  /** Why no reference was computed though one was asked for (its cost), for the report to say. */
+  readonly referenceSkipped?: string;
 }
 
 export const METHOD_IDS = ['jacobian', 'closedForm', 'accurate'] as const;
@@ -52,8 +59,8 @@ export const METHOD_LABEL: Readonly<Record<MethodId, string>> = {
   accurate: 'accurate closed form',
 };
 
-/** The two witnesses every run has, and the optional third. */
-export type MethodResults = Readonly<Record<'jacobian' | 'closedForm', MethodResult>> & { readonly accurate?: MethodResult };
+/** The closed form every run has; the explicit Jacobian unless skipped; the optional accurate form. */
+export type MethodResults = Readonly<{ closedForm: MethodResult; jacobian?: MethodResult; accurate?: MethodResult }>;
 
 export type Quantity = 'softmax' | 'grad';
 export const QUANTITIES: readonly Quantity[] = ['softmax', 'grad'];
@@ -105,8 +112,14 @@ export interface Report {
   readonly toleranceOrigin: ToleranceOrigin;
   /** The methods that ran, in the order reports list them. */
   readonly methods: readonly MethodId[];
+  /** Why the explicit Jacobian did not run, when it did not. */
+  readonly jacobianSkipped?: string;
+  /** Why the reference was not computed, when `auto` left it out. */
+  readonly referenceSkipped?: string;
+  /** The closed form's second witness: the explicit Jacobian, or the accurate form standing in. */
+  readonly witness: MethodId;
   readonly results: MethodResults;
-  /** Explicit Jacobian minus closed form, 0 where both match exactly (NaN and NaN included). */
+  /** The witness minus the closed form, 0 where both match exactly (NaN and NaN included). */
   readonly differences: Readonly<Record<Quantity, Float64Array>>;
   readonly comparisons: readonly Comparison[];
   /** 1 where every comparison holds at that element. */
@@ -138,12 +151,14 @@ export function verify(original: VerifyInput, options: VerifyOptions = {}): Repo
   const layout = sliceLayout(input.x.shape, input.axis);
   const x = input.x.data;
   const g = input.g.data;
+  const skipped = options.jacobianSkipped;
   const results: MethodResults = {
-    jacobian: runJacobianMethod(x, g, layout, options.materialiseLimit, arithmetic),
+    jacobian: skipped === undefined ? runJacobianMethod(x, g, layout, options.materialiseLimit, arithmetic) : undefined,
     closedForm: runClosedFormMethod(x, g, layout, arithmetic),
-    accurate: options.accurate ? runAccurateMethod(x, g, layout, arithmetic) : undefined,
+    accurate: options.accurate || skipped !== undefined ? runAccurateMethod(x, g, layout, arithmetic) : undefined,
   };
   const methods = METHOD_IDS.filter((method) => results[method] !== undefined);
+  const witness: MethodId = skipped === undefined ? 'jacobian' : 'accurate';
   const finiteDifferences = options.finiteDifferences
     ? checkFiniteDifferences(x, g, results.closedForm.grad, layout, arithmetic)
     : undefined;
@@ -192,9 +207,13 @@ export function verify(original: VerifyInput, options: VerifyOptions = {}): Repo
     toleranceOrigin,
     methods,
     results,
+    jacobianSkipped: skipped,
+    referenceSkipped: options.referenceSkipped,
+    witness,
+    // The difference column is the second witness minus the closed form.
     differences: {
-      softmax: elementwise(results.jacobian.softmax, results.closedForm.softmax, difference),
-      grad: elementwise(results.jacobian.grad, results.closedForm.grad, difference),
+      softmax: elementwise(resultOf(results, witness).softmax, results.closedForm.softmax, difference),
+      grad: elementwise(resultOf(results, witness).grad, results.closedForm.grad, difference),
     },
     comparisons,
     rowClose,

@@ -20,7 +20,11 @@ export function jacobianEntries(input: VerifyInput): number {
   return slices * length * length;
 }
 
-/** Why the run should not start without `--allow-slow`, or undefined when it is within the limit. */
+/**
+ * Why the explicit Jacobian should not run without `--allow-slow`, or undefined when it is within
+ * the limit. The run then goes on without it (the accurate closed form stands in), so that a
+ * vocabulary-sized input still gets its closed form checked in seconds.
+ */
 export function jacobianRefusal(input: VerifyInput): string | undefined {
   const entries = jacobianEntries(input);
   if (entries <= JACOBIAN_ENTRY_LIMIT) return undefined;
@@ -28,9 +32,9 @@ export function jacobianRefusal(input: VerifyInput): string | undefined {
   const seconds = (entries * NANOSECONDS_PER_ENTRY) / 1e9;
   const slices = input.x.data.length / length;
   return (
-    `the explicit Jacobian would compute ${exponent(entries)} entries ` +
-    `(${slices === 1 ? '1 slice' : `${slices} slices`} of ${length}), about ${formatDuration(seconds)} here; ` +
-    `the limit is ${exponent(JACOBIAN_ENTRY_LIMIT)}: add --allow-slow to run it anyway`
+    `it would compute ${exponent(entries)} entries ` +
+    `(${slices === 1 ? '1 slice' : `${slices} slices`} of ${length}), about ${formatDuration(seconds)} here, ` +
+    `beyond the limit of ${exponent(JACOBIAN_ENTRY_LIMIT)}; --allow-slow runs it`
   );
 }
 
@@ -71,4 +75,16 @@ export function finiteDifferenceRefusal(input: VerifyInput): string | undefined 
     `finite differences are O(n²): ${exponent(steps)} forward-pass steps here, about ${formatDuration(seconds)} ` +
     `(the limit is ${exponent(2 * FINITE_DIFFERENCE_LIMIT)}): add --allow-slow to run them anyway`
   );
+}
+
+/** `--reference auto` computes the reference only up to this many elements (double-double, ~2.5 µs each). */
+export const AUTO_REFERENCE_ELEMENT_LIMIT = 1_000_000;
+const MICROSECONDS_PER_DOUBLE_DOUBLE_ELEMENT = 2.5;
+
+/** Why `--reference auto` leaves the reference out of a large run, or undefined. */
+export function autoReferenceSkip(input: VerifyInput): string | undefined {
+  const elements = input.x.data.length;
+  if (elements <= AUTO_REFERENCE_ELEMENT_LIMIT) return undefined;
+  const seconds = (elements * MICROSECONDS_PER_DOUBLE_DOUBLE_ELEMENT) / 1e6;
+  return `not computed for ${elements} elements by --reference auto (limit ${AUTO_REFERENCE_ELEMENT_LIMIT}); --reference double-double computes it, in about ${formatDuration(seconds)}`;
 }

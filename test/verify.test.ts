@@ -31,16 +31,16 @@ describe('verify', () => {
 
   test('softmax runs along the requested dim: dim 0 normalises columns', () => {
     const report = verify(input([[0, 5], [0, 5]], [[1, 1], [1, 1]], { dim: 0 }));
-    expect(Array.from(report.results.jacobian.softmax)).toEqual([0.5, 0.5, 0.5, 0.5]);
+    expect(Array.from(report.results.jacobian!.softmax)).toEqual([0.5, 0.5, 0.5, 0.5]);
     expect(Array.from(report.results.closedForm.softmax)).toEqual([0.5, 0.5, 0.5, 0.5]);
   });
 
   test('softmax along the last dim normalises rows', () => {
     const report = verify(input([[0, 0], [1, 1]], [[1, 0], [0, 1]]));
-    expect(Array.from(report.results.jacobian.softmax)).toEqual([0.5, 0.5, 0.5, 0.5]);
+    expect(Array.from(report.results.jacobian!.softmax)).toEqual([0.5, 0.5, 0.5, 0.5]);
     // Row 0: s = [½, ½], g = [1, 0]: ⟨s, g⟩ = ½, dx = [¼, −¼]; row 1 mirrors it.
     expect(Array.from(report.results.closedForm.grad)).toEqual([0.25, -0.25, -0.25, 0.25]);
-    expect(Array.from(report.results.jacobian.grad)).toEqual([0.25, -0.25, -0.25, 0.25]);
+    expect(Array.from(report.results.jacobian!.grad)).toEqual([0.25, -0.25, -0.25, 0.25]);
   });
 
   test('uses the dtype default tolerance, then the input tolerance, then the flags', () => {
@@ -73,7 +73,7 @@ describe('verify', () => {
   test('names a slice whose logits are all -Infinity and still passes, both methods giving NaN', () => {
     const report = verify(input([[1, 2], [-Infinity, -Infinity]], [[1, 0], [1, 0]]));
     expect(report.sliceNotes).toEqual([{ slice: '[1, :]', reason: 'all-masked' }]);
-    expect(Array.from(report.results.jacobian.softmax.subarray(2))).toEqual([NaN, NaN]);
+    expect(Array.from(report.results.jacobian!.softmax.subarray(2))).toEqual([NaN, NaN]);
     expect(Array.from(report.results.closedForm.grad.subarray(2))).toEqual([NaN, NaN]);
     expect(report.passed).toBe(true);
   });
@@ -86,9 +86,9 @@ describe('verify', () => {
   test('a partly masked slice is no note: masked elements get probability 0 and gradient 0', () => {
     const report = verify(input([1, -Infinity, 2], [3, 100, 1]));
     expect(report.sliceNotes).toEqual([]);
-    expect(report.results.jacobian.softmax[1]).toBe(0);
+    expect(report.results.jacobian!.softmax[1]).toBe(0);
     expect(report.results.closedForm.grad[1]).toBe(0);
-    expect(report.results.jacobian.grad[1]).toBe(0);
+    expect(report.results.jacobian!.grad[1]).toBe(0);
   });
 
   test('differences are Jacobian minus closed form, 0 where both are NaN', () => {

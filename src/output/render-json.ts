@@ -47,13 +47,15 @@ export function renderJson(report: Report, tool: Tool): string {
     arithmetic: { dtype: report.arithmetic.dtype, compute: report.arithmetic.compute, accumulate: report.arithmetic.accumulate },
     tolerance: { ...report.tolerance, origin: report.toleranceOrigin },
     methods: report.methods,
+    jacobianSkipped: report.jacobianSkipped ?? null,
+    referenceSkipped: report.referenceSkipped ?? null,
     results: Object.fromEntries(
       report.methods.map((method) => {
         const { softmax, grad } = resultOf(report.results, method);
         return [method, { softmax: nested(softmax), grad: nested(grad) }];
       }),
     ),
-    differences: { softmax: nested(report.differences.softmax), grad: nested(report.differences.grad) },
+    differences: { of: report.witness, softmax: nested(report.differences.softmax), grad: nested(report.differences.grad) },
     comparisons: report.comparisons.map((comparison) => comparisonJson(comparison, input.x.shape)),
     notes: report.sliceNotes.map(sliceNoteJson),
     invariants: Object.fromEntries(

@@ -194,6 +194,18 @@ describe('output', () => {
     expect(result.stderr).toBe('');
   });
 
+  test('skips an explicit Jacobian too large to run unasked, and lets the accurate closed form stand in', () => {
+    const n = 60_000;
+    const stdin = JSON.stringify({ x: Array.from({ length: n }, (_, i) => (i % 97) / 10), g: Array.from({ length: n }, (_, i) => (i % 13) - 6) });
+    const { code, stdout } = runCli(['--input', '-', '--reference', 'off'], { stdin });
+    expect(code).toBe(0);
+    expect(stdout).toContain(
+      'explicit Jacobian skipped: it would compute 3.6e9 entries (1 slice of 60000), about 9 s here, beyond the limit of 2.5e9; --allow-slow runs it; the accurate closed form stands in as the second witness',
+    );
+    expect(stdout).toMatch(/closed \(C\) +accurate \(A\) +A − C │/);
+    expect(stdout).toContain('PASS: the closed form and the accurate closed form agree');
+  });
+
   test('--precision sets the significant digits of the values', () => {
     const { stdout } = runCli(['--precision', '3']);
     expect(stdout).toMatch(/^ *\[8\] +9 +19 │ +0\.632 +0\.632 +0\.632 /m);
@@ -233,7 +245,7 @@ describe('--reference', () => {
   test('--accurate adds the third method, which lands within 1 ulp where the others are 4.4e18 off', () => {
     const { code, stdout } = runCli(['--input', 'fixtures/pytorch/issue-195684.json', '--accurate']);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/Jacobian \(J\) +closed \(C\) +accurate +expected +J − C │ +Jacobian \(J\) +closed \(C\) +accurate +expected +J − C$/m);
+    expect(stdout).toMatch(/Jacobian \(J\) +closed \(C\) +accurate \(A\) +expected +J − C │ +Jacobian \(J\) +closed \(C\) +accurate \(A\) +expected +J − C$/m);
     expect(stdout).toContain('grad      accurate closed form vs expected      0 / 2 (0.0%)');
     expect(stdout).toMatch(/^grad {6}max 4\.4e18 at \[0\], 2 \/ 2 off +max 4\.4e18 at \[0\], 2 \/ 2 off +max 1 at \[0\], 2 \/ 2 off +max 4\.4e18/m);
     expect(stdout).toContain('PASS: the explicit Jacobian, the closed form and the accurate closed form agree, and all match the expected values');
@@ -301,7 +313,6 @@ describe('bad input: one line on stderr, exit code 2, no stack trace', () => {
     ['an unknown field', ['--input', '-'], '{"x": [1], "g": [1], "tolerence": {"rtol": 1, "atol": 1}}', 'error: stdin: unknown field "tolerence" (known fields: format, name, description, source, dtype, dim, x, g, expected, tolerance)'],
     ['a bad precision', ['--precision', '40'], undefined, 'error: --precision must be a whole number from 1 to 17, got "40"'],
     ['an unknown reference engine', ['--reference', 'quad'], undefined, "error: option '--reference <engine>' argument 'quad' is invalid. Allowed choices are auto, double-double, bignumber, off."],
-    ['a Jacobian too large to start unasked', ['--input', '-'], JSON.stringify({ x: new Array(60_000).fill(0), g: new Array(60_000).fill(1) }), 'error: the explicit Jacobian would compute 3.6e9 entries (1 slice of 60000), about 9 s here; the limit is 2.5e9: add --allow-slow to run it anyway'],
   ])('%s', (_, args, stdin, message) => {
     const { code, stdout, stderr } = runCli(args, { stdin });
     expect(stderr).toBe(`${message}\n`);

@@ -67,7 +67,7 @@ describe.each(DTYPES)('the plain methods in %s', (dtype) => {
         const report = verify(input);
         const allowed = bounds(x.data, g.data, reference.softmax, reference.grad, dtype);
         for (const method of ['jacobian', 'closedForm'] as const) {
-          const result = report.results[method];
+          const result = report.results[method]!;
           for (let i = 0; i < xs.length; i++) {
             const exact = { softmax: reference.softmax[i], grad: reference.grad[i] };
             for (const quantity of ['softmax', 'grad'] as const) {

@@ -88,7 +88,7 @@ describe('renderJson', () => {
     const x = [0.1, 1 / 3, Math.PI];
     const report = verify(input(x, [1, 2, 3]));
     const doc = JSON.parse(renderJson(report, { name: 'softmax-verify', version: '0' }));
-    expect(doc.results.jacobian.grad).toEqual(Array.from(report.results.jacobian.grad));
+    expect(doc.results.jacobian.grad).toEqual(Array.from(report.results.jacobian!.grad));
     expect(doc.input.x).toEqual(x);
   });
 });

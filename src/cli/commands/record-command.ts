@@ -34,12 +34,11 @@ export async function recordCommand(flags: RecordFlags, io: Io): Promise<Outcome
   refuseToClobber(flags.output, flags.force);
   const resolved = await resolveRequest({ x, g, input, dim, dtype }, INPUT_FILES);
   if (!resolved.ok) throw resolved.error;
-  const refusal = flags.allowSlow ? undefined : jacobianRefusal(resolved.value.input);
-  if (refusal !== undefined) throw new InputError(refusal);
 
   const fallbackName = input === undefined || input === '-' ? undefined : basename(input, extname(input));
   const labels = { name: flags.name, fallbackName, description: flags.description, source: flags.source };
-  const fixtureFor = () => buildFixture(resolved.value.input, labels, TOOL);
+  const jacobianSkipped = flags.allowSlow ? undefined : jacobianRefusal(resolved.value.input);
+  const fixtureFor = () => buildFixture(resolved.value.input, labels, TOOL, jacobianSkipped);
   // What an --input file lacks is reported with the file's name, as the verifier's own errors are.
   const built = input === undefined ? fixtureFor() : withInputLabel(resolved.value.input.label, fixtureFor);
   if (!built.ok) {

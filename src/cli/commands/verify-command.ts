@@ -2,7 +2,7 @@ import { InputError } from '../../input/input-error.js';
 import { readDType } from '../../input/input-document.js';
 import { resolveRequest } from '../../input/resolve-input.js';
 import { computeReference, type ReferenceResult } from '../../reference/compute-reference.js';
-import { bigNumberRefusal, finiteDifferenceRefusal, jacobianRefusal } from '../../work-budget.js';
+import { autoReferenceSkip, bigNumberRefusal, finiteDifferenceRefusal, jacobianRefusal } from '../../work-budget.js';
 import { renderText } from '../../output/render-text.js';
 import { roundedInput, verify, type VerifyInput } from '../../verify.js';
 import { paletteForStdout } from '../colour.js';
@@ -38,14 +38,14 @@ export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome
   const { x, g, input, dim, dtype, rtol, atol } = flags;
   const resolved = await resolveRequest({ x, g, input, dim, dtype, rtol, atol }, INPUT_FILES);
   if (!resolved.ok) throw resolved.error;
-  const refusal = flags.allowSlow
-    ? undefined
-    : (jacobianRefusal(resolved.value.input) ?? (flags.fd ? finiteDifferenceRefusal(resolved.value.input) : undefined));
+  const refusal = flags.allowSlow || !flags.fd ? undefined : finiteDifferenceRefusal(resolved.value.input);
   if (refusal !== undefined) throw new InputError(refusal);
+  const jacobianSkipped = flags.allowSlow ? undefined : jacobianRefusal(resolved.value.input);
 
   // The reference is computed from the inputs the methods see: rounded to the dtype.
   const verifyInput = roundedInput(resolved.value.input);
-  const reference = await referenceFor(verifyInput, flags);
+  const referenceSkipped = flags.reference === 'auto' ? autoReferenceSkip(verifyInput) : undefined;
+  const reference = referenceSkipped === undefined ? await referenceFor(verifyInput, flags) : undefined;
   const accumulate = flags.accumulate === undefined ? undefined : readDType(flags.accumulate, '--accumulate');
   const report = verify(verifyInput, {
     tolerance: resolved.value.tolerance,
@@ -53,6 +53,8 @@ export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome
     accurate: flags.accurate,
     accumulate,
     finiteDifferences: flags.fd,
+    jacobianSkipped,
+    referenceSkipped,
   });
   if (flags.format === 'json') {
     // Imported only when used, like the file reader: each module on the plain run's path adds to
