@@ -100,6 +100,24 @@ function checkSuite() {
   }
 }
 
+function gptRow() {
+  // In a child process, so that its peak memory is the Jacobian's alone.
+  const script = `
+    import { jacobianBackwardSlice } from ${JSON.stringify(new URL('../dist/math/jacobian-backward.js', import.meta.url).href)};
+    const n = 50257;
+    const s = Float64Array.from({ length: n }, (_, i) => (1 + 0.5 * Math.sin(i)) / n);
+    const g = Float64Array.from({ length: n }, (_, i) => Math.cos(i));
+    const out = new Float64Array(n);
+    const start = performance.now();
+    jacobianBackwardSlice(s, g, out);
+    console.log(JSON.stringify({ ms: performance.now() - start, rssKB: process.resourceUsage().maxRSS, keep: out[n - 1] }));
+  `;
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  const { ms, rssKB } = JSON.parse(result.stdout);
+  console.log('\nexplicit Jacobian, one 50,257-logit row (GPT-2), every entry, one thread');
+  console.log(`  ${(ms / 1000).toFixed(2)} s, ${((ms * 1e6) / 50257 ** 2).toFixed(2)} ns/entry, peak RSS ${(rssKB / 1024).toFixed(0)} MB  (target: under 3 s and 150 MB)`);
+}
+
 async function references() {
   const n = 50_257;
   const x = Float64Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898) * 8);
@@ -125,5 +143,6 @@ async function references() {
 
 startUp();
 methods();
+gptRow();
 await references();
 checkSuite();

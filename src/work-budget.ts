@@ -1,18 +1,15 @@
 import type { VerifyInput } from './verify.js';
 
 /**
- * How much slow work a run may start without being asked twice (`--allow-slow`): the explicit
- * Jacobian, O(n²) per slice, and the BigNumber reference, about 0.2 ms an element.
+ * How much slow work a run may start without being asked twice (`--allow-slow`), with the cost
+ * estimates behind each limit, so that nothing is left to look hung.
  *
- * The explicit-Jacobian limit:
- *
- * The Jacobian method computes every one of the n² entries of each slice, on purpose; at about
- * 2 to 3 ns an entry here, 2.5e9 entries is several seconds, and a single 300,000-logit row
- * (9e10 entries) is minutes. Beyond the limit the run is refused up front, with the estimate and
- * the flag that allows it, rather than left to look hung.
+ * The explicit Jacobian computes every one of the n² entries of each slice, on purpose: about 1 ns
+ * an entry here, so 5e9 entries (a GPT-2 row of 50,257 logits is 2.5e9) is a few seconds, and a
+ * 300,000-logit row (9e10) a minute and a half. Beyond the limit it is skipped, with the estimate.
  */
-export const JACOBIAN_ENTRY_LIMIT = 2.5e9;
-const NANOSECONDS_PER_ENTRY = 2.5;
+export const JACOBIAN_ENTRY_LIMIT = 5e9;
+const NANOSECONDS_PER_ENTRY = 1;
 
 export function jacobianEntries(input: VerifyInput): number {
   const length = input.x.shape[input.axis];

@@ -15,14 +15,14 @@ describe('the explicit-Jacobian budget', () => {
   });
 
   test('lets a run up to the limit start', () => {
-    expect(jacobianRefusal(input([2000, 1000], 1))).toBeUndefined();
-    expect(jacobianEntries(input([2500, 1000], 1))).toBe(JACOBIAN_ENTRY_LIMIT);
-    expect(jacobianRefusal(input([2500, 1000], 1))).toBeUndefined();
+    expect(jacobianRefusal(input([50_257], 0))).toBeUndefined();
+    expect(jacobianEntries(input([5000, 1000], 1))).toBe(JACOBIAN_ENTRY_LIMIT);
+    expect(jacobianRefusal(input([5000, 1000], 1))).toBeUndefined();
   });
 
   test('turns down a 300,000-logit row with the estimate and the flag that allows it', () => {
     expect(jacobianRefusal(input([300_000], 0))).toBe(
-      'it would compute 9.0e10 entries (1 slice of 300000), about 4 min here, beyond the limit of 2.5e9; --allow-slow runs it',
+      'it would compute 9.0e10 entries (1 slice of 300000), about 90 s here, beyond the limit of 5.0e9; --allow-slow runs it',
     );
   });
 });

@@ -75,7 +75,7 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
         .choices(REFERENCE_CHOICES)
         .default('auto'),
     )
-    .option('--allow-slow', 'run work beyond the limits: an explicit Jacobian over 2.5e9 entries, --fd over 2e8 steps, BigNumber over 20,000 elements', false)
+    .option('--allow-slow', 'run work beyond the limits: an explicit Jacobian over 5e9 entries, --fd over 2e8 steps, BigNumber over 20,000 elements', false)
     .option('--no-color', 'no colour, even in a terminal (NO_COLOR=1 does the same)')
     .addHelpText(
       'after',
@@ -102,7 +102,7 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
     .option('--force', 'overwrite --output if it exists', false)
     .option('--bail', 'stop at the first fixture that fails or errs', false)
     .option('--filter <text>', 'only fixtures whose name contains this text')
-    .option('--allow-slow', 'run explicit Jacobians of more than 2.5e9 entries', false)
+    .option('--allow-slow', 'run explicit Jacobians of more than 5e9 entries', false)
     .option('--no-color', 'no colour, even in a terminal')
     .addHelpText(
       'after',
@@ -128,7 +128,7 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
     .option('--source <text>', 'who produced the expected values of a dump that does not say')
     .requiredOption('-o, --output <file>', 'the fixture file to write')
     .option('--force', 'overwrite the output file if it exists', false)
-    .option('--allow-slow', 'run an explicit Jacobian of more than 2.5e9 entries', false)
+    .option('--allow-slow', 'run an explicit Jacobian of more than 5e9 entries', false)
     .action(async (flags: RecordFlags) => {
       refuseVerifierOptions(program, 'record');
       const { recordCommand } = await import('./commands/record-command.js');

@@ -11,11 +11,11 @@ import { FLOAT64_ARITHMETIC, type Arithmetic } from '../numeric/arithmetic.js';
  * In a narrower dtype every entry and product is rounded to the compute type, each row's sum
  * accumulates in `a.accumulate`, and the gradient is stored in the dtype.
  *
- * Up to `materialiseLimit` elements the n×n matrix is built (128 KiB at n = 128); above it each row
- * is computed into one reused buffer and consumed at once, so memory stays O(n). Both routes
- * compute the same entries and sum them in the same order, so their results are bit-identical.
- * The limit is low because streaming is also the faster route: a row stays in cache, where a
- * materialised 1,000 × 1,000 matrix (8 MB) costs about three times as much per entry here.
+ * Up to `materialiseLimit` elements the n×n matrix is built (128 KiB at n = 128); above it each
+ * entry is computed and used at once, so memory stays O(1) beyond s and g. Both routes compute the
+ * same entries and sum them in the same order, so their results are bit-identical. The limit is
+ * low because streaming is also the faster route: it stays in cache, where a materialised
+ * 1,000 × 1,000 matrix (8 MB) costs several times as much per entry here.
  */
 export const JACOBIAN_MATERIALISE_LIMIT = 128;
 
@@ -56,10 +56,32 @@ export function jacobianBackwardSlice(
     for (let i = 0; i < n; i++) out[i] = rowTimesVector(jac, i * n, g, a);
     return;
   }
-  const row = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) row[j] = jacobianEntry(s, i, j, a.round);
-    out[i] = rowTimesVector(row, 0, g, a);
+  jacobianRowsTimesVector(s, g, out, 0, n, a);
+}
+
+/**
+ * dx_i for rows `from` to `to`: each entry J[i][j] computed and used at once, in the same order
+ * and with the same roundings as the materialised matrix, so the results are bit-identical, in
+ * O(1) memory and one pass over s and g per row. Worker threads call this on their share of rows.
+ */
+export function jacobianRowsTimesVector(s: Float64Array, g: Float64Array, out: Float64Array, from: number, to: number, a: Arithmetic): void {
+  const n = s.length;
+  const { round, roundSum } = a;
+  if (a.dtype === 'float64' && a.accumulate === 'float64') {
+    // The same arithmetic with the identity roundings written out: this loop is the tool's
+    // hottest (n² entries), and V8 does not always inline the closures.
+    for (let i = from; i < to; i++) {
+      const si = s[i];
+      let acc = 0;
+      for (let j = 0; j < n; j++) acc += si * ((i === j ? 1 : 0) - s[j]) * g[j];
+      out[i] = acc;
+    }
+    return;
+  }
+  for (let i = from; i < to; i++) {
+    let acc = 0;
+    for (let j = 0; j < n; j++) acc = roundSum(acc + round(jacobianEntry(s, i, j, round) * g[j]));
+    out[i] = a.store(round(acc));
   }
 }
 

@@ -195,12 +195,12 @@ describe('output', () => {
   });
 
   test('skips an explicit Jacobian too large to run unasked, and lets the accurate closed form stand in', () => {
-    const n = 60_000;
+    const n = 80_000;
     const stdin = JSON.stringify({ x: Array.from({ length: n }, (_, i) => (i % 97) / 10), g: Array.from({ length: n }, (_, i) => (i % 13) - 6) });
     const { code, stdout } = runCli(['--input', '-', '--reference', 'off'], { stdin });
     expect(code).toBe(0);
     expect(stdout).toContain(
-      'explicit Jacobian skipped: it would compute 3.6e9 entries (1 slice of 60000), about 9 s here, beyond the limit of 2.5e9; --allow-slow runs it; the accurate closed form stands in as the second witness',
+      'explicit Jacobian skipped: it would compute 6.4e9 entries (1 slice of 80000), about 6 s here, beyond the limit of 5.0e9; --allow-slow runs it; the accurate closed form stands in as the second witness',
     );
     expect(stdout).toMatch(/closed \(C\) +accurate \(A\) +A − C │/);
     expect(stdout).toContain('PASS: the closed form and the accurate closed form agree');
