@@ -64,12 +64,12 @@ function renderHeader(report: Report, palette: Palette): string[] {
   const slices = input.x.data.length / input.x.shape[input.axis];
   const lines = [
     palette.strong(`softmax-verify: ${input.label}`),
-    ...(report.jacobianSkipped === undefined
-      ? []
-      : [palette.warn(`explicit Jacobian skipped: ${report.jacobianSkipped}; the accurate closed form stands in as the second witness`)]),
     `x: shape ${formatShape(input.x.shape)}, softmax along dim ${input.dim} ` +
       `(${plural(slices, 'slice')} of ${input.x.shape[input.axis]}), dtype ${input.dtype}`,
   ];
+  if (report.jacobianSkipped !== undefined) {
+    lines.push(palette.warn(`explicit Jacobian skipped: ${report.jacobianSkipped}; the accurate closed form stands in as the second witness`));
+  }
   const { arithmetic } = report;
   if (arithmetic.dtype !== 'float64') {
     lines.push(
