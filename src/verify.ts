@@ -47,6 +47,8 @@ export interface VerifyOptions {
    * closed form then stands in as the closed form's second witness.
    */
   readonly jacobianSkipped?: string;
+  /** The explicit-Jacobian method's results, when computed elsewhere (by worker threads). */
+  readonly jacobianResult?: MethodResult;
   /** Why no reference was computed though one was asked for (its cost), for the report to say. */
   readonly referenceSkipped?: string;
 }
@@ -153,7 +155,8 @@ export function verify(original: VerifyInput, options: VerifyOptions = {}): Repo
   const g = input.g.data;
   const skipped = options.jacobianSkipped;
   const results: MethodResults = {
-    jacobian: skipped === undefined ? runJacobianMethod(x, g, layout, options.materialiseLimit, arithmetic) : undefined,
+    jacobian:
+      skipped === undefined ? (options.jacobianResult ?? runJacobianMethod(x, g, layout, options.materialiseLimit, arithmetic)) : undefined,
     closedForm: runClosedFormMethod(x, g, layout, arithmetic),
     accurate: options.accurate || skipped !== undefined ? runAccurateMethod(x, g, layout, arithmetic) : undefined,
   };

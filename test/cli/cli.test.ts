@@ -206,6 +206,19 @@ describe('output', () => {
     expect(stdout).toContain('PASS: the closed form and the accurate closed form agree');
   });
 
+  test('shares a large explicit Jacobian among worker threads, with the same bits as one thread', async () => {
+    const { runJacobianMethod } = await import('../../src/math/pipelines.js');
+    const { sliceLayout } = await import('../../src/math/slices.js');
+    const n = 8_000; // 6.4e7 entries: above the threshold for worker threads
+    const x = Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) * 6);
+    const g = Array.from({ length: n }, (_, i) => Math.cos(i * 1.3));
+    const { code, stdout } = runCli(['--input', '-', '--format', 'json', '--reference', 'off'], { stdin: JSON.stringify({ x, g }) });
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    const one = runJacobianMethod(Float64Array.from(x), Float64Array.from(g), sliceLayout([n], 0));
+    expect(report.results.jacobian.grad).toEqual(Array.from(one.grad));
+  });
+
   test('--precision sets the significant digits of the values', () => {
     const { stdout } = runCli(['--precision', '3']);
     expect(stdout).toMatch(/^ *\[8\] +9 +19 │ +0\.632 +0\.632 +0\.632 /m);

@@ -22,6 +22,8 @@ export function runCli(args: readonly string[], options: { stdin?: string; env?:
     input: options.stdin ?? '',
     env: { ...env, ...options.env },
     encoding: 'utf8',
+    // Large reports are megabytes: spawnSync's default 1 MB would cut them off.
+    maxBuffer: 256 * 1024 * 1024,
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }

@@ -2,7 +2,11 @@ import { InputError } from '../../input/input-error.js';
 import { readDType } from '../../input/input-document.js';
 import { resolveRequest } from '../../input/resolve-input.js';
 import { computeReference, type ReferenceResult } from '../../reference/compute-reference.js';
-import { autoReferenceSkip, bigNumberRefusal, finiteDifferenceRefusal, jacobianRefusal } from '../../work-budget.js';
+import { autoReferenceSkip, bigNumberRefusal, finiteDifferenceRefusal, jacobianEntries, jacobianRefusal } from '../../work-budget.js';
+import { PARALLEL_ENTRY_THRESHOLD } from '../../math/parallel-threshold.js';
+import { sliceLayout } from '../../math/slices.js';
+import { arithmeticFor } from '../../numeric/arithmetic.js';
+import type { DType } from '../../dtype.js';
 import { renderText } from '../../output/render-text.js';
 import { roundedInput, verify, type VerifyInput } from '../../verify.js';
 import { paletteForStdout } from '../colour.js';
@@ -47,7 +51,13 @@ export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome
   const referenceSkipped = flags.reference === 'auto' ? autoReferenceSkip(verifyInput) : undefined;
   const reference = referenceSkipped === undefined ? await referenceFor(verifyInput, flags) : undefined;
   const accumulate = flags.accumulate === undefined ? undefined : readDType(flags.accumulate, '--accumulate');
+  // Large slices share the Jacobian's rows among the cores; the results are the same bits.
+  const jacobianResult =
+    jacobianSkipped === undefined && jacobianEntries(verifyInput) >= PARALLEL_ENTRY_THRESHOLD
+      ? await parallelJacobian(verifyInput, accumulate)
+      : undefined;
   const report = verify(verifyInput, {
+    jacobianResult,
     tolerance: resolved.value.tolerance,
     reference,
     accurate: flags.accurate,
@@ -66,6 +76,12 @@ export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome
     io.stdout.write(renderText(report, { precision, rows, palette }));
   }
   return { kind: 'verdict', passed: report.passed };
+}
+
+async function parallelJacobian(input: VerifyInput, accumulate: DType | undefined) {
+  const { runJacobianMethodParallel } = await import('../../math/parallel-jacobian.js');
+  const layout = sliceLayout(input.x.shape, input.axis);
+  return runJacobianMethodParallel(input.x.data, input.g.data, layout, arithmeticFor(input.dtype, accumulate));
 }
 
 /** The correctly rounded results for --reference, loaded and computed only when asked for. */
