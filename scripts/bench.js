@@ -100,6 +100,41 @@ function checkSuite() {
   }
 }
 
+/** numpy's time for the plain closed form, if python3 with numpy is here: median ns/element per n. */
+function numpyClosedForm(sizes) {
+  const script = `
+import sys, time, json
+try:
+    import numpy as np
+except ImportError:
+    print('null'); sys.exit(0)
+out = {}
+for n in ${JSON.stringify(sizes)}:
+    rng = np.random.default_rng(0); x = rng.normal(0, 3, n); g = rng.normal(0, 1, n)
+    ts = []
+    for _ in range(7):
+        t = time.perf_counter(); s = np.exp(x - x.max()); s /= s.sum(); dx = s * (g - s @ g); ts.append(time.perf_counter() - t)
+    ts.sort(); out[n] = ts[3] * 1e9 / n
+print(json.dumps({'version': np.__version__, 'ns': out}))
+`;
+  const result = spawnSync('python3', ['-c', script], { encoding: 'utf8' });
+  if (result.status !== 0) return null;
+  return JSON.parse(result.stdout);
+}
+
+function closedFormAgainstNumpy() {
+  const sizes = [1_000_000, 10_000_000];
+  const numpy = numpyClosedForm(sizes);
+  console.log('\nclosed form, softmax + grad, one slice, against numpy (median of 7; target: ratio at most 1.0)');
+  for (const n of sizes) {
+    const { ms } = timeMethod(runClosedFormMethod, n, 7);
+    const ours = (ms * 1e6) / n;
+    const theirs = numpy?.ns[n];
+    const versus = theirs === undefined ? 'numpy not found' : `numpy ${numpy.version} ${theirs.toFixed(1)} ns/element, ratio ${(ours / theirs).toFixed(2)}`;
+    console.log(`  n = ${String(n).padStart(9)}  ${ours.toFixed(1)} ns/element; ${versus}`);
+  }
+}
+
 function gptRowCommand() {
   // The whole tool on a GPT-2 row from .npy files: the Jacobian's rows shared among the cores.
   const dir = mkdtempSync(join(tmpdir(), 'softmax-verify-row-'));
@@ -169,6 +204,7 @@ async function references() {
 
 startUp();
 methods();
+closedFormAgainstNumpy();
 gptRow();
 await references();
 checkSuite();
