@@ -5,7 +5,7 @@
 // mathjs stays external: it is one file already, loaded only for the BigNumber engine.
 import { defineConfig } from 'rolldown';
 
-const LAZY = /(parallel-jacobian|jacobian-worker|check-command|record-command|render-json|check-json|check-junit|check-markdown|read-input-file|bignumber-reference|atomic-write|fixture-json|collect-fixtures|run-check|build-fixture|colour)\.js$|node_modules\/(tinyglobby|fdir|picomatch|chalk)\//;
+const LAZY = /(bench-command|run-bench|render-bench|parallel-jacobian|jacobian-worker|check-command|record-command|render-json|check-json|check-junit|check-markdown|read-input-file|bignumber-reference|atomic-write|fixture-json|collect-fixtures|run-check|build-fixture|colour)\.js$|node_modules\/(tinyglobby|fdir|picomatch|chalk)\//;
 
 export default defineConfig({
   // The Jacobian's worker threads load their own entry, found next to the chunk that starts them.

@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { DTYPES } from '../dtype.js';
 import { InputError } from '../input/input-error.js';
 import { DEFAULT_EDGE_ROWS, DEFAULT_PRECISION } from '../output/render-text.js';
+import type { BenchFlags } from './commands/bench-command.js';
 import type { CheckFlags } from './commands/check-command.js';
 import type { RecordFlags } from './commands/record-command.js';
 import { verifyCommand, type VerifyFlags } from './commands/verify-command.js';
@@ -86,7 +87,7 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
       const [stray] = command.args;
       if (stray !== undefined) {
         throw new InputError(
-          `unknown command ${JSON.stringify(stray)}: the commands are check and record; give values with --x and --g`,
+          `unknown command ${JSON.stringify(stray)}: the commands are check, record and bench; give values with --x and --g`,
         );
       }
       finish(await verifyCommand(flags, io));
@@ -133,6 +134,18 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
       refuseVerifierOptions(program, 'record');
       const { recordCommand } = await import('./commands/record-command.js');
       finish(await recordCommand(flags, io));
+    });
+
+  configure(program.command('bench'), io)
+    .description('time each method at a range of sizes, with its growth exponent and a chart')
+    .option('--sizes <list>', 'slice lengths, for every method (default: a range per method, under a minute in all)')
+    .option('--methods <list>', 'which of jacobian, closedForm, accurate, reference', 'jacobian,closedForm,accurate,reference')
+    .addOption(new Option('--format <format>', 'report format').choices(VERIFY_FORMATS).default('text'))
+    .option('--allow-slow', 'allow Jacobian sizes over 2e10 entries', false)
+    .action(async (flags: BenchFlags) => {
+      refuseVerifierOptions(program, 'bench');
+      const { benchCommand } = await import('./commands/bench-command.js');
+      finish(await benchCommand(flags, io));
     });
 
   return program;
