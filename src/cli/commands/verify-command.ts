@@ -1,20 +1,19 @@
+import type { DType } from '../../dtype.js';
 import { InputError } from '../../input/input-error.js';
 import { readDType } from '../../input/input-document.js';
 import { resolveRequest } from '../../input/resolve-input.js';
-import { computeReference, type ReferenceResult } from '../../reference/compute-reference.js';
-import { autoReferenceSkip, bigNumberRefusal, finiteDifferenceRefusal, jacobianEntries, jacobianRefusal } from '../../work-budget.js';
 import { PARALLEL_ENTRY_THRESHOLD } from '../../math/parallel-threshold.js';
 import { sliceLayout } from '../../math/slices.js';
 import { arithmeticFor } from '../../numeric/arithmetic.js';
-import type { DType } from '../../dtype.js';
 import { renderText } from '../../output/render-text.js';
+import { computeReference, type ReferenceResult } from '../../reference/compute-reference.js';
 import { roundedInput, verify, type VerifyInput } from '../../verify.js';
+import { autoReferenceSkip, bigNumberRefusal, finiteDifferenceRefusal, jacobianEntries, jacobianRefusal } from '../../work-budget.js';
 import { paletteForStdout } from '../colour.js';
 import type { Outcome } from '../exit-code.js';
-import { INPUT_FILES } from '../input-files.js';
 import type { REFERENCE_CHOICES, VERIFY_FORMATS } from '../formats.js';
+import { INPUT_FILES } from '../input-files.js';
 import { TOOL, type Io } from '../io.js';
-
 
 export interface VerifyFlags {
   x?: string;
@@ -35,10 +34,11 @@ export interface VerifyFlags {
   fd: boolean;
 }
 
-/** The default command: both methods on one input, side by side. */
+/** The default command: the methods on one input, side by side, with the reference's ulps. */
 export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome> {
   const rows = readRows(flags.rows);
   const precision = readPrecision(flags.precision);
+  const accumulate = flags.accumulate === undefined ? undefined : readDType(flags.accumulate, '--accumulate');
   const { x, g, input, dim, dtype, rtol, atol } = flags;
   const resolved = await resolveRequest({ x, g, input, dim, dtype, rtol, atol }, INPUT_FILES);
   if (!resolved.ok) throw resolved.error;
@@ -50,7 +50,6 @@ export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome
   const verifyInput = roundedInput(resolved.value.input);
   const referenceSkipped = flags.reference === 'auto' ? autoReferenceSkip(verifyInput) : undefined;
   const reference = referenceSkipped === undefined ? await referenceFor(verifyInput, flags) : undefined;
-  const accumulate = flags.accumulate === undefined ? undefined : readDType(flags.accumulate, '--accumulate');
   // Large slices share the Jacobian's rows among the cores; the results are the same bits.
   const jacobianResult =
     jacobianSkipped === undefined && jacobianEntries(verifyInput) >= PARALLEL_ENTRY_THRESHOLD
@@ -78,6 +77,7 @@ export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome
   return { kind: 'verdict', passed: report.passed };
 }
 
+/** The explicit-Jacobian method with its rows shared among the cores (loaded only for large slices). */
 async function parallelJacobian(input: VerifyInput, accumulate: DType | undefined) {
   const { runJacobianMethodParallel } = await import('../../math/parallel-jacobian.js');
   const layout = sliceLayout(input.x.shape, input.axis);
@@ -93,7 +93,6 @@ async function referenceFor(input: VerifyInput, flags: VerifyFlags): Promise<Ref
   const loadBigNumber = async () => (await import('../../reference/bignumber-reference.js')).loadBigNumberReference();
   return computeReference(input.x, input.g, input.axis, engine, loadBigNumber);
 }
-
 
 function readRows(text: string): number | 'all' {
   if (text === 'all') return 'all';
