@@ -1,8 +1,8 @@
 import { DEFAULT_TOLERANCE, EPSILON, type DType, type Tolerance } from './dtype.js';
-import { compareClose, difference, type Closeness, type Extreme } from './math/assert-close.js';
-import { finiteDifferenceSlice } from './math/finite-differences.js';
+import { compareClose, difference, type Closeness } from './math/assert-close.js';
+import { checkFiniteDifferences, type FiniteDifferenceCheck } from './math/finite-differences.js';
 import { runAccurateMethod, runClosedFormMethod, runJacobianMethod, type MethodResult } from './math/pipelines.js';
-import { forEachSlice, sliceLabel, sliceLayout, sliceStart, type SliceLayout } from './math/slices.js';
+import { sliceLabel, sliceLayout, sliceStart, type SliceLayout } from './math/slices.js';
 import { checkInvariants, type InvariantCheck } from './math/invariants.js';
 import { ulpAccuracy, type UlpAccuracy } from './math/ulp-accuracy.js';
 import type { ReferenceResult } from './reference/compute-reference.js';
@@ -92,17 +92,6 @@ export interface Accuracy extends UlpAccuracy {
 
 export interface ReferenceReport extends ReferenceResult {
   readonly accuracy: readonly Accuracy[];
-}
-
-/** Central differences of ⟨g, softmax(x)⟩ against the closed form's gradient, element by element. */
-export interface FiniteDifferenceCheck {
-  readonly grad: Float64Array;
-  /** Each element's allowance, from the step's truncation and rounding error. */
-  readonly tolerance: Float64Array;
-  readonly total: number;
-  readonly mismatched: number;
-  /** The greatest |fd − closed form| / tolerance, and where (above 1 is a mismatch). */
-  readonly worst: Extreme;
 }
 
 export interface Report {
@@ -231,27 +220,6 @@ export function verify(original: VerifyInput, options: VerifyOptions = {}): Repo
     finiteDifferences,
     passed: comparisons.every((c) => c.closeness.mismatched === 0) && (finiteDifferences?.mismatched ?? 0) === 0,
   };
-}
-
-function checkFiniteDifferences(x: Float64Array, g: Float64Array, closedForm: Float64Array, layout: SliceLayout, a: Arithmetic): FiniteDifferenceCheck {
-  const grad = new Float64Array(x.length);
-  const tolerance = new Float64Array(x.length);
-  forEachSlice(layout, [x, g], [grad, tolerance], ([xs, gs], [fd, tol]) => finiteDifferenceSlice(xs, gs, a, fd, tol));
-  let mismatched = 0;
-  let worst = { value: 0, index: x.length > 0 ? 0 : -1 };
-  for (let k = 0; k < x.length; k++) {
-    const fd = grad[k];
-    const exact = closedForm[k];
-    // NaN where the slice has no softmax: both NaN is agreement, as everywhere else.
-    if (fd !== fd || exact !== exact) {
-      if (fd === fd || exact === exact) mismatched++;
-      continue;
-    }
-    const ratio = tolerance[k] === 0 ? (fd === exact ? 0 : Infinity) : Math.abs(fd - exact) / tolerance[k];
-    if (ratio > 1) mismatched++;
-    if (ratio > worst.value) worst = { value: ratio, index: k };
-  }
-  return { grad, tolerance, total: x.length, mismatched, worst };
 }
 
 /** A method's results; only asked for methods that ran. */

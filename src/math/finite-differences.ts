@@ -1,5 +1,7 @@
 import { EPSILON } from '../dtype.js';
 import type { Arithmetic } from '../numeric/arithmetic.js';
+import type { Extreme } from './assert-close.js';
+import { forEachSlice, type SliceLayout } from './slices.js';
 import { softmaxNormalisedSlice } from './softmax-normalised.js';
 
 /**
@@ -75,4 +77,37 @@ export function finiteDifferenceSlice(x: Float64Array, g: Float64Array, a: Arith
     const closedForm = 8 * epsilon * base[i] * (Math.abs(g[i]) + Math.abs(dot));
     tolerance[i] = 2 * ((step * step * thirdDerivative) / 6 + (2 * rounding) / step + closedForm);
   }
+}
+
+/** Central differences of ⟨g, softmax(x)⟩ against the closed form's gradient, element by element. */
+export interface FiniteDifferenceCheck {
+  readonly grad: Float64Array;
+  /** Each element's allowance, from the step's truncation and rounding error. */
+  readonly tolerance: Float64Array;
+  readonly total: number;
+  readonly mismatched: number;
+  /** The greatest |fd − closed form| / tolerance, and where (above 1 is a mismatch). */
+  readonly worst: Extreme;
+}
+
+/** Central differences for every slice, each element checked against the closed form's gradient. */
+export function checkFiniteDifferences(x: Float64Array, g: Float64Array, closedForm: Float64Array, layout: SliceLayout, a: Arithmetic): FiniteDifferenceCheck {
+  const grad = new Float64Array(x.length);
+  const tolerance = new Float64Array(x.length);
+  forEachSlice(layout, [x, g], [grad, tolerance], ([xs, gs], [fd, tol]) => finiteDifferenceSlice(xs, gs, a, fd, tol));
+  let mismatched = 0;
+  let worst = { value: 0, index: x.length > 0 ? 0 : -1 };
+  for (let k = 0; k < x.length; k++) {
+    const fd = grad[k];
+    const exact = closedForm[k];
+    // NaN where the slice has no softmax: both NaN is agreement, as everywhere else.
+    if (fd !== fd || exact !== exact) {
+      if (fd === fd || exact === exact) mismatched++;
+      continue;
+    }
+    const ratio = tolerance[k] === 0 ? (fd === exact ? 0 : Infinity) : Math.abs(fd - exact) / tolerance[k];
+    if (ratio > 1) mismatched++;
+    if (ratio > worst.value) worst = { value: ratio, index: k };
+  }
+  return { grad, tolerance, total: x.length, mismatched, worst };
 }
