@@ -4,9 +4,11 @@ import { InputError } from '../input/input-error.js';
 import { parseNpy } from '../input/npy.js';
 import type { InputFiles } from '../input/resolve-input.js';
 import type { Tensor } from '../tensor.js';
+import { readFailure } from './read-failure.js';
 
 /** The file system as a request reads it: --input, .npy values, and .npy files a document names. */
 export const INPUT_FILES: InputFiles = {
+  // Loaded only for --input: every module on the plain run's path adds to its start-up.
   readDocument: async (path) => (await import('./read-input-file.js')).readInputFile(path),
   readNpy: (path, field) => readNpyFile(path, field, path),
   npyBeside: (documentPath) => (relativePath, field) => readNpyBeside(documentPath, relativePath, field),
@@ -17,9 +19,7 @@ function readNpyFile(path: string, field: string, shown: string): Tensor {
   try {
     bytes = readFileSync(path);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (error as Error).message;
-    throw new InputError(`${field}: cannot read ${shown}: ${reason}`);
+    throw new InputError(`${field}: cannot read ${shown}: ${readFailure(error)}`);
   }
   return parseNpy(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), `${field} (${shown})`);
 }

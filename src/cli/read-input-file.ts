@@ -1,12 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { InputError } from '../input/input-error.js';
-
-const REASONS: Readonly<Record<string, string>> = {
-  ENOENT: 'no such file',
-  EACCES: 'permission denied',
-  EISDIR: 'it is a directory',
-  ENOTDIR: 'a part of the path is not a directory',
-};
+import { readFailure } from './read-failure.js';
 
 /**
  * The text of `--input`: a file, or stdin for `-`. Stdin is read as a stream: a synchronous read
@@ -18,8 +12,7 @@ export async function readInputFile(path: string): Promise<{ text: string; label
   try {
     text = path === '-' ? await readStream(process.stdin) : await readFile(path, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? '';
-    throw new InputError(`cannot read --input ${label}: ${REASONS[code] ?? (error as Error).message}`);
+    throw new InputError(`cannot read --input ${label}: ${readFailure(error)}`);
   }
   if (text.trim() === '') throw new InputError(`--input ${label} is empty`);
   return { text, label };

@@ -74,9 +74,10 @@ export function renderJson(report: Report, tool: Tool): string {
             tolerance: nested(report.finiteDifferences.tolerance),
             total: report.finiteDifferences.total,
             mismatched: report.finiteDifferences.mismatched,
+            // The worst is a ratio to each element's tolerance, and says so in its key.
             worst: {
               ratio: jsonNumber(report.finiteDifferences.worst.value),
-              index: report.finiteDifferences.worst.index < 0 ? null : multiIndex(report.finiteDifferences.worst.index, input.x.shape),
+              index: extremeJson(report.finiteDifferences.worst, input.x.shape).index,
             },
             passed: report.finiteDifferences.mismatched === 0,
           },
@@ -94,7 +95,7 @@ export function renderJson(report: Report, tool: Tool): string {
               dtype: input.dtype,
               total,
               notCorrectlyRounded,
-              maxUlps: { value: jsonNumber(maxUlps.value), index: maxUlps.index < 0 ? null : multiIndex(maxUlps.index, input.x.shape) },
+              maxUlps: extremeJson(maxUlps, input.x.shape),
             })),
           },
     verdict: report.passed ? 'PASS' : 'FAIL',
@@ -104,10 +105,7 @@ export function renderJson(report: Report, tool: Tool): string {
 
 /** One comparison as both JSON reports (verify's and check's) write it. */
 export function comparisonJson({ quantity, actual, expected, closeness }: Comparison, shape: readonly number[]) {
-  const at = (found: Extreme) => ({
-    value: jsonNumber(found.value),
-    index: found.index < 0 ? null : multiIndex(found.index, shape),
-  });
+  const at = (found: Extreme) => extremeJson(found, shape);
   return {
     quantity,
     actual,
@@ -118,6 +116,11 @@ export function comparisonJson({ quantity, actual, expected, closeness }: Compar
     greatestRelativeDifference: at(closeness.maxRel),
     passed: closeness.mismatched === 0,
   };
+}
+
+/** A greatest difference and where: `{ "value": ..., "index": [i, j] }` (index null when empty). */
+function extremeJson(found: Extreme, shape: readonly number[]) {
+  return { value: jsonNumber(found.value), index: found.index < 0 ? null : multiIndex(found.index, shape) };
 }
 
 export function sliceNoteJson(note: SliceNote) {

@@ -1,4 +1,5 @@
 import type { BigNumber } from 'mathjs';
+import { float64Parts } from '../numeric/float64-parts.js';
 import { exactRationalSlice, isRationalSlice } from './exact-rational.js';
 import { gradientDefined, pivotIndex, undefinedSlice, type ReferenceSlice } from './reference-slice.js';
 
@@ -107,14 +108,9 @@ function roundsUniquely(value: BigNumber, relativeError: number, Decimal: Decima
  */
 export function exactDecimal(value: number): string {
   if (value === 0) return Object.is(value, -0) ? '-0' : '0';
-  const view = new DataView(new ArrayBuffer(8));
-  view.setFloat64(0, value);
-  const bits = view.getBigUint64(0);
-  const sign = bits >> 63n ? '-' : '';
-  const biased = Number((bits >> 52n) & 0x7ffn);
-  const fraction = bits & 0xfffffffffffffn;
-  const mantissa = biased === 0 ? fraction : fraction | (1n << 52n);
-  const exponent = (biased === 0 ? 1 : biased) - 1075;
+  const parts = float64Parts(value);
+  const sign = parts.negative ? '-' : '';
+  const { mantissa, exponent } = parts;
   if (exponent >= 0) return `${sign}${mantissa << BigInt(exponent)}`;
   let digits = `${mantissa * 5n ** BigInt(-exponent)}`;
   let power = exponent;

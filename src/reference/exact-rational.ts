@@ -1,3 +1,4 @@
+import { float64Parts } from '../numeric/float64-parts.js';
 import { ldexp } from '../numeric/ldexp.js';
 
 /**
@@ -47,14 +48,9 @@ export function exactRationalSlice(x: Float64Array, g: Float64Array, softmax: Fl
 /** A finite float64 times 2^1074: always an integer, and exact. */
 function scaledInteger(value: number): bigint {
   if (value === 0) return 0n;
-  const view = new DataView(new ArrayBuffer(8));
-  view.setFloat64(0, value);
-  const bits = view.getBigUint64(0);
-  const biased = Number((bits >> 52n) & 0x7ffn);
-  const fraction = bits & 0xfffffffffffffn;
-  const mantissa = biased === 0 ? fraction : fraction | (1n << 52n);
-  const magnitude = mantissa << BigInt((biased === 0 ? 1 : biased) - 1);
-  return bits >> 63n ? -magnitude : magnitude;
+  const { negative, mantissa, exponent } = float64Parts(value);
+  const magnitude = mantissa << BigInt(exponent + SCALE);
+  return negative ? -magnitude : magnitude;
 }
 
 /** The float64 nearest to numerator / denominator (denominator > 0), ties to even. */

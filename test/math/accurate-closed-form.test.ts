@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { parseInputDocument } from '../../src/input/input-document.js';
 import { accurateClosedFormSlice } from '../../src/math/accurate-closed-form.js';
 import { runAccurateMethod } from '../../src/math/pipelines.js';
-import { sliceLayout } from '../../src/math/slices.js';
+import { sliceLayout, sliceStart } from '../../src/math/slices.js';
 import { ulpDistance } from '../../src/numeric/ulp.js';
 import { loadBigNumberReference } from '../../src/reference/bignumber-reference.js';
 import { computeReference } from '../../src/reference/compute-reference.js';
@@ -48,7 +48,7 @@ async function worstExcess(x: Float64Array, g: Float64Array, shape: number[], di
   let grad = -Infinity;
   const { length, stride, count } = layout;
   for (let k = 0; k < count; k++) {
-    const start = Math.floor(k / stride) * length * stride + (k % stride);
+    const start = sliceStart(layout, k);
     const at = (j: number) => start + j * stride;
     let p = 0;
     for (let j = 1; j < length; j++) if (x[at(j)] > x[at(p)]) p = j;

@@ -1,0 +1,11 @@
+const REASONS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EISDIR: 'it is a directory',
+  ENOTDIR: 'a part of the path is not a directory',
+};
+
+/** Why a file could not be read, in words, for the one-line error. */
+export function readFailure(error: unknown): string {
+  return REASONS[(error as NodeJS.ErrnoException).code ?? ''] ?? (error as Error).message;
+}
