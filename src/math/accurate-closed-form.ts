@@ -1,19 +1,23 @@
-import { twoProd, twoSum, type Pair } from '../numeric/error-free.js';
+import { accurateExp, type ScaledExp } from '../numeric/accurate-exp.js';
+import { dd, toNumberScaled } from '../numeric/double-double.js';
+import { twoProd, twoProdError, twoSum, twoSumError } from '../numeric/error-free.js';
 import { ldexp } from '../numeric/ldexp.js';
 import { maxPropagatingNaN } from './max.js';
 
 /**
  * Softmax and its gradient in closed form, without the cancellation in `g − ⟨s, g⟩`: the third,
- * optional method (`--accurate`), a few ulps from the correctly rounded result where the plain
- * closed form can lose every digit (PyTorch issue 195684: x = [37.43, 0], g = [1, 0]).
+ * optional method (`--accurate`): softmax within 1 ulp and gradient within 2 of the correctly
+ * rounded result (tested; README states the bound), where the plain closed form can lose every
+ * digit (PyTorch issue 195684: x = [37.43, 0], g = [1, 0]).
  *
  * Method. With p the first largest logit and Σ s = 1,
  *   g_i − ⟨s, g⟩ = (g_i − g_p) − D,   D = Σ_{j≠p} s_j (g_j − g_p),
  * so the dominant probability's term drops out exactly instead of being subtracted from g_i.
  * The differences g_j − g_p are taken exactly (two-sum), D is accumulated as a compensated dot
  * product (two-product and two-sum, as accurate as twice the working precision), and
- * (g_i − g_p) − D is formed from the exact parts. The softmax is normalised exponentials with a
- * compensated sum. Special cases are those of the other methods.
+ * (g_i − g_p) − D is formed from the exact parts. The probabilities are kept to about 2^-88
+ * (exponentials of accurate-exp.ts, a compensated sum, a two-digit division), because D's
+ * cancellation multiplies their errors. Special cases are those of the other methods.
  *
  * @example accurateClosedFormSlice([37.43, 0], [1, 0]) → softmax [1, 5.5508250862537194e-17],
  *   grad [5.550825086253719e-17, -5.550825086253719e-17]
@@ -21,74 +25,120 @@ import { maxPropagatingNaN } from './max.js';
 export function accurateClosedFormSlice(x: Float64Array, g: Float64Array, softmax: Float64Array, grad: Float64Array): void {
   const n = x.length;
   const max = maxPropagatingNaN(x);
-  if (Number.isFinite(max) && x.every((v) => v === max || v === -Infinity)) {
+  if (!Number.isFinite(max)) {
+    // A NaN, +Infinity or every logit masked: no softmax, as in PyTorch.
+    softmax.fill(NaN);
+    grad.fill(NaN);
+    return;
+  }
+  let p = -1; // the first largest logit
+  let distinct = false;
+  for (let i = 0; i < n; i++) {
+    if (x[i] === max && p < 0) p = i;
+    else if (x[i] !== max && x[i] !== -Infinity) distinct = true;
+  }
+  if (!distinct) {
     equalLogitsSlice(x, g, softmax, grad);
     return;
   }
-  // e_i = 2^k_i · m_i: exponentials below the float64 normal range keep their precision until
-  // the one rounding of each result (a subnormal s_i times anything would carry its few bits).
-  const mantissas = new Float64Array(n);
+
+  // e_i = exp(x_i − max), good to 2^-88: in D below, each s_j's error is multiplied by how much
+  // g_i − ⟨s, g⟩ cancels, tens of ulps with Math.exp's own (see accurate-exp.ts). Each is held as
+  // hi + lo, times 2^k_i only below 2^-960, so that results under the normal range keep their
+  // precision until their one rounding.
+  const hi = new Float64Array(n);
+  const lo = new Float64Array(n);
   const exponents = new Float64Array(n);
+  const e: ScaledExp = { k: 0, hi: 0, lo: 0 };
   let total = 0;
-  let totalError = 0;
+  let totalLow = 0;
   for (let i = 0; i < n; i++) {
-    const [m, k] = scaledExp(twoSum(x[i], -max));
-    mantissas[i] = m;
-    exponents[i] = k;
-    const t = twoSum(total, ldexp(m, k));
-    total = t.hi;
-    totalError += t.lo;
+    const t = x[i] - max;
+    accurateExp(t, twoSumError(x[i], -max, t), e);
+    if (e.k >= -960) {
+      hi[i] = ldexp(e.hi, e.k);
+      lo[i] = ldexp(e.lo, e.k);
+    } else {
+      hi[i] = e.hi;
+      lo[i] = e.lo;
+      exponents[i] = e.k;
+    }
+    const term = exponents[i] === 0 ? hi[i] : ldexp(e.hi, e.k);
+    const sum = total + term;
+    totalLow += twoSumError(total, term, sum) + (exponents[i] === 0 ? lo[i] : ldexp(e.lo, e.k));
+    total = sum;
   }
-  total += totalError;
-  let p = 0;
+  const normaliser = total + totalLow;
+  const normaliserLow = twoSumError(total, totalLow, normaliser);
   for (let i = 0; i < n; i++) {
-    mantissas[i] /= total;
-    softmax[i] = ldexp(mantissas[i], exponents[i]);
-    if (x[i] > x[p]) p = i;
+    // s_i = e_i / Σe by long division: two quotient digits, the second from the exact remainder.
+    const q1 = hi[i] / normaliser;
+    const product = q1 * normaliser;
+    const remainder = hi[i] - product - twoProdError(q1, normaliser, product) - q1 * normaliserLow + lo[i];
+    const q2 = remainder / normaliser;
+    hi[i] = q1 + q2;
+    lo[i] = twoSumError(q1, q2, hi[i]);
+    softmax[i] = exponents[i] === 0 ? hi[i] : toNumberScaled(dd(hi[i], lo[i]), exponents[i]);
+  }
+
+  if (!g.every(Number.isFinite)) {
+    // An infinite or NaN upstream gradient: nothing to cancel, and IEEE arithmetic on the plain
+    // formula gives what every other method gives.
+    let dot = 0;
+    for (let j = 0; j < n; j++) dot += softmax[j] * g[j];
+    for (let i = 0; i < n; i++) grad[i] = softmax[i] * (g[i] - dot);
+    return;
   }
 
   // The gradient is linear in g: scaling g by 2^G exactly (up, when all of it is below 1, as far
   // as its subnormals; down, near overflow) keeps its products out of the subnormal range.
   const gScale = powerOfTwoFor(g);
   if (gScale !== 0) g = g.map((v) => ldexp(v, gScale));
+  const gp = g[p];
 
   // D = Σ_{j≠p} s_j (g_j − g_p), with g_j − g_p = hi + lo exactly and every rounding error kept.
   // It is accumulated as D · 2^-K, 2^K the size of its largest term, so that when every other
   // probability is below the normal range D keeps its bits (s_p's gradient is −s_p D).
+  let largest = 0;
   let top = -Infinity;
   for (let j = 0; j < n; j++) {
     if (j === p) continue;
-    const size = Math.abs(mantissas[j] * (g[j] - g[p]));
-    if (size > 0) top = Math.max(top, Math.floor(Math.log2(size)) + exponents[j]);
+    const size = Math.abs(hi[j] * (g[j] - gp));
+    if (exponents[j] === 0) largest = Math.max(largest, size);
+    else if (size > 0) top = Math.max(top, Math.floor(Math.log2(size)) + exponents[j]);
   }
+  if (largest > 0) top = Math.max(top, Math.floor(Math.log2(largest)));
   const spreadScale = top === -Infinity ? 0 : top;
   let spread = 0;
-  let spreadError = 0;
+  let spreadLow = 0;
   for (let j = 0; j < n; j++) {
-    if (j === p || g[j] === g[p] || mantissas[j] === 0) continue;
+    if (j === p || g[j] === gp || hi[j] === 0) continue;
     // The scaling goes on whichever factor it keeps in range: up on the offset (exact), down on
     // the probability (exact, or a term too small to count), never up on the probability, whose
     // product with a tiny offset could still overflow inside two-product's split.
     const shift = exponents[j] - spreadScale;
-    const exact = twoSum(g[j], -g[p]);
-    const offset = shift > 0 ? { hi: ldexp(exact.hi, shift), lo: ldexp(exact.lo, shift) } : exact;
-    const weight = shift > 0 ? mantissas[j] : ldexp(mantissas[j], shift);
-    const product = twoProd(weight, offset.hi);
-    const sum = twoSum(spread, product.hi);
-    spread = sum.hi;
-    spreadError += sum.lo + product.lo + weight * offset.lo;
+    const offset = ldexp(g[j] - gp, Math.max(shift, 0));
+    const offsetLow = ldexp(twoSumError(g[j], -gp, g[j] - gp), Math.max(shift, 0));
+    const weight = ldexp(hi[j], Math.min(shift, 0));
+    const weightLow = ldexp(lo[j], Math.min(shift, 0));
+    const product = weight * offset;
+    const sum = spread + product;
+    spreadLow += twoSumError(spread, product, sum) + twoProdError(weight, offset, product) + weight * offsetLow + weightLow * offset;
+    spread = sum;
   }
+  const d = ldexp(spread, spreadScale);
+  const dLow = ldexp(spreadLow, spreadScale);
   for (let i = 0; i < n; i++) {
-    const offset = twoSum(g[i], -g[p]);
-    if (offset.hi === 0) {
+    const offset = g[i] - gp;
+    if (offset === 0) {
       // g_i − ⟨s, g⟩ = −D exactly here: stay at D's scale until the one final rounding.
-      grad[i] = ldexp(-mantissas[i] * (spread + spreadError), exponents[i] + spreadScale - gScale);
+      const centred = -(spread + spreadLow);
+      grad[i] = ldexp(hi[i] * centred + lo[i] * centred, exponents[i] + spreadScale - gScale);
       continue;
     }
-    const d = ldexp(spread, spreadScale);
-    const head = twoSum(offset.hi, -d);
-    const centred = head.hi + (head.lo + offset.lo - ldexp(spreadError, spreadScale));
-    grad[i] = ldexp(mantissas[i] * centred, exponents[i] - gScale);
+    const head = offset - d;
+    const centred = head + (twoSumError(offset, -d, head) + twoSumError(g[i], -gp, offset) - dLow);
+    grad[i] = ldexp(hi[i] * centred + lo[i] * centred, exponents[i] - gScale);
   }
 }
 
@@ -128,23 +178,4 @@ function equalLogitsSlice(x: Float64Array, g: Float64Array, softmax: Float64Arra
     const head = twoSum(product.hi, -sum);
     grad[i] = (head.hi + (head.lo + product.lo - sumError)) / (count * count);
   }
-}
-
-// ln 2 split so that k · LN2_HI is exact for |k| < 2^11 (fdlibm's constants).
-const LN2_HI = 6.93147180369123816490e-1;
-const LN2_LO = 1.90821492927058770002e-10;
-
-/**
- * exp(t.hi + t.lo) as [m, k] with the value m · 2^k, for the exact difference t = x_i − max:
- * rounding x_i − max to one float64 would cost up to ulp(max)/2 in the exponent, 16 ulps of the
- * result for logits near 30. Math.exp(hi) · (1 + lo) takes lo to first order, which is exact to
- * within lo², below 2^-100. Where the result is below the normal range, Cody and Waite's
- * reduction hi = k ln 2 + r gives m = exp(r) in [1/√2, √2] instead.
- */
-function scaledExp(t: Pair): [number, number] {
-  const { hi, lo } = t;
-  if (hi === -Infinity) return [0, 0];
-  if (!(hi < -600)) return [Math.exp(hi) * (1 + lo), 0];
-  const k = Math.round(hi / Math.LN2);
-  return [Math.exp(hi - k * LN2_HI - k * LN2_LO) * (1 + lo), k];
 }

@@ -40,6 +40,7 @@ export function runAccurateMethod(x: Float64Array, g: Float64Array, layout: Slic
   const softmax = new Float64Array(x.length);
   const grad = new Float64Array(x.length);
   forEachSlice(layout, [x, g], [softmax, grad], ([xs, gs], [ss, dx]) => accurateClosedFormSlice(xs, gs, ss, dx));
+  if (a.dtype === 'float64') return { softmax, grad };
   return { softmax: softmax.map(a.store), grad: grad.map(a.store) };
 }
 

@@ -1,5 +1,5 @@
 import { twoSum } from '../numeric/error-free.js';
-import { add, dd, div, expScaled, mul, neg, toNumberScaled, type DD } from './double-double.js';
+import { add, dd, div, expScaled, mul, neg, toNumberScaled, type DD } from '../numeric/double-double.js';
 import { ldexp } from '../numeric/ldexp.js';
 import { exactRationalSlice, isRationalSlice } from './exact-rational.js';
 import { gradientDefined, pivotIndex, undefinedSlice } from './reference-slice.js';

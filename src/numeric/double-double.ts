@@ -1,5 +1,5 @@
-import { twoProd, twoSum } from '../numeric/error-free.js';
-import { ldexp } from '../numeric/ldexp.js';
+import { twoProd, twoSum } from './error-free.js';
+import { ldexp } from './ldexp.js';
 
 /**
  * Double-double arithmetic: a number held as an unevaluated sum `hi + lo` of two float64s with
