@@ -6,7 +6,7 @@ import { sliceLabel, sliceLayout, sliceStart, type SliceLayout } from './math/sl
 import { checkInvariants, type InvariantCheck } from './math/invariants.js';
 import { ulpAccuracy, type UlpAccuracy } from './math/ulp-accuracy.js';
 import type { ReferenceResult } from './reference/compute-reference.js';
-import { arithmeticFor, type Arithmetic } from './numeric/arithmetic.js';
+import { arithmeticFor, type Arithmetic, type ArithmeticTypes } from './numeric/arithmetic.js';
 import { roundToDType } from './numeric/round-dtype.js';
 import type { Tensor } from './tensor.js';
 
@@ -38,8 +38,8 @@ export interface VerifyOptions {
   readonly materialiseLimit?: number;
   /** Run the third, optional method too: the accurate closed form. */
   readonly accurate?: boolean;
-  /** `--accumulate`: the type sums accumulate in; by default PyTorch's for the input's dtype. */
-  readonly accumulate?: DType;
+  /** `--compute` and `--accumulate`; by default PyTorch's for the input's dtype. */
+  readonly arithmetic?: ArithmeticTypes;
   /** `--fd`: check the closed form's gradient against central differences too (O(n²)). */
   readonly finiteDifferences?: boolean;
   /**
@@ -138,7 +138,7 @@ export function roundedInput(input: VerifyInput): VerifyInput {
 /** Runs both methods on the input, compares them with each other and with `expected`. */
 export function verify(original: VerifyInput, options: VerifyOptions = {}): Report {
   const input = roundedInput(original);
-  const arithmetic = arithmeticFor(input.dtype, options.accumulate);
+  const arithmetic = arithmeticFor(input.dtype, options.arithmetic);
   const layout = sliceLayout(input.x.shape, input.axis);
   const x = input.x.data;
   const g = input.g.data;

@@ -63,6 +63,7 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
     .option('-i, --input <file>', 'JSON file {"x", "g", "dim"?, "dtype"?} or a fixture; "-" reads stdin')
     .option('--dim <n>', 'dimension softmax runs along; negative counts from the end (default: -1)')
     .option('--dtype <name>', `arithmetic and default tolerance: ${DTYPES.join(', ')} (default: float64)`)
+    .option('--compute <name>', "the type every operation rounds to (default: the dtype; float32 for the half types, as PyTorch's CPU kernels)")
     .option('--accumulate <name>', 'the type sums accumulate in (default: float32 for the half types, float64 otherwise)')
     .option('--rtol <number>', 'relative tolerance; give together with --atol')
     .option('--atol <number>', 'absolute tolerance; give together with --rtol')

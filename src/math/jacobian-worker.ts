@@ -13,12 +13,13 @@ export interface JacobianTask {
   readonly from: number;
   readonly to: number;
   readonly dtype: DType;
+  readonly compute: DType;
   readonly accumulate: DType;
 }
 
 parentPort?.on('message', (task: JacobianTask) => {
   const out = new Float64Array(task.s.length);
-  jacobianRowsTimesVector(task.s, task.g, out, task.from, task.to, arithmeticFor(task.dtype, task.accumulate));
+  jacobianRowsTimesVector(task.s, task.g, out, task.from, task.to, arithmeticFor(task.dtype, task));
   const rows = out.slice(task.from, task.to);
   parentPort!.postMessage(rows, [rows.buffer]);
 });

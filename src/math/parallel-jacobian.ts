@@ -41,7 +41,7 @@ export async function runJacobianMethodParallel(
       const pending = workers.slice(0, shares - 1).map(
         (worker, t) =>
           new Promise<void>((resolve, reject) => {
-            const task: JacobianTask = { s, g: gs, from: bounds[t + 1], to: bounds[t + 2], dtype: a.dtype, accumulate: a.accumulate };
+            const task: JacobianTask = { s, g: gs, from: bounds[t + 1], to: bounds[t + 2], dtype: a.dtype, compute: a.compute, accumulate: a.accumulate };
             worker.once('message', (rows: Float64Array) => {
               out.set(rows, task.from);
               resolve();

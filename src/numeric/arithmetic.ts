@@ -3,9 +3,9 @@ import { roundToDType } from './round-dtype.js';
 
 /**
  * The arithmetic a method runs in, modelled on PyTorch's CPU kernels:
- * - `round`: every operation's result rounded to the compute type, the dtype itself for float64
- *   and float32, float32 for the half types (PyTorch's "opmath": its float16 and bfloat16 kernels
- *   load, compute in float and round what they store);
+ * - `round`: every operation's result rounded to the compute type, by default the dtype itself
+ *   for float64 and float32, float32 for the half types (PyTorch's "opmath": its float16 and
+ *   bfloat16 kernels load, compute in float and round what they store);
  * - `roundSum`: sums accumulate in `accumulate` (PyTorch: double for float on CPU, float for
  *   the half types);
  * - `store`: what a kernel writes to memory, the softmax output (which backward then reads) and
@@ -23,7 +23,12 @@ export interface Arithmetic {
   readonly store: (value: number) => number;
 }
 
-const COMPUTE: Readonly<Record<DType, DType>> = {
+/**
+ * Where PyTorch's CPU kernels compute: in the dtype, but float for the half types. `--compute`
+ * float16 (or bfloat16) rounds every operation to the half type instead, as a kernel without a
+ * float opmath would.
+ */
+export const DEFAULT_COMPUTE: Readonly<Record<DType, DType>> = {
   float64: 'float64',
   float32: 'float32',
   float16: 'float32',
@@ -38,8 +43,15 @@ export const DEFAULT_ACCUMULATE: Readonly<Record<DType, DType>> = {
   bfloat16: 'float32',
 };
 
-export function arithmeticFor(dtype: DType, accumulate: DType = DEFAULT_ACCUMULATE[dtype]): Arithmetic {
-  const compute = COMPUTE[dtype];
+/** `--compute` and `--accumulate`: either left out means PyTorch's choice for the dtype. */
+export interface ArithmeticTypes {
+  readonly compute?: DType;
+  readonly accumulate?: DType;
+}
+
+export function arithmeticFor(dtype: DType, types: ArithmeticTypes = {}): Arithmetic {
+  const compute = types.compute ?? DEFAULT_COMPUTE[dtype];
+  const accumulate = types.accumulate ?? DEFAULT_ACCUMULATE[dtype];
   return { dtype, compute, accumulate, round: rounder(compute), roundSum: rounder(accumulate), store: rounder(dtype) };
 }
 

@@ -71,7 +71,7 @@ function renderHeader(report: Report, palette: Palette): string[] {
     lines.push(palette.warn(`explicit Jacobian skipped: ${report.jacobianSkipped}; the accurate closed form stands in as the second witness`));
   }
   const { arithmetic } = report;
-  if (arithmetic.dtype !== 'float64') {
+  if (arithmetic.dtype !== 'float64' || arithmetic.compute !== 'float64') {
     lines.push(
       `arithmetic: x and g rounded to ${arithmetic.dtype}; operations in ${arithmetic.compute}, sums in ${arithmetic.accumulate}, ` +
         `results stored in ${arithmetic.dtype}`,

@@ -117,6 +117,20 @@ describe('input', () => {
     expect(text).toContain('arithmetic: x and g rounded to bfloat16; operations in float32, sums in float64, results stored in bfloat16');
     expect(runCli(['--accumulate', 'float8']).stderr).toBe('error: --accumulate must be one of float64, float32, float16, bfloat16, got "float8"\n');
   });
+
+  test("--compute float16 rounds every operation to float16, and PyTorch's float16 fixture then fails", () => {
+    const fixture = join(ROOT, 'fixtures', 'pytorch', 'float16-32.json');
+    expect(runCli(['--input', fixture]).code).toBe(0);
+    const strict = runCli(['--input', fixture, '--compute', 'float16', '--format', 'json']);
+    expect(strict.code).toBe(1);
+    const report = JSON.parse(strict.stdout);
+    expect(report.arithmetic).toEqual({ dtype: 'float16', compute: 'float16', accumulate: 'float32' });
+    // PyTorch's values are the correctly rounded ones here; per-operation float16 is far from them.
+    const ulps = (of: string) => report.reference.accuracy.find((a: { quantity: string; of: string }) => a.quantity === 'grad' && a.of === of).maxUlps.value;
+    expect(ulps('expected')).toBe(0);
+    expect(ulps('closedForm')).toBeGreaterThan(4);
+    expect(runCli(['--compute', 'float8']).stderr).toBe('error: --compute must be one of float64, float32, float16, bfloat16, got "float8"\n');
+  });
 });
 
 describe('output', () => {

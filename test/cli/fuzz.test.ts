@@ -35,7 +35,7 @@ const numberText = fc.oneof(
 );
 
 describe('no input crashes the tool', () => {
-  test('random lists and arrays for --x and --g, random dims and dtypes', async () => {
+  test('random lists and arrays for --x and --g, random dims, dtypes and methods', async () => {
     const flat = fc.array(numberText, { minLength: 0, maxLength: 8 }).map((items) => items.join(','));
     const nested = fc.array(fc.array(numberLike, { minLength: 0, maxLength: 4 }), { minLength: 0, maxLength: 3 }).map((v) => JSON.stringify(v));
     const values = fc.oneof(flat, nested, fc.string({ maxLength: 12 }));
@@ -44,11 +44,14 @@ describe('no input crashes the tool', () => {
       g: values,
       dim: fc.oneof(fc.integer({ min: -4, max: 4 }).map(String), fc.constantFrom('x', '1.5', '')),
       dtype: fc.constantFrom('float64', 'float32', 'float16', 'bfloat16', 'float8', ''),
+      // The optional methods once met an infinite g there and never returned.
+      extra: fc.subarray([['--accurate'], ['--fd'], ['--compute', 'float16'], ['--accumulate', 'bfloat16'], ['--reference', 'double-double']]),
     });
     await fc.assert(
-      fc.asyncProperty(flags, async ({ x, g, dim, dtype }) =>
-        expectHandled(await runInProcess(['--x', x, '--g', g, '--dim', dim, '--dtype', dtype, '--reference', 'off'])),
-      ),
+      fc.asyncProperty(flags, async ({ x, g, dim, dtype, extra }) => {
+        const reference = extra.some(([flag]) => flag === '--reference') ? [] : ['--reference', 'off'];
+        return expectHandled(await runInProcess(['--x', x, '--g', g, '--dim', dim, '--dtype', dtype, ...reference, ...extra.flat()]));
+      }),
       PROPERTY_OPTIONS,
     );
   }, propertyTimeout(20));

@@ -25,8 +25,15 @@ describe('arithmeticFor', () => {
   });
 
   test('--accumulate overrides the accumulation type only', () => {
-    const a = arithmeticFor('float16', 'float64');
+    const a = arithmeticFor('float16', { accumulate: 'float64' });
     expect([a.compute, a.accumulate]).toEqual(['float32', 'float64']);
+  });
+
+  test('--compute overrides the compute type only: float16 rounds every operation to float16', () => {
+    const a = arithmeticFor('float16', { compute: 'float16' });
+    expect([a.compute, a.accumulate, a.dtype]).toEqual(['float16', 'float32', 'float16']);
+    expect(a.round(0.1)).toBe(roundToDType(0.1, 'float16'));
+    expect(a.roundSum(0.1)).toBe(Math.fround(0.1));
   });
 });
 

@@ -1,10 +1,9 @@
-import type { DType } from '../../dtype.js';
 import { InputError } from '../../input/input-error.js';
 import { readDType } from '../../input/input-document.js';
 import { resolveRequest } from '../../input/resolve-input.js';
 import { PARALLEL_ENTRY_THRESHOLD } from '../../math/parallel-threshold.js';
 import { sliceLayout } from '../../math/slices.js';
-import { arithmeticFor } from '../../numeric/arithmetic.js';
+import { arithmeticFor, type ArithmeticTypes } from '../../numeric/arithmetic.js';
 import { renderText } from '../../output/render-text.js';
 import { computeReference, type ReferenceResult } from '../../reference/compute-reference.js';
 import { roundedInput, verify, type VerifyInput } from '../../verify.js';
@@ -30,6 +29,7 @@ export interface VerifyFlags {
   allowSlow: boolean;
   reference: (typeof REFERENCE_CHOICES)[number];
   accurate: boolean;
+  compute?: string;
   accumulate?: string;
   fd: boolean;
 }
@@ -38,7 +38,10 @@ export interface VerifyFlags {
 export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome> {
   const rows = readRows(flags.rows);
   const precision = readPrecision(flags.precision);
-  const accumulate = flags.accumulate === undefined ? undefined : readDType(flags.accumulate, '--accumulate');
+  const types: ArithmeticTypes = {
+    compute: flags.compute === undefined ? undefined : readDType(flags.compute, '--compute'),
+    accumulate: flags.accumulate === undefined ? undefined : readDType(flags.accumulate, '--accumulate'),
+  };
   const { x, g, input, dim, dtype, rtol, atol } = flags;
   const resolved = await resolveRequest({ x, g, input, dim, dtype, rtol, atol }, INPUT_FILES);
   if (!resolved.ok) throw resolved.error;
@@ -53,14 +56,14 @@ export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome
   // Large slices share the Jacobian's rows among the cores; the results are the same bits.
   const jacobianResult =
     jacobianSkipped === undefined && jacobianEntries(verifyInput) >= PARALLEL_ENTRY_THRESHOLD
-      ? await parallelJacobian(verifyInput, accumulate)
+      ? await parallelJacobian(verifyInput, types)
       : undefined;
   const report = verify(verifyInput, {
     jacobianResult,
     tolerance: resolved.value.tolerance,
     reference,
     accurate: flags.accurate,
-    accumulate,
+    arithmetic: types,
     finiteDifferences: flags.fd,
     jacobianSkipped,
     referenceSkipped,
@@ -78,10 +81,10 @@ export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome
 }
 
 /** The explicit-Jacobian method with its rows shared among the cores (loaded only for large slices). */
-async function parallelJacobian(input: VerifyInput, accumulate: DType | undefined) {
+async function parallelJacobian(input: VerifyInput, types: ArithmeticTypes) {
   const { runJacobianMethodParallel } = await import('../../math/parallel-jacobian.js');
   const layout = sliceLayout(input.x.shape, input.axis);
-  return runJacobianMethodParallel(input.x.data, input.g.data, layout, arithmeticFor(input.dtype, accumulate));
+  return runJacobianMethodParallel(input.x.data, input.g.data, layout, arithmeticFor(input.dtype, types));
 }
 
 /** The correctly rounded results for --reference, loaded and computed only when asked for. */
