@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { MAX_TEXT_BYTES, textSizeProblem } from '../input/text-size-limit.js';
 import { basename } from 'node:path';
 import { checkFixture, type FixtureCheckOptions, type FixtureOutcome } from './check-fixture.js';
 
@@ -45,6 +46,11 @@ function checkFile(path: string, options: FixtureCheckOptions): FixtureOutcome |
   const fallbackName = basename(path, '.json');
   let text: string;
   try {
+    const size = statSync(path).size;
+    if (size > MAX_TEXT_BYTES) {
+      if (options.select !== undefined && !options.select(fallbackName)) return undefined;
+      return { status: 'error', path, name: fallbackName, message: `the file ${textSizeProblem(size)}`, seconds: 0 };
+    }
     text = readFileSync(path, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;

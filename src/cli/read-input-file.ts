@@ -1,5 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { InputError } from '../input/input-error.js';
+import { MAX_TEXT_BYTES, textSizeProblem } from '../input/text-size-limit.js';
 import { readFailure } from './read-failure.js';
 
 /**
@@ -10,17 +11,36 @@ export async function readInputFile(path: string): Promise<{ text: string; label
   const label = path === '-' ? 'stdin' : path;
   let text: string;
   try {
-    text = path === '-' ? await readStream(process.stdin) : await readFile(path, 'utf8');
+    text = path === '-' ? await readStream(process.stdin, label) : await readRegularOrStream(path, label);
   } catch (error) {
+    if (error instanceof InputError) throw error;
     throw new InputError(`cannot read --input ${label}: ${readFailure(error)}`);
   }
   if (text.trim() === '') throw new InputError(`--input ${label} is empty`);
   return { text, label };
 }
 
-async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
-  stream.setEncoding('utf8');
-  let text = '';
-  for await (const chunk of stream) text += chunk as string;
-  return text;
+/** A regular file's size is known before reading it: one over the limit is refused unread. */
+async function readRegularOrStream(path: string, label: string): Promise<string> {
+  const info = await stat(path);
+  if (!info.isFile()) {
+    if (info.isDirectory()) return readFile(path, 'utf8'); // fails with EISDIR, in words
+    const { createReadStream } = await import('node:fs');
+    return readStream(createReadStream(path), label);
+  }
+  if (info.size > MAX_TEXT_BYTES) throw new InputError(`--input ${label} ${textSizeProblem(info.size)}`);
+  return readFile(path, 'utf8');
+}
+
+/** Reads until the end or the limit, whichever comes first; past the limit it stops reading. */
+async function readStream(stream: NodeJS.ReadableStream, label: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += bytes.length;
+    if (size > MAX_TEXT_BYTES) throw new InputError(`--input ${label} ${textSizeProblem(undefined)}`);
+    chunks.push(bytes);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, openSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { InputError } from '../input/input-error.js';
 
@@ -46,11 +46,25 @@ export function writeFileAtomic(path: string, text: string, overwrite: boolean):
 }
 
 /**
- * Fails early, before any work, when `path` exists and may not be replaced. `writeFileAtomic`
- * checks again at the moment of writing, where it counts.
+ * Fails early, before any work, where `writeFileAtomic` would fail at the end: `path` exists and
+ * may not be replaced, is a folder, or has no folder to go in. `writeFileAtomic` checks again at
+ * the moment of writing, where it counts.
  */
-export function refuseToClobber(path: string, overwrite: boolean): void {
-  if (!overwrite && existsSync(path)) throw new InputError(`${path} exists already: add --force to overwrite it`);
+export function checkOutputPath(path: string, overwrite: boolean): void {
+  const folder = statOrUndefined(dirname(path));
+  if (folder === undefined) throw new InputError(`cannot write ${path}: ${REASONS.ENOENT}`);
+  if (!folder.isDirectory()) throw new InputError(`cannot write ${path}: ${REASONS.ENOTDIR}`);
+  const target = statOrUndefined(path);
+  if (target?.isDirectory()) throw new InputError(`cannot write ${path}: ${REASONS.EISDIR}`);
+  if (target !== undefined && !overwrite) throw new InputError(`${path} exists already: add --force to overwrite it`);
+}
+
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Makes the new name itself durable; some file systems refuse to open a folder, which is fine. */

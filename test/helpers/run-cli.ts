@@ -14,11 +14,11 @@ export interface CliRun {
  * Runs the built command as a user would, with stdout and stderr piped (so not a terminal) and
  * the colour variables cleared unless a test sets them.
  */
-export function runCli(args: readonly string[], options: { stdin?: string; env?: Record<string, string> } = {}): CliRun {
+export function runCli(args: readonly string[], options: { stdin?: string; env?: Record<string, string>; cwd?: string } = {}): CliRun {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of ['FORCE_COLOR', 'NO_COLOR', 'NODE_DISABLE_COLORS', 'SOFTMAX_VERIFY_DEBUG']) delete env[name];
   const result = spawnSync(process.execPath, [BIN, ...args], {
-    cwd: ROOT,
+    cwd: options.cwd ?? ROOT,
     input: options.stdin ?? '',
     env: { ...env, ...options.env },
     encoding: 'utf8',

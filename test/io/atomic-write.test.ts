@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { refuseToClobber, writeFileAtomic } from '../../src/io/atomic-write.js';
+import { checkOutputPath, writeFileAtomic } from '../../src/io/atomic-write.js';
 import { folderWith } from '../helpers/temp-dir.js';
 
 describe('writeFileAtomic', () => {
@@ -33,11 +33,13 @@ describe('writeFileAtomic', () => {
     expect(() => writeFileAtomic(path, 'x', false)).toThrow(`cannot write ${path}: its folder does not exist`);
   });
 
-  test('refuseToClobber fails early on an existing file only', () => {
-    const dir = folderWith({ 'a.json': '' });
-    expect(() => refuseToClobber(join(dir, 'a.json'), false)).toThrow('exists already');
-    expect(() => refuseToClobber(join(dir, 'a.json'), true)).not.toThrow();
-    expect(() => refuseToClobber(join(dir, 'b.json'), false)).not.toThrow();
-    writeFileSync(join(dir, 'b.json'), '');
+  test('checkOutputPath fails early where the write would fail: an existing file, a folder, no folder', () => {
+    const dir = folderWith({ 'a.json': '', 'sub/keep': '' });
+    expect(() => checkOutputPath(join(dir, 'a.json'), false)).toThrow(`${join(dir, 'a.json')} exists already: add --force to overwrite it`);
+    expect(() => checkOutputPath(join(dir, 'a.json'), true)).not.toThrow();
+    expect(() => checkOutputPath(join(dir, 'b.json'), false)).not.toThrow();
+    expect(() => checkOutputPath(join(dir, 'sub'), true)).toThrow(`cannot write ${join(dir, 'sub')}: it is a folder`);
+    expect(() => checkOutputPath(join(dir, 'no', 'b.json'), true)).toThrow(`cannot write ${join(dir, 'no', 'b.json')}: its folder does not exist`);
+    expect(() => checkOutputPath(join(dir, 'a.json', 'b.json'), true)).toThrow('a part of the path is not a folder');
   });
 });

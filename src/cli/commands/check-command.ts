@@ -2,7 +2,7 @@ import { collectFixturePaths } from '../../check/collect-fixtures.js';
 import { runCheck, type CheckRun } from '../../check/run-check.js';
 import { InputError } from '../../input/input-error.js';
 import { readToleranceFlags } from '../../input/resolve-input.js';
-import { refuseToClobber, writeFileAtomic } from '../../io/atomic-write.js';
+import { checkOutputPath, writeFileAtomic } from '../../io/atomic-write.js';
 import { renderCheckSummary, renderOutcomeText } from '../../output/check-text.js';
 import { PLAIN } from '../../output/render-text.js';
 import { paletteForStdout } from '../colour.js';
@@ -32,7 +32,7 @@ export interface CheckFlags {
  */
 export async function checkCommand(paths: readonly string[], flags: CheckFlags, io: Io): Promise<Outcome> {
   const tolerance = readToleranceFlags(flags);
-  if (flags.output !== undefined) refuseToClobber(flags.output, flags.force);
+  if (flags.output !== undefined) checkOutputPath(flags.output, flags.force);
   const files = await collectFixturePaths(paths);
   const toTerminal = flags.format === 'text' || flags.output !== undefined;
   const palette = toTerminal ? await paletteForStdout(flags.color, io.env, io.stdout.isTTY === true) : PLAIN;

@@ -1,7 +1,7 @@
 import { basename, extname } from 'node:path';
 import { InputError, withInputLabel } from '../../input/input-error.js';
 import { resolveRequest } from '../../input/resolve-input.js';
-import { refuseToClobber, writeFileAtomic } from '../../io/atomic-write.js';
+import { checkOutputPath, writeFileAtomic } from '../../io/atomic-write.js';
 import { jacobianRefusal } from '../../work-budget.js';
 import { comparisonTitle } from '../../output/describe-comparison.js';
 import { fixtureToJson } from '../../output/fixture-json.js';
@@ -31,7 +31,7 @@ export async function recordCommand(flags: RecordFlags, io: Io): Promise<Outcome
   if (x === undefined && g === undefined && input === undefined) {
     throw new InputError('record needs an input: --x and --g, or --input FILE');
   }
-  refuseToClobber(flags.output, flags.force);
+  checkOutputPath(flags.output, flags.force);
   const resolved = await resolveRequest({ x, g, input, dim, dtype }, INPUT_FILES);
   if (!resolved.ok) throw resolved.error;
 
