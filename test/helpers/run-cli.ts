@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'softmax-verify.js');
+export const BIN = join(ROOT, 'bin', 'softmax-verify.js');
 
 export interface CliRun {
   readonly code: number | null;
