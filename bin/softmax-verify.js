@@ -1,6 +1,14 @@
 #!/usr/bin/env node
-// Thin launcher: the CLI is compiled and bundled into dist/bundle/ by `npm run build` (run on install by `prepare`).
-import { main } from '../dist/bundle/cli.js';
+// Thin launcher: the CLI is compiled and bundled into dist/bundle/ by `npm run build` (the
+// published package ships the bundle; a clone builds it once).
+let main;
+try {
+  ({ main } = await import('../dist/bundle/cli.js'));
+} catch (error) {
+  if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('dist/bundle/cli.js')) throw error;
+  process.stderr.write('error: softmax-verify is not built yet: run `npm run build` in its folder first\n');
+  process.exit(2);
+}
 
 // `softmax-verify ... | head` closes the pipe early: that is the reader's choice, not a crash.
 process.stdout.on('error', (error) => {
