@@ -7,10 +7,11 @@ export function ldexp(x: number, k: number): number {
   if (k === 0) return x;
   // Per-element loops call this: a table of the normal powers of two spares them Math.pow.
   if (k >= -1022 && k <= 1023) return x * POWERS_OF_TWO[k + 1022];
-  // An infinite k would never leave the loops below.
-  if (!Number.isFinite(k)) return Number.isNaN(k) ? NaN : x * (k > 0 ? Infinity : 0);
+  if (Number.isNaN(k)) return NaN;
+  // Any float64 but 0 times 2^2200 overflows and times 2^-2200 underflows: a larger |k| (an
+  // exponent of exp(-1e130), say) would only keep the loops below busy for ever.
   let value = x;
-  let rest = k;
+  let rest = Math.min(Math.max(k, -2200), 2200);
   while (rest > 1000) {
     value *= 2 ** 1000;
     rest -= 1000;

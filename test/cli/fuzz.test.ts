@@ -1,11 +1,13 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { fixtureText } from '../helpers/fixtures.js';
-import { PROPERTY_OPTIONS, propertyTimeout } from '../helpers/properties.js';
+import { PROPERTY_OPTIONS, PROPERTY_RUNS, propertyTimeout } from '../helpers/properties.js';
+import { BIN, runCli } from '../helpers/run-cli.js';
 
 // In process, --input - would read the test runner's own stdin: the text goes through one file instead.
 const INPUT = join(mkdtempSync(join(tmpdir(), 'softmax-verify-fuzz-')), 'input.json');
@@ -34,25 +36,83 @@ const numberText = fc.oneof(
   fc.constantFrom('nan', '-inf', 'Infinity', '1e400', '0x10', '', 'abc', '--1', '1e', '.', '１', '\u0000'),
 );
 
+/** data as a nested array of the given shape; JSON writes NaN and ±Infinity as null, so as text. */
+function nest(data: number[], shape: number[]): unknown {
+  if (shape.length === 1) return data.map((v) => (Number.isFinite(v) ? v : String(v)));
+  const step = data.length / shape[0];
+  return Array.from({ length: shape[0] }, (_, i) => nest(data.slice(i * step, (i + 1) * step), shape.slice(1)));
+}
+
+const flat = fc.array(numberText, { minLength: 0, maxLength: 8 }).map((items) => items.join(','));
+const nested = fc.array(fc.array(numberLike, { minLength: 0, maxLength: 4 }), { minLength: 0, maxLength: 3 }).map((v) => JSON.stringify(v));
+const values = fc.oneof(flat, nested, fc.string({ maxLength: 12 }));
+/** A random verifier command line: values, dim, dtype, and any of the optional methods and types. */
+/** x and g of one random shape (rank 1 to 3): the values, not the syntax, reach the methods. */
+const matchedPair = fc
+  .array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 3 })
+  .chain((shape) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const tensor = fc.array(numberLike, { minLength: size, maxLength: size }).map((data) => JSON.stringify(nest(data, shape)));
+    return fc.record({ x: tensor, g: tensor });
+  });
+const verifyArgs = fc
+  .record({
+    pair: fc.oneof({ arbitrary: fc.record({ x: values, g: values }), weight: 1 }, { arbitrary: matchedPair, weight: 3 }),
+    // Mostly valid flags, so that most runs reach the methods; the rest test the flags themselves.
+    dim: fc.oneof({ arbitrary: fc.integer({ min: -4, max: 4 }).map(String), weight: 8 }, { arbitrary: fc.constantFrom('x', '1.5', ''), weight: 1 }),
+    dtype: fc.oneof({ arbitrary: fc.constantFrom('float64', 'float32', 'float16', 'bfloat16'), weight: 8 }, { arbitrary: fc.constantFrom('float8', ''), weight: 1 }),
+    // The optional methods once met an infinite g there and never returned.
+    extra: fc.subarray([['--accurate'], ['--fd'], ['--compute', 'float16'], ['--accumulate', 'bfloat16'], ['--reference', 'double-double']]),
+  })
+  .map(({ pair: { x, g }, dim, dtype, extra }) => {
+    const reference = extra.some(([flag]) => flag === '--reference') ? [] : ['--reference', 'off'];
+    return ['--x', x, '--g', g, '--dim', dim, '--dtype', dtype, ...reference, ...extra.flat()];
+  });
+
+/**
+ * What the runs ended in, by class: the verdict, or the error line with its particulars (numbers,
+ * quoted text, paths) blanked. FUZZ_REPORT=1 prints it after the run, for the record of a long run.
+ */
+const outcomes = new Map<string, number>();
+function tally(code: number, stderr: string): void {
+  const line =
+    code === 2
+      ? stderr
+          .trim()
+          .replaceAll(INPUT, '<input>')
+          .replace(/"(?:\\.|[^"\\])*"|'[^']*'/g, '"…"')
+          .replace(/-?\d[\d.e+-]*/g, 'N')
+      : `exit ${code}`;
+  outcomes.set(line, (outcomes.get(line) ?? 0) + 1);
+}
+afterAll(() => {
+  if (process.env.FUZZ_REPORT === undefined) return;
+  const total = [...outcomes.values()].reduce((a, b) => a + b, 0);
+  const lines = [...outcomes].sort((a, b) => b[1] - a[1]).map(([line, count]) => `${String(count).padStart(7)}  ${line}`);
+  process.stdout.write(`fuzz outcomes, ${total} runs, ${outcomes.size} classes:\n${lines.join('\n')}\n`);
+});
+
 describe('no input crashes the tool', () => {
   test('random lists and arrays for --x and --g, random dims, dtypes and methods', async () => {
-    const flat = fc.array(numberText, { minLength: 0, maxLength: 8 }).map((items) => items.join(','));
-    const nested = fc.array(fc.array(numberLike, { minLength: 0, maxLength: 4 }), { minLength: 0, maxLength: 3 }).map((v) => JSON.stringify(v));
-    const values = fc.oneof(flat, nested, fc.string({ maxLength: 12 }));
-    const flags = fc.record({
-      x: values,
-      g: values,
-      dim: fc.oneof(fc.integer({ min: -4, max: 4 }).map(String), fc.constantFrom('x', '1.5', '')),
-      dtype: fc.constantFrom('float64', 'float32', 'float16', 'bfloat16', 'float8', ''),
-      // The optional methods once met an infinite g there and never returned.
-      extra: fc.subarray([['--accurate'], ['--fd'], ['--compute', 'float16'], ['--accumulate', 'bfloat16'], ['--reference', 'double-double']]),
-    });
     await fc.assert(
-      fc.asyncProperty(flags, async ({ x, g, dim, dtype, extra }) => {
-        const reference = extra.some(([flag]) => flag === '--reference') ? [] : ['--reference', 'off'];
-        return expectHandled(await runInProcess(['--x', x, '--g', g, '--dim', dim, '--dtype', dtype, ...reference, ...extra.flat()]));
+      fc.asyncProperty(verifyArgs, async (args) => {
+        const result = await runInProcess(args);
+        tally(result.code, result.stderr);
+        return expectHandled(result);
       }),
       PROPERTY_OPTIONS,
+    );
+  }, propertyTimeout(20));
+
+  test('a smaller sample through the built command: the same answers from a real process', () => {
+    fc.assert(
+      // A command line cannot carry a NUL byte: the operating system ends the argument there.
+      fc.property(verifyArgs.filter((args) => args.every((arg) => !arg.includes('\u0000'))), (args) => {
+        const { code, stdout, stderr } = runCli(args);
+        const handled = expectHandled({ code: code ?? 3, stderr });
+        return handled && (code === 2 ? stdout === '' : stdout.length > 0);
+      }),
+      { ...PROPERTY_OPTIONS, numRuns: Math.max(20, Math.round(PROPERTY_RUNS / 15)) },
     );
   }, propertyTimeout(20));
 
@@ -66,7 +126,11 @@ describe('no input crashes the tool', () => {
       fc.tuple(fc.integer({ min: 0, max: original.length }), fc.integer({ min: 1, max: 40 })).map(([at, length]) => original.slice(0, at) + original.slice(at + length)),
     );
     await fc.assert(
-      fc.asyncProperty(mutation, async (text) => expectHandled(await runInProcess(['--input', '-', '--reference', 'off'], text))),
+      fc.asyncProperty(mutation, async (text) => {
+        const result = await runInProcess(['--input', '-', '--reference', 'off'], text);
+        tally(result.code, result.stderr);
+        return expectHandled(result);
+      }),
       PROPERTY_OPTIONS,
     );
   }, propertyTimeout(20));
@@ -85,6 +149,15 @@ describe('no input crashes the tool', () => {
     }
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
+
+  test('a 1 GB line on stdin is refused once it passes the text limit, without reading the rest', () => {
+    const result = spawnSync('bash', ['-c', `head -c 1G /dev/zero | tr '\\0' 1 | "${process.execPath}" "${BIN}" --input -`], { encoding: 'utf8' });
+    expect({ code: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `error: --input stdin holds more than 512 MiB: text input is limited to 512 MiB (a JavaScript string's limit); give arrays this large as .npy files\n`,
+    });
+  }, 60_000);
 });
 
 describe('determinism', () => {
