@@ -116,20 +116,26 @@ describe('no input crashes the tool', () => {
     );
   }, propertyTimeout(20));
 
-  test('random mutations of a valid fixture: truncation, insertions, deletions, swapped characters', async () => {
+  test('random mutations of a valid fixture, read by the verifier and by check: never a crash', async () => {
     const original = fixtureText('batch-4x7-dim-last.json');
+    const at = fc.integer({ min: 0, max: original.length });
+    const insertion = fc.constantFrom(
+      ...['[', ']', '{', '}', ',', '"', ':', '-', 'NaN', '1e400', '-1e400', '0x10', '1_000', '.5', 'null', 'true', '"text"', '{}', '[[[[', ']]]]'],
+      ...['"__proto__": 1,', '"constructor": {"prototype": {"x": 1}},', '"x": [1],', '"dim": 7,', '"dtype": "float8",', '"tolerance": {"rtol": -1, "atol": 0},'],
+      ...['\u2028', '\u00e9', '\ud83d\ude00', '\ufeff', '\u0000', '\\u0041', '\\ud800'],
+    );
     const mutation = fc.oneof(
-      fc.integer({ min: 0, max: original.length }).map((at) => original.slice(0, at)),
-      fc.tuple(fc.integer({ min: 0, max: original.length }), fc.constantFrom('[', ']', '{', '}', ',', '"', ':', 'NaN', '1e400', '"__proto__": 1,', '\u2028', 'null', '[[[[', '-', '0x10')).map(
-        ([at, text]) => original.slice(0, at) + text + original.slice(at),
-      ),
-      fc.tuple(fc.integer({ min: 0, max: original.length }), fc.integer({ min: 1, max: 40 })).map(([at, length]) => original.slice(0, at) + original.slice(at + length)),
+      at.map((i) => original.slice(0, i)),
+      fc.tuple(at, insertion).map(([i, text]) => original.slice(0, i) + text + original.slice(i)),
+      fc.tuple(at, fc.integer({ min: 1, max: 40 })).map(([i, length]) => original.slice(0, i) + original.slice(i + length)),
+      fc.tuple(at, at).map(([i, j]) => original.slice(0, Math.min(i, j)) + original.slice(Math.max(i, j)) + original.slice(Math.min(i, j), Math.max(i, j))),
     );
     await fc.assert(
-      fc.asyncProperty(mutation, async (text) => {
-        const result = await runInProcess(['--input', '-', '--reference', 'off'], text);
+      fc.asyncProperty(mutation, fc.boolean(), async (text, viaCheck) => {
+        const args = viaCheck ? ['check', '-'] : ['--input', '-', '--reference', 'off'];
+        const result = await runInProcess(args, text);
         tally(result.code, result.stderr);
-        return expectHandled(result);
+        return viaCheck ? result.code !== 3 && !/\n\s+at /.test(result.stderr) : expectHandled(result);
       }),
       PROPERTY_OPTIONS,
     );
