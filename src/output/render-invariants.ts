@@ -19,9 +19,9 @@ export function renderInvariants(report: Report): string[] {
     found.slice < 0 ? 'no slice' : `${formatInvariantUlps(found.ulps)}${where(found.slice)}`;
   const rows = report.methods.map((method) => {
     const check: InvariantCheck = report.invariants[method]!;
-    return [METHOD_LABEL[method], cell(check.softmaxSum), cell(check.gradSum), `${check.flaggedSlices} / ${layout.count}`];
+    return [METHOD_LABEL[method], cell(check.softmaxSum), cell(check.gradSum), `${check.flaggedSlices} / ${layout.count}`, cell(check.gradSumOfMagnitudes)];
   });
-  const header = ['', '|Σ s − 1|', '|Σ dx| / Σ s(|g| + |⟨s,g⟩|)', 'flagged'];
+  const header = ['', '|Σ s − 1|', '|Σ dx| / Σ s(|g| + |⟨s,g⟩|)', 'flagged', '|Σ dx| / Σ|dx| (not flagged)'];
   const widths = header.map((title, c) => Math.max(title.length, ...rows.map((row) => row[c].length)));
   const line = (row: string[]): string => row.map((text, c) => text.padEnd(widths[c])).join('   ').trimEnd();
   return [

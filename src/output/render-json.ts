@@ -60,10 +60,10 @@ export function renderJson(report: Report, tool: Tool): string {
     notes: report.sliceNotes.map(sliceNoteJson),
     invariants: Object.fromEntries(
       report.methods.map((method) => {
-        const { softmaxSum, gradSum, flaggedSlices } = report.invariants[method]!;
+        const { softmaxSum, gradSum, gradSumOfMagnitudes, flaggedSlices } = report.invariants[method]!;
         const at = (found: { ulps: number; slice: number }) =>
           found.slice < 0 ? null : { ulps: found.ulps, slice: sliceLabel(layout, input.x.shape, input.axis, found.slice) };
-        return [method, { softmaxSum: at(softmaxSum), gradSum: at(gradSum), flaggedSlices }];
+        return [method, { softmaxSum: at(softmaxSum), gradSum: at(gradSum), gradSumOfMagnitudes: at(gradSumOfMagnitudes), flaggedSlices }];
       }),
     ),
     finiteDifferences:
