@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { InputError } from '../input/input-error.js';
 import { MAX_TEXT_BYTES, textSizeProblem } from '../input/text-size-limit.js';
@@ -23,11 +24,8 @@ export async function readInputFile(path: string): Promise<{ text: string; label
 /** A regular file's size is known before reading it: one over the limit is refused unread. */
 async function readRegularOrStream(path: string, label: string): Promise<string> {
   const info = await stat(path);
-  if (!info.isFile()) {
-    if (info.isDirectory()) return readFile(path, 'utf8'); // fails with EISDIR, in words
-    const { createReadStream } = await import('node:fs');
-    return readStream(createReadStream(path), label);
-  }
+  // A pipe or a device has no size to go by (a folder fails on the first read, with EISDIR).
+  if (!info.isFile()) return readStream(createReadStream(path), label);
   if (info.size > MAX_TEXT_BYTES) throw new InputError(`--input ${label} ${textSizeProblem(info.size)}`);
   return readFile(path, 'utf8');
 }

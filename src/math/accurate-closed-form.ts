@@ -55,17 +55,18 @@ export function accurateClosedFormSlice(x: Float64Array, g: Float64Array, softma
   for (let i = 0; i < n; i++) {
     const t = x[i] - max;
     accurateExp(t, twoSumError(x[i], -max, t), e);
+    const term = ldexp(e.hi, e.k);
+    const termLow = ldexp(e.lo, e.k);
     if (e.k >= -960) {
-      hi[i] = ldexp(e.hi, e.k);
-      lo[i] = ldexp(e.lo, e.k);
+      hi[i] = term;
+      lo[i] = termLow;
     } else {
       hi[i] = e.hi;
       lo[i] = e.lo;
       exponents[i] = e.k;
     }
-    const term = exponents[i] === 0 ? hi[i] : ldexp(e.hi, e.k);
     const sum = total + term;
-    totalLow += twoSumError(total, term, sum) + (exponents[i] === 0 ? lo[i] : ldexp(e.lo, e.k));
+    totalLow += twoSumError(total, term, sum) + termLow;
     total = sum;
   }
   const normaliser = total + totalLow;
@@ -117,8 +118,9 @@ export function accurateClosedFormSlice(x: Float64Array, g: Float64Array, softma
     // the probability (exact, or a term too small to count), never up on the probability, whose
     // product with a tiny offset could still overflow inside two-product's split.
     const shift = exponents[j] - spreadScale;
-    const offset = ldexp(g[j] - gp, Math.max(shift, 0));
-    const offsetLow = ldexp(twoSumError(g[j], -gp, g[j] - gp), Math.max(shift, 0));
+    const difference = g[j] - gp;
+    const offset = ldexp(difference, Math.max(shift, 0));
+    const offsetLow = ldexp(twoSumError(g[j], -gp, difference), Math.max(shift, 0));
     const weight = ldexp(hi[j], Math.min(shift, 0));
     const weightLow = ldexp(lo[j], Math.min(shift, 0));
     const product = weight * offset;
