@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
-import { MAX_TEXT_BYTES, textSizeProblem } from '../input/text-size-limit.js';
 import { basename } from 'node:path';
+import { MAX_TEXT_BYTES, textSizeProblem } from '../input/text-size-limit.js';
 import { checkFixture, type FixtureCheckOptions, type FixtureOutcome } from './check-fixture.js';
 
 export interface CheckOptions extends FixtureCheckOptions {
