@@ -1,6 +1,7 @@
 import type { BigNumber } from 'mathjs';
 import { float64Parts } from '../numeric/float64-parts.js';
 import { exactRationalSlice, isRationalSlice } from './exact-rational.js';
+import { exactZeroGradients } from './exact-zeros.js';
 import { gradientDefined, pivotIndex, undefinedSlice, type ReferenceSlice } from './reference-slice.js';
 
 /**
@@ -70,19 +71,17 @@ function sliceAt(Decimal: DecimalClass, precision: number, x: Float64Array, g: F
   });
   const totalSquared = total.times(total);
   const numeratorError = (n + 8) * unit;
+  const zeros = exactZeroGradients(x, g);
   e.forEach((ei, i) => {
-    if (x[i] === -Infinity) {
+    if (x[i] === -Infinity || zeros?.[i] === 1) {
       grad[i] = 0;
       return;
     }
     const product = offsets[i].times(total);
     const numerator = product.minus(spread);
     const magnitude = product.abs().plus(spreadMagnitude);
-    // As in the double-double engine: agreement within rounding noise is an exact 0.
-    if (numerator.abs().lte(magnitude.times(4 * numeratorError))) {
-      grad[i] = 0;
-      return;
-    }
+    // Not 0 (exactZeroGradients found those): lost in the noise, it needs more digits.
+    if (numerator.abs().lte(magnitude.times(4 * numeratorError))) certain = false;
     const value = ei.times(numerator).div(totalSquared);
     grad[i] = toNumber(value);
     const error = magnitude.times(numeratorError).div(numerator.abs()).toNumber() + 3 * totalError;

@@ -2,6 +2,7 @@ import { twoSum } from '../numeric/error-free.js';
 import { add, dd, div, expScaled, mul, neg, toNumberScaled, type DD } from '../numeric/double-double.js';
 import { ldexp } from '../numeric/ldexp.js';
 import { exactRationalSlice, isRationalSlice } from './exact-rational.js';
+import { exactZeroGradients } from './exact-zeros.js';
 import { gradientDefined, pivotIndex, undefinedSlice } from './reference-slice.js';
 
 /** One rounding of a double-double operation, with a margin (its unit roundoff is about 2^-106). */
@@ -85,8 +86,9 @@ export function doubleDoubleReferenceSlice(x: Float64Array, g: Float64Array, sof
   }
   const totalSquared = mul(total, total);
   const numeratorError = 2 * EXP_ERROR + (n + 4) * U;
+  const zeros = exactZeroGradients(x, g);
   for (let i = 0; i < n; i++) {
-    if (exponents[i] === -Infinity) {
+    if (exponents[i] === -Infinity || zeros?.[i] === 1) {
       grad[i] = 0;
       continue;
     }
@@ -100,14 +102,9 @@ export function doubleDoubleReferenceSlice(x: Float64Array, g: Float64Array, sof
     const magnitude = Math.abs(product.hi) + ldexp(spreadMagnitude, scale - spreadScale);
     const numerator = add(product, neg(subtrahend));
     const numeratorBound = numeratorError * magnitude + 2 ** -1070;
-    // Agreement within the rounding noise of forming N_i is taken as an exact 0: it is structural
-    // (symmetric g over equal logits makes g_i − ⟨s, g⟩ exactly 0), since a float64 g_i lies that
-    // close to an irrational mean with odds near 2^-35. Without this, noise of 1e-33 would stand in
-    // for an exact 0 and make a method that found the 0 look 10^18 ulps wrong.
-    if (Math.abs(numerator.hi) <= 4 * numeratorBound) {
-      grad[i] = 0;
-      continue;
-    }
+    // N_i is not 0 (exactZeroGradients found the exact zeros); where it is lost in the rounding
+    // noise of forming it, BigNumber, with more digits, decides.
+    if (Math.abs(numerator.hi) <= 4 * numeratorBound) certain = false;
     const value = div(mul(mantissas[i], numerator), totalSquared);
     const k = exponents[i] - gScale - scale;
     grad[i] = toNumberScaled(value, k);

@@ -46,7 +46,7 @@ export function exactRationalSlice(x: Float64Array, g: Float64Array, softmax: Fl
 }
 
 /** A finite float64 times 2^1074: always an integer, and exact. */
-function scaledInteger(value: number): bigint {
+export function scaledInteger(value: number): bigint {
   if (value === 0) return 0n;
   const { negative, mantissa, exponent } = float64Parts(value);
   const magnitude = mantissa << BigInt(exponent + SCALE);
