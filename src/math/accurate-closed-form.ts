@@ -2,6 +2,7 @@ import { accurateExp, type ScaledExp } from '../numeric/accurate-exp.js';
 import { dd, toNumberScaled } from '../numeric/double-double.js';
 import { twoProd, twoProdError, twoSum, twoSumError } from '../numeric/error-free.js';
 import { ldexp } from '../numeric/ldexp.js';
+import { exactZeroGradients } from './exact-zero-gradients.js';
 import { maxPropagatingNaN } from './max.js';
 
 /**
@@ -91,6 +92,9 @@ export function accurateClosedFormSlice(x: Float64Array, g: Float64Array, softma
     return;
   }
 
+  // Where the exact gradient is 0 (symmetric g over equal logits), return 0, not rounding noise.
+  const zeros = exactZeroGradients(x, g);
+
   // The gradient is linear in g: scaling g by 2^G exactly (up, when all of it is below 1, as far
   // as its subnormals; down, near overflow) keeps its products out of the subnormal range.
   const gScale = powerOfTwoFor(g);
@@ -103,10 +107,17 @@ export function accurateClosedFormSlice(x: Float64Array, g: Float64Array, softma
   let largest = 0;
   let top = -Infinity;
   for (let j = 0; j < n; j++) {
-    if (j === p) continue;
-    const size = Math.abs(hi[j] * (g[j] - gp));
-    if (exponents[j] === 0) largest = Math.max(largest, size);
-    else if (size > 0) top = Math.max(top, Math.floor(Math.log2(size)) + exponents[j]);
+    if (j === p || hi[j] === 0 || g[j] === gp) continue;
+    const difference = g[j] - gp;
+    const size = Math.abs(hi[j] * difference);
+    if (exponents[j] === 0 && size > 0) {
+      largest = Math.max(largest, size);
+    } else {
+      // A product that underflows (a tiny probability times a tiny offset) still needs its size:
+      // scaled by the shift below as if it were 0, its offset would overflow. Within 2 bits is enough.
+      const exponent = Math.floor(Math.log2(Math.abs(hi[j]))) + Math.floor(Math.log2(Math.abs(difference)));
+      top = Math.max(top, exponent + exponents[j]);
+    }
   }
   if (largest > 0) top = Math.max(top, Math.floor(Math.log2(largest)));
   const spreadScale = top === -Infinity ? 0 : top;
@@ -131,6 +142,10 @@ export function accurateClosedFormSlice(x: Float64Array, g: Float64Array, softma
   const d = ldexp(spread, spreadScale);
   const dLow = ldexp(spreadLow, spreadScale);
   for (let i = 0; i < n; i++) {
+    if (zeros?.[i] === 1) {
+      grad[i] = 0;
+      continue;
+    }
     const offset = g[i] - gp;
     if (offset === 0) {
       // g_i − ⟨s, g⟩ = −D exactly here: stay at D's scale until the one final rounding.

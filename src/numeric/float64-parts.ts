@@ -21,3 +21,14 @@ export function float64Parts(value: number): Float64Parts {
     exponent: (biased === 0 ? 1 : biased) - 1075,
   };
 }
+
+/** Every finite float64 times 2^1074 is an integer: scaledInteger's factor. */
+export const SCALED_INTEGER_SHIFT = 1074;
+
+/** A finite float64 times 2^1074: always an integer, and exact, so sums of them are exact too. */
+export function scaledInteger(value: number): bigint {
+  if (value === 0) return 0n;
+  const { negative, mantissa, exponent } = float64Parts(value);
+  const magnitude = mantissa << BigInt(exponent + SCALED_INTEGER_SHIFT);
+  return negative ? -magnitude : magnitude;
+}

@@ -2,7 +2,7 @@ import { twoSum } from '../numeric/error-free.js';
 import { add, dd, div, expScaled, mul, neg, toNumberScaled, type DD } from '../numeric/double-double.js';
 import { ldexp } from '../numeric/ldexp.js';
 import { exactRationalSlice, isRationalSlice } from './exact-rational.js';
-import { exactZeroGradients } from './exact-zeros.js';
+import { exactZeroGradients } from '../math/exact-zero-gradients.js';
 import { gradientDefined, pivotIndex, undefinedSlice } from './reference-slice.js';
 
 /** One rounding of a double-double operation, with a margin (its unit roundoff is about 2^-106). */

@@ -1,4 +1,4 @@
-import { float64Parts } from '../numeric/float64-parts.js';
+import { scaledInteger, SCALED_INTEGER_SHIFT } from '../numeric/float64-parts.js';
 import { ldexp } from '../numeric/ldexp.js';
 
 /**
@@ -9,8 +9,6 @@ import { ldexp } from '../numeric/ldexp.js';
  * every float64 is an integer multiple of 2^-1074, sums are exact BigInts, and the one division is
  * rounded correctly (to nearest, ties to even), subnormals included.
  */
-
-const SCALE = 1074;
 
 /** Whether the slice's softmax is rational: all logits that are not -Infinity are equal. */
 export function isRationalSlice(x: Float64Array): boolean {
@@ -33,7 +31,7 @@ export function exactRationalSlice(x: Float64Array, g: Float64Array, softmax: Fl
     total += scaledInteger(g[i]);
   }
   const probability = roundRational(1n, count);
-  const denominator = count * count << BigInt(SCALE);
+  const denominator = count * count << BigInt(SCALED_INTEGER_SHIFT);
   for (let i = 0; i < x.length; i++) {
     if (x[i] === -Infinity) {
       softmax[i] = 0;
@@ -43,14 +41,6 @@ export function exactRationalSlice(x: Float64Array, g: Float64Array, softmax: Fl
       grad[i] = roundRational(count * scaledInteger(g[i]) - total, denominator);
     }
   }
-}
-
-/** A finite float64 times 2^1074: always an integer, and exact. */
-export function scaledInteger(value: number): bigint {
-  if (value === 0) return 0n;
-  const { negative, mantissa, exponent } = float64Parts(value);
-  const magnitude = mantissa << BigInt(exponent + SCALE);
-  return negative ? -magnitude : magnitude;
 }
 
 /** The float64 nearest to numerator / denominator (denominator > 0), ties to even. */

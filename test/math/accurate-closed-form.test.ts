@@ -35,9 +35,8 @@ function run(x: number[], g: number[]) {
  * gradient within 2 ulps while κ = Σ_j s_j |g_j − g_p| / |g_i − ⟨s, g⟩| (how much g_i − ⟨s, g⟩
  * cancels, p the largest logit) is below 2^30, and in general a relative error of at most
  * (2 + κ · 2^-34) · 2^-52: relative, because where κ nears 2^86 the error may carry the result
- * across 0, past all the float64s crowded near it. Gradients are measured in the normal range:
- * an exact 0 has no relative scale (structural zeros are tested apart), and below 2^-1022 the
- * spacing is absolute.
+ * across 0, past all the float64s crowded near it. Exact zeros and subnormal results, where the
+ * spacing is absolute, count in ulps only.
  * Returns the worst softmax ulps, the worst gradient ulps where κ < 2^30, the worst gradient error
  * in units of its general bound (≤ 1 holds it), and the largest κ met.
  */
@@ -62,7 +61,11 @@ async function worstExcess(x: Float64Array, g: Float64Array, shape: number[], di
       const e = at(i);
       if (Number.isNaN(reference.softmax[e])) continue;
       softmax = Math.max(softmax, ulpDistance(mine.softmax[e], reference.softmax[e], 'float64'));
-      if (Math.abs(reference.grad[e]) < 2 ** -1022) continue;
+      if (Math.abs(reference.grad[e]) < 2 ** -1022) {
+        // An exact 0 (or a subnormal) is measured in ulps, which are absolute there.
+        grad = Math.max(grad, ulpDistance(mine.grad[e], reference.grad[e], 'float64'));
+        continue;
+      }
       const kappa = mass / Math.abs(reference.grad[e] / reference.softmax[e]);
       const relative = Math.abs(mine.grad[e] - reference.grad[e]) / Math.abs(reference.grad[e]);
       general = Math.max(general, relative / ((2 + kappa * 2 ** -34) * 2 ** -52));
@@ -84,6 +87,11 @@ describe('the accurate closed form', () => {
 
   test('gives an exact 0 for symmetric g over equal logits', () => {
     expect(run([3, 3, 3], [0, 1, 2]).grad[1]).toBe(0);
+    // Groups 1, 2 and 0.5 all average g to 0.5: the gradient is exactly 0 where g is 0.5, and the
+    // formula alone would leave rounding noise of 1e-17 there (4e18 ulps from 0).
+    const { grad } = run([1, 2, 2, 0.5], [0.5, 1, 0, 0.5]);
+    expect([grad[0], grad[3]]).toEqual([0, 0]);
+    expect(grad[1]).toBeGreaterThan(0);
   });
 
   test('gives what the plain closed form gives for an infinite upstream gradient, and returns', () => {
@@ -137,6 +145,14 @@ describe('the accurate closed form', () => {
       largestKappa = Math.max(largestKappa, excess.kappa);
     }
     expect(largestKappa).toBeGreaterThan(2 ** 50);
+  });
+
+  test('keeps tiny probabilities times subnormal offsets finite (once NaN: their scaling overflowed)', async () => {
+    const x = [637.7462997436523, -197.85024738311768, 0, -Infinity, 0, 0];
+    const g = [0, 5e-324, 0, -5.397605346933922e-79, 0, 5e-324];
+    expect(run(x, g).grad.every(Number.isFinite)).toBe(true);
+    const excess = await worstExcess(f64(x), f64(g), [6], -1);
+    expect(excess).toMatchObject({ softmax: expect.toBeOneOf([0, 1]), grad: expect.toBeOneOf([0, 1, 2]) });
   });
 
   test('keeps the stated bound on random slices', async () => {

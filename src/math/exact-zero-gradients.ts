@@ -1,4 +1,4 @@
-import { scaledInteger } from './exact-rational.js';
+import { scaledInteger } from '../numeric/float64-parts.js';
 
 interface LogitGroup {
   count: number;
