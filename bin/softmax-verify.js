@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Thin launcher: the CLI is compiled and bundled into dist/bundle/ by `npm run build` (the
-// published package ships the bundle; a clone builds it once).
+// Thin launcher: the CLI is compiled and bundled into dist/bundle/ by `npm run build` (run by
+// `prepare` on `npm ci`, a git install and `npm pack`; the packed package ships the bundle).
 let main;
 try {
   ({ main } = await import('../dist/bundle/cli.js'));
