@@ -15,10 +15,15 @@ echo "check-package: packed $tarball"
 unexpected="$(tar -tzf "$work/$tarball" | sed 's#^package/##' | grep -vE '^(bin/softmax-verify\.js|dist/bundle/[^/]+\.js|schema/fixture-v1\.schema\.json|README\.md|LICENSE|package\.json)$' || true)"
 [ -z "$unexpected" ] || fail "unexpected files in the tarball: $unexpected"
 
-mkdir "$work/app" "$work/elsewhere"
-(cd "$work/app" && npm init -y >/dev/null && npm install --no-audit --no-fund --prefer-offline "$work/$tarball" >/dev/null)
+mkdir "$work/app" "$work/from-git" "$work/elsewhere"
+(cd "$work/app" && npm init -y >/dev/null && npm install --no-audit --no-fund --prefer-offline "$work/$tarball" >/dev/null 2>&1)
 command="$work/app/node_modules/.bin/softmax-verify"
 [ -x "$command" ] || fail "no softmax-verify in node_modules/.bin"
+
+# The README's CI recipe installs from the git repository, which builds through `prepare`.
+(cd "$work/from-git" && npm init -y >/dev/null && npm install --no-audit --no-fund --prefer-offline "git+file://$root" >/dev/null 2>&1) ||
+  fail "installing from the git repository failed"
+(cd / && "$work/from-git/node_modules/.bin/softmax-verify" | grep -q '^PASS: ') || fail "the git install does not pass the example"
 
 version="$(node -p "require('$root/package.json').version")"
 for cwd in "$work/elsewhere" /; do
@@ -34,4 +39,4 @@ for cwd in "$work/elsewhere" /; do
   set -e
   [ "$code" = 2 ] || fail "a bad input exited with $code, not 2, from $cwd"
 done
-echo "check-package: installed from the tarball, runs from any folder: the example passes, check passes, BigNumber loads, bad input exits 2"
+echo "check-package: installed from the tarball (and from git), runs from any folder: the example passes, check passes, BigNumber loads, bad input exits 2"
