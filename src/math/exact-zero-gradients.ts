@@ -23,6 +23,7 @@ interface LogitGroup {
  * integers) where it is not. Returns undefined when no element is an exact 0; g must be finite.
  */
 export function exactZeroGradients(x: Float64Array, g: Float64Array): Uint8Array | undefined {
+  if (!mayShareOneMean(x, g)) return undefined;
   const groups = new Map<number, LogitGroup>();
   for (let i = 0; i < x.length; i++) {
     if (x[i] === -Infinity) continue;
@@ -61,4 +62,43 @@ export function exactZeroGradients(x: Float64Array, g: Float64Array): Uint8Array
 function exactSum(group: LogitGroup, g: Float64Array): bigint {
   group.exactSum ??= group.members.reduce((total, i) => total + scaledInteger(g[i]), 0n);
   return group.exactSum;
+}
+
+const bits = new Float64Array(1);
+const words = new Uint32Array(bits.buffer);
+
+/** A number in [0, 1) that depends on the logit's value alone (+0 and −0 alike). */
+function logitHash(value: number): number {
+  bits[0] = value === 0 ? 0 : value;
+  return (Math.imul(words[0] ^ Math.imul(words[1], 0x85ebca6b), 0x9e3779b1) >>> 0) / 2 ** 32;
+}
+
+/**
+ * A cheap necessary condition for exact zeros, so that slices without them (nearly all) skip the
+ * grouping: if every group of equal logits averages g to one μ, then Σ_i (g_i − μ) h(x_i) = 0 for
+ * any h of the logit alone. With h a hash, a sum beyond its rounding error (from μ's rounding and
+ * the sum's own, below) proves some group's mean differs.
+ */
+function mayShareOneMean(x: Float64Array, g: Float64Array): boolean {
+  let count = 0;
+  let sum = 0;
+  let magnitude = 0;
+  for (let i = 0; i < x.length; i++) {
+    if (x[i] === -Infinity) continue;
+    count++;
+    sum += g[i];
+    magnitude += Math.abs(g[i]);
+  }
+  const mean = sum / count;
+  let weighted = 0;
+  let spread = 0;
+  for (let i = 0; i < x.length; i++) {
+    if (x[i] === -Infinity) continue;
+    const offset = g[i] - mean;
+    weighted += offset * logitHash(x[i]);
+    spread += Math.abs(offset);
+  }
+  const bound = 8 * (count + 3) * 2 ** -53 * (magnitude + spread) + count * 2 ** -1070;
+  // A sum that overflowed (g near 1e308) proves nothing: then the exact test decides.
+  return !(Math.abs(weighted) > bound);
 }

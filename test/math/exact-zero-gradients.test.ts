@@ -30,6 +30,23 @@ describe('exactZeroGradients', () => {
     expect(zerosOf([0, 0, 1, 1, 2], [0.25, 0.75, 0.75, 0.25, 0.5])).toEqual([0, 0, 0, 0, 1]);
   });
 
+  test('finds exact zeros where float64 sums of g overflow', () => {
+    expect(zerosOf([0, 1], [1.7e308, 1.7e308])).toEqual([1, 1]);
+    expect(zerosOf([0, 0, 1], [1.7e308, -1.7e308, 0])).toEqual([0, 0, 1]);
+  });
+
+  test('finds none in a large unstructured slice, and the zeros of a large structured one', () => {
+    const n = 100_000;
+    const x = Array.from({ length: n }, (_, i) => Math.sin(i) * 10);
+    expect(zerosOf(x, Array.from({ length: n }, (_, i) => Math.cos(i)))).toBeUndefined();
+    // Pairs of equal logits with g = ±1 around 0.5: every group averages 0.5, and the single
+    // logit with g = 0.5 has an exact zero.
+    const paired = Array.from({ length: n }, (_, i) => Math.floor(i / 2));
+    const g = Array.from({ length: n }, (_, i) => (i % 2 === 0 ? 1.5 : -0.5));
+    const zeros = zerosOf([...paired, n], [...g, 0.5])!;
+    expect(zeros.slice(-3)).toEqual([0, 0, 1]);
+  });
+
   test('leaves masked logits out of the groups', () => {
     expect(zerosOf([0, -Infinity, 1], [5, 100, 5])).toEqual([1, 0, 1]);
   });
