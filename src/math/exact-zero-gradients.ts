@@ -41,7 +41,8 @@ export function exactZeroGradients(x: Float64Array, g: Float64Array): Uint8Array
   if (first === undefined || !rest.every((group) => sameMean(first, group))) return undefined;
   const zeros = new Uint8Array(x.length);
   let found = false;
-  for (const i of first.members.concat(...rest.map((group) => group.members))) {
+  for (let i = 0; i < x.length; i++) {
+    if (x[i] === -Infinity) continue;
     const single: LogitGroup = { count: 1, sum: g[i], magnitude: Math.abs(g[i]), members: [i] };
     if (sameMean(first, single)) {
       zeros[i] = 1;
