@@ -1,6 +1,7 @@
 import { FLOAT64_ARITHMETIC, type Arithmetic } from '../numeric/arithmetic.js';
 import { accurateClosedFormSlice } from './accurate-closed-form.js';
 import { closedFormBackwardSlice } from './closed-form-backward.js';
+import { closedFormFloat64Slice } from './closed-form-wasm.js';
 import { jacobianBackwardSlice } from './jacobian-backward.js';
 import { forEachSlice, type SliceLayout } from './slices.js';
 import { softmaxLogSumExpSlice } from './softmax-log-sum-exp.js';
@@ -15,7 +16,8 @@ export interface MethodResult {
 /**
  * The two witnesses, each a forward and a backward that share nothing with the other's:
  * - explicit Jacobian: normalised exponentials, then `dx = J·g` from every entry of `J`;
- * - closed form: softmax through the log-sum-exp, then `dx = s ⊙ (g − ⟨s, g⟩)`.
+ * - closed form: exp(x − m) by its own exponential over Σ (float64) or the log-sum-exp (other
+ *   arithmetics), then `dx = s ⊙ (g − ⟨s, g⟩)`.
  */
 export function runJacobianMethod(
   x: Float64Array,
@@ -44,10 +46,22 @@ export function runAccurateMethod(x: Float64Array, g: Float64Array, layout: Slic
   return { softmax: softmax.map(a.store), grad: grad.map(a.store) };
 }
 
+/**
+ * In float64 (dtype, compute and accumulate) the closed form runs the WebAssembly kernel of
+ * closed-form-wasm.ts: exp(x − m) by its own exponential, times 1/Σ, as PyTorch's CPU kernels
+ * normalise. In the other arithmetics, which round every operation, it runs in JavaScript through
+ * the log-sum-exp.
+ */
 export function runClosedFormMethod(x: Float64Array, g: Float64Array, layout: SliceLayout, a: Arithmetic = FLOAT64_ARITHMETIC): MethodResult {
   const softmax = new Float64Array(x.length);
   const grad = new Float64Array(x.length);
+  if (isFloat64Throughout(a)) {
+    forEachSlice(layout, [x, g], [softmax, grad], ([xs, gs], [ss, dx]) => closedFormFloat64Slice(xs, gs, ss, dx));
+    return { softmax, grad };
+  }
   forEachSlice(layout, [x], [softmax], ([xs], [ss]) => softmaxLogSumExpSlice(xs, ss, a));
   forEachSlice(layout, [softmax, g], [grad], ([ss, gs], [dx]) => closedFormBackwardSlice(ss, gs, dx, a));
   return { softmax, grad };
 }
+
+const isFloat64Throughout = (a: Arithmetic): boolean => a.dtype === 'float64' && a.compute === 'float64' && a.accumulate === 'float64';
