@@ -1,7 +1,7 @@
 // Assembles src/wasm/closed-form-kernel.wat.mjs with wabt and writes the module, its table baked
 // in, to src/wasm/closed-form-kernel.generated.ts (not committed; `npm run build` makes it).
 //
-// The table: 2^(j/128) = H_j (1 + T_j) for j < 128, from 40 digits of decimal.js, so that it does
+// The table: 2^(j/128) = H_j (1 + T_j) for j < 128, from 50 digits of decimal.js, so that it does
 // not come from the project's own double-double code, which the tests compare the kernel against.
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -13,12 +13,16 @@ import { closedFormKernelWat, DATA_START, TABLE_BITS, TABLE_SIZE } from '../src/
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 function tableBytes() {
-  const D = Decimal.clone({ precision: 40 });
+  const D = Decimal.clone({ precision: 50 });
+  const two52 = new D(2).pow(52);
   const bytes = new DataView(new ArrayBuffer(TABLE_SIZE * 16));
   for (let j = 0; j < TABLE_SIZE; j++) {
     const exact = new D(2).pow(new D(j).div(TABLE_SIZE));
     const high = Number(exact.toString()); // nearest float64
-    const tail = Number(exact.minus(high).div(high).toString());
+    // high exactly, as an integer over 2^52 (decimal.js would read the number through its
+    // shortest decimal string, up to 1e-17 away: the tails were once off by that much).
+    const highExact = new D((BigInt(high * 2 ** 52)).toString()).div(two52);
+    const tail = Number(exact.minus(highExact).div(highExact).toString());
     bytes.setFloat64(16 * j, tail, true);
     bytes.setFloat64(16 * j + 8, high, true);
     // Less j << (52 − TABLE_BITS): the kernel adds k << (52 − TABLE_BITS) with k's low bits j.

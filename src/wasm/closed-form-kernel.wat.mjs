@@ -15,21 +15,27 @@ export const TABLE_SIZE = 1 << TABLE_BITS;
 export const DATA_START = TABLE_SIZE * 16;
 
 /**
- * Below this argument 2^k leaves the normal range and the vector path hands the pair to the
- * scalar one, which rounds subnormal results once. exp(−708) ≈ 3.3e-308 > 2^-1022.
+ * Below this argument the vector path hands the pair to the scalar one, which works at 2^1022
+ * times the result: near the bottom of the normal range scale · tmp is subnormal and loses up to
+ * half an ulp of the result (with the threshold at −708.3 the test over two million arguments
+ * found 0.75 ulp at t = −707.33), and below −708.4 2^k itself leaves the normal range. Above −700
+ * the result is over 2^-1010, and a subnormal scale · tmp errs by at most 2^-13 of its ulp.
  */
-const SUBNORMAL_ARGUMENT = -708;
+const SCALED_ARGUMENT = -700;
 /** exp(t) < 2^-1075 below this, which rounds to 0 (exp(−745.1332191019412) = 2^-1075). */
 const ZERO_ARGUMENT = -745.2;
 
 // exp(t) = 2^(k/N) · exp(r), N = 128, t = k ln2/N + r, |r| ≤ ln2/256 (the method of Arm's
 // optimized-routines exp, by Szabolcs Nagy, also in glibc and musl; written here from its
-// description). ln2/N is split so that k · LN2_HI is exact for |k| < 2^17 (|t| ≤ 746 gives
-// |k| ≤ 137,800): LN2_HI has 36 significant bits.
+// description). ln2/N is split in two: k · LN2_HI_N must be exact for every k the kernel meets
+// (|t| ≤ 745.2 gives |k| ≤ 137,700 < 2^18), so LN2_HI_N has 32 significant bits; LN2_LO_N is the
+// rest, rounded (ln2/N − LN2_HI_N − LN2_LO_N ≈ 9e-29, so k · that is under 2^-75). Computed with
+// mpmath at 300 bits. (Arm's split has 37 bits in its high part, exact for |k| < 2^16: its exp
+// takes another route for |t| > 512, where this kernel's fast path runs down to −700.)
 const INVERSE_LN2_N = '0x1.71547652b82fep7'; // N / ln 2
 const SHIFT = '0x1.8p52'; // adding it rounds to an integer and leaves k in the low bits
-const NEG_LN2_HI_N = '-0x1.62e42fefa0000p-8';
-const NEG_LN2_LO_N = '-0x1.cf79abc9e3b3ap-47';
+const NEG_LN2_HI_N = '-0x1.62e42fee00000p-8';
+const NEG_LN2_LO_N = '-0x1.a39ef35793c76p-40';
 // exp(r) − 1 ≈ r + r²/2 + r³/6 + r⁴/24 + r⁵/120: Taylor's coefficients, rounded. The first term
 // left out, r⁶/720 ≤ 5.4e-19 = 2^-60.7 for |r| ≤ ln2/256, is under 1% of an ulp.
 const C2 = '0x1p-1';
@@ -41,7 +47,7 @@ const splat = (value) => `(v128.const f64x2 ${value} ${value})`;
 
 /**
  * exp of the two lanes of local `$t${p}` into local `${target}`, for arguments in
- * [SUBNORMAL_ARGUMENT, 0]. Every operation is the scalar one's (`$exp`) in the same order, so a
+ * [SCALED_ARGUMENT, 0]. Every operation is the scalar one's (`$exp`) in the same order, so a
  * lane's result does not depend on which path computed it.
  */
 function vectorExp(p, target) {
@@ -67,11 +73,12 @@ const vectorExpLocals = (p) =>
 
 /**
  * exp of the pairs in `$t0` and `$t1` into `$e0` and `$e1`: inline when every lane is at least
- * SUBNORMAL_ARGUMENT (the common case, one test per four elements), else lane by lane through the
- * scalar `$exp`, which also handles subnormal results, −Infinity and arguments below ZERO_ARGUMENT.
+ * SCALED_ARGUMENT (the common case, one test per four elements), else lane by lane through the
+ * scalar `$exp`, which also handles results near or below the bottom of the normal range,
+ * −Infinity and arguments below ZERO_ARGUMENT.
  */
 function pairOfPairsExp() {
-  const low = splat(SUBNORMAL_ARGUMENT);
+  const low = splat(SCALED_ARGUMENT);
   return `
       (if (v128.any_true (v128.or (f64x2.lt (local.get $t0) ${low}) (f64x2.lt (local.get $t1) ${low})))
         (then
@@ -87,9 +94,10 @@ export function closedFormKernelWat() {
   (memory (export "memory") 1)
 
   ;; exp(t) for t ≤ 0 (NaN is the caller's to rule out). The scalar twin of vectorExp, plus
-  ;; the subnormal range: there 2^k is not a normal number, so the result is formed as
-  ;; 2^-1022 · y with y = exp(t) · 2^1022 < 1 rounded once, to the subnormal spacing, by rounding
-  ;; 1 + y (whose spacing 2^-52 is that spacing times 2^1022) and taking the 1 back off exactly.
+  ;; arguments below SCALED_ARGUMENT: there the result is formed as 2^-1022 · y with
+  ;; y = exp(t) · 2^1022, computed in the normal range; a y below 1 (a subnormal result) is
+  ;; rounded once, to the subnormal spacing, by rounding 1 + y (whose spacing 2^-52 is that
+  ;; spacing times 2^1022) and taking the 1 back off exactly.
   (func $exp (param $t f64) (result f64)
     (local $kd f64) (local $ki i64) (local $r f64) (local $r2 f64) (local $i i32) (local $tail f64)
     (local $bits i64) (local $scale f64) (local $tmp f64) (local $y f64) (local $lo f64) (local $hi f64)
@@ -105,7 +113,7 @@ export function closedFormKernelWat() {
     (local.set $tmp (f64.add (f64.add (f64.add (local.get $tail) (local.get $r))
       (f64.mul (local.get $r2) (f64.add (f64.const ${C2}) (f64.mul (local.get $r) (f64.const ${C3})))))
       (f64.mul (f64.mul (local.get $r2) (local.get $r2)) (f64.add (f64.const ${C4}) (f64.mul (local.get $r) (f64.const ${C5}))))))
-    (if (f64.ge (local.get $t) (f64.const ${SUBNORMAL_ARGUMENT}))
+    (if (f64.ge (local.get $t) (f64.const ${SCALED_ARGUMENT}))
       (then
         (local.set $scale (f64.reinterpret_i64 (local.get $bits)))
         (return (f64.add (local.get $scale) (f64.mul (local.get $scale) (local.get $tmp))))))

@@ -1,0 +1,215 @@
+import { describe, expect, test } from 'vitest';
+import { closedFormBackwardSlice } from '../../src/math/closed-form-backward.js';
+import { CHUNK, closedFormFloat64Slice, closedFormKernel } from '../../src/math/closed-form-wasm.js';
+import { runAccurateMethod, runClosedFormMethod } from '../../src/math/pipelines.js';
+import { softmaxLogSumExpSlice } from '../../src/math/softmax-log-sum-exp.js';
+import { accurateExp } from '../../src/numeric/accurate-exp.js';
+import { ulpDistance } from '../../src/numeric/ulp.js';
+import { f64 } from '../helpers/fixtures.js';
+import { PROPERTY_RUNS, PROPERTY_SEED, propertyTimeout } from '../helpers/properties.js';
+
+/** exp of every argument through the kernel's own paths (vector, and scalar for blocks with a lane below −700). */
+function kernelExp(t: Float64Array): Float64Array {
+  const k = closedFormKernel();
+  const start = 2048 / 8;
+  const needed = 8 * (start + 2 * t.length) - k.memory.buffer.byteLength;
+  if (needed > 0) k.memory.grow(Math.ceil(needed / 65536));
+  const view = new Float64Array(k.memory.buffer);
+  view.set(t, start);
+  k.expArray(8 * start, 8 * (start + t.length), t.length);
+  return view.slice(start + t.length, start + 2 * t.length);
+}
+
+/** A deterministic stream of doubles in [0, 1) with 53 random bits (mulberry32, twice per value). */
+function uniform(seed: number): () => number {
+  let state = seed >>> 0;
+  const next = (): number => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let z = state;
+    z = Math.imul(z ^ (z >>> 15), z | 1);
+    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
+    return (z ^ (z >>> 14)) >>> 0;
+  };
+  return () => (next() * 2 ** 21 + (next() >>> 11)) / 2 ** 53;
+}
+
+/**
+ * |y − exp(t)| in units of the float64 spacing at exp(t) (2^-1074 below the normal range), from
+ * the accurate exponential (relative error below 2^-88, tested against 60 digits of decimal.js).
+ * Worked in the scaled domain, exp(t) = 2^k (hi + lo), so nothing underflows on the way.
+ */
+function ulpError(t: number, y: number): number {
+  const { k, hi, lo } = accurateExp(t, 0, { k: 0, hi: 0, lo: 0 });
+  if (hi === 0) return y === 0 ? 0 : Infinity;
+  // hi + lo lies within 2^-12 of [1, 2): its binade is k − 1, k or k + 1.
+  const above = (edge: number): boolean => hi > edge || (hi === edge && lo >= 0);
+  const binade = k + (above(2) ? 1 : above(1) ? 0 : -1);
+  const spacingExponent = Math.max(binade - 52, -1074);
+  // y · 2^-k, exactly: in two power-of-two steps, since 2^-k alone may overflow.
+  const half = Math.trunc(-k / 2);
+  const scaled = y * 2 ** half * 2 ** (-k - half);
+  return Math.abs(scaled - hi - lo) * 2 ** (k - spacingExponent);
+}
+
+describe('the kernel exponential', () => {
+  // The bound: 0.5 ulp for the final rounding of scale + scale·tmp, plus tmp's own error relative
+  // to the result: Taylor's truncation r⁶/720 ≤ 2^-60.7, the roundings inside tmp (|tmp| < 2^-8,
+  // so each is under 2^-61) and scale·tmp's, the reduction's (k·ln2/N's low part rounded, under
+  // 2^-62) and the table's tail (2^-106): in all under 2^-58.4 relative, 0.02 ulp at worst.
+  const BOUND = 0.52;
+
+  test('is within 0.52 ulp of exp over two million arguments across its range (PROPERTY_RUNS=30000: two hundred million)', () => {
+    const random = uniform(PROPERTY_SEED);
+    const times = Math.max(1, Math.round(PROPERTY_RUNS / 300));
+    const ranges: [number, number, number][] = [
+      [-700, 0, 1.5 * 2 ** 20], // the vector path, uniformly in t
+      [-1, 0, 2 ** 18], // the probabilities of close logits
+      [-(2 ** -10), 0, 2 ** 16], // near 1, where k = 0 and r is t itself
+      [-745.2, -700, 2 ** 18], // the scaled path: the bottom of the normal range, then subnormal results rounded once
+    ];
+    let worst = 0;
+    let worstAt = 0;
+    for (const [low, high, n] of ranges.flatMap((range) => new Array<[number, number, number]>(times).fill(range))) {
+      const t = Float64Array.from({ length: n }, () => low + (high - low) * random());
+      const y = kernelExp(t);
+      for (let i = 0; i < n; i++) {
+        const error = ulpError(t[i], y[i]);
+        if (error > worst) [worst, worstAt] = [error, t[i]];
+      }
+    }
+    expect(worst, `at t = ${worstAt}`).toBeLessThanOrEqual(BOUND);
+  }, propertyTimeout(10));
+
+  test('gives exp(0) = 1, exp(−0) = 1 and 0 for −Infinity and far below the range, exactly', () => {
+    expect(Array.from(kernelExp(f64([0, -0, -Infinity, -1e300, -745.2, -746, -1e-320, 0])))).toEqual([1, 1, 0, 0, 0, 0, 1, 1]);
+  });
+
+  test('rounds at the bottom of the subnormal range: exp(t) ≈ 2^-1074 and just under half of it', () => {
+    // ln(2^-1074) = −744.44007..., ln(2^-1075) = −745.13321...
+    const y = kernelExp(f64([-744.44, -745.13, -745.14, 0]));
+    expect(Array.from(y)).toEqual([5e-324, 5e-324, 0, 1]);
+  });
+
+  test('gives every lane the same value whether its block took the vector path or the scalar one', () => {
+    const random = uniform(7);
+    const t = Float64Array.from({ length: 4096 }, () => -700 * random());
+    const vector = kernelExp(t);
+    // The same arguments, each block of four given a lane below −700, which sends it to the scalar path.
+    const mixed = new Float64Array(t.length * 2);
+    for (let b = 0; b < t.length / 2; b++) mixed.set([t[2 * b], t[2 * b + 1], -720, -720], 4 * b);
+    const scalar = kernelExp(mixed);
+    const fromScalar = Float64Array.from(t, (_, i) => scalar[4 * (i >> 1) + (i & 1)]);
+    expect(fromScalar).toEqual(vector);
+    expect(mixed.length).toBe(2 * t.length);
+  });
+});
+
+/** The plain JavaScript closed form (log-sum-exp, then the backward): what slices the kernel declines get. */
+function javascriptClosedForm(x: number[], g: number[]) {
+  const softmax = new Float64Array(x.length);
+  const grad = new Float64Array(x.length);
+  softmaxLogSumExpSlice(f64(x), softmax);
+  closedFormBackwardSlice(softmax, f64(g), grad);
+  return { softmax, grad };
+}
+
+function kernelClosedForm(x: number[] | Float64Array, g: number[] | Float64Array) {
+  const softmax = new Float64Array(x.length);
+  const grad = new Float64Array(x.length);
+  closedFormFloat64Slice(f64(Array.from(x)), f64(Array.from(g)), softmax, grad);
+  return { softmax, grad };
+}
+
+/**
+ * Ulps of float64 between the kernel's s_i and the accurate method's (itself within 1 ulp of the
+ * exact value). s_i = e_i · fl(1/Σ) carries exp's 0.52 ulp (2^-52 relative), the roundings of 1/Σ
+ * and of the product (2^-53 each) and Σ's relative error, at most L · 2^-53 for L additions on
+ * the longest path: a quarter of a chunk in one lane, two to combine the lanes, three for the
+ * remainder, one per further chunk. A relative error δ is at most δ · 2^53 ulps.
+ */
+function softmaxUlpBound(n: number): number {
+  const additions = Math.ceil(Math.min(n, CHUNK) / 4) + 2 + 3 + Math.ceil(n / CHUNK);
+  return 1.04 + 2 + additions + 1;
+}
+
+describe('the float64 closed form through the kernel', () => {
+  test('stays within its stated bound of the accurate method for every length 1 to 9 (the scalar remainder)', () => {
+    for (let n = 1; n <= 9; n++) {
+      const x = Array.from({ length: n }, (_, i) => i + 1);
+      const g = Array.from({ length: n }, (_, i) => i + 11);
+      const ours = kernelClosedForm(x, g);
+      const accurate = runAccurateMethod(f64(x), f64(g), { length: n, stride: 1, count: 1 });
+      for (let i = 0; i < n; i++) expect(ulpDistance(ours.softmax[i], accurate.softmax[i], 'float64'), `n ${n} softmax[${i}]`).toBeLessThanOrEqual(softmaxUlpBound(n));
+    }
+  });
+
+  test('gives masked (−Infinity) logits exactly 0 probability and 0 gradient', () => {
+    const { softmax, grad } = kernelClosedForm([1, -Infinity, 2, -Infinity, 3], [5, 1e300, 6, -7, 8]);
+    expect(softmax[1]).toBe(0);
+    expect(softmax[3]).toBe(0);
+    expect(grad[1]).toBe(0);
+    expect(grad[3] === 0).toBe(true); // −0 here: 0 times a negative g_j − ⟨s, g⟩
+    expect(softmax[0] + softmax[2] + softmax[4]).toBeCloseTo(1, 15);
+  });
+
+  test.each([
+    ['a NaN logit', [1, NaN, 2, 3, 4]],
+    ['a +Infinity logit', [1, Infinity, 2, 3, 4]],
+    ['only −Infinity logits', [-Infinity, -Infinity, -Infinity, -Infinity, -Infinity]],
+  ])('with %s gives what the JavaScript route gives: NaN throughout', (_, x) => {
+    const g = [1, 2, 3, 4, 5];
+    const ours = kernelClosedForm(x, g);
+    expect(Array.from(ours.softmax)).toEqual(Array.from(javascriptClosedForm(x, g).softmax));
+    expect(Array.from(ours.grad)).toEqual(Array.from(javascriptClosedForm(x, g).grad));
+    expect(ours.grad.every(Number.isNaN)).toBe(true);
+  });
+
+  test('with an infinite or NaN upstream gradient follows IEEE arithmetic as the JavaScript backward does', () => {
+    for (const bad of [Infinity, -Infinity, NaN]) {
+      const x = [0.5, 1, 1.5, 2, 2.5, 3];
+      const g = [1, 2, bad, 4, 5, 6];
+      const ours = kernelClosedForm(x, g);
+      const expected = new Float64Array(x.length);
+      closedFormBackwardSlice(ours.softmax, f64(g), expected);
+      expect(Array.from(ours.grad), String(bad)).toEqual(Array.from(expected));
+    }
+  });
+
+  test('does not overflow where Σ e_j g_j would: 10,000 equal logits, g near the float64 limit', () => {
+    const n = 10_000;
+    const x = new Array<number>(n).fill(3);
+    const g = Array.from({ length: n }, (_, i) => (i % 2 === 0 ? 1e308 : 0.5e308));
+    const { softmax, grad } = kernelClosedForm(x, g);
+    expect(softmax[0]).toBe(1e-4);
+    // ⟨s, g⟩ = 0.75e308: dx_i = 1e-4 · (±0.25e308), within a few ulps.
+    expect(Math.abs(grad[0] - 0.25e304) / 0.25e304).toBeLessThan(2 ** -40);
+    expect(Math.abs(grad[1] + 0.25e304) / 0.25e304).toBeLessThan(2 ** -40);
+  });
+
+  test('returns the same bits for a slice wherever it sits in a batch, across chunk boundaries', () => {
+    const n = 2 * CHUNK + 5;
+    const random = uniform(3);
+    const row = Float64Array.from({ length: n }, () => 40 * random() - 20);
+    const upstream = Float64Array.from({ length: n }, () => random() - 0.5);
+    const alone = kernelClosedForm(row, upstream);
+    const x = new Float64Array(3 * n);
+    const g = new Float64Array(3 * n);
+    for (let b = 0; b < 3; b++) {
+      x.set(b === 1 ? row : row.map((v) => v + b), b * n);
+      g.set(upstream, b * n);
+    }
+    const batch = runClosedFormMethod(x, g, { length: n, stride: 1, count: 3 });
+    expect(batch.softmax.subarray(n, 2 * n)).toEqual(alone.softmax);
+    expect(batch.grad.subarray(n, 2 * n)).toEqual(alone.grad);
+  });
+
+  test('stays within its stated bound of the accurate method on a long slice, across chunks', () => {
+    const n = 3 * CHUNK + 7;
+    const random = uniform(11);
+    const x = Float64Array.from({ length: n }, () => 16 * random() - 8);
+    const g = Float64Array.from({ length: n }, () => random());
+    const ours = kernelClosedForm(x, g);
+    const accurate = runAccurateMethod(x, g, { length: n, stride: 1, count: 1 });
+    for (let i = 0; i < n; i++) if (!(ulpDistance(ours.softmax[i], accurate.softmax[i], 'float64') <= softmaxUlpBound(n))) expect.fail(`softmax[${i}]`);
+  });
+});
