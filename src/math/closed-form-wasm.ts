@@ -1,6 +1,5 @@
 import { CLOSED_FORM_KERNEL_BASE64, KERNEL_DATA_START as DATA_START } from '../wasm/closed-form-kernel.generated.js';
-import { closedFormBackwardSlice } from './closed-form-backward.js';
-import { softmaxLogSumExpSlice } from './softmax-log-sum-exp.js';
+import { closedFormFloat64Scalar, closedFormJavaScriptRoute, finishClosedForm } from './closed-form-float64-scalar.js';
 
 /**
  * The float64 closed form through a WebAssembly SIMD kernel (src/wasm/closed-form-kernel.wat.mjs):
@@ -23,6 +22,13 @@ interface KernelExports {
 }
 
 const PAGE = 65536;
+
+/**
+ * Slices shorter than this run the kernel's JavaScript twin (closed-form-float64-scalar.ts), with
+ * the same bits: for them compiling the kernel (about 0.6 ms, once) and the copies cost more than
+ * the exponentials the kernel would save, and a run of the built-in example stays off it.
+ */
+export const KERNEL_FROM = 256;
 
 let kernel: KernelExports | undefined;
 
@@ -56,10 +62,16 @@ function chunkArrays(k: KernelExports): { view: Float64Array; px: number; pg: nu
  * Softmax and gradient of one float64 slice into `softmax` and `grad`, in three passes of chunks:
  * the largest logit; e_j, Σ e_j and Σ e_j g_j (e_j parked in `softmax`); then s_j and dx_j. The
  * sums add the chunks' partial sums in order, so a result depends only on the slice, not on its
- * place in the input. Slices whose largest logit is not finite (a NaN, a +Infinity, or nothing
- * but −Infinity: NaN throughout either way) take the JavaScript route.
+ * place in the input. Slices whose largest logit is not finite take the JavaScript route
+ * (closedFormJavaScriptRoute: NaN throughout).
  */
 export function closedFormFloat64Slice(x: Float64Array, g: Float64Array, softmax: Float64Array, grad: Float64Array): void {
+  if (x.length < KERNEL_FROM) closedFormFloat64Scalar(x, g, softmax, grad);
+  else closedFormFloat64Kernel(x, g, softmax, grad);
+}
+
+/** closedFormFloat64Slice through the kernel whatever the slice's length. */
+export function closedFormFloat64Kernel(x: Float64Array, g: Float64Array, softmax: Float64Array, grad: Float64Array): void {
   const n = x.length;
   const k = closedFormKernel();
   const { view, px, pg, pd } = chunkArrays(k);
@@ -69,7 +81,7 @@ export function closedFormFloat64Slice(x: Float64Array, g: Float64Array, softmax
     view.set(x.subarray(start, end), px);
     m = Math.max(m, k.maxOrNaN(8 * px, end - start));
   }
-  if (!Number.isFinite(m)) return javascriptRoute(x, g, softmax, grad);
+  if (!Number.isFinite(m)) return closedFormJavaScriptRoute(x, g, softmax, grad);
 
   let sum = 0;
   let weighted = 0;
@@ -81,14 +93,9 @@ export function closedFormFloat64Slice(x: Float64Array, g: Float64Array, softmax
     weighted += k.weightedSum();
     softmax.set(view.subarray(pd, pd + end - start), start);
   }
+  if (!Number.isFinite(weighted)) return finishClosedForm(softmax, g, grad, sum, weighted);
 
   const inverse = 1 / sum;
-  if (!Number.isFinite(weighted)) {
-    // Σ e_j g_j overflowed, or g holds ±Infinity or NaN: ⟨s, g⟩ from the probabilities instead,
-    // which cannot overflow where ⟨s, g⟩ itself does not.
-    for (let j = 0; j < n; j++) softmax[j] *= inverse;
-    return closedFormBackwardSlice(softmax, g, grad);
-  }
   const dot = weighted / sum;
   for (let start = 0; start < n; start += CHUNK) {
     const end = Math.min(n, start + CHUNK);
@@ -98,9 +105,4 @@ export function closedFormFloat64Slice(x: Float64Array, g: Float64Array, softmax
     softmax.set(view.subarray(px, px + end - start), start);
     grad.set(view.subarray(pd, pd + end - start), start);
   }
-}
-
-function javascriptRoute(x: Float64Array, g: Float64Array, softmax: Float64Array, grad: Float64Array): void {
-  softmaxLogSumExpSlice(x, softmax);
-  closedFormBackwardSlice(softmax, g, grad);
 }

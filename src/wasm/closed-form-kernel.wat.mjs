@@ -43,6 +43,20 @@ const C3 = '0x1.5555555555555p-3';
 const C4 = '0x1.5555555555555p-5';
 const C5 = '0x1.1111111111111p-7';
 
+/** The exponential's constants, for the JavaScript twin (src/numeric/kernel-exp.ts) by way of the build. */
+export const EXP_CONSTANTS = {
+  SCALED_ARGUMENT: String(SCALED_ARGUMENT),
+  ZERO_ARGUMENT: String(ZERO_ARGUMENT),
+  INVERSE_LN2_N,
+  SHIFT,
+  NEG_LN2_HI_N,
+  NEG_LN2_LO_N,
+  C2,
+  C3,
+  C4,
+  C5,
+};
+
 const splat = (value) => `(v128.const f64x2 ${value} ${value})`;
 
 /**

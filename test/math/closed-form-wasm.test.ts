@@ -1,17 +1,21 @@
 import { describe, expect, test } from 'vitest';
 import { closedFormBackwardSlice } from '../../src/math/closed-form-backward.js';
-import { CHUNK, closedFormFloat64Slice, closedFormKernel } from '../../src/math/closed-form-wasm.js';
+import { closedFormFloat64Scalar } from '../../src/math/closed-form-float64-scalar.js';
+import { CHUNK, closedFormFloat64Kernel, closedFormFloat64Slice, closedFormKernel, KERNEL_FROM } from '../../src/math/closed-form-wasm.js';
 import { runAccurateMethod, runClosedFormMethod } from '../../src/math/pipelines.js';
 import { softmaxLogSumExpSlice } from '../../src/math/softmax-log-sum-exp.js';
 import { accurateExp } from '../../src/numeric/accurate-exp.js';
+import { kernelExp } from '../../src/numeric/kernel-exp.js';
 import { ulpDistance } from '../../src/numeric/ulp.js';
+import { KERNEL_DATA_START } from '../../src/wasm/closed-form-kernel.generated.js';
+import fc from 'fast-check';
 import { f64 } from '../helpers/fixtures.js';
-import { PROPERTY_RUNS, PROPERTY_SEED, propertyTimeout } from '../helpers/properties.js';
+import { PROPERTY_OPTIONS, PROPERTY_RUNS, PROPERTY_SEED, propertyTimeout, randomSlice } from '../helpers/properties.js';
 
 /** exp of every argument through the kernel's own paths (vector, and scalar for blocks with a lane below −700). */
-function kernelExp(t: Float64Array): Float64Array {
+function kernelExpViaWasm(t: Float64Array): Float64Array {
   const k = closedFormKernel();
-  const start = 2048 / 8;
+  const start = KERNEL_DATA_START / 8;
   const needed = 8 * (start + 2 * t.length) - k.memory.buffer.byteLength;
   if (needed > 0) k.memory.grow(Math.ceil(needed / 65536));
   const view = new Float64Array(k.memory.buffer);
@@ -76,7 +80,7 @@ describe('the kernel exponential', () => {
     let worstAt = 0;
     for (const [low, high, n] of ranges.flatMap((range) => new Array<[number, number, number]>(times).fill(range))) {
       const t = Float64Array.from({ length: n }, () => low + (high - low) * random());
-      const y = kernelExp(t);
+      const y = kernelExpViaWasm(t);
       for (let i = 0; i < n; i++) {
         const error = ulpError(t[i], y[i]);
         if (error > worst) [worst, worstAt] = [error, t[i]];
@@ -86,23 +90,23 @@ describe('the kernel exponential', () => {
   }, propertyTimeout(10));
 
   test('gives exp(0) = 1, exp(−0) = 1 and 0 for −Infinity and far below the range, exactly', () => {
-    expect(Array.from(kernelExp(f64([0, -0, -Infinity, -1e300, -745.2, -746, -1e-320, 0])))).toEqual([1, 1, 0, 0, 0, 0, 1, 1]);
+    expect(Array.from(kernelExpViaWasm(f64([0, -0, -Infinity, -1e300, -745.2, -746, -1e-320, 0])))).toEqual([1, 1, 0, 0, 0, 0, 1, 1]);
   });
 
   test('rounds at the bottom of the subnormal range: exp(t) ≈ 2^-1074 and just under half of it', () => {
     // ln(2^-1074) = −744.44007..., ln(2^-1075) = −745.13321...
-    const y = kernelExp(f64([-744.44, -745.13, -745.14, 0]));
+    const y = kernelExpViaWasm(f64([-744.44, -745.13, -745.14, 0]));
     expect(Array.from(y)).toEqual([5e-324, 5e-324, 0, 1]);
   });
 
   test('gives every lane the same value whether its block took the vector path or the scalar one', () => {
     const random = uniform(7);
     const t = Float64Array.from({ length: 4096 }, () => -700 * random());
-    const vector = kernelExp(t);
+    const vector = kernelExpViaWasm(t);
     // The same arguments, each block of four given a lane below −700, which sends it to the scalar path.
     const mixed = new Float64Array(t.length * 2);
     for (let b = 0; b < t.length / 2; b++) mixed.set([t[2 * b], t[2 * b + 1], -720, -720], 4 * b);
-    const scalar = kernelExp(mixed);
+    const scalar = kernelExpViaWasm(mixed);
     const fromScalar = Float64Array.from(t, (_, i) => scalar[4 * (i >> 1) + (i & 1)]);
     expect(fromScalar).toEqual(vector);
     expect(mixed.length).toBe(2 * t.length);
@@ -218,3 +222,34 @@ describe('the float64 closed form through the kernel', () => {
     for (let i = 0; i < n; i++) if (!(ulpDistance(ours.softmax[i], accurate.softmax[i], 'float64') <= softmaxUlpBound(n))) expect.fail(`softmax[${i}]`);
   });
 });
+
+describe('the kernel\'s JavaScript twin, for slices shorter than KERNEL_FROM', () => {
+  test('computes the kernel exponential\'s bits, on every path (fast, scaled, subnormal, zero)', () => {
+    const random = uniform(PROPERTY_SEED + 1);
+    const t = Float64Array.from({ length: 100_000 }, (_, i) => {
+      const u = random();
+      return [-800 * u, -50 * u, -(u ** 8), -700 - 46 * u, 0][i % 5];
+    });
+    t.set([-0, -Infinity, -745.2, -745.1999999999999, -700, -700.0000000000001, -708.3964185322641, -1e-320], 0);
+    expect(Float64Array.from(t, (v) => kernelExp(v))).toEqual(kernelExpViaWasm(t));
+  });
+
+  test('gives the kernel\'s bits for random slices, masked, wide and subnormal ones included', () => {
+    const slice = fc.tuple(randomSlice(2 * KERNEL_FROM), fc.constantFrom(1, 1e-300, 1e300));
+    fc.assert(
+      fc.property(slice, ([[xs, gs], gScale]) => {
+        const x = f64(xs);
+        const g = f64(gs.map((v) => v * gScale));
+        const twin = { softmax: new Float64Array(x.length), grad: new Float64Array(x.length) };
+        const kernel = { softmax: new Float64Array(x.length), grad: new Float64Array(x.length) };
+        closedFormFloat64Scalar(x, g, twin.softmax, twin.grad);
+        closedFormFloat64Kernel(x, g, kernel.softmax, kernel.grad);
+        expect(twin.softmax).toEqual(kernel.softmax);
+        expect(twin.grad).toEqual(kernel.grad);
+      }),
+      PROPERTY_OPTIONS,
+    );
+  }, propertyTimeout(5));
+
+});
+
