@@ -101,6 +101,19 @@ function pairOfPairsExp() {
         (else ${vectorExp(0, '$e0')} ${vectorExp(1, '$e1')}))`;
 }
 
+/**
+ * A counted loop over elements `$i` from its current value up to local `limit`, `step` at a time,
+ * with `$o` = 8 · `$i`, the byte offset of element `$i` in each array.
+ */
+function loop(limit, step, body) {
+  return `(block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (local.get ${limit})))
+      (local.set $o (i32.shl (local.get $i) (i32.const 3)))
+      ${body}
+      (local.set $i (i32.add (local.get $i) (i32.const ${step})))
+      (br $next)))`;
+}
+
 const FOUR_ELEMENT_LOOP_LOCALS = `(local $i i32) (local $o i32) (local $n4 i32) (local $e0 v128) (local $e1 v128) ${vectorExpLocals(0)} ${vectorExpLocals(1)}`;
 
 export function closedFormKernelWat() {
@@ -186,9 +199,7 @@ export function closedFormKernelWat() {
     (local $e f64) (local $sum f64) (local $dot f64)
     (local.set $mm (f64x2.splat (local.get $m)))
     (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
-    (block $done (loop $next
-      (br_if $done (i32.ge_u (local.get $i) (local.get $n4)))
-      (local.set $o (i32.shl (local.get $i) (i32.const 3)))
+    ${loop('$n4', 4, `
       (local.set $t0 (f64x2.sub (v128.load (i32.add (local.get $px) (local.get $o))) (local.get $mm)))
       (local.set $t1 (f64x2.sub (v128.load offset=16 (i32.add (local.get $px) (local.get $o))) (local.get $mm)))
       ${pairOfPairsExp()}
@@ -197,22 +208,16 @@ export function closedFormKernelWat() {
       (local.set $s0 (f64x2.add (local.get $s0) (local.get $e0)))
       (local.set $s1 (f64x2.add (local.get $s1) (local.get $e1)))
       (local.set $d0 (f64x2.add (local.get $d0) (f64x2.mul (local.get $e0) (v128.load (i32.add (local.get $pg) (local.get $o))))))
-      (local.set $d1 (f64x2.add (local.get $d1) (f64x2.mul (local.get $e1) (v128.load offset=16 (i32.add (local.get $pg) (local.get $o))))))
-      (local.set $i (i32.add (local.get $i) (i32.const 4)))
-      (br $next)))
+      (local.set $d1 (f64x2.add (local.get $d1) (f64x2.mul (local.get $e1) (v128.load offset=16 (i32.add (local.get $pg) (local.get $o))))))`)}
     (local.set $s0 (f64x2.add (local.get $s0) (local.get $s1)))
     (local.set $d0 (f64x2.add (local.get $d0) (local.get $d1)))
     (local.set $sum (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 1 (local.get $s0))))
     (local.set $dot (f64.add (f64x2.extract_lane 0 (local.get $d0)) (f64x2.extract_lane 1 (local.get $d0))))
-    (block $done (loop $next
-      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
-      (local.set $o (i32.shl (local.get $i) (i32.const 3)))
+    ${loop('$n', 1, `
       (local.set $e (call $exp (f64.sub (f64.load (i32.add (local.get $px) (local.get $o))) (local.get $m))))
       (f64.store (i32.add (local.get $pe) (local.get $o)) (local.get $e))
       (local.set $sum (f64.add (local.get $sum) (local.get $e)))
-      (local.set $dot (f64.add (local.get $dot) (f64.mul (local.get $e) (f64.load (i32.add (local.get $pg) (local.get $o))))))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $next)))
+      (local.set $dot (f64.add (local.get $dot) (f64.mul (local.get $e) (f64.load (i32.add (local.get $pg) (local.get $o))))))`)}
     (global.set $weightedSum (local.get $dot))
     (local.get $sum))
 
@@ -222,46 +227,30 @@ export function closedFormKernelWat() {
     (local.set $v (f64x2.splat (local.get $inverse)))
     (local.set $d (f64x2.splat (local.get $dot)))
     (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
-    (block $done (loop $next
-      (br_if $done (i32.ge_u (local.get $i) (local.get $n4)))
-      (local.set $o (i32.shl (local.get $i) (i32.const 3)))
+    ${loop('$n4', 4, `
       (local.set $a (f64x2.mul (v128.load (i32.add (local.get $ps) (local.get $o))) (local.get $v)))
       (local.set $b (f64x2.mul (v128.load offset=16 (i32.add (local.get $ps) (local.get $o))) (local.get $v)))
       (v128.store (i32.add (local.get $ps) (local.get $o)) (local.get $a))
       (v128.store offset=16 (i32.add (local.get $ps) (local.get $o)) (local.get $b))
       (v128.store (i32.add (local.get $pd) (local.get $o)) (f64x2.mul (local.get $a) (f64x2.sub (v128.load (i32.add (local.get $pg) (local.get $o))) (local.get $d))))
-      (v128.store offset=16 (i32.add (local.get $pd) (local.get $o)) (f64x2.mul (local.get $b) (f64x2.sub (v128.load offset=16 (i32.add (local.get $pg) (local.get $o))) (local.get $d))))
-      (local.set $i (i32.add (local.get $i) (i32.const 4)))
-      (br $next)))
-    (block $done (loop $next
-      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
-      (local.set $o (i32.shl (local.get $i) (i32.const 3)))
+      (v128.store offset=16 (i32.add (local.get $pd) (local.get $o)) (f64x2.mul (local.get $b) (f64x2.sub (v128.load offset=16 (i32.add (local.get $pg) (local.get $o))) (local.get $d))))`)}
+    ${loop('$n', 1, `
       (local.set $s (f64.mul (f64.load (i32.add (local.get $ps) (local.get $o))) (local.get $inverse)))
       (f64.store (i32.add (local.get $ps) (local.get $o)) (local.get $s))
-      (f64.store (i32.add (local.get $pd) (local.get $o)) (f64.mul (local.get $s) (f64.sub (f64.load (i32.add (local.get $pg) (local.get $o))) (local.get $dot))))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $next))))
+      (f64.store (i32.add (local.get $pd) (local.get $o)) (f64.mul (local.get $s) (f64.sub (f64.load (i32.add (local.get $pg) (local.get $o))) (local.get $dot))))`)})
 
   ;; exp of each element, through the same paths as expSumDot: for the exponential's own tests.
   (func (export "expArray") (param $pt i32) (param $pe i32) (param $n i32)
     ${FOUR_ELEMENT_LOOP_LOCALS}
     (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
-    (block $done (loop $next
-      (br_if $done (i32.ge_u (local.get $i) (local.get $n4)))
-      (local.set $o (i32.shl (local.get $i) (i32.const 3)))
+    ${loop('$n4', 4, `
       (local.set $t0 (v128.load (i32.add (local.get $pt) (local.get $o))))
       (local.set $t1 (v128.load offset=16 (i32.add (local.get $pt) (local.get $o))))
       ${pairOfPairsExp()}
       (v128.store (i32.add (local.get $pe) (local.get $o)) (local.get $e0))
-      (v128.store offset=16 (i32.add (local.get $pe) (local.get $o)) (local.get $e1))
-      (local.set $i (i32.add (local.get $i) (i32.const 4)))
-      (br $next)))
-    (block $done (loop $next
-      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
-      (local.set $o (i32.shl (local.get $i) (i32.const 3)))
-      (f64.store (i32.add (local.get $pe) (local.get $o)) (call $exp (f64.load (i32.add (local.get $pt) (local.get $o)))))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $next))))
+      (v128.store offset=16 (i32.add (local.get $pe) (local.get $o)) (local.get $e1))`)}
+    ${loop('$n', 1, `
+      (f64.store (i32.add (local.get $pe) (local.get $o)) (call $exp (f64.load (i32.add (local.get $pt) (local.get $o)))))`)})
 )
 `;
 }
