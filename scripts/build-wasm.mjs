@@ -42,14 +42,14 @@ function numberOf(text) {
 
 const escaped = (bytes) => Array.from(bytes, (b) => '\\' + b.toString(16).padStart(2, '0')).join('');
 
+const tableData = tableBytes();
 const wabt = await wabtInit();
-const text = closedFormKernelWat().replace(/\)\s*$/, `  (data (i32.const 0) "${escaped(tableBytes())}"))\n`);
-const module = wabt.parseWat('closed-form-kernel.wat', text, { simd: true });
+const module = wabt.parseWat('closed-form-kernel.wat', closedFormKernelWat(escaped(tableData)), { simd: true });
 module.validate();
 const { buffer } = module.toBinary({});
 module.destroy();
 
-const table = new DataView(tableBytes().buffer);
+const table = new DataView(tableData.buffer);
 const tails = Array.from({ length: TABLE_SIZE }, (_, j) => table.getFloat64(16 * j, true));
 const highs = Array.from({ length: TABLE_SIZE }, (_, j) => {
   const bits = table.getBigInt64(16 * j + 8, true) + (BigInt(j) << BigInt(52 - TABLE_BITS));

@@ -116,9 +116,11 @@ function loop(limit, step, body) {
 
 const FOUR_ELEMENT_LOOP_LOCALS = `(local $i i32) (local $o i32) (local $n4 i32) (local $e0 v128) (local $e1 v128) ${vectorExpLocals(0)} ${vectorExpLocals(1)}`;
 
-export function closedFormKernelWat() {
+/** The module's text; `table`: the exponential's table as a WebAssembly string ("\00\f0..."), laid out at byte 0. */
+export function closedFormKernelWat(table) {
   return `(module
   (memory (export "memory") 1)
+  (data (i32.const 0) "${table}")
 
   ;; exp(t) for t ≤ 0 (NaN is the caller's to rule out). The scalar twin of vectorExp, plus
   ;; arguments below SCALED_ARGUMENT: there the result is formed as 2^-1022 · y with
