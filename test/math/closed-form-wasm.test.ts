@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { closedFormBackwardSlice } from '../../src/math/closed-form-backward.js';
 import { closedFormFloat64Scalar } from '../../src/math/closed-form-float64-scalar.js';
@@ -8,7 +9,6 @@ import { accurateExp } from '../../src/numeric/accurate-exp.js';
 import { kernelExp } from '../../src/numeric/kernel-exp.js';
 import { ulpDistance } from '../../src/numeric/ulp.js';
 import { KERNEL_DATA_START } from '../../src/wasm/closed-form-kernel.generated.js';
-import fc from 'fast-check';
 import { f64 } from '../helpers/fixtures.js';
 import { PROPERTY_OPTIONS, PROPERTY_RUNS, PROPERTY_SEED, propertyTimeout, randomSlice } from '../helpers/properties.js';
 
@@ -65,7 +65,7 @@ describe('the kernel exponential', () => {
   // last addition into r, under 2^-61.4): in all under 2^-58.6. The result is at least scale·0.997
   // and an ulp is at least 2^-53 of it, so that is at most 2^-5.6 ulp; the scaled path for
   // subnormal results rounds once to the subnormal spacing with the same error or less.
-  // Over 210 million arguments (PROPERTY_RUNS=30000) the worst seen is 0.5118 ulp.
+  // PROPERTY_RUNS=30000 (216 million arguments) found 0.5126 ulp at worst (t = −545.569).
 
   test('is within 0.522 ulp of exp over two million arguments across its range (PROPERTY_RUNS=30000: two hundred million)', () => {
     const random = uniform(PROPERTY_SEED);
@@ -93,7 +93,7 @@ describe('the kernel exponential', () => {
     expect(Array.from(kernelExpViaWasm(f64([0, -0, -Infinity, -1e300, -745.2, -746, -1e-320, 0])))).toEqual([1, 1, 0, 0, 0, 0, 1, 1]);
   });
 
-  test('rounds at the bottom of the subnormal range: exp(t) ≈ 2^-1074 and just under half of it', () => {
+  test('rounds correctly at the bottom of the subnormal range: about 2^-1074, just over and just under 2^-1075', () => {
     // ln(2^-1074) = −744.44007..., ln(2^-1075) = −745.13321...
     const y = kernelExpViaWasm(f64([-744.44, -745.13, -745.14, 0]));
     expect(Array.from(y)).toEqual([5e-324, 5e-324, 0, 1]);
@@ -109,7 +109,6 @@ describe('the kernel exponential', () => {
     const scalar = kernelExpViaWasm(mixed);
     const fromScalar = Float64Array.from(t, (_, i) => scalar[4 * (i >> 1) + (i & 1)]);
     expect(fromScalar).toEqual(vector);
-    expect(mixed.length).toBe(2 * t.length);
   });
 });
 
