@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Decimal from 'decimal.js';
 import wabtInit from 'wabt';
-import { closedFormKernelWat, DATA_START, EXP_CONSTANTS, TABLE_BITS, TABLE_SIZE } from '../src/wasm/closed-form-kernel.wat.mjs';
+import { CHUNK, closedFormKernelWat, DATA_START, EXP_CONSTANTS, TABLE_BITS, TABLE_SIZE } from '../src/wasm/closed-form-kernel.wat.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -67,6 +67,8 @@ writeFileSync(
     `export const KERNEL_EXP_TAILS: readonly number[] = [${tails.join(', ')}];\n` +
     `/** Where the caller's arrays may start in the kernel's memory: after the exponential's table. */\n` +
     `export const KERNEL_DATA_START = ${DATA_START};\n` +
+    `/** Elements per pass through the kernel: its memory holds three arrays of this many from KERNEL_DATA_START. */\n` +
+    `export const KERNEL_CHUNK = ${CHUNK};\n` +
     `export const CLOSED_FORM_KERNEL_BASE64 =\n  '${Buffer.from(buffer).toString('base64')}';\n`,
 );
 console.log(`closed-form kernel: ${buffer.length} bytes`);

@@ -1,4 +1,4 @@
-import { CLOSED_FORM_KERNEL_BASE64, KERNEL_DATA_START as DATA_START } from '../wasm/closed-form-kernel.generated.js';
+import { CLOSED_FORM_KERNEL_BASE64, KERNEL_CHUNK, KERNEL_DATA_START as DATA_START } from '../wasm/closed-form-kernel.generated.js';
 import { closedFormFloat64Scalar, closedFormJavaScriptRoute, finishClosedForm } from './closed-form-float64-scalar.js';
 
 /**
@@ -21,8 +21,6 @@ interface KernelExports {
   expArray(pt: number, pe: number, n: number): void;
 }
 
-const PAGE = 65536;
-
 /**
  * Slices shorter than this run the kernel's JavaScript twin (closed-form-float64-scalar.ts), with
  * the same bits: for them compiling the kernel (about 0.6 ms, once) and the copies cost more than
@@ -41,19 +39,10 @@ export function closedFormKernel(): KernelExports {
   return kernel;
 }
 
-/**
- * Elements per pass through the kernel. Each pass copies a chunk of the caller's arrays into the
- * kernel's memory and back: three arrays of 8,192 float64s (192 KB) stay in the core's L2 cache
- * between the copy and the kernel, and the kernel's memory stays small whatever the slice length
- * (a whole 10^7-element slice held four 80 MB arrays: a third more peak memory for the command).
- */
-export const CHUNK = 8192;
+export const CHUNK = KERNEL_CHUNK;
 
-/** A float64 view of the kernel's memory and the element offsets of three chunk-sized arrays. */
+/** A float64 view of the kernel's memory (which never grows) and the element offsets of its three chunk arrays. */
 function chunkArrays(k: KernelExports): { view: Float64Array; px: number; pg: number; pd: number } {
-  const bytes = DATA_START + 3 * CHUNK * 8;
-  const have = k.memory.buffer.byteLength;
-  if (bytes > have) k.memory.grow(Math.ceil((bytes - have) / PAGE));
   const px = DATA_START / 8;
   return { view: new Float64Array(k.memory.buffer), px, pg: px + CHUNK, pd: px + 2 * CHUNK };
 }
