@@ -47,19 +47,18 @@ function chunkArrays(k: KernelExports): { view: Float64Array; px: number; pg: nu
   return { view: new Float64Array(k.memory.buffer), px, pg: px + CHUNK, pd: px + 2 * CHUNK };
 }
 
-/**
- * Softmax and gradient of one float64 slice into `softmax` and `grad`, in three passes of chunks:
- * the largest logit; e_j, Σ e_j and Σ e_j g_j (e_j parked in `softmax`); then s_j and dx_j. The
- * sums add the chunks' partial sums in order, so a result depends only on the slice, not on its
- * place in the input. Slices whose largest logit is not finite take the JavaScript route
- * (closedFormJavaScriptRoute: NaN throughout).
- */
+/** Softmax and gradient of one float64 slice into `softmax` and `grad`: the kernel, or its twin below KERNEL_FROM. */
 export function closedFormFloat64Slice(x: Float64Array, g: Float64Array, softmax: Float64Array, grad: Float64Array): void {
   if (x.length < KERNEL_FROM) closedFormFloat64Scalar(x, g, softmax, grad);
   else closedFormFloat64Kernel(x, g, softmax, grad);
 }
 
-/** closedFormFloat64Slice through the kernel whatever the slice's length. */
+/**
+ * The kernel on one slice of any length, in three passes of chunks: the largest logit; e_j, Σ e_j
+ * and Σ e_j g_j (e_j parked in `softmax`); then s_j and dx_j. The sums add the chunks' partial sums
+ * in order, so a result depends only on the slice, not on its place in the input. Slices whose
+ * largest logit is not finite take the JavaScript route (closedFormJavaScriptRoute: NaN throughout).
+ */
 export function closedFormFloat64Kernel(x: Float64Array, g: Float64Array, softmax: Float64Array, grad: Float64Array): void {
   const n = x.length;
   const k = closedFormKernel();
