@@ -78,10 +78,35 @@ export function jacobianRowsTimesVector(s: Float64Array, g: Float64Array, out: F
     }
     return;
   }
+  if (a.compute === 'float32' && (a.accumulate === 'float64' || a.accumulate === 'float32')) {
+    float32RowsTimesVector(s, g, out, from, to, a);
+    return;
+  }
   for (let i = from; i < to; i++) {
     let acc = 0;
     for (let j = 0; j < n; j++) acc = roundSum(acc + round(jacobianEntry(s, i, j, round) * g[j]));
     out[i] = a.store(round(acc));
+  }
+}
+
+/**
+ * The rows in float32 operations (float32 itself, and the half types' float32 "opmath"), sums in
+ * float64 or float32, with Math.fround written out instead of called through the arithmetic's
+ * closures: the same operations in the same order, so the same bits, about three times as fast.
+ */
+function float32RowsTimesVector(s: Float64Array, g: Float64Array, out: Float64Array, from: number, to: number, a: Arithmetic): void {
+  const n = s.length;
+  const f = Math.fround;
+  const sumsInFloat32 = a.accumulate === 'float32';
+  for (let i = from; i < to; i++) {
+    const si = s[i];
+    let acc = 0;
+    if (sumsInFloat32) {
+      for (let j = 0; j < n; j++) acc = f(acc + f(f(si * f((i === j ? 1 : 0) - s[j])) * g[j]));
+    } else {
+      for (let j = 0; j < n; j++) acc += f(f(si * f((i === j ? 1 : 0) - s[j])) * g[j]);
+    }
+    out[i] = a.store(f(acc));
   }
 }
 

@@ -1,3 +1,4 @@
+import { arithmeticFor } from '../../src/numeric/arithmetic.js';
 import { describe, expect, test } from 'vitest';
 import { closedFormBackwardSlice } from '../../src/math/closed-form-backward.js';
 import { jacobianBackwardSlice, jacobianEntry, jacobianMatrix } from '../../src/math/jacobian-backward.js';
@@ -83,6 +84,25 @@ describe('explicit Jacobian', () => {
     jacobianBackwardSlice(s, g, materialised, n);
     jacobianBackwardSlice(s, g, streamed, n - 1);
     expect(streamed).toEqual(materialised);
+  });
+
+  test.each([
+    ['float32', 'float64'],
+    ['float32', 'float32'],
+    ['float16', 'float32'],
+    ['bfloat16', 'float32'],
+    ['bfloat16', 'float64'],
+  ] as const)('streamed rows in %s, sums in %s, are bit-identical to the materialised matrix, which rounds through the arithmetic', (dtype, accumulate) => {
+    const n = 300;
+    const a = arithmeticFor(dtype, { accumulate });
+    const { s: s64, g: g64 } = sampleSlice(n);
+    const [s, g] = [s64.map(a.store), g64.map(a.store)];
+    const materialised = new Float64Array(n);
+    const streamed = new Float64Array(n);
+    jacobianBackwardSlice(s, g, materialised, n, a);
+    jacobianBackwardSlice(s, g, streamed, n - 1, a);
+    expect(streamed).toEqual(materialised);
+    expect(streamed.every((v) => v === a.store(v))).toBe(true);
   });
 
   test('jacobianEntry is symmetric off the diagonal', () => {
