@@ -1,7 +1,8 @@
 import { DEFAULT_TOLERANCE, EPSILON, type DType, type Tolerance } from './dtype.js';
+import { roundingAllowances, type Allowances } from './math/allowance.js';
 import { compareClose, difference, type Closeness } from './math/assert-close.js';
 import { checkFiniteDifferences, type FiniteDifferenceCheck } from './math/finite-differences.js';
-import { runAccurateMethod, runClosedFormMethod, runJacobianMethod, type MethodResult } from './math/pipelines.js';
+import { runAccurateFloat64, runClosedFormMethod, runJacobianMethod, storedIn, type MethodResult } from './math/pipelines.js';
 import { sliceLabel, sliceLayout, sliceStart, type SliceLayout } from './math/slices.js';
 import { checkInvariants, type InvariantCheck } from './math/invariants.js';
 import { ulpAccuracy, type UlpAccuracy } from './math/ulp-accuracy.js';
@@ -67,11 +68,20 @@ export type MethodResults = Readonly<{ closedForm: MethodResult; jacobian?: Meth
 export type Quantity = 'softmax' | 'grad';
 export const QUANTITIES: readonly Quantity[] = ['softmax', 'grad'];
 
+/**
+ * The sides a comparison can have: a method's results, the input's expected values, or the exact
+ * result they are judged against (the accurate closed form in float64, within 2 float64 ulps of
+ * the exact values: far inside any allowance).
+ */
+export type Side = MethodId | 'expected' | 'exact';
+export const SIDE_LABEL: Readonly<Record<Side, string>> = { ...METHOD_LABEL, expected: 'expected', exact: 'exact' };
+
 export interface Comparison {
   readonly quantity: Quantity;
-  readonly actual: MethodId;
-  /** The side taken as `b` in `|a − b| ≤ atol + rtol·|b|`. */
-  readonly expected: MethodId | 'expected';
+  /** Side `a`: a method checked against the closed form, or the expected values against the exact result. */
+  readonly actual: MethodId | 'expected';
+  /** The side taken as `b` in `|a − b| ≤ allowed(b)`. */
+  readonly expected: MethodId | 'exact';
   readonly closeness: Closeness;
 }
 
@@ -110,14 +120,21 @@ export interface Report {
   /** The closed form's second witness: the explicit Jacobian, or the accurate form standing in. */
   readonly witness: MethodId;
   readonly results: MethodResults;
+  /** The exact result, to float64 precision, that expected values are judged against; when the input has them. */
+  readonly exact?: MethodResult;
+  /** What rounding allows each element and each slice's sums (allowance.ts). */
+  readonly allowances: Allowances;
   /** The witness minus the closed form, 0 where both match exactly (NaN and NaN included). */
   readonly differences: Readonly<Record<Quantity, Float64Array>>;
   readonly comparisons: readonly Comparison[];
   /** 1 where every comparison holds at that element. */
   readonly rowClose: Uint8Array;
   readonly sliceNotes: readonly SliceNote[];
-  /** Σ s = 1 and Σ dx = 0 per slice, for each method that ran: information, not part of the verdict. */
-  readonly invariants: Readonly<Partial<Record<MethodId, InvariantCheck>>>;
+  /**
+   * Σ s = 1 and Σ dx = 0 per slice, for each method that ran and for the expected values. A
+   * flagged slice of the expected values fails the verdict; the methods' are information.
+   */
+  readonly invariants: Readonly<Partial<Record<MethodId | 'expected', InvariantCheck>>>;
   /** Present with `--fd`; part of the verdict. */
   readonly finiteDifferences?: FiniteDifferenceCheck;
   /** Present when a reference was computed; ulp figures are information, not part of the verdict. */
@@ -135,7 +152,12 @@ export function roundedInput(input: VerifyInput): VerifyInput {
   return { ...input, x: round(input.x), g: round(input.g) };
 }
 
-/** Runs both methods on the input, compares them with each other and with `expected`. */
+/**
+ * Runs both methods on the input and compares them with each other; judges the input's expected
+ * values, when it has them, against the exact result. Every comparison allows each element what
+ * rounding allows a correct kernel there (allowance.ts), and the sums of every slice are held to
+ * Σ s = 1 and Σ dx = 0 within what rounding allows.
+ */
 export function verify(original: VerifyInput, options: VerifyOptions = {}): Report {
   const input = roundedInput(original);
   const arithmetic = arithmeticFor(input.dtype, options.arithmetic);
@@ -143,11 +165,15 @@ export function verify(original: VerifyInput, options: VerifyOptions = {}): Repo
   const x = input.x.data;
   const g = input.g.data;
   const skipped = options.jacobianSkipped;
+  const runsAccurate = options.accurate === true || skipped !== undefined;
+  // The accurate closed form in float64 is both the judge of expected values and, stored in the
+  // dtype, the optional third method: computed once for both.
+  const exact = input.expected !== undefined || runsAccurate ? runAccurateFloat64(x, g, layout) : undefined;
   const results: MethodResults = {
     jacobian:
       skipped === undefined ? (options.jacobianResult ?? runJacobianMethod(x, g, layout, options.materialiseLimit, arithmetic)) : undefined,
     closedForm: runClosedFormMethod(x, g, layout, arithmetic),
-    accurate: options.accurate || skipped !== undefined ? runAccurateMethod(x, g, layout, arithmetic) : undefined,
+    accurate: runsAccurate && exact !== undefined ? storedIn(exact, arithmetic) : undefined,
   };
   const methods = METHOD_IDS.filter((method) => results[method] !== undefined);
   const witness: MethodId = skipped === undefined ? 'jacobian' : 'accurate';
@@ -161,36 +187,34 @@ export function verify(original: VerifyInput, options: VerifyOptions = {}): Repo
       : input.tolerance !== undefined
         ? [input.tolerance, 'input']
         : [DEFAULT_TOLERANCE[input.dtype], 'dtype'];
+  const { closedForm } = results;
+  const allowances = roundingAllowances(x, g, closedForm.softmax, closedForm.grad, layout, arithmetic, tolerance, toleranceOrigin !== 'dtype');
 
   const comparisons: Comparison[] = [];
   for (const quantity of QUANTITIES) {
-    const closedForm = results.closedForm[quantity];
-    // Every other method against the closed form, then every method against the expected values.
+    // Every other method against the closed form, then the expected values against the exact result.
     for (const method of methods) {
       if (method === 'closedForm') continue;
-      comparisons.push({
-        quantity,
-        actual: method,
-        expected: 'closedForm',
-        closeness: compareClose(resultOf(results, method)[quantity], closedForm, tolerance),
-      });
+      const closeness = compareClose(resultOf(results, method)[quantity], closedForm[quantity], allowances[quantity]);
+      comparisons.push({ quantity, actual: method, expected: 'closedForm', closeness });
     }
     const expected = input.expected?.[quantity];
-    if (expected === undefined) continue;
-    for (const method of methods) {
-      comparisons.push({
-        quantity,
-        actual: method,
-        expected: 'expected',
-        closeness: compareClose(resultOf(results, method)[quantity], expected, tolerance),
-      });
-    }
+    if (expected === undefined || exact === undefined) continue;
+    comparisons.push({ quantity, actual: 'expected', expected: 'exact', closeness: compareClose(expected, exact[quantity], allowances[quantity]) });
   }
 
   const rowClose = new Uint8Array(x.length).fill(1);
   for (const { closeness } of comparisons) {
     for (let k = 0; k < rowClose.length; k++) rowClose[k] &= closeness.closeMask[k];
   }
+
+  const epsilon = EPSILON[input.dtype];
+  const invariantsOf = (values: { softmax?: Float64Array; grad?: Float64Array }, bounds = allowances.slices) =>
+    checkInvariants(values, closedForm.softmax, g, layout, bounds, epsilon);
+  const invariants: Partial<Record<MethodId | 'expected', InvariantCheck>> = Object.fromEntries(
+    methods.map((method) => [method, invariantsOf(resultOf(results, method))]),
+  );
+  if (input.expected !== undefined) invariants.expected = invariantsOf(input.expected, allowances.expectedSlices);
 
   return {
     input,
@@ -199,27 +223,34 @@ export function verify(original: VerifyInput, options: VerifyOptions = {}): Repo
     toleranceOrigin,
     methods,
     results,
+    exact: input.expected === undefined ? undefined : exact,
+    allowances,
     jacobianSkipped: skipped,
     referenceSkipped: options.referenceSkipped,
     witness,
     // The difference column is the second witness minus the closed form.
     differences: {
-      softmax: elementwise(resultOf(results, witness).softmax, results.closedForm.softmax, difference),
-      grad: elementwise(resultOf(results, witness).grad, results.closedForm.grad, difference),
+      softmax: elementwise(resultOf(results, witness).softmax, closedForm.softmax, difference),
+      grad: elementwise(resultOf(results, witness).grad, closedForm.grad, difference),
     },
     comparisons,
     rowClose,
     sliceNotes: findNonFiniteSlices(input.x, input.axis, layout),
-    invariants: Object.fromEntries(
-      methods.map((method) => {
-        const { softmax, grad } = resultOf(results, method);
-        return [method, checkInvariants(softmax, grad, g, layout, EPSILON[input.dtype])];
-      }),
-    ),
+    invariants,
     reference: options.reference && measureAgainst(options.reference, methods, results, input),
     finiteDifferences,
-    passed: comparisons.every((c) => c.closeness.mismatched === 0) && (finiteDifferences?.mismatched ?? 0) === 0,
+    passed:
+      comparisons.every((c) => c.closeness.mismatched === 0) &&
+      (finiteDifferences?.mismatched ?? 0) === 0 &&
+      (invariants.expected?.flaggedSlices ?? 0) === 0,
   };
+}
+
+/** The values of one side of a comparison. */
+export function sideValues(report: Report, side: Side, quantity: Quantity): Float64Array {
+  const values = side === 'expected' ? report.input.expected?.[quantity] : side === 'exact' ? report.exact?.[quantity] : resultOf(report.results, side)[quantity];
+  if (values === undefined) throw new Error(`the report has no ${side} ${quantity}`);
+  return values;
 }
 
 /** A method's results; only asked for methods that ran. */

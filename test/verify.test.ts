@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_TOLERANCE } from '../src/dtype.js';
 import { verify, type VerifyInput } from '../src/verify.js';
+import { roundToDType } from '../src/numeric/round-dtype.js';
 import { f64 } from './helpers/fixtures.js';
 
 function input(x: number[][] | number[], g: number[][] | number[], extra: Partial<VerifyInput> = {}): VerifyInput {
@@ -54,20 +55,42 @@ describe('verify', () => {
     });
   });
 
-  test('compares both methods with expected values when the input has them, and fails on a wrong one', () => {
+  test('judges expected values against the exact result when the input has them, and fails a wrong one', () => {
     const good = verify(input([0, 0], [1, 0], { expected: { softmax: f64([0.5, 0.5]), grad: f64([0.25, -0.25]) } }));
     expect(good.passed).toBe(true);
-    expect(good.comparisons).toHaveLength(6);
+    expect(good.comparisons.map((c) => [c.quantity, c.actual, c.expected])).toEqual([
+      ['softmax', 'jacobian', 'closedForm'],
+      ['softmax', 'expected', 'exact'],
+      ['grad', 'jacobian', 'closedForm'],
+      ['grad', 'expected', 'exact'],
+    ]);
+    expect(Array.from(good.exact!.grad)).toEqual([0.25, -0.25]);
 
     const bad = verify(input([0, 0], [1, 0], { expected: { grad: f64([0.25, -0.2]) } }));
     expect(bad.passed).toBe(false);
     const failing = bad.comparisons.filter((c) => c.closeness.mismatched > 0);
-    expect(failing.map((c) => [c.quantity, c.actual, c.expected])).toEqual([
-      ['grad', 'jacobian', 'expected'],
-      ['grad', 'closedForm', 'expected'],
-    ]);
+    expect(failing.map((c) => [c.quantity, c.actual, c.expected])).toEqual([['grad', 'expected', 'exact']]);
     expect(failing[0].closeness.maxAbs).toEqual({ value: 0.04999999999999999, index: 1 });
+    expect(failing[0].closeness.failures).toEqual([1]);
     expect(Array.from(bad.rowClose)).toEqual([1, 0]);
+    // The gradient no longer sums to 0: that is flagged too.
+    expect(bad.invariants.expected!.flaggedSlices).toBe(1);
+  });
+
+  test('fails expected softmax rows that sum to 1.01, though every element is within the allowance', () => {
+    // A bfloat16 kernel that normalises by a sum 1% short: each probability is 1% high, inside
+    // bfloat16's rtol of 1.6%, but the row sums beyond what rounding allows (half an epsilon).
+    const x = [0.5, 1.25, -2, 3, 0, 1];
+    const g = [1, 0, -1, 0.5, 2, 0.25];
+    const exact = verify(input(x, g, { dtype: 'bfloat16' })).results.closedForm.softmax;
+    const softmax = exact.map((s) => roundToDType(s * 1.01, 'bfloat16'));
+    const report = verify(input(x, g, { dtype: 'bfloat16', expected: { softmax } }));
+    expect(report.comparisons.map((c) => c.closeness.mismatched)).toEqual([0, 0, 0]);
+    expect(report.invariants.expected!.softmaxSum!.ulps).toBeGreaterThan(report.invariants.expected!.softmaxSum!.bound);
+    expect(report.invariants.expected!.flaggedSlices).toBe(1);
+    expect(report.passed).toBe(false);
+    // With a tolerance that says the values are only good to 2%, the sums may stray that far too.
+    expect(verify(input(x, g, { dtype: 'bfloat16', expected: { softmax }, tolerance: { rtol: 0.02, atol: 1e-5 } })).passed).toBe(true);
   });
 
   test('names a slice whose logits are all -Infinity and still passes, both methods giving NaN', () => {

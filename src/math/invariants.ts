@@ -1,61 +1,101 @@
+import type { SliceBounds } from './allowance.js';
 import { forEachSlice, type SliceLayout } from './slices.js';
 
-/** Beyond this many ulps an invariant is flagged. */
-export const INVARIANT_ULP_LIMIT = 4;
+/** One law's worst slice, in units of the dtype's epsilon (or of ε·W for the gradient, below). */
+export interface SliceDeviation {
+  /** How far the slice's sum is from its law. */
+  readonly ulps: number;
+  /** How far rounding lets a correct kernel's sum stray there (allowance.ts): beyond it, flagged. */
+  readonly bound: number;
+  /** The slice, or -1 when no slice could be measured. */
+  readonly slice: number;
+}
 
 export interface InvariantCheck {
-  /** The worst |Σ s − 1| over the slices, in units of the dtype's epsilon, and its slice. */
-  readonly softmaxSum: { readonly ulps: number; readonly slice: number };
-  /** The worst |Σ dx| / Σ s_i (|g_i| + |⟨s, g⟩|) over the slices, in units of the dtype's epsilon. */
-  readonly gradSum: { readonly ulps: number; readonly slice: number };
-  /**
-   * The worst |Σ dx| / Σ |dx|, in units of the dtype's epsilon: the measure as first asked for,
-   * shown beside gradSum but not flagged (see below why it misfires on correct results).
-   */
-  readonly gradSumOfMagnitudes: { readonly ulps: number; readonly slice: number };
-  /** Slices where either invariant is beyond INVARIANT_ULP_LIMIT. */
+  /** |Σ s − 1|, at the slice where it comes closest to its bound (or goes furthest beyond). */
+  readonly softmaxSum?: SliceDeviation;
+  /** |Σ dx| / W, W = Σ s_i (|g_i| + |⟨s, g⟩|), at the slice closest to or furthest beyond its bound. */
+  readonly gradSum?: SliceDeviation;
+  /** The greatest |Σ dx| / Σ |dx|: shown, never flagged (below, why it misfires on correct results). */
+  readonly gradSumOfMagnitudes?: { readonly ulps: number; readonly slice: number };
+  /** Slices where either sum is beyond its bound. */
   readonly flaggedSlices: number;
 }
 
 /**
- * Two laws every softmax result must obey, slice by slice: the probabilities sum to 1, and the
+ * Two laws every softmax result obeys, slice by slice: the probabilities sum to 1, and the
  * gradient sums to 0 (softmax is invariant to adding a constant to every logit, so its Jacobian's
  * rows sum to 0). Sums are compensated (Neumaier), so that the figure is the results' own error,
- * not the summation's, and are counted in units of `epsilon`, the dtype's (2^-52 for float64).
- * Slices with NaN (no softmax) are skipped.
+ * not the summation's. A slice is flagged when its sum strays beyond what rounding allows a
+ * correct kernel there (`bounds`, derived from n, the dtype and the arithmetic in allowance.ts): a
+ * fixed number of epsilons is no bound for a sum of 50,257 rounded terms.
  *
- * The gradient's sum is measured against Σ s_i (|g_i| + |⟨s, g⟩|), the size of the terms whose
- * cancellation forms dx = s ⊙ (g − ⟨s, g⟩): rounding alone keeps the sum within a few units of
- * that, while an error in the method (a wrong sign, a missing term) shows as a large fraction of
- * it. Measured against Σ |dx| instead, correct results would be flagged wherever dx is small
- * next to ⟨s, g⟩ (the built-in example: 5 units; a constant g, whose dx is pure rounding: 4e15).
+ * The gradient's sum is shown against W = Σ s_i (|g_i| + |⟨s, g⟩|), the size of the terms whose
+ * cancellation forms dx = s ⊙ (g − ⟨s, g⟩), with `s` and `g` those of the run (not the results'):
+ * a wrong sign or a missing term shows as a large fraction of it. Against Σ |dx| instead, correct
+ * results land far beyond a few units wherever dx is small next to ⟨s, g⟩ (the built-in example:
+ * 5 units; a constant g, whose dx is pure rounding: 4e15), so that measure is shown, not flagged.
+ *
+ * Either quantity may be missing (expected values with one of them); slices without a softmax
+ * (NaN bounds) are left out.
  */
 export function checkInvariants(
-  softmax: Float64Array,
-  grad: Float64Array,
+  results: { readonly softmax?: Float64Array; readonly grad?: Float64Array },
+  s: Float64Array,
   g: Float64Array,
   layout: SliceLayout,
-  epsilon: number = 2 ** -52,
+  bounds: SliceBounds,
+  epsilon: number,
 ): InvariantCheck {
-  let worstSoftmax = { ulps: 0, slice: -1 };
-  let worstGrad = { ulps: 0, slice: -1 };
-  let worstGradOfMagnitudes = { ulps: 0, slice: -1 };
+  const softmax = results.softmax === undefined ? undefined : new WorstSlice();
+  const grad = results.grad === undefined ? undefined : new WorstSlice();
+  let worstOfMagnitudes = { ulps: 0, slice: -1 };
   let flaggedSlices = 0;
-  forEachSlice(layout, [softmax, grad, g], [], ([s, dx, gs], _, k) => {
-    const probabilityTotal = compensatedSum(s);
-    if (probabilityTotal !== probabilityTotal) return;
-    const softmaxUlps = Math.abs(probabilityTotal - 1) / epsilon;
-    const gradTotal = Math.abs(compensatedSum(dx));
-    const gradUlps = gradTotal / gradientScale(s, gs) / epsilon || 0;
-    const gradOfMagnitudesUlps = gradTotal / sumOfMagnitudes(dx) / epsilon || 0;
-    if (softmaxUlps > worstSoftmax.ulps || worstSoftmax.slice < 0) worstSoftmax = { ulps: softmaxUlps, slice: k };
-    if (gradUlps > worstGrad.ulps || worstGrad.slice < 0) worstGrad = { ulps: gradUlps, slice: k };
-    if (gradOfMagnitudesUlps > worstGradOfMagnitudes.ulps || worstGradOfMagnitudes.slice < 0) {
-      worstGradOfMagnitudes = { ulps: gradOfMagnitudesUlps, slice: k };
+  const inputs = [s, g, results.softmax ?? s, results.grad ?? s];
+  forEachSlice(layout, inputs, [], ([ss, gs, own, dx], _, k) => {
+    let flagged = false;
+    const softmaxBound = bounds.softmaxSum[k];
+    if (softmax !== undefined && softmaxBound === softmaxBound) {
+      flagged = softmax.offer(Math.abs(compensatedSum(own) - 1) / epsilon, softmaxBound / epsilon, k) || flagged;
     }
-    if (softmaxUlps > INVARIANT_ULP_LIMIT || gradUlps > INVARIANT_ULP_LIMIT) flaggedSlices++;
+    const gradBound = bounds.gradSum[k];
+    if (grad !== undefined && softmaxBound === softmaxBound && gradBound === gradBound) {
+      const scale = gradientScale(ss, gs) * epsilon;
+      const total = Math.abs(compensatedSum(dx));
+      // 0/0 where g is 0 throughout: dx is then 0 exactly in every correct kernel.
+      flagged = grad.offer(total / scale || (total === 0 ? 0 : Infinity), gradBound / scale || 0, k) || flagged;
+      const ofMagnitudes = total / sumOfMagnitudes(dx) / epsilon || 0;
+      if (ofMagnitudes > worstOfMagnitudes.ulps || worstOfMagnitudes.slice < 0) worstOfMagnitudes = { ulps: ofMagnitudes, slice: k };
+    }
+    if (flagged) flaggedSlices++;
   });
-  return { softmaxSum: worstSoftmax, gradSum: worstGrad, gradSumOfMagnitudes: worstGradOfMagnitudes, flaggedSlices };
+  return {
+    softmaxSum: softmax?.result(),
+    gradSum: grad?.result(),
+    gradSumOfMagnitudes: grad === undefined ? undefined : worstOfMagnitudes,
+    flaggedSlices,
+  };
+}
+
+/** The slice whose deviation is the greatest share of its bound. */
+class WorstSlice {
+  private worst: SliceDeviation = { ulps: 0, bound: 0, slice: -1 };
+  private worstShare = -1;
+
+  /** Records one slice; true when it is beyond its bound (a NaN sum is). */
+  offer(ulps: number, bound: number, slice: number): boolean {
+    const beyond = !(ulps <= bound);
+    const share = beyond ? (ulps === ulps ? ulps / bound : Infinity) : ulps / bound || 0;
+    if (share > this.worstShare) {
+      this.worst = { ulps, bound, slice };
+      this.worstShare = share;
+    }
+    return beyond;
+  }
+
+  result(): SliceDeviation {
+    return this.worst;
+  }
 }
 
 /** Σ s_i (|g_i| + |⟨s, g⟩|): how large the terms that cancel into dx are. */

@@ -39,11 +39,24 @@ export function runJacobianMethod(
  * rounded to the dtype once at the end: it stands for the best a kernel in that dtype can return.
  */
 export function runAccurateMethod(x: Float64Array, g: Float64Array, layout: SliceLayout, a: Arithmetic = FLOAT64_ARITHMETIC): MethodResult {
+  return storedIn(runAccurateFloat64(x, g, layout), a);
+}
+
+/**
+ * The accurate closed form's float64 results, before any rounding to the dtype: within 1 ulp
+ * (softmax) and 2 ulps (gradient) of float64 of the exact values, the judge of expected values.
+ */
+export function runAccurateFloat64(x: Float64Array, g: Float64Array, layout: SliceLayout): MethodResult {
   const softmax = new Float64Array(x.length);
   const grad = new Float64Array(x.length);
   forEachSlice(layout, [x, g], [softmax, grad], ([xs, gs], [ss, dx]) => accurateClosedFormSlice(xs, gs, ss, dx));
-  if (a.dtype === 'float64') return { softmax, grad };
-  return { softmax: softmax.map(a.store), grad: grad.map(a.store) };
+  return { softmax, grad };
+}
+
+/** Results as a kernel in the dtype stores them: rounded once (nothing to do for float64). */
+export function storedIn(result: MethodResult, a: Arithmetic): MethodResult {
+  if (a.dtype === 'float64') return result;
+  return { softmax: result.softmax.map(a.store), grad: result.grad.map(a.store) };
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { CheckRun } from '../check/run-check.js';
 import { writeJson } from './json-text.js';
-import { comparisonJson, sliceNoteJson, type Tool } from './render-json.js';
+import { sliceLayout } from '../math/slices.js';
+import { comparisonJson, invariantsJson, sliceNoteJson, type Tool } from './render-json.js';
 
 export const CHECK_REPORT_FORMAT = 'softmax-verify.check/v1';
 
@@ -21,7 +22,8 @@ export function renderCheckJson(run: CheckRun, tool: Tool): string {
         dtype: outcome.dtype,
         source: report.input.source ?? null,
         tolerance: { ...report.tolerance, origin: report.toleranceOrigin },
-        comparisons: report.comparisons.map((comparison) => comparisonJson(comparison, outcome.shape)),
+        comparisons: report.comparisons.map((comparison) => comparisonJson(report, comparison)),
+        invariants: invariantsJson(report, sliceLayout(report.input.x.shape, report.input.axis)),
         notes: report.sliceNotes.map(sliceNoteJson),
       };
     }),

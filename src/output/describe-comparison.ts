@@ -1,12 +1,12 @@
+import { allowanceParts } from '../math/allowance.js';
 import type { Extreme } from '../math/assert-close.js';
 import { formatIndex } from '../tensor.js';
-import { METHOD_LABEL, type Comparison } from '../verify.js';
-import { formatDifference, formatTolerance } from './format-number.js';
+import { SIDE_LABEL, sideValues, type Comparison, type Report } from '../verify.js';
+import { formatDifference, formatTolerance, formatValue } from './format-number.js';
 
-/** `grad, explicit Jacobian vs expected`. */
+/** `grad, explicit Jacobian vs closed form`, `grad, expected vs exact`. */
 export function comparisonTitle(comparison: Comparison): string {
-  const expected = comparison.expected === 'expected' ? 'expected' : METHOD_LABEL[comparison.expected];
-  return `${comparison.quantity}, ${METHOD_LABEL[comparison.actual]} vs ${expected}`;
+  return `${comparison.quantity}, ${SIDE_LABEL[comparison.actual]} vs ${SIDE_LABEL[comparison.expected]}`;
 }
 
 /** `1.11e-16 at [8]`, or `0` when there is no difference at all. */
@@ -16,19 +16,43 @@ export function describeExtreme(found: Extreme, shape: readonly number[]): strin
 }
 
 /**
- * One comparison on one line, in the words of torch.testing.assert_close:
- * `grad, explicit Jacobian vs expected: mismatched 1 / 28 (3.6%); greatest absolute difference
- * 0.01 at [3, 6] (up to 1e-7 allowed); greatest relative difference 0.2 at [3, 6] (up to 1e-7 allowed)`.
+ * One comparison on one line, with its worst element explained:
+ * `grad, expected vs exact: mismatched 1 / 4000 (0.0%); worst [0, 892]: expected -0.0166, exact
+ * -0.0154, |a − b| 1.22e-3 is 5.8 times the 2.1e-4 allowed (atol 1e-5 + rtol·|b| 2.46e-4 + ...)`.
  */
-export function describeComparison(comparison: Comparison, shape: readonly number[]): string {
+export function describeComparison(report: Report, comparison: Comparison): string {
   const { closeness } = comparison;
-  const { rtol, atol } = closeness.tolerance;
-  return (
-    `${comparisonTitle(comparison)}: mismatched ${closeness.mismatched} / ${closeness.total} ` +
-    `(${mismatchPercent(comparison)}); ` +
-    `greatest absolute difference ${describeExtreme(closeness.maxAbs, shape)} (up to ${formatTolerance(atol)} allowed); ` +
-    `greatest relative difference ${describeExtreme(closeness.maxRel, shape)} (up to ${formatTolerance(rtol)} allowed)`
-  );
+  const counts = `${comparisonTitle(comparison)}: mismatched ${closeness.mismatched} / ${closeness.total} (${mismatchPercent(comparison)})`;
+  const worst = closeness.failures[0] ?? closeness.worst.index;
+  if (worst < 0) return counts;
+  return `${counts}; worst ${describeElement(report, comparison, worst)}`;
+}
+
+/**
+ * Why one element passes or fails: both values, the difference, and the allowance it is held to
+ * with each of its terms, so that a reader can see a failure is beyond rounding.
+ * `[0, 892]: expected -0.0166, exact -0.0154, |a − b| 1.22e-3 is 5.8 times the 2.1e-4 allowed
+ * (atol 1e-5 + rtol·|b| 2.46e-4 + rtol·s_i Σ s_j|g_j| 9.1e-6 + arithmetic 3e-8)`.
+ */
+export function describeElement(report: Report, comparison: Comparison, index: number): string {
+  const a = sideValues(report, comparison.actual, comparison.quantity)[index];
+  const b = sideValues(report, comparison.expected, comparison.quantity)[index];
+  const where = formatIndex(index, report.input.x.shape);
+  const values = `${SIDE_LABEL[comparison.actual]} ${formatValue(a, 6)}, ${SIDE_LABEL[comparison.expected]} ${formatValue(b, 6)}`;
+  if (!Number.isFinite(a) || !Number.isFinite(b)) {
+    const verdict = a === b || (a !== a && b !== b) ? 'the same non-finite value' : 'a non-finite value matches only itself';
+    return `${where}: ${values}: ${verdict}`;
+  }
+  const parts = allowanceParts(comparison.closeness.allowance, index, b);
+  const difference = Math.abs(a - b);
+  const terms = [
+    `atol ${formatTolerance(parts.atol)}`,
+    `rtol·|b| ${formatDifference(parts.relative)}`,
+    ...(comparison.quantity === 'grad' ? [`rtol·s_i Σ s_j|g_j| ${formatDifference(parts.cancellation)}`] : []),
+    `arithmetic ${formatDifference(parts.arithmetic)}`,
+  ].join(' + ');
+  const share = difference === 0 ? '0' : `${formatDifference(difference)} is ${formatDifference(difference / parts.total)} times`;
+  return `${where}: ${values}, |a − b| ${share} the ${formatDifference(parts.total)} allowed (${terms})`;
 }
 
 export function mismatchPercent(comparison: Comparison): string {

@@ -1,7 +1,9 @@
 import { multiIndex, toNested } from '../tensor.js';
+import { allowanceParts } from '../math/allowance.js';
 import type { Extreme } from '../math/assert-close.js';
-import { sliceLabel, sliceLayout } from '../math/slices.js';
-import { resultOf, type Comparison, type Report, type SliceNote } from '../verify.js';
+import type { InvariantCheck, SliceDeviation } from '../math/invariants.js';
+import { sliceLabel, sliceLayout, type SliceLayout } from '../math/slices.js';
+import { resultOf, sideValues, type Comparison, type Report, type SliceNote } from '../verify.js';
 import { writeJson } from './json-text.js';
 import { describeSliceNote } from './render-text.js';
 
@@ -55,17 +57,14 @@ export function renderJson(report: Report, tool: Tool): string {
         return [method, { softmax: nested(softmax), grad: nested(grad) }];
       }),
     ),
+    exact:
+      report.exact === undefined
+        ? null
+        : { by: 'accurate closed form, float64', softmax: nested(report.exact.softmax), grad: nested(report.exact.grad) },
     differences: { of: report.witness, softmax: nested(report.differences.softmax), grad: nested(report.differences.grad) },
-    comparisons: report.comparisons.map((comparison) => comparisonJson(comparison, input.x.shape)),
+    comparisons: report.comparisons.map((comparison) => comparisonJson(report, comparison)),
     notes: report.sliceNotes.map(sliceNoteJson),
-    invariants: Object.fromEntries(
-      report.methods.map((method) => {
-        const { softmaxSum, gradSum, gradSumOfMagnitudes, flaggedSlices } = report.invariants[method]!;
-        const at = (found: { ulps: number; slice: number }) =>
-          found.slice < 0 ? null : { ulps: found.ulps, slice: sliceLabel(layout, input.x.shape, input.axis, found.slice) };
-        return [method, { softmaxSum: at(softmaxSum), gradSum: at(gradSum), gradSumOfMagnitudes: at(gradSumOfMagnitudes), flaggedSlices }];
-      }),
-    ),
+    invariants: invariantsJson(report, layout),
     finiteDifferences:
       report.finiteDifferences === undefined
         ? null
@@ -103,9 +102,17 @@ export function renderJson(report: Report, tool: Tool): string {
   return `${writeJson(document)}\n`;
 }
 
-/** One comparison as both JSON reports (verify's and check's) write it. */
-export function comparisonJson({ quantity, actual, expected, closeness }: Comparison, shape: readonly number[]) {
+/**
+ * One comparison as both JSON reports (verify's and check's) write it: the counts, the greatest
+ * differences, the worst element against its allowance, and the failing elements (worst first, up
+ * to FAILURES_KEPT) each with its values, its allowance and the allowance's terms.
+ */
+export function comparisonJson(report: Report, comparison: Comparison) {
+  const { quantity, actual, expected, closeness } = comparison;
+  const { shape } = report.input.x;
   const at = (found: Extreme) => extremeJson(found, shape);
+  const a = sideValues(report, actual, quantity);
+  const b = sideValues(report, expected, quantity);
   return {
     quantity,
     actual,
@@ -114,8 +121,39 @@ export function comparisonJson({ quantity, actual, expected, closeness }: Compar
     mismatched: closeness.mismatched,
     greatestAbsoluteDifference: at(closeness.maxAbs),
     greatestRelativeDifference: at(closeness.maxRel),
+    worst: { ratio: jsonNumber(closeness.worst.value), index: closeness.worst.index < 0 ? null : multiIndex(closeness.worst.index, shape) },
+    failures: closeness.failures.map((index) => {
+      const parts = allowanceParts(closeness.allowance, index, b[index]);
+      return {
+        index: multiIndex(index, shape),
+        actual: jsonNumber(a[index]),
+        expected: jsonNumber(b[index]),
+        difference: jsonNumber(Math.abs(a[index] - b[index])),
+        allowed: jsonNumber(parts.total),
+        terms: { atol: parts.atol, relative: jsonNumber(parts.relative), cancellation: jsonNumber(parts.cancellation), arithmetic: jsonNumber(parts.arithmetic) },
+      };
+    }),
+    failuresOmitted: closeness.mismatched - closeness.failures.length,
     passed: closeness.mismatched === 0,
   };
+}
+
+/** Each method's invariants and the expected values', keyed as `results` are, plus `expected`. */
+export function invariantsJson(report: Report, layout: SliceLayout) {
+  const { input } = report;
+  const label = (slice: number) => sliceLabel(layout, input.x.shape, input.axis, slice);
+  const deviation = (found: SliceDeviation | undefined) =>
+    found === undefined || found.slice < 0 ? null : { ulps: jsonNumber(found.ulps), bound: jsonNumber(found.bound), slice: label(found.slice) };
+  const json = ({ softmaxSum, gradSum, gradSumOfMagnitudes, flaggedSlices }: InvariantCheck) => ({
+    softmaxSum: deviation(softmaxSum),
+    gradSum: deviation(gradSum),
+    gradSumOfMagnitudes:
+      gradSumOfMagnitudes === undefined || gradSumOfMagnitudes.slice < 0
+        ? null
+        : { ulps: jsonNumber(gradSumOfMagnitudes.ulps), slice: label(gradSumOfMagnitudes.slice) },
+    flaggedSlices,
+  });
+  return Object.fromEntries(Object.entries(report.invariants).map(([side, check]) => [side, json(check)]));
 }
 
 /** A greatest difference and where: `{ "value": ..., "index": [i, j] }` (index null when empty). */

@@ -1,8 +1,8 @@
 import { formatIndex, formatShape } from '../tensor.js';
 import { METHOD_LABEL, QUANTITIES, resultOf, type MethodId, type Report, type SliceNote } from '../verify.js';
-import { comparisonTitle, describeExtreme, mismatchPercent } from './describe-comparison.js';
+import { comparisonTitle, describeElement, describeExtreme, mismatchPercent } from './describe-comparison.js';
 import { renderAccuracy } from './render-accuracy.js';
-import { renderInvariants } from './render-invariants.js';
+import { describeExpectedInvariants, renderInvariants } from './render-invariants.js';
 import { formatDifference, formatTolerance, formatValue } from './format-number.js';
 import { selectRows } from './row-selection.js';
 
@@ -30,6 +30,8 @@ export const DEFAULT_PRECISION = 8;
 export const DEFAULT_EDGE_ROWS = 10;
 /** Failing rows shown between the head and the tail before the rest are only counted. */
 export const FAILING_ROWS_SHOWN = 100;
+/** Failing elements explained per comparison, the worst first; the JSON report lists more. */
+export const FAILING_ELEMENTS_SHOWN = 10;
 
 const METHOD_SHORT_LABEL: Readonly<Record<MethodId, string>> = {
   jacobian: 'Jacobian (J)',
@@ -48,11 +50,13 @@ export function renderText(report: Report, options: TextOptions): string {
     ...renderNotes(report.sliceNotes, options.palette),
     '',
     ...renderComparisons(report),
+    ...renderFailingElements(report),
     ...renderFiniteDifferences(report),
     ...(report.reference === undefined ? [] : ['', ...renderAccuracy(report)]),
     ...(report.referenceSkipped === undefined ? [] : ['', `ulps from the correctly rounded result: ${report.referenceSkipped}`]),
     '',
     ...renderInvariants(report),
+    ...describeExpectedInvariants(report),
     '',
     renderVerdict(report, options.palette),
   ];
@@ -177,7 +181,7 @@ function renderNotes(notes: readonly SliceNote[], palette: Palette): string[] {
 }
 
 function renderComparisons(report: Report): string[] {
-  const { tolerance, toleranceOrigin, input } = report;
+  const { tolerance, toleranceOrigin, input, arithmetic } = report;
   const origin =
     toleranceOrigin === 'dtype' ? `${input.dtype} default` : toleranceOrigin === 'input' ? 'from the input' : 'from --rtol/--atol';
   const shape = input.x.shape;
@@ -188,24 +192,33 @@ function renderComparisons(report: Report): string[] {
       comparisonTitle(comparison).slice(comparison.quantity.length + 2),
       `${closeness.mismatched} / ${closeness.total} (${mismatchPercent(comparison)})`,
       describeExtreme(closeness.maxAbs, shape),
-      describeExtreme(closeness.maxRel, shape),
+      describeExtreme(closeness.worst, shape),
     ];
   });
-  // As in torch.testing.assert_close, each greatest difference is shown beside the tolerance it is held to.
-  const header = [
-    '',
-    'a vs b',
-    'mismatched',
-    `greatest |a − b| (atol ${formatTolerance(tolerance.atol)})`,
-    `greatest |a − b| / |b| (rtol ${formatTolerance(tolerance.rtol)})`,
-  ];
+  const header = ['', 'a vs b', 'mismatched', 'greatest |a − b|', 'worst |a − b| / allowed'];
   const widths = header.map((title, c) => Math.max(title.length, ...rows.map((row) => row[c].length)));
   const line = (row: string[]): string => row.map((cell, c) => cell.padEnd(widths[c])).join('   ').trimEnd();
+  const sums = arithmetic.accumulate === arithmetic.compute ? 'and sums' : `and ${arithmetic.accumulate} sums`;
   return [
-    `close: |a − b| ≤ atol + rtol·|b|, rtol ${formatTolerance(tolerance.rtol)}, atol ${formatTolerance(tolerance.atol)} (${origin})`,
+    `close: |a − b| ≤ atol + rtol·(|b| + s_i Σ_j s_j |g_j|) + arithmetic, rtol ${formatTolerance(tolerance.rtol)}, atol ${formatTolerance(tolerance.atol)} (${origin})`,
+    `       s_i Σ_j s_j |g_j|: what cancels in the gradient's g_i − ⟨s, g⟩; arithmetic: the rounding of ${arithmetic.compute} operations ${sums} (docs/verdict.md)`,
     line(header),
     ...rows.map(line),
   ];
+}
+
+/** The worst failing elements of each failing comparison, each with its allowance spelled out. */
+function renderFailingElements(report: Report): string[] {
+  const lines: string[] = [];
+  for (const comparison of report.comparisons) {
+    const { failures, mismatched } = comparison.closeness;
+    if (mismatched === 0) continue;
+    lines.push('', `${comparisonTitle(comparison)}: ${plural(mismatched, 'element')} beyond the allowance, the worst first`);
+    for (const index of failures.slice(0, FAILING_ELEMENTS_SHOWN)) lines.push(`  ${describeElement(report, comparison, index)}`);
+    const more = mismatched - Math.min(failures.length, FAILING_ELEMENTS_SHOWN);
+    if (more > 0) lines.push(`  and ${plural(more, 'more')} (--format json lists up to ${plural(failures.length, 'element')}, each with its allowance)`);
+  }
+  return lines;
 }
 
 function renderFiniteDifferences(report: Report): string[] {
@@ -223,7 +236,7 @@ function renderVerdict(report: Report, palette: Palette): string {
   if (report.passed) {
     const names = report.methods.map((method) => `the ${METHOD_LABEL[method]}`);
     const who = names.length === 2 ? names.join(' and ') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
-    const withExpected = report.input.expected !== undefined ? `, and ${names.length > 2 ? 'all' : 'both'} match the expected values` : '';
+    const withExpected = report.input.expected !== undefined ? ', and the expected values are within rounding of the exact result' : '';
     return palette.good(`PASS: ${who} agree${withExpected}`);
   }
   const failed = report.comparisons
@@ -231,6 +244,8 @@ function renderVerdict(report: Report, palette: Palette): string {
     .map((c) => `${comparisonTitle(c)} (${c.closeness.mismatched} / ${c.closeness.total})`);
   const fd = report.finiteDifferences;
   if (fd !== undefined && fd.mismatched > 0) failed.push(`grad, finite differences vs closed form (${fd.mismatched} / ${fd.total})`);
+  const sums = report.invariants.expected?.flaggedSlices ?? 0;
+  if (sums > 0) failed.push(`the expected values' sums (${sums} / ${report.rowClose.length / report.input.x.shape[report.input.axis]} slices)`);
   return palette.bad(`FAIL: ${failed.join('; ')}`);
 }
 

@@ -2,7 +2,7 @@ import { formatTolerance } from '../output/format-number.js';
 import type { FixtureV1 } from '../output/fixture-json.js';
 import type { Tool } from '../output/render-json.js';
 import { InputError } from '../input/input-error.js';
-import { METHOD_LABEL, verify, type Report, type VerifyInput } from '../verify.js';
+import { METHOD_LABEL, verify, type Report, type VerifyInput, type VerifyOptions } from '../verify.js';
 
 export interface FixtureLabels {
   /** `--name`, else the input's own name, else `fallbackName`. */
@@ -25,7 +25,12 @@ export type BuiltFixture =
  * the closed form's result recorded, with a source that says so; when they disagree there is no
  * trustworthy value to record, and the report comes back instead.
  */
-export function buildFixture(input: VerifyInput, labels: FixtureLabels, tool: Tool, jacobianSkipped?: string): BuiltFixture {
+export function buildFixture(
+  input: VerifyInput,
+  labels: FixtureLabels,
+  tool: Tool,
+  options: Pick<VerifyOptions, 'jacobianSkipped' | 'jacobianResult'> = {},
+): BuiltFixture {
   const name = labels.name ?? input.name ?? labels.fallbackName;
   if (name === undefined || name === '') throw new InputError('--name is missing: give the fixture a name');
   const common = {
@@ -47,7 +52,7 @@ export function buildFixture(input: VerifyInput, labels: FixtureLabels, tool: To
   if (labels.source !== undefined) {
     throw new InputError('--source names who produced expected values, but the input has none: softmax-verify computes them, and says so');
   }
-  const report = verify(input, { jacobianSkipped });
+  const report = verify(input, options);
   if (!report.passed) return { ok: false, report };
   const { rtol, atol } = report.tolerance;
   const source =

@@ -1,15 +1,16 @@
 import { describe, expect, test } from 'vitest';
-import { compareClose, difference, isClose } from '../../src/math/assert-close.js';
+import type { ElementAllowance } from '../../src/math/allowance.js';
+import { compareClose, difference, FAILURES_KEPT, isClose } from '../../src/math/assert-close.js';
 import { f64 } from '../helpers/fixtures.js';
 
 const TOL = { rtol: 1e-7, atol: 1e-7 };
+/** The plain rule atol + rtol·|b|: no arithmetic, no cancellation term. */
+const plain = (n: number): ElementAllowance => ({ tolerance: TOL, arithmetic: new Float64Array(n), absolute: 0 });
 
 describe('isClose', () => {
   test.each([
-    ['within atol + rtol·|b|', 1 + 1.5e-7, 1, true],
-    ['just beyond atol + rtol·|b|', 1 + 2.5e-7, 1, false],
-    ['atol alone near zero', 9e-8, 0, true],
-    ['rtol scales with the expected side only', 1e6 + 0.09, 1e6, true],
+    ['within the allowance', 1 + 1.5e-7, 1, true],
+    ['just beyond the allowance', 1 + 2.5e-7, 1, false],
     ['NaN matches NaN', NaN, NaN, true],
     ['NaN does not match a number', NaN, 0, false],
     ['a number does not match NaN', 0, NaN, false],
@@ -18,7 +19,12 @@ describe('isClose', () => {
     ['Infinity does not match a large number', Infinity, 1e308, false],
     ['-0 matches 0', -0, 0, true],
   ])('%s', (_, a, b, expected) => {
-    expect(isClose(a, b, TOL)).toBe(expected);
+    expect(isClose(a, b, 2e-7)).toBe(expected);
+  });
+
+  test('an infinite allowance still matches infinities only exactly', () => {
+    expect(isClose(Infinity, 1, Infinity)).toBe(false);
+    expect(isClose(5, 1, Infinity)).toBe(true);
   });
 });
 
@@ -30,8 +36,27 @@ describe('difference', () => {
 });
 
 describe('compareClose', () => {
+  test.each([
+    ['within atol + rtol·|b|', 1 + 1.5e-7, 1, 1],
+    ['just beyond atol + rtol·|b|', 1 + 2.5e-7, 1, 0],
+    ['atol alone near zero', 9e-8, 0, 1],
+    ['rtol scales with the expected side only', 1e6 + 0.09, 1e6, 1],
+  ])('with the plain allowance: %s', (_, a, b, close) => {
+    expect(compareClose(f64([a]), f64([b]), plain(1)).closeMask[0]).toBe(close);
+  });
+
+  test('the cancellation and arithmetic terms widen an element exactly by what they say', () => {
+    // b = 0.01: plain allowance 1e-7 + 1e-9; the cancellation C = 2 adds rtol·2, μ = 1e-6 adds 1e-8.
+    const allowance: ElementAllowance = { tolerance: TOL, arithmetic: f64([1e-6]), cancellation: f64([2]), absolute: f64([3e-9]) };
+    const limit = 1e-7 + 1e-9 + 2e-7 + 1e-8 + 3e-9;
+    expect(compareClose(f64([0.01 + 0.99 * limit]), f64([0.01]), allowance).mismatched).toBe(0);
+    const beyond = compareClose(f64([0.01 + 1.01 * limit]), f64([0.01]), allowance);
+    expect(beyond.mismatched).toBe(1);
+    expect(beyond.worst.value).toBeCloseTo(1.01, 6);
+  });
+
   test('counts mismatches and finds the greatest differences with their index', () => {
-    const result = compareClose(f64([1, 2.5, 3, 0]), f64([1, 2, 3, 1e-9]), TOL);
+    const result = compareClose(f64([1, 2.5, 3, 0]), f64([1, 2, 3, 1e-9]), plain(4));
     expect(result.mismatched).toBe(1);
     expect(result.total).toBe(4);
     expect(result.maxAbs).toEqual({ value: 0.5, index: 1 });
@@ -41,21 +66,37 @@ describe('compareClose', () => {
   });
 
   test('reports NaN as the greatest difference when one side alone is NaN, as torch does', () => {
-    const result = compareClose(f64([1, NaN, 5]), f64([1, 2, 3]), TOL);
+    const result = compareClose(f64([1, NaN, 5]), f64([1, 2, 3]), plain(3));
     expect(result.mismatched).toBe(2);
     expect(result.maxAbs.value).toBeNaN();
     expect(result.maxAbs.index).toBe(1);
+    // Against the allowance, the NaN is infinitely far, and comes first among the failures.
+    expect(result.worst).toEqual({ value: Infinity, index: 1 });
+    expect(result.failures).toEqual([1, 2]);
   });
 
   test('matching NaNs and infinities count as agreement with zero difference', () => {
-    const result = compareClose(f64([NaN, Infinity]), f64([NaN, Infinity]), TOL);
+    const result = compareClose(f64([NaN, Infinity]), f64([NaN, Infinity]), plain(2));
     expect(result.mismatched).toBe(0);
     expect(result.maxAbs.value).toBe(0);
   });
 
   test('a non-zero value against an expected 0 has infinite relative difference', () => {
-    const result = compareClose(f64([1e-3]), f64([0]), TOL);
+    const result = compareClose(f64([1e-3]), f64([0]), plain(1));
     expect(result.maxRel.value).toBe(Infinity);
     expect(result.mismatched).toBe(1);
+  });
+
+  test(`keeps the ${FAILURES_KEPT} worst failing elements, the worst first, however many fail`, () => {
+    const n = 3 * FAILURES_KEPT;
+    // Element k is off by (k mod 1,000 + 2) allowances, so each ratio occurs three times.
+    const expected = new Float64Array(n).fill(1);
+    const actual = expected.map((_, k) => 1 + ((k % FAILURES_KEPT) + 2) * 2e-7);
+    const result = compareClose(actual, expected, plain(n));
+    expect(result.mismatched).toBe(n);
+    expect(result.failures).toHaveLength(FAILURES_KEPT);
+    // Ties keep the earliest index.
+    expect(result.failures.slice(0, 4)).toEqual([FAILURES_KEPT - 1, 2 * FAILURES_KEPT - 1, 3 * FAILURES_KEPT - 1, FAILURES_KEPT - 2]);
+    expect(result.worst.index).toBe(FAILURES_KEPT - 1);
   });
 });

@@ -39,10 +39,10 @@ describe('JUnit report', () => {
     ]);
     expect(suite.testcase[1].error.message).toBe('invalid JSON at line 1, column 1: expected a value, found "n"');
     expect(suite.testcase[2].failure.message).toBe(
-      'grad, explicit Jacobian vs expected: mismatched 1 / 28 (3.6%); greatest absolute difference 0.01 at [3, 6] (up to 1e-7 allowed); ' +
-        'greatest relative difference 0.544 at [3, 6] (up to 1e-7 allowed)',
+      'grad, expected vs exact: mismatched 1 / 28 (3.6%); worst [3, 6]: expected 0.0183858, exact 0.00838582, ' +
+        '|a − b| 0.01 is 9.87e4 times the 1.01e-7 allowed (atol 1e-7 + rtol·|b| 8.39e-10 + rtol·s_i Σ s_j|g_j| 5.19e-10 + arithmetic 6.94e-17)',
     );
-    expect(suite.testcase[2].failure['#text']).toContain('\ngrad, closed form vs expected: mismatched 1 / 28');
+    expect(suite.testcase[2].failure['#text']).toContain("\nexpected: 1 / 4 slices sum beyond what rounding allows; worst, the gradient's |Σ dx| in [3, :]");
   });
 
   test('escapes the characters XML cannot carry', () => {
@@ -58,10 +58,15 @@ describe('JSON report', () => {
     expect(doc.format).toBe('softmax-verify.check/v1');
     expect(doc.summary).toMatchObject({ total: 3, passed: 1, failed: 1, errored: 1, notRun: 0 });
     expect(doc.fixtures.map((f: { status: string }) => f.status)).toEqual(['pass', 'error', 'fail']);
-    expect(doc.fixtures[2].comparisons.filter((c: { passed: boolean }) => !c.passed)).toHaveLength(2);
-    // Comparisons run softmax then grad; the fifth is grad, explicit Jacobian vs expected.
-    expect(doc.fixtures[2].comparisons[4]).toMatchObject({ quantity: 'grad', actual: 'jacobian', expected: 'expected' });
-    expect(doc.fixtures[2].comparisons[4].greatestAbsoluteDifference.index).toEqual([3, 6]);
+    expect(doc.fixtures[2].comparisons.filter((c: { passed: boolean }) => !c.passed)).toHaveLength(1);
+    // Comparisons run softmax then grad; the fourth is grad, expected vs exact.
+    const judged = doc.fixtures[2].comparisons[3];
+    expect(judged).toMatchObject({ quantity: 'grad', actual: 'expected', expected: 'exact', mismatched: 1, failuresOmitted: 0 });
+    expect(judged.greatestAbsoluteDifference.index).toEqual([3, 6]);
+    expect(judged.failures).toHaveLength(1);
+    expect(judged.failures[0].index).toEqual([3, 6]);
+    expect(judged.failures[0].allowed).toBeCloseTo(1.01e-7, 9);
+    expect(doc.fixtures[2].invariants.expected.flaggedSlices).toBe(1);
   });
 });
 
@@ -80,9 +85,6 @@ describe('text lines', () => {
   test('name the fixture, its shape, dtype and verdict, then why it failed', () => {
     const lines = renderOutcomeText(run.outcomes[2], PLAIN).trimEnd().split('\n');
     expect(lines[0]).toMatch(/^FAIL {3}tampered "<batch>" & co {3}\[4, 7\] float64 +\S+c\.json$/);
-    expect(lines.slice(1).map((l) => l.trim().split(':')[0])).toEqual([
-      'grad, explicit Jacobian vs expected',
-      'grad, closed form vs expected',
-    ]);
+    expect(lines.slice(1).map((l) => l.trim().split(':')[0])).toEqual(['grad, expected vs exact', 'expected']);
   });
 });

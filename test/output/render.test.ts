@@ -33,7 +33,7 @@ describe('renderText', () => {
     const lines = text(report).split('\n');
     expect(lines.find((l) => l.trimStart().startsWith('[0]'))).toMatch(/ ✓$/);
     expect(lines.find((l) => l.trimStart().startsWith('[1]'))).toMatch(/ ✗$/);
-    expect(lines.at(-2)).toBe('FAIL: grad, explicit Jacobian vs expected (1 / 2); grad, closed form vs expected (1 / 2)');
+    expect(lines.at(-2)).toBe("FAIL: grad, expected vs exact (1 / 2); the expected values' sums (1 / 1 slices)");
   });
 
   test('counts the failing rows it leaves out of a long table', () => {
@@ -62,7 +62,8 @@ describe('renderText', () => {
 
   test('names the tolerance and where it came from', () => {
     const report = verify(input([1, 2], [1, 0], { dtype: 'bfloat16' }));
-    expect(text(report)).toContain('close: |a − b| ≤ atol + rtol·|b|, rtol 0.016, atol 1e-5 (bfloat16 default)');
+    expect(text(report)).toContain('close: |a − b| ≤ atol + rtol·(|b| + s_i Σ_j s_j |g_j|) + arithmetic, rtol 0.016, atol 1e-5 (bfloat16 default)');
+    expect(text(report)).toContain('arithmetic: the rounding of float32 operations and sums (docs/verdict.md)');
   });
 });
 

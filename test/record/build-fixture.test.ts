@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { buildFixture } from '../../src/record/build-fixture.js';
-import type { VerifyInput } from '../../src/verify.js';
+import { verify, type VerifyInput } from '../../src/verify.js';
 import { f64 } from '../helpers/fixtures.js';
 
 const TOOL = { name: 'softmax-verify', version: '1.2.3' };
@@ -54,9 +54,13 @@ describe('buildFixture', () => {
   });
 
   test('records nothing when the two methods disagree', () => {
-    // Held to a zero tolerance, the two methods' rounding differences (they sum in different
-    // orders) are a disagreement.
-    const built = buildFixture(input({ x: { shape: [3], data: f64([1, 2, 3]) }, g: { shape: [3], data: f64([11, 12, 13]) }, tolerance: { rtol: 0, atol: 0 } }), { name: 'n' }, TOOL);
+    // The methods agree within rounding on any input; an explicit Jacobian from elsewhere that
+    // is off by 1% at one element (a bug in the method) is a disagreement.
+    const x = { shape: [3], data: f64([1, 2, 3]) };
+    const g = { shape: [3], data: f64([11, 12, 13]) };
+    const right = verify(input({ x, g })).results.jacobian!;
+    const jacobianResult = { softmax: right.softmax, grad: right.grad.map((v, k) => (k === 0 ? v * 1.01 : v)) };
+    const built = buildFixture(input({ x, g }), { name: 'n' }, TOOL, { jacobianResult });
     expect(built.ok).toBe(false);
   });
 });

@@ -38,7 +38,7 @@ export async function recordCommand(flags: RecordFlags, io: Io): Promise<Outcome
   const fallbackName = input === undefined || input === '-' ? undefined : basename(input, extname(input));
   const labels = { name: flags.name, fallbackName, description: flags.description, source: flags.source };
   const jacobianSkipped = flags.allowSlow ? undefined : jacobianRefusal(resolved.value.input);
-  const fixtureFor = () => buildFixture(resolved.value.input, labels, TOOL, jacobianSkipped);
+  const fixtureFor = () => buildFixture(resolved.value.input, labels, TOOL, { jacobianSkipped });
   // What an --input file lacks is reported with the file's name, as the verifier's own errors are.
   const built = input === undefined ? fixtureFor() : withInputLabel(resolved.value.input.label, fixtureFor);
   if (!built.ok) {

@@ -1,0 +1,68 @@
+import type { DType } from '../../src/dtype.js';
+import { arithmeticFor } from '../../src/numeric/arithmetic.js';
+
+/**
+ * The ways a correct softmax kernel can be built, for testing that the verdict accepts every one
+ * of them: where it computes and sums, how it normalises, which backward it runs, whether
+ * backward reads the softmax as stored in the dtype or kept wider, and in what order it sums.
+ */
+export interface KernelDesign {
+  readonly dtype: DType;
+  /** float32 "opmath" for the half types, as PyTorch, Triton and cuDNN; or the dtype itself. */
+  readonly compute: DType;
+  readonly accumulate: DType;
+  readonly forward: 'normalise' | 'reciprocal' | 'log-sum-exp';
+  readonly backward: 'closed-form' | 'jacobian';
+  /** Backward reads the softmax as stored in the dtype, or as computed (kept in registers). */
+  readonly storedSoftmax: boolean;
+  /** Sequential either way, pairwise, or in 8 interleaved lanes then pairwise (a SIMD reduction). */
+  readonly order: 'forward' | 'reverse' | 'pairwise' | 'lanes';
+}
+
+/** One slice through the design: what the kernel stores as softmax and as gradient. */
+export function runDesign(design: KernelDesign, x: readonly number[], g: readonly number[]): { softmax: number[]; grad: number[] } {
+  const { round, roundSum, store } = arithmeticFor(design.dtype, { compute: design.compute, accumulate: design.accumulate });
+  const sum = (terms: number[]): number => sumInOrder(terms, design.order, roundSum);
+  const n = x.length;
+  let max = -Infinity;
+  for (const v of x) max = Math.max(max, v);
+  const shifted = x.map((v) => round(v - max));
+  const e = shifted.map((t) => round(Math.exp(t)));
+  const total = sum(e);
+  let computed: number[];
+  if (design.forward === 'normalise') computed = e.map((v) => round(v / total));
+  else if (design.forward === 'reciprocal') {
+    const inverse = round(1 / total);
+    computed = e.map((v) => round(v * inverse));
+  } else {
+    const logTotal = round(Math.log(total));
+    computed = shifted.map((t) => round(Math.exp(round(t - logTotal))));
+  }
+  const softmax = computed.map(store);
+  const s = design.storedSoftmax ? softmax : computed;
+  let grad: number[];
+  if (design.backward === 'closed-form') {
+    const centre = round(sum(s.map((v, j) => round(v * g[j]))));
+    grad = s.map((v, i) => store(round(v * round(g[i] - centre))));
+  } else {
+    grad = Array.from({ length: n }, (_, i) =>
+      store(round(sum(s.map((sj, j) => round(round(s[i] * round((i === j ? 1 : 0) - sj)) * g[j]))))),
+    );
+  }
+  return { softmax, grad };
+}
+
+function sumInOrder(terms: number[], order: KernelDesign['order'], roundSum: (v: number) => number): number {
+  const sequential = (values: number[]) => values.reduce((acc, v) => roundSum(acc + v), 0);
+  const pairwise = (values: number[]): number => {
+    if (values.length === 0) return 0;
+    if (values.length === 1) return values[0];
+    const half = values.length >> 1;
+    return roundSum(pairwise(values.slice(0, half)) + pairwise(values.slice(half)));
+  };
+  if (order === 'forward') return sequential(terms);
+  if (order === 'reverse') return sequential([...terms].reverse());
+  if (order === 'pairwise') return pairwise(terms);
+  const lanes = Array.from({ length: 8 }, (_, lane) => sequential(terms.filter((_, j) => j % 8 === lane)));
+  return pairwise(lanes);
+}

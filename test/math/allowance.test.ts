@@ -1,0 +1,184 @@
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { DTYPES, DEFAULT_TOLERANCE, UNIT_ROUNDOFF, type DType } from '../../src/dtype.js';
+import { allowanceParts, allowed, roundingAllowances } from '../../src/math/allowance.js';
+import { arithmeticFor, DEFAULT_COMPUTE } from '../../src/numeric/arithmetic.js';
+import { roundToDType } from '../../src/numeric/round-dtype.js';
+import { verify } from '../../src/verify.js';
+import { f64 } from '../helpers/fixtures.js';
+import { runDesign, type KernelDesign } from '../helpers/kernel-designs.js';
+import { PROPERTY_OPTIONS, propertyTimeout } from '../helpers/properties.js';
+
+const ONE_SLICE = (n: number) => ({ length: n, stride: 1, count: 1 });
+
+describe('roundingAllowances', () => {
+  test('x = [0, 0], g = [1, 0] in float64: each term as docs/verdict.md states it', () => {
+    const x = f64([0, 0]);
+    const g = f64([1, 0]);
+    const s = f64([0.5, 0.5]);
+    const dx = f64([0.25, -0.25]);
+    const tolerance = { rtol: 1e-7, atol: 1e-7 };
+    const a = roundingAllowances(x, g, s, dx, ONE_SLICE(2), arithmeticFor('float64'), tolerance);
+    const u = 2 ** -53;
+    // μ_j = (2|x_j − m| + 4 ln n + 12) u_c + 3 n u_a, with |x_j − m| = 0 and n = 2.
+    const mu = (4 * Math.log(2) + 12) * u + 6 * u;
+    expect(Array.from(a.grad.arithmetic)).toEqual([mu, mu]);
+    // C_i = s_i Σ_j s_j |g_j| = 0.5 · 0.5.
+    expect(Array.from(a.grad.cancellation!)).toEqual([0.25, 0.25]);
+    const parts = allowanceParts(a.grad, 1, -0.25);
+    expect(parts.atol).toBe(1e-7);
+    expect(parts.relative).toBe(0.25e-7);
+    expect(parts.cancellation).toBe(0.25e-7);
+    expect(parts.arithmetic).toBeCloseTo(mu * 0.25 + 0.5 * mu * 0.5, 30);
+    expect(parts.total).toBe(allowed(a.grad, 1, -0.25));
+    expect(parts.total).toBeCloseTo(1.5e-7 + 0.5 * mu, 22);
+    // The softmax has no cancellation term: atol + (rtol + μ)·|b| + underflow.
+    expect(allowanceParts(a.softmax, 0, 0.5).cancellation).toBe(0);
+    expect(allowed(a.softmax, 0, 0.5)).toBeCloseTo(1e-7 + 0.5e-7 + 0.5 * mu, 22);
+  });
+
+  test('a masked logit is allowed atol alone: every correct kernel returns exactly 0 there', () => {
+    const x = f64([1, -Infinity, 2]);
+    const g = f64([3, 100, 1]);
+    const s = f64([0.2689414213699951, 0, 0.7310585786300049]);
+    const dx = f64([0.3932238664829637, 0, -0.3932238664829637]);
+    const a = roundingAllowances(x, g, s, dx, ONE_SLICE(3), arithmeticFor('float64'), { rtol: 1e-7, atol: 1e-7 });
+    expect(a.grad.arithmetic[1]).toBe(0);
+    expect(a.grad.cancellation![1]).toBe(0);
+    expect(allowed(a.softmax, 1, 0)).toBeCloseTo(1e-7, 25);
+    expect(allowed(a.grad, 1, 0)).toBeCloseTo(1e-7, 25);
+  });
+
+  test('the cancellation term is what lets a correct bfloat16 gradient through where g_i − ⟨s, g⟩ cancels', () => {
+    // One peaked bfloat16 row: s_0 ≈ 0.992 and g_0 close to ⟨s, g⟩, so dx_0 is small next to the
+    // terms it is made of, and a kernel that stores s in bfloat16 is off by more than rtol·|dx_0|.
+    const x = f64([8, 3.1875, 1, 0]);
+    const g = f64([0.5, -0.75, 2, 1.25]);
+    const a = arithmeticFor('bfloat16');
+    const design: KernelDesign = { dtype: 'bfloat16', compute: 'float32', accumulate: 'float32', forward: 'normalise', backward: 'closed-form', storedSoftmax: true, order: 'forward' };
+    const kernel = runDesign(design, Array.from(x), Array.from(g));
+    const report = verify({ label: 't', x: { shape: [4], data: x }, g: { shape: [4], data: g }, dim: -1, axis: 0, dtype: 'bfloat16', expected: { grad: f64(kernel.grad) } });
+    const comparison = report.comparisons.find((c) => c.actual === 'expected')!;
+    const exact = report.exact!.grad[0];
+    const difference = Math.abs(kernel.grad[0] - exact);
+    // Beyond the plain rule, within the one with the cancellation term.
+    expect(difference).toBeGreaterThan(DEFAULT_TOLERANCE.bfloat16.atol + DEFAULT_TOLERANCE.bfloat16.rtol * Math.abs(exact));
+    expect(comparison.closeness.mismatched).toBe(0);
+    expect(allowanceParts(comparison.closeness.allowance, 0, exact).cancellation).toBeGreaterThan(difference);
+    expect(a.store(kernel.grad[0])).toBe(kernel.grad[0]);
+  });
+
+  test('sums of a long slice allow n units of the accumulation type, and more for a narrower one', () => {
+    const n = 50_257;
+    const x = new Float64Array(n);
+    const g = new Float64Array(n).fill(1);
+    const s = new Float64Array(n).fill(1 / n);
+    const dx = new Float64Array(n);
+    const bounds = (accumulate: DType) =>
+      roundingAllowances(x, g, s, dx, ONE_SLICE(n), arithmeticFor('float64', { accumulate }), DEFAULT_TOLERANCE.float64).slices;
+    // u_d + Σ_j s_j μ_j, μ_j = (4 ln n + 12) u + 3 n u here: about 150,800 u, far beyond a fixed 4 ε.
+    const u = UNIT_ROUNDOFF.float64;
+    expect(bounds('float64').softmaxSum[0] / u).toBeGreaterThan(3 * n);
+    expect(bounds('float64').softmaxSum[0] / u).toBeLessThan(3 * n + 200);
+    expect(bounds('float32').softmaxSum[0]).toBeGreaterThan(3 * n * UNIT_ROUNDOFF.float32);
+  });
+});
+
+/**
+ * A random slice in the dtype: logits of a random spread (peaked rows with 30, flat with 0.5),
+ * some masked, some tied, and an upstream gradient, constant now and then.
+ */
+function randomCase(dtype: DType) {
+  const value = (limit: number) => fc.double({ min: -limit, max: limit, noNaN: true, noDefaultInfinity: true });
+  return fc
+    .record({
+      n: fc.integer({ min: 1, max: 160 }),
+      scale: fc.constantFrom(0.5, 3, 10, 30),
+      masked: fc.double({ min: 0, max: 0.15, noNaN: true }),
+      constantG: fc.boolean(),
+    })
+    .chain(({ n, scale, masked, constantG }) =>
+      fc.tuple(
+        fc.array(fc.tuple(value(1), fc.double({ min: 0, max: 1, noNaN: true })), { minLength: n, maxLength: n }),
+        fc.array(value(2), { minLength: n, maxLength: n }),
+        fc.constant({ scale, masked, constantG }),
+      ),
+    )
+    .map(([logits, gradients, { scale, masked, constantG }]) => {
+      const x = logits.map(([v, p], j) => (p < masked && j > 0 ? -Infinity : roundToDType(v * scale * 3, dtype)));
+      const g = gradients.map((v) => roundToDType(constantG ? gradients[0] : v, dtype));
+      return { x, g };
+    });
+}
+
+const designs = (dtype: DType): fc.Arbitrary<KernelDesign> =>
+  fc.record({
+    dtype: fc.constant(dtype),
+    compute: fc.constantFrom(DEFAULT_COMPUTE[dtype], dtype),
+    accumulate: fc.constantFrom<DType>(...(dtype === 'float64' ? (['float64'] as const) : (['float64', 'float32', dtype] as const))),
+    forward: fc.constantFrom('normalise', 'reciprocal', 'log-sum-exp'),
+    backward: fc.constantFrom('closed-form', 'jacobian'),
+    storedSoftmax: fc.boolean(),
+    order: fc.constantFrom('forward', 'reverse', 'pairwise', 'lanes'),
+  });
+
+describe.each(DTYPES)('the verdict in %s', (dtype) => {
+  test('accepts the results of every correct kernel design, told its compute and accumulation types', () => {
+    fc.assert(
+      fc.property(randomCase(dtype), designs(dtype), ({ x, g }, design) => {
+        const kernel = runDesign(design, x, g);
+        const shape = [x.length];
+        const report = verify(
+          { label: 'design', x: { shape, data: f64(x) }, g: { shape, data: f64(g) }, dim: -1, axis: 0, dtype, expected: { softmax: f64(kernel.softmax), grad: f64(kernel.grad) } },
+          { arithmetic: { compute: design.compute, accumulate: design.accumulate } },
+        );
+        for (const comparison of report.comparisons) {
+          if (comparison.closeness.mismatched > 0) {
+            throw new Error(`${comparison.quantity} ${comparison.actual} vs ${comparison.expected}: worst ${comparison.closeness.worst.value} at ${comparison.closeness.worst.index}`);
+          }
+        }
+        expect(report.invariants.expected!.flaggedSlices).toBe(0);
+        for (const method of report.methods) expect(report.invariants[method]!.flaggedSlices, method).toBe(0);
+        expect(report.passed).toBe(true);
+      }),
+      PROPERTY_OPTIONS,
+    );
+  }, propertyTimeout(20));
+});
+
+describe('the verdict at real sizes', () => {
+  test.each([
+    ['bfloat16', 'float32', 'float32', true],
+    ['bfloat16', 'float32', 'bfloat16', true],
+    ['float16', 'float32', 'float32', false],
+    ['float16', 'float16', 'float32', true],
+  ] as const)('accepts a %s kernel computing in %s, summing in %s (softmax stored: %s) over rows of 2,048', (dtype, compute, accumulate, storedSoftmax) => {
+    const n = 2048;
+    const rows = 4;
+    const x: number[] = [];
+    const g: number[] = [];
+    const softmax: number[] = [];
+    const grad: number[] = [];
+    for (let r = 0; r < rows; r++) {
+      // A deterministic spread of logits (about 6 wide) and gradients, different in each row.
+      const xs = Array.from({ length: n }, (_, j) => roundToDType(6 * Math.sin(j * 12.9898 + r) * Math.cos(j * 0.37 * (r + 1)), dtype));
+      const gs = Array.from({ length: n }, (_, j) => roundToDType(Math.cos(j * 78.233 + r * 3.1), dtype));
+      const out = runDesign({ dtype, compute, accumulate, forward: 'normalise', backward: 'closed-form', storedSoftmax, order: 'lanes' }, xs, gs);
+      x.push(...xs);
+      g.push(...gs);
+      softmax.push(...out.softmax);
+      grad.push(...out.grad);
+    }
+    const shape = [rows, n];
+    const report = verify(
+      { label: 'real size', x: { shape, data: f64(x) }, g: { shape, data: f64(g) }, dim: -1, axis: 1, dtype, expected: { softmax: f64(softmax), grad: f64(grad) } },
+      { arithmetic: { compute, accumulate }, jacobianSkipped: 'not needed to judge expected values' },
+    );
+    const judged = report.comparisons.filter((c) => c.actual === 'expected');
+    expect(judged.map((c) => c.closeness.mismatched)).toEqual([0, 0]);
+    // Within the allowance with room to spare, not at its edge.
+    expect(Math.max(...judged.map((c) => c.closeness.worst.value))).toBeLessThan(0.6);
+    expect(report.invariants.expected!.flaggedSlices).toBe(0);
+    expect(report.passed).toBe(true);
+  });
+});
