@@ -143,16 +143,17 @@ export function roundingAllowances(
       softmaxMu += s * m;
       weightedBound += (ud + m) * w;
     }
-    // Results below the normal range: a stored probability or gradient is off by up to the
-    // dtype's smallest subnormal, which backward multiplies by |g|; products that underflow in the
-    // compute type by its smallest subnormal each, times |g_j| (README, "How far the plain methods
-    // can land"); and each of a sum's n additions by the accumulation type's, where partial sums
-    // fall below its normal range (a gradient of tiny g).
-    const underflowShared = tinyStored * (1 + 2 * gMagnitude) + (gMagnitude + n + 1) * tinyComputed + n * tinySummed;
+    // Results below the normal range. A stored gradient, or a stored probability, is off by up to
+    // the dtype's smallest subnormal τ_d: s_i's error is multiplied by |g_i − ⟨s, g⟩|, and every
+    // s_j's reaches ⟨s, g⟩ times |g_j|, which dx_i takes times s_i. Products that underflow in the
+    // compute type are off by its smallest subnormal each, times |g_j| (README, "How far the plain
+    // methods can land"); and each of a sum's n additions by the accumulation type's, where
+    // partial sums fall below its normal range (a gradient of tiny g).
+    const underflowShared = tinyStored * (1 + weight) + (gMagnitude + n + 1) * tinyComputed + n * tinySummed;
     let gradBound = weightedBound;
     let gradMagnitude = 0;
     for (let i = 0; i < n; i++) {
-      const underflow = underflowShared + tinyStored * Math.abs(gs[i]);
+      const underflow = underflowShared + tinyStored * (Math.abs(gs[i]) + ss[i] * gMagnitude);
       cs[i] = ss[i] * weight;
       as[i] = ss[i] * weightedMu + underflow;
       gradBound += (2 * ud + mus[i]) * Math.abs(dxs[i]) + underflow;

@@ -1,6 +1,6 @@
 import type { FixtureOutcome } from '../check/check-fixture.js';
 import type { CheckRun } from '../check/run-check.js';
-import { describeComparison } from './describe-comparison.js';
+import { describeComparison, describeComputeHint } from './describe-comparison.js';
 import { describeExpectedInvariants } from './render-invariants.js';
 
 /**
@@ -14,6 +14,7 @@ export function outcomeDetails(outcome: FixtureOutcome): string[] {
   return [
     ...report.comparisons.filter((comparison) => comparison.closeness.mismatched > 0).map((comparison) => describeComparison(report, comparison)),
     ...describeExpectedInvariants(report),
+    ...describeComputeHint(report),
   ];
 }
 

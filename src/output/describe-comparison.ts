@@ -59,3 +59,16 @@ export function mismatchPercent(comparison: Comparison): string {
   const { mismatched, total } = comparison.closeness;
   return `${((100 * mismatched) / total).toFixed(1)}%`;
 }
+
+/**
+ * When expected values fail only as a kernel without float32 opmath would, the flag that says so:
+ * `hint: every failing element and sum is within what a kernel computing in bfloat16 ...`.
+ */
+export function describeComputeHint(report: Report): string[] {
+  if (report.passesComputingInDtype !== true) return [];
+  const { dtype } = report.input;
+  return [
+    `hint: every failing element and sum is within what a kernel computing in ${dtype} itself (no float32 opmath) can return, ` +
+      `which allows much more: if, and only if, yours computes in ${dtype}, --compute ${dtype} says so`,
+  ];
+}

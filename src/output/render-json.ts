@@ -97,6 +97,7 @@ export function renderJson(report: Report, tool: Tool): string {
               maxUlps: extremeJson(maxUlps, input.x.shape),
             })),
           },
+    passesComputingInDtype: report.passesComputingInDtype ?? null,
     verdict: report.passed ? 'PASS' : 'FAIL',
   };
   return `${writeJson(document)}\n`;

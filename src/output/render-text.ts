@@ -1,6 +1,6 @@
 import { formatIndex, formatShape } from '../tensor.js';
 import { METHOD_LABEL, QUANTITIES, resultOf, type MethodId, type Report, type SliceNote } from '../verify.js';
-import { comparisonTitle, describeElement, describeExtreme, mismatchPercent } from './describe-comparison.js';
+import { comparisonTitle, describeComputeHint, describeElement, describeExtreme, mismatchPercent } from './describe-comparison.js';
 import { renderAccuracy } from './render-accuracy.js';
 import { describeExpectedInvariants, renderInvariants } from './render-invariants.js';
 import { formatDifference, formatTolerance, formatValue } from './format-number.js';
@@ -57,6 +57,7 @@ export function renderText(report: Report, options: TextOptions): string {
     '',
     ...renderInvariants(report),
     ...describeExpectedInvariants(report),
+    ...describeComputeHint(report),
     '',
     renderVerdict(report, options.palette),
   ];

@@ -93,3 +93,20 @@ describe('renderJson', () => {
     expect(doc.input.x).toEqual(x);
   });
 });
+
+describe('renderText on a kernel without float32 opmath', () => {
+  test('ends its failure with the flag that would explain it', async () => {
+    const { runDesign } = await import('../helpers/kernel-designs.js');
+    const { roundToDType } = await import('../../src/numeric/round-dtype.js');
+    const n = 2048;
+    const x = Array.from({ length: n }, (_, k) => roundToDType(10 * Math.sin(k * 12.9898) * Math.cos(k * 0.37), 'bfloat16'));
+    const g = Array.from({ length: n }, (_, k) => roundToDType(0.5 + Math.cos(k * 78.233), 'bfloat16'));
+    const kernel = runDesign({ dtype: 'bfloat16', compute: 'bfloat16', accumulate: 'float32', forward: 'log-sum-exp', backward: 'closed-form', storedSoftmax: true, order: 'lanes' }, x, g);
+    const report = verify(input(x, g, { dtype: 'bfloat16', expected: { softmax: f64(kernel.softmax), grad: f64(kernel.grad) } }));
+    expect(report.passed).toBe(false);
+    expect(text(report).split('\n').at(-4)).toBe(
+      'hint: every failing element and sum is within what a kernel computing in bfloat16 itself (no float32 opmath) can return, ' +
+        'which allows much more: if, and only if, yours computes in bfloat16, --compute bfloat16 says so',
+    );
+  });
+});
