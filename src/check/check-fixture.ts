@@ -1,5 +1,6 @@
 import type { DType, Tolerance } from '../dtype.js';
 import { InputError } from '../input/input-error.js';
+import type { ArithmeticTypes } from '../numeric/arithmetic.js';
 import { parseInputDocument } from '../input/input-document.js';
 import { inputFromDocument } from '../input/resolve-input.js';
 import { jacobianRefusal } from '../work-budget.js';
@@ -27,6 +28,8 @@ export interface FixtureCheckOptions {
   readonly select?: (name: string) => boolean;
   /** `--rtol/--atol`: override the fixture's tolerance and its dtype's. */
   readonly tolerance?: Tolerance;
+  /** `--compute` and `--accumulate`: the arithmetic every fixture's kernel is taken to run in. */
+  readonly arithmetic?: ArithmeticTypes;
   /** Run explicit Jacobians beyond the entry limit. */
   readonly allowSlow?: boolean;
   /** Reads .npy files a fixture names, relative to its folder; without it such names are errors. */
@@ -55,7 +58,7 @@ export function checkFixture(
     if (!selected(name)) return undefined;
     const input = inputFromDocument(path, doc);
     const jacobianSkipped = options.allowSlow ? undefined : jacobianRefusal(input);
-    const report = verify(input, { tolerance: options.tolerance, jacobianSkipped });
+    const report = verify(input, { tolerance: options.tolerance, arithmetic: options.arithmetic, jacobianSkipped });
     const { shape } = input.x;
     return { status: report.passed ? 'pass' : 'fail', path, name, shape, dtype: input.dtype, report, seconds: seconds() };
   } catch (error) {

@@ -105,6 +105,8 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
     .option('--bail', 'stop at the first fixture that fails or errs', false)
     .option('--filter <text>', 'only fixtures whose name contains this text')
     .option('--allow-slow', 'run explicit Jacobians of more than 5e9 entries', false)
+    .option('--compute <name>', "the type every fixture's kernel computes in (default: each dtype's; float32 for the half types)")
+    .option('--accumulate <name>', "the type every fixture's kernel sums in (default: float32 for the half types, float64 otherwise)")
     .option('--no-color', 'no colour, even in a terminal')
     .addHelpText(
       'after',

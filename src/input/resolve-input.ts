@@ -1,5 +1,6 @@
 import { DEFAULT_TOLERANCE, type DType, type Tolerance } from '../dtype.js';
 import { builtInExample } from '../example.js';
+import type { ArithmeticTypes } from '../numeric/arithmetic.js';
 import { formatShape, normaliseDim, sameShape, type Tensor } from '../tensor.js';
 import type { VerifyInput } from '../verify.js';
 import { captureInputError, InputError, withInputLabel, type Result } from './input-error.js';
@@ -124,4 +125,12 @@ export function readToleranceFlags(raw: { readonly rtol?: string; readonly atol?
     return value;
   };
   return { rtol: read(raw.rtol, '--rtol'), atol: read(raw.atol, '--atol') };
+}
+
+/** `--compute` and `--accumulate`, each a dtype name when given; either left out means PyTorch's. */
+export function readArithmeticFlags(raw: { readonly compute?: string; readonly accumulate?: string }): ArithmeticTypes {
+  return {
+    compute: raw.compute === undefined ? undefined : readDType(raw.compute, '--compute'),
+    accumulate: raw.accumulate === undefined ? undefined : readDType(raw.accumulate, '--accumulate'),
+  };
 }

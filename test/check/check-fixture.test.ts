@@ -1,7 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import { checkFixture } from '../../src/check/check-fixture.js';
 import { editedFixture } from '../helpers/fixture-edits.js';
+import { fixtureToJson } from '../../src/output/fixture-json.js';
 import { fixtureText } from '../helpers/fixtures.js';
+import { noOpmathKernelCase } from '../helpers/kernel-designs.js';
 
 const check = (text: string, options = {}) => checkFixture('suite/case.json', text, 'case', options);
 
@@ -37,6 +39,15 @@ describe('checkFixture', () => {
     });
     expect(check(loose)?.status).toBe('pass');
     expect(check(loose, { tolerance: { rtol: 0, atol: 1e-6 } })?.status).toBe('fail');
+  });
+
+  test('holds every fixture to the arithmetic given: a kernel computing in bfloat16 passes with compute bfloat16', () => {
+    const kernel = noOpmathKernelCase(2);
+    const text = fixtureToJson({ name: 'no-opmath', source: 'a kernel computing in bfloat16', dtype: kernel.dtype, dim: -1, x: kernel.x, g: kernel.g, expected: kernel.expected });
+    const plain = check(text);
+    expect(plain?.status).toBe('fail');
+    expect(plain?.status === 'fail' && plain.report.passesComputingInDtype).toBe(true);
+    expect(check(text, { arithmetic: { compute: 'bfloat16' } })?.status).toBe('pass');
   });
 
   test.each([

@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, test } from 'vitest';
 import { parseInputDocument } from '../../src/input/input-document.js';
+import { fixtureToJson } from '../../src/output/fixture-json.js';
 import { editedFixture } from '../helpers/fixture-edits.js';
 import { fixtureText, pytorchFixtureNames } from '../helpers/fixtures.js';
+import { noOpmathKernelCase } from '../helpers/kernel-designs.js';
 import { runCli } from '../helpers/run-cli.js';
 import { folderWith } from '../helpers/temp-dir.js';
 
@@ -118,6 +120,18 @@ describe('softmax-verify check', () => {
     const { code, stdout } = runCli(['check', tampered, '--rtol', '0', '--atol', '0.1']);
     expect(code).toBe(0);
     expect(stdout).toContain('2 fixtures: 2 passed');
+  });
+
+  test('--compute declares the arithmetic of every fixture, and the hint names it', () => {
+    const kernel = noOpmathKernelCase(2);
+    const folder = folderWith({
+      'no-opmath.json': fixtureToJson({ name: 'no-opmath', source: 'a kernel computing in bfloat16', dtype: kernel.dtype, dim: -1, x: kernel.x, g: kernel.g, expected: kernel.expected }),
+    });
+    const plain = runCli(['check', folder]);
+    expect(plain.code).toBe(1);
+    expect(plain.stdout).toContain('if, and only if, yours computes in bfloat16, --compute bfloat16 says so');
+    expect(runCli(['check', folder, '--compute', 'bfloat16']).code).toBe(0);
+    expect(runCli(['check', folder, '--compute', 'float8']).stderr).toBe('error: --compute must be one of float64, float32, float16, bfloat16, got "float8"\n');
   });
 
   test.each<[string, string[], string]>([

@@ -66,3 +66,26 @@ function sumInOrder(terms: number[], order: KernelDesign['order'], roundSum: (v:
   const lanes = Array.from({ length: 8 }, (_, lane) => sequential(terms.filter((_, j) => j % 8 === lane)));
   return pairwise(lanes);
 }
+
+/**
+ * Rows of bfloat16 logits about 10 wide and an upstream gradient with a mean of 0.5 (so that
+ * ⟨s, g⟩ is not small), through a log-sum-exp kernel that computes in bfloat16 itself: correct,
+ * and rounding more than float32 operations would (its results fail the default arithmetic).
+ */
+export function noOpmathKernelCase(rows = 4, n = 2048) {
+  const dtype = 'bfloat16';
+  const design: KernelDesign = { dtype, compute: dtype, accumulate: 'float32', forward: 'log-sum-exp', backward: 'closed-form', storedSoftmax: true, order: 'lanes' };
+  const { store } = arithmeticFor(dtype);
+  const x = Array.from({ length: rows * n }, (_, k) => store(10 * Math.sin(k * 12.9898) * Math.cos(k * 0.37)));
+  const g = Array.from({ length: rows * n }, (_, k) => store(0.5 + Math.cos(k * 78.233)));
+  const softmax: number[] = [];
+  const grad: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    const out = runDesign(design, x.slice(r * n, (r + 1) * n), g.slice(r * n, (r + 1) * n));
+    softmax.push(...out.softmax);
+    grad.push(...out.grad);
+  }
+  const shape = [rows, n];
+  const tensor = (values: number[]) => ({ shape, data: Float64Array.from(values) });
+  return { dtype, design, x: tensor(x), g: tensor(g), expected: { softmax: Float64Array.from(softmax), grad: Float64Array.from(grad) } } as const;
+}

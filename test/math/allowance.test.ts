@@ -6,7 +6,7 @@ import { arithmeticFor, DEFAULT_COMPUTE } from '../../src/numeric/arithmetic.js'
 import { roundToDType } from '../../src/numeric/round-dtype.js';
 import { verify } from '../../src/verify.js';
 import { f64 } from '../helpers/fixtures.js';
-import { runDesign, type KernelDesign } from '../helpers/kernel-designs.js';
+import { noOpmathKernelCase, runDesign, type KernelDesign } from '../helpers/kernel-designs.js';
 import { PROPERTY_OPTIONS, propertyTimeout } from '../helpers/properties.js';
 
 const ONE_SLICE = (n: number) => ({ length: n, stride: 1, count: 1 });
@@ -184,22 +184,9 @@ describe('the verdict at real sizes', () => {
 });
 
 describe('a kernel without float32 opmath', () => {
-  const n = 2048;
-  const rows = 4;
-  const dtype = 'bfloat16';
-  const x = Array.from({ length: rows * n }, (_, k) => roundToDType(10 * Math.sin(k * 12.9898) * Math.cos(k * 0.37), dtype));
-  // An upstream gradient with a mean of 0.5, so that ⟨s, g⟩ is not small.
-  const g = Array.from({ length: rows * n }, (_, k) => roundToDType(0.5 + Math.cos(k * 78.233), dtype));
-  const design: KernelDesign = { dtype, compute: dtype, accumulate: 'float32', forward: 'log-sum-exp', backward: 'closed-form', storedSoftmax: true, order: 'lanes' };
-  const softmax: number[] = [];
-  const grad: number[] = [];
-  for (let r = 0; r < rows; r++) {
-    const out = runDesign(design, x.slice(r * n, (r + 1) * n), g.slice(r * n, (r + 1) * n));
-    softmax.push(...out.softmax);
-    grad.push(...out.grad);
-  }
-  const shape = [rows, n];
-  const input = { label: 'no opmath', x: { shape, data: f64(x) }, g: { shape, data: f64(g) }, dim: -1, axis: 1, dtype, expected: { softmax: f64(softmax), grad: f64(grad) } } as const;
+  const kernel = noOpmathKernelCase();
+  const { dtype } = kernel;
+  const input = { label: 'no opmath', x: kernel.x, g: kernel.g, dim: -1, axis: 1, dtype, expected: kernel.expected };
   const skip = { jacobianSkipped: 'not needed here' };
 
   test('fails the default arithmetic (float32 operations), and the report says which flag explains it', () => {
@@ -216,7 +203,7 @@ describe('a kernel without float32 opmath', () => {
   });
 
   test('gives no such hint for a forgotten ⟨s, g⟩ term, which no arithmetic explains', () => {
-    const forgotten = input.expected.softmax.map((s, k) => roundToDType(s * g[k], dtype));
+    const forgotten = input.expected.softmax.map((s, k) => roundToDType(s * kernel.g.data[k], dtype));
     const report = verify({ ...input, expected: { ...input.expected, grad: forgotten } }, skip);
     expect(report.passed).toBe(false);
     expect(report.passesComputingInDtype).toBe(false);

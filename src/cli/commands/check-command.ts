@@ -1,7 +1,7 @@
 import { collectFixturePaths } from '../../check/collect-fixtures.js';
 import { runCheck, type CheckRun } from '../../check/run-check.js';
 import { InputError } from '../../input/input-error.js';
-import { readToleranceFlags } from '../../input/resolve-input.js';
+import { readArithmeticFlags, readToleranceFlags } from '../../input/resolve-input.js';
 import { checkOutputPath, writeFileAtomic } from '../../io/atomic-write.js';
 import { renderCheckSummary, renderOutcomeText } from '../../output/check-text.js';
 import { PLAIN } from '../../output/render-text.js';
@@ -22,6 +22,8 @@ export interface CheckFlags {
   bail: boolean;
   filter?: string;
   allowSlow: boolean;
+  compute?: string;
+  accumulate?: string;
   color: boolean;
 }
 
@@ -32,6 +34,7 @@ export interface CheckFlags {
  */
 export async function checkCommand(paths: readonly string[], flags: CheckFlags, io: Io): Promise<Outcome> {
   const tolerance = readToleranceFlags(flags);
+  const arithmetic = readArithmeticFlags(flags);
   if (flags.output !== undefined) checkOutputPath(flags.output, flags.force);
   const files = await collectFixturePaths(paths);
   const toTerminal = flags.format === 'text' || flags.output !== undefined;
@@ -40,6 +43,7 @@ export async function checkCommand(paths: readonly string[], flags: CheckFlags, 
 
   const run = runCheck(files, {
     tolerance,
+    arithmetic,
     bail: flags.bail,
     allowSlow: flags.allowSlow,
     npyBeside: INPUT_FILES.npyBeside,

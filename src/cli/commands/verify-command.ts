@@ -1,6 +1,5 @@
 import { InputError } from '../../input/input-error.js';
-import { readDType } from '../../input/input-document.js';
-import { resolveRequest } from '../../input/resolve-input.js';
+import { readArithmeticFlags, resolveRequest } from '../../input/resolve-input.js';
 import { PARALLEL_ENTRY_THRESHOLD } from '../../math/parallel-threshold.js';
 import { sliceLayout } from '../../math/slices.js';
 import { arithmeticFor, type ArithmeticTypes } from '../../numeric/arithmetic.js';
@@ -38,10 +37,7 @@ export interface VerifyFlags {
 export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome> {
   const rows = readRows(flags.rows);
   const precision = readPrecision(flags.precision);
-  const types: ArithmeticTypes = {
-    compute: flags.compute === undefined ? undefined : readDType(flags.compute, '--compute'),
-    accumulate: flags.accumulate === undefined ? undefined : readDType(flags.accumulate, '--accumulate'),
-  };
+  const types = readArithmeticFlags(flags);
   const { x, g, input, dim, dtype, rtol, atol } = flags;
   const resolved = await resolveRequest({ x, g, input, dim, dtype, rtol, atol }, INPUT_FILES);
   if (!resolved.ok) throw resolved.error;
