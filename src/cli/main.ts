@@ -63,8 +63,8 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
     .option('-i, --input <file>', 'JSON file {"x", "g", "dim"?, "dtype"?} or a fixture; "-" reads stdin')
     .option('--dim <n>', 'dimension softmax runs along; negative counts from the end (default: -1)')
     .option('--dtype <name>', `arithmetic and default tolerance: ${DTYPES.join(', ')} (default: float64)`)
-    .option('--compute <name>', "the type every operation rounds to (default: the dtype; float32 for the half types, as PyTorch's CPU kernels)")
-    .option('--accumulate <name>', 'the type sums accumulate in (default: float32 for the half types, float64 otherwise)')
+    .option('--compute <name>', "the type every operation rounds to, in the methods and in what the verdict allows for (default: the dtype; float32 for the half types, as PyTorch's CPU kernels)")
+    .option('--accumulate <name>', 'the type sums accumulate in, likewise (default: float32 for the half types, float64 otherwise)')
     .option('--rtol <number>', 'relative tolerance; give together with --atol')
     .option('--atol <number>', 'absolute tolerance; give together with --rtol')
     .addOption(new Option('--format <format>', 'report format').choices(VERIFY_FORMATS).default('text'))
@@ -81,8 +81,8 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
     .option('--no-color', 'no colour, even in a terminal (NO_COLOR=1 does the same)')
     .addHelpText(
       'after',
-      '\nExit codes: 0 the methods agree (and match the expected values, when given); 1 they do not;\n' +
-        '2 bad usage or bad input; 3 internal error.\n',
+      '\nExit codes: 0 the methods agree (and the expected values, when given, are within rounding of the\n' +
+        'exact result); 1 they do not; 2 bad usage or bad input; 3 internal error.\n',
     )
     .action(async (flags: VerifyFlags, command: Command) => {
       const [stray] = command.args;
@@ -95,7 +95,7 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
     });
 
   configure(program.command('check'), io)
-    .description('check fixture files: both methods agree, and match each fixture\'s expected values')
+    .description("check fixture files: both methods agree, and each fixture's expected values are within rounding of the exact result")
     .argument('<paths...>', 'fixture files, folders (searched for *.json) or glob patterns')
     .option('--rtol <number>', 'relative tolerance for every fixture, with --atol (overrides theirs)')
     .option('--atol <number>', 'absolute tolerance for every fixture, with --rtol')

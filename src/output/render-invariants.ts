@@ -3,10 +3,11 @@ import type { InvariantCheck, SliceDeviation } from '../math/invariants.js';
 import { sliceLabel, sliceLayout } from '../math/slices.js';
 import { SIDE_LABEL, type MethodId, type Report } from '../verify.js';
 
-/** `0.5`, `12`, `3.1e3`: invariant deviations are ratios, read for their size. */
+/** `0.03`, `0.5`, `12`, `3.1e3`: invariant deviations are ratios, read for their size. */
 export function formatInvariantUlps(ulps: number): string {
   if (ulps === 0) return '0';
   if (!Number.isFinite(ulps)) return ulps !== ulps ? 'NaN' : 'Infinity';
+  if (ulps < 0.1) return String(Number(ulps.toPrecision(1)));
   if (ulps < 10) return ulps.toFixed(1);
   return ulps < 1e4 ? ulps.toFixed(0) : ulps.toExponential(1).replace('e+', 'e');
 }
