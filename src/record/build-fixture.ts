@@ -57,7 +57,7 @@ export function buildFixture(
   const { rtol, atol } = report.tolerance;
   const source =
     `${tool.name} ${tool.version}: closed form dx = s ⊙ (g − ⟨s, g⟩) in ${report.arithmetic.dtype}, agreeing with the ` +
-    `${METHOD_LABEL[report.witness]} within rtol ${formatTolerance(rtol)}, atol ${formatTolerance(atol)}`;
+    `${METHOD_LABEL[report.witness]} within what rounding allows at rtol ${formatTolerance(rtol)}, atol ${formatTolerance(atol)}`;
   return {
     ok: true,
     fixture: { ...common, source, expected: { softmax: report.results.closedForm.softmax, grad: report.results.closedForm.grad } },

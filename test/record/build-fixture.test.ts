@@ -25,7 +25,7 @@ describe('buildFixture', () => {
     expect(Array.from(built.fixture.expected.softmax!)).toEqual([0.5, 0.5]);
     expect(Array.from(built.fixture.expected.grad!)).toEqual([0.25, -0.25]);
     expect(built.fixture.source).toBe(
-      'softmax-verify 1.2.3: closed form dx = s ⊙ (g − ⟨s, g⟩) in float64, agreeing with the explicit Jacobian within rtol 1e-7, atol 1e-7',
+      'softmax-verify 1.2.3: closed form dx = s ⊙ (g − ⟨s, g⟩) in float64, agreeing with the explicit Jacobian within what rounding allows at rtol 1e-7, atol 1e-7',
     );
     expect(built.fixture).toMatchObject({ name: 'two', dtype: 'float64', dim: -1 });
   });
