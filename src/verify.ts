@@ -1,5 +1,5 @@
 import { DEFAULT_TOLERANCE, EPSILON, UNIT_ROUNDOFF, type DType, type Tolerance } from './dtype.js';
-import { allowed, roundingAllowances, type Allowances, type SliceBounds } from './math/allowance.js';
+import { allowed, bothSidesRounded, roundingAllowances, type Allowances, type SliceBounds } from './math/allowance.js';
 import { compareClose, difference, isClose, type Closeness } from './math/assert-close.js';
 import { checkFiniteDifferences, type FiniteDifferenceCheck } from './math/finite-differences.js';
 import { runAccurateFloat64, runClosedFormMethod, runJacobianMethod, storedIn, type MethodResult } from './math/pipelines.js';
@@ -194,14 +194,16 @@ export function verify(original: VerifyInput, options: VerifyOptions = {}): Repo
         ? [input.tolerance, 'input']
         : [DEFAULT_TOLERANCE[input.dtype], 'dtype'];
   const { closedForm } = results;
-  const allowances = roundingAllowances(x, g, closedForm.softmax, closedForm.grad, layout, arithmetic, tolerance, toleranceOrigin !== 'dtype');
+  const scale = { x, g, softmax: closedForm.softmax, grad: closedForm.grad, layout };
+  const allowances = roundingAllowances(scale, arithmetic, tolerance);
 
   const comparisons: Comparison[] = [];
   for (const quantity of QUANTITIES) {
     // Every other method against the closed form, then the expected values against the exact result.
     for (const method of methods) {
       if (method === 'closedForm') continue;
-      const closeness = compareClose(resultOf(results, method)[quantity], closedForm[quantity], allowances[quantity]);
+      // Both are rounded results: each may be off by the whole allowance, in opposite directions.
+      const closeness = compareClose(resultOf(results, method)[quantity], closedForm[quantity], bothSidesRounded(allowances[quantity]));
       comparisons.push({ quantity, actual: method, expected: 'closedForm', closeness });
     }
     const expected = input.expected?.[quantity];
@@ -233,7 +235,7 @@ export function verify(original: VerifyInput, options: VerifyOptions = {}): Repo
           input.expected,
           exact,
           failing,
-          roundingAllowances(x, g, closedForm.softmax, closedForm.grad, layout, arithmeticFor(input.dtype, { compute: input.dtype, accumulate: arithmetic.accumulate }), tolerance, toleranceOrigin !== 'dtype'),
+          roundingAllowances(scale, arithmeticFor(input.dtype, { compute: input.dtype, accumulate: arithmetic.accumulate }), tolerance),
           (values, bounds) => invariantsOf(values, bounds).flaggedSlices,
         )
       : undefined;

@@ -1,6 +1,6 @@
 import type { DType, Tolerance } from '../dtype.js';
 import { InputError } from '../input/input-error.js';
-import type { ArithmeticTypes } from '../numeric/arithmetic.js';
+import { narrowerThanDType, type ArithmeticTypes } from '../numeric/arithmetic.js';
 import { parseInputDocument } from '../input/input-document.js';
 import { inputFromDocument } from '../input/resolve-input.js';
 import { jacobianRefusal } from '../work-budget.js';
@@ -57,6 +57,8 @@ export function checkFixture(
     name = doc.name ?? fallbackName;
     if (!selected(name)) return undefined;
     const input = inputFromDocument(path, doc);
+    const narrower = narrowerThanDType(input.dtype, options.arithmetic ?? {});
+    if (narrower !== undefined) throw new InputError(narrower);
     const jacobianSkipped = options.allowSlow ? undefined : jacobianRefusal(input);
     const report = verify(input, { tolerance: options.tolerance, arithmetic: options.arithmetic, jacobianSkipped });
     const { shape } = input.x;

@@ -51,6 +51,7 @@ export function checkInvariants(
   const grad = results.grad === undefined ? undefined : new WorstSlice();
   let worstOfMagnitudes = { ulps: 0, slice: -1 };
   let flaggedSlices = 0;
+  // A quantity the values lack is gathered as `s` in its place, and never read.
   const inputs = [s, g, results.softmax ?? s, results.grad ?? s];
   forEachSlice(layout, inputs, [], ([ss, gs, own, dx], _, k) => {
     let flagged = false;
@@ -59,11 +60,14 @@ export function checkInvariants(
       flagged = softmax.offer(Math.abs(compensatedSum(own) - 1) / epsilon, softmaxBound / epsilon, k) || flagged;
     }
     const gradBound = bounds.gradSum[k];
-    if (grad !== undefined && softmaxBound === softmaxBound && gradBound === gradBound) {
-      const scale = gradientScale(ss, gs) * epsilon;
+    // A non-finite g has no gradient to sum (its dx is NaN or infinite in every kernel).
+    if (grad !== undefined && softmaxBound === softmaxBound && Number.isFinite(gradBound)) {
+      // Where g is 0 throughout there is no scale to show the sum against; it is shown in plain
+      // epsilons then, against the bound (underflow terms only: every correct dx is 0 there).
+      const scale = gradientScale(ss, gs) || 1;
       const total = Math.abs(compensatedSum(dx));
-      // 0/0 where g is 0 throughout: dx is then 0 exactly in every correct kernel.
-      flagged = grad.offer(total / scale || (total === 0 ? 0 : Infinity), gradBound / scale || 0, k) || flagged;
+      // Divided one after the other: scale·ε underflows for a subnormal g.
+      flagged = grad.offer(total / scale / epsilon, gradBound / scale / epsilon, k) || flagged;
       const ofMagnitudes = total / sumOfMagnitudes(dx) / epsilon || 0;
       if (ofMagnitudes > worstOfMagnitudes.ulps || worstOfMagnitudes.slice < 0) worstOfMagnitudes = { ulps: ofMagnitudes, slice: k };
     }

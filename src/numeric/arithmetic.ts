@@ -6,8 +6,8 @@ import { roundToDType } from './round-dtype.js';
  * - `round`: every operation's result rounded to the compute type, by default the dtype itself
  *   for float64 and float32, float32 for the half types (PyTorch's "opmath": its float16 and
  *   bfloat16 kernels load, compute in float and round what they store);
- * - `roundSum`: sums accumulate in `accumulate` (PyTorch: double for float on CPU, float for
- *   the half types);
+ * - `roundSum`: sums accumulate in `accumulate` (PyTorch: float for float and the half types,
+ *   double for double);
  * - `store`: what a kernel writes to memory, the softmax output (which backward then reads) and
  *   the gradient, rounded to the dtype.
  *
@@ -35,10 +35,15 @@ export const DEFAULT_COMPUTE: Readonly<Record<DType, DType>> = {
   bfloat16: 'float32',
 };
 
-/** Where PyTorch's CPU kernels accumulate: double for float and double, float for the half types. */
+/**
+ * Where PyTorch's CPU kernels accumulate: in float for float and the half types (its vectorised
+ * softmax reduces Vectorized<float> lanes, and backward sums into a float), as GPU kernels do.
+ * PyTorch's float32 fixture bears it out: its rows sum to 1 within 10.7 float32 epsilons, more
+ * than a double sum leaves.
+ */
 export const DEFAULT_ACCUMULATE: Readonly<Record<DType, DType>> = {
   float64: 'float64',
-  float32: 'float64',
+  float32: 'float32',
   float16: 'float32',
   bfloat16: 'float32',
 };
@@ -61,4 +66,20 @@ function rounder(dtype: DType): (value: number) => number {
   if (dtype === 'float64') return (value) => value;
   if (dtype === 'float32') return Math.fround;
   return (value) => roundToDType(value, dtype);
+}
+
+const WIDTH: Readonly<Record<DType, number>> = { float64: 53, float32: 24, float16: 11, bfloat16: 8 };
+
+/**
+ * Why `--compute`/`--accumulate` cannot be a kernel's arithmetic for the dtype, or undefined: a
+ * type narrower than the dtype would round the inputs themselves, which the error analysis of the
+ * verdict (docs/verdict.md) does not count.
+ */
+export function narrowerThanDType(dtype: DType, types: ArithmeticTypes): string | undefined {
+  for (const [flag, type] of [['--compute', types.compute], ['--accumulate', types.accumulate]] as const) {
+    if (type !== undefined && WIDTH[type] < WIDTH[dtype]) {
+      return `${flag} ${type} is narrower than the dtype ${dtype}: a kernel computes and sums at least as wide as the values it reads`;
+    }
+  }
+  return undefined;
 }

@@ -17,17 +17,55 @@ export interface KernelDesign {
   readonly storedSoftmax: boolean;
   /** Sequential either way, pairwise, or in 8 interleaved lanes then pairwise (a SIMD reduction). */
   readonly order: 'forward' | 'reverse' | 'pairwise' | 'lanes';
+  /** exp rounded to nearest, or a library exp one ulp off (up or down, element by element). */
+  readonly exp?: 'nearest' | 'one-ulp-off';
+  /** What the kernel stores: rounded to nearest, or truncated toward zero (Triton's "rtz"). */
+  readonly store?: 'nearest' | 'toward-zero';
+}
+
+const PRECISION: Readonly<Record<DType, { bits: number; minExponent: number }>> = {
+  float64: { bits: 53, minExponent: -1022 },
+  float32: { bits: 24, minExponent: -126 },
+  float16: { bits: 11, minExponent: -14 },
+  bfloat16: { bits: 8, minExponent: -126 },
+};
+
+/** The next value of `dtype` from `value` (which is one) toward zero: its spacing just below |value|. */
+function nextTowardZero(value: number, dtype: DType): number {
+  if (value === 0 || !Number.isFinite(value)) return value;
+  const { bits, minExponent } = PRECISION[dtype];
+  const magnitude = Math.abs(value);
+  const exponent = Math.max(Math.floor(Math.log2(magnitude)), minExponent);
+  const onPower = magnitude === 2 ** exponent && exponent > minExponent;
+  const spacing = 2 ** (exponent - bits + (onPower ? 0 : 1));
+  return Math.sign(value) * (magnitude - spacing);
+}
+
+/** `value` rounded to `dtype` toward zero. */
+function truncate(value: number, dtype: DType, nearest: (v: number) => number): number {
+  const rounded = nearest(value);
+  return Math.abs(rounded) > Math.abs(value) ? nextTowardZero(rounded, dtype) : rounded;
+}
+
+/** One ulp of `dtype` up or down from `value`, by a fixed pseudo-random choice per element. */
+function oneUlpOff(value: number, dtype: DType, k: number): number {
+  if (value === 0) return value;
+  const down = nextTowardZero(value, dtype);
+  const spacing = Math.abs(value - down);
+  return Math.sin(k * 12.9898) > 0 ? down : value + Math.sign(value) * spacing;
 }
 
 /** One slice through the design: what the kernel stores as softmax and as gradient. */
 export function runDesign(design: KernelDesign, x: readonly number[], g: readonly number[]): { softmax: number[]; grad: number[] } {
-  const { round, roundSum, store } = arithmeticFor(design.dtype, { compute: design.compute, accumulate: design.accumulate });
+  const { round, roundSum, store: nearest } = arithmeticFor(design.dtype, { compute: design.compute, accumulate: design.accumulate });
+  const store = design.store === 'toward-zero' ? (v: number) => truncate(v, design.dtype, nearest) : nearest;
+  const exp = design.exp === 'one-ulp-off' ? (t: number, k: number) => oneUlpOff(round(Math.exp(t)), design.compute, k) : (t: number) => round(Math.exp(t));
   const sum = (terms: number[]): number => sumInOrder(terms, design.order, roundSum);
   const n = x.length;
   let max = -Infinity;
   for (const v of x) max = Math.max(max, v);
   const shifted = x.map((v) => round(v - max));
-  const e = shifted.map((t) => round(Math.exp(t)));
+  const e = shifted.map((t, k) => exp(t, k));
   const total = sum(e);
   let computed: number[];
   if (design.forward === 'normalise') computed = e.map((v) => round(v / total));
@@ -36,7 +74,7 @@ export function runDesign(design: KernelDesign, x: readonly number[], g: readonl
     computed = e.map((v) => round(v * inverse));
   } else {
     const logTotal = round(Math.log(total));
-    computed = shifted.map((t) => round(Math.exp(round(t - logTotal))));
+    computed = shifted.map((t, k) => exp(round(t - logTotal), k));
   }
   const softmax = computed.map(store);
   const s = design.storedSoftmax ? softmax : computed;

@@ -5,7 +5,7 @@ import { f64 } from '../helpers/fixtures.js';
 
 const TOL = { rtol: 1e-7, atol: 1e-7 };
 /** The plain rule atol + rtol·|b|: no arithmetic, no cancellation term. */
-const plain = (n: number): ElementAllowance => ({ tolerance: TOL, arithmetic: new Float64Array(n), absolute: 0 });
+const plain = (n: number): ElementAllowance => ({ ...TOL, cancellationRtol: TOL.rtol, arithmetic: new Float64Array(n), absolute: 0 });
 
 describe('isClose', () => {
   test.each([
@@ -47,7 +47,7 @@ describe('compareClose', () => {
 
   test('the cancellation and arithmetic terms widen an element exactly by what they say', () => {
     // b = 0.01: plain allowance 1e-7 + 1e-9; the cancellation C = 2 adds rtol·2, μ = 1e-6 adds 1e-8.
-    const allowance: ElementAllowance = { tolerance: TOL, arithmetic: f64([1e-6]), cancellation: f64([2]), absolute: f64([3e-9]) };
+    const allowance: ElementAllowance = { ...TOL, cancellationRtol: TOL.rtol, arithmetic: f64([1e-6]), cancellation: f64([2]), absolute: f64([3e-9]) };
     const limit = 1e-7 + 1e-9 + 2e-7 + 1e-8 + 3e-9;
     expect(compareClose(f64([0.01 + 0.99 * limit]), f64([0.01]), allowance).mismatched).toBe(0);
     const beyond = compareClose(f64([0.01 + 1.01 * limit]), f64([0.01]), allowance);

@@ -2,13 +2,22 @@ import { describe, expect, test } from 'vitest';
 import { DTYPES } from '../../src/dtype.js';
 import { runClosedFormMethod, runJacobianMethod } from '../../src/math/pipelines.js';
 import { sliceLayout } from '../../src/math/slices.js';
-import { arithmeticFor, DEFAULT_ACCUMULATE } from '../../src/numeric/arithmetic.js';
+import { arithmeticFor, DEFAULT_ACCUMULATE, narrowerThanDType } from '../../src/numeric/arithmetic.js';
 import { roundToDType } from '../../src/numeric/round-dtype.js';
 import { f64 } from '../helpers/fixtures.js';
 
 describe('arithmeticFor', () => {
-  test("accumulates where PyTorch's CPU kernels do: double for float, float for the half types", () => {
-    expect(DEFAULT_ACCUMULATE).toEqual({ float64: 'float64', float32: 'float64', float16: 'float32', bfloat16: 'float32' });
+  test("accumulates where PyTorch's CPU kernels do: float for float and the half types, double for double", () => {
+    expect(DEFAULT_ACCUMULATE).toEqual({ float64: 'float64', float32: 'float32', float16: 'float32', bfloat16: 'float32' });
+  });
+
+  test.each([
+    ['float32', { compute: 'bfloat16' }, '--compute bfloat16 is narrower than the dtype float32: a kernel computes and sums at least as wide as the values it reads'],
+    ['float64', { accumulate: 'float32' }, '--accumulate float32 is narrower than the dtype float64: a kernel computes and sums at least as wide as the values it reads'],
+    ['bfloat16', { compute: 'bfloat16', accumulate: 'float64' }, undefined],
+    ['float16', { compute: 'bfloat16' }, '--compute bfloat16 is narrower than the dtype float16: a kernel computes and sums at least as wide as the values it reads'],
+  ] as const)('refuses an arithmetic narrower than the dtype %s: %j', (dtype, types, message) => {
+    expect(narrowerThanDType(dtype, types)).toBe(message);
   });
 
   test.each([

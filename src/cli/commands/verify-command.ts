@@ -2,7 +2,7 @@ import { InputError } from '../../input/input-error.js';
 import { readArithmeticFlags, resolveRequest } from '../../input/resolve-input.js';
 import { PARALLEL_ENTRY_THRESHOLD } from '../../math/parallel-threshold.js';
 import { sliceLayout } from '../../math/slices.js';
-import { arithmeticFor, type ArithmeticTypes } from '../../numeric/arithmetic.js';
+import { arithmeticFor, narrowerThanDType, type ArithmeticTypes } from '../../numeric/arithmetic.js';
 import { renderText } from '../../output/render-text.js';
 import { computeReference, type ReferenceResult } from '../../reference/compute-reference.js';
 import { roundedInput, verify, type VerifyInput } from '../../verify.js';
@@ -41,6 +41,8 @@ export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome
   const { x, g, input, dim, dtype, rtol, atol } = flags;
   const resolved = await resolveRequest({ x, g, input, dim, dtype, rtol, atol }, INPUT_FILES);
   if (!resolved.ok) throw resolved.error;
+  const narrower = narrowerThanDType(resolved.value.input.dtype, types);
+  if (narrower !== undefined) throw new InputError(narrower);
   const refusal = flags.allowSlow || !flags.fd ? undefined : finiteDifferenceRefusal(resolved.value.input);
   if (refusal !== undefined) throw new InputError(refusal);
   const jacobianSkipped = flags.allowSlow ? undefined : jacobianRefusal(resolved.value.input);
