@@ -3,6 +3,7 @@ import { DEFAULT_TOLERANCE } from '../src/dtype.js';
 import { verify, type VerifyInput } from '../src/verify.js';
 import { roundToDType } from '../src/numeric/round-dtype.js';
 import { f64 } from './helpers/fixtures.js';
+import { runDesign } from './helpers/kernel-designs.js';
 
 function input(x: number[][] | number[], g: number[][] | number[], extra: Partial<VerifyInput> = {}): VerifyInput {
   const shape = Array.isArray(x[0]) ? [x.length, (x[0] as number[]).length] : [x.length];
@@ -140,5 +141,48 @@ describe('verify against a reference', () => {
     expect(grad('jacobian').notCorrectlyRounded).toBe(2);
     const softmax = report.reference!.accuracy.filter((a) => a.quantity === 'softmax');
     expect(softmax.map((a) => a.notCorrectlyRounded)).toEqual([0, 0, 0]);
+  });
+});
+
+describe('the verdict at its edges', () => {
+  test('two correct float16 methods 2 ulps apart agree: each side may be off by the whole allowance', () => {
+    const report = verify(input([0, -5.79296875, -2.896484375], [0, 4672, 0], { dtype: 'float16' }));
+    const grad = report.comparisons.find((c) => c.quantity === 'grad')!;
+    expect(Math.abs(report.results.jacobian!.grad[1] - report.results.closedForm.grad[1])).toBeGreaterThan(0.01);
+    expect(grad.closeness.mismatched).toBe(0);
+    expect(report.passed).toBe(true);
+  });
+
+  test('a g near the largest float64 cannot overflow the allowance into letting anything through', () => {
+    const report = verify(input([0, -740, -740], [1, 1.7e308, 1.7e308], { expected: { grad: f64([12345, -999, 42]) } }));
+    expect(report.comparisons.find((c) => c.actual === 'expected')!.closeness.mismatched).toBe(3);
+    expect(report.passed).toBe(false);
+  });
+
+  test('a float32 kernel that sums in float32 (as PyTorch and GPU kernels do) raises no flag on 50,257 flat logits by default', () => {
+    const n = 50_257;
+    const x = Array.from({ length: n }, (_, j) => Math.fround(Math.sin(j * 12.9898) * 0.01));
+    const g = Array.from({ length: n }, (_, j) => Math.fround(Math.cos(j * 78.233)));
+    const kernel = runDesign({ dtype: 'float32', compute: 'float32', accumulate: 'float32', forward: 'normalise', backward: 'closed-form', storedSoftmax: true, order: 'forward' }, x, g);
+    const judged = (accumulate?: 'float64') =>
+      verify(input(x, g, { dtype: 'float32', expected: { softmax: f64(kernel.softmax), grad: f64(kernel.grad) } }), { jacobianSkipped: 'not needed here', arithmetic: { accumulate } });
+    const report = judged();
+    expect(report.arithmetic.accumulate).toBe('float32');
+    // Its rows sum to 1 within 158 float32 epsilons: a sequential float32 sum of 50,257 terms.
+    expect(report.invariants.expected!.softmaxSum!.ulps).toBeGreaterThan(100);
+    expect(report.invariants.expected!.flaggedSlices).toBe(0);
+    expect(report.passed).toBe(true);
+    // Taken as summing in float64, it would be flagged.
+    expect(judged('float64').invariants.expected!.flaggedSlices).toBe(1);
+  });
+
+  test("spelling out the dtype's default tolerance judges the sums as the default does", () => {
+    const x = [0.5, 1.25, -2, 3, 0, 1];
+    const g = [1, 0, -1, 0.5, 2, 0.25];
+    const exact = verify(input(x, g, { dtype: 'bfloat16' })).results.closedForm.softmax;
+    const softmax = exact.map((s) => roundToDType(s * 1.01, 'bfloat16'));
+    const report = verify(input(x, g, { dtype: 'bfloat16', expected: { softmax } }), { tolerance: { rtol: 1.6e-2, atol: 1e-5 } });
+    expect(report.toleranceOrigin).toBe('flags');
+    expect(report.invariants.expected!.flaggedSlices).toBe(1);
   });
 });

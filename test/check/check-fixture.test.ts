@@ -50,6 +50,13 @@ describe('checkFixture', () => {
     expect(check(text, { arithmetic: { compute: 'bfloat16' } })?.status).toBe('pass');
   });
 
+  test("an arithmetic narrower than a fixture's dtype is an error for that fixture", () => {
+    expect(check(fixtureText('seed.json'), { arithmetic: { compute: 'bfloat16' } })).toMatchObject({
+      status: 'error',
+      message: '--compute bfloat16 is narrower than the dtype float64: a kernel computes and sums at least as wide as the values it reads',
+    });
+  });
+
   test.each([
     ['bad JSON', '{"format": "softmax-verify.fixture/v1", "x": [1,', 'invalid JSON at line 1, column 49: expected a value, found the end of the input'],
     ['a missing field', editedFixture('seed.json', (doc) => delete doc.source), 'source is missing: a softmax-verify.fixture/v1 fixture must have it'],
