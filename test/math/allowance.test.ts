@@ -149,7 +149,10 @@ const designs = (dtype: DType): fc.Arbitrary<KernelDesign> =>
     storedSoftmax: fc.boolean(),
     order: fc.constantFrom('forward', 'reverse', 'pairwise', 'lanes'),
     exp: fc.constantFrom('nearest', 'one-ulp-off'),
-    store: fc.constantFrom('nearest', 'toward-zero'),
+    // Truncating stores err by up to 2u_d, twice rounding to nearest: bfloat16's rtol (4.1 u_d)
+    // covers that on both stores a gradient goes through, float16's (2.05 u_d) does not, and a
+    // long run found one 1.12 times its allowance (docs/verdict.md, "The sums").
+    store: dtype === 'float16' ? fc.constant('nearest') : fc.constantFrom('nearest', 'toward-zero'),
   });
 
 describe.each(DTYPES)('the verdict in %s', (dtype) => {
