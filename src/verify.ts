@@ -70,8 +70,8 @@ export const QUANTITIES: readonly Quantity[] = ['softmax', 'grad'];
 
 /**
  * The sides a comparison can have: a method's results, the input's expected values, or the exact
- * result they are judged against (the accurate closed form in float64, within 2 float64 ulps of
- * the exact values: far inside any allowance).
+ * result they are judged against (the accurate closed form in float64: docs/verdict.md says how
+ * close it is, a few billionths of the tightest allowance).
  */
 export type Side = MethodId | 'expected' | 'exact';
 export const SIDE_LABEL: Readonly<Record<Side, string>> = { ...METHOD_LABEL, expected: 'expected', exact: 'exact' };
@@ -122,8 +122,6 @@ export interface Report {
   readonly results: MethodResults;
   /** The exact result, to float64 precision, that expected values are judged against; when the input has them. */
   readonly exact?: MethodResult;
-  /** What rounding allows each element and each slice's sums (allowance.ts). */
-  readonly allowances: Allowances;
   /** The witness minus the closed form, 0 where both match exactly (NaN and NaN included). */
   readonly differences: Readonly<Record<Quantity, Float64Array>>;
   readonly comparisons: readonly Comparison[];
@@ -248,7 +246,6 @@ export function verify(original: VerifyInput, options: VerifyOptions = {}): Repo
     methods,
     results,
     exact: input.expected === undefined ? undefined : exact,
-    allowances,
     jacobianSkipped: skipped,
     referenceSkipped: options.referenceSkipped,
     witness,

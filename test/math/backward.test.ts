@@ -1,8 +1,8 @@
-import { arithmeticFor } from '../../src/numeric/arithmetic.js';
 import { describe, expect, test } from 'vitest';
 import { closedFormBackwardSlice } from '../../src/math/closed-form-backward.js';
 import { jacobianBackwardSlice, jacobianEntry, jacobianMatrix } from '../../src/math/jacobian-backward.js';
 import { softmaxNormalisedSlice } from '../../src/math/softmax-normalised.js';
+import { arithmeticFor } from '../../src/numeric/arithmetic.js';
 import { f64 } from '../helpers/fixtures.js';
 
 type Backward = (s: Float64Array, g: Float64Array, out: Float64Array) => void;
