@@ -12,7 +12,7 @@ import { twoProdError, twoSumError } from './error-free.js';
  *
  * Method (Tang's table-driven exp, in double-double): t = N ln2/2048 + r with |r| ≤ ln2/4096,
  * then exp(t) = 2^⌊N/2048⌋ · 2^((N mod 2048)/2048) · exp(r). The 2,048 table values come from the
- * double-double series of `double-double.ts` once, on first use; exp(r) = 1 + r + r²/2 + (the
+ * double-double series of `double-double.ts`, each on first use; exp(r) = 1 + r + r²/2 + (the
  * rest) with r and r²/2 in double-double and the rest (below 2^-39) in float64.
  */
 export interface ScaledExp {
@@ -34,25 +34,26 @@ const STEP_HI = 0.0003384507713235507;
 const STEP_MID = 4.3423507025813853e-13;
 const STEP_LO = -1.9573516140235204e-29;
 
-let tableHi: Float64Array | undefined;
-let tableLo: Float64Array | undefined;
+// 2^(i/2048) for i < 2048, as 2^(a/64) · 2^(b/2048) with i = 32a + b, each factor from one
+// series evaluation; entries are made when first used (NaN until then), so that a run on a few
+// logits evaluates a few series, not all 96 (which took 9 ms, most of the built-in example's run).
+const tableHi = new Float64Array(TABLE_SIZE).fill(NaN);
+const tableLo = new Float64Array(TABLE_SIZE);
+const coarse: (DD | undefined)[] = new Array(64);
+const fine: (DD | undefined)[] = new Array(32);
+const LN2 = dd(6.931471805599452862e-1, 2.319046813846299558e-17);
 
-/** 2^(i/2048) for i < 2048, as 2^(a/64) · 2^(b/2048) with i = 32a + b: 96 series evaluations. */
-function buildTable(): void {
-  const LN2 = dd(6.931471805599452862e-1, 2.319046813846299558e-17);
-  const power = (fraction: number): DD => {
-    const { k, m } = expScaled(mulNumber(LN2, fraction));
-    return scale(m, k);
-  };
-  const coarse = Array.from({ length: 64 }, (_, a) => power(a / 64));
-  const fine = Array.from({ length: 32 }, (_, b) => power(b / TABLE_SIZE));
-  tableHi = new Float64Array(TABLE_SIZE);
-  tableLo = new Float64Array(TABLE_SIZE);
-  for (let i = 0; i < TABLE_SIZE; i++) {
-    const v = mul(coarse[i >> 5], fine[i & 31]);
-    tableHi[i] = v.hi;
-    tableLo[i] = v.lo;
-  }
+function powerOfTwo(fraction: number): DD {
+  const { k, m } = expScaled(mulNumber(LN2, fraction));
+  return scale(m, k);
+}
+
+function makeEntry(i: number): void {
+  const a = i >> 5;
+  const b = i & 31;
+  const v = mul((coarse[a] ??= powerOfTwo(a / 64)), (fine[b] ??= powerOfTwo(b / TABLE_SIZE)));
+  tableHi[i] = v.hi;
+  tableLo[i] = v.lo;
 }
 
 /**
@@ -66,7 +67,6 @@ export function accurateExp(hi: number, lo: number, out: ScaledExp): ScaledExp {
     out.lo = 0;
     return out;
   }
-  if (tableHi === undefined) buildTable();
   const n = Math.round(hi * INVERSE_STEP);
   // hi − n·STEP_HI is exact (n·STEP_HI is, and lies within a factor of two of hi: Sterbenz).
   const a = hi - n * STEP_HI;
@@ -89,8 +89,9 @@ export function accurateExp(hi: number, lo: number, out: ScaledExp): ScaledExp {
 
   // 2^(i/2048) · (1 + small) = T + T·small.
   const i = n & (TABLE_SIZE - 1);
-  const th = tableHi![i];
-  const tl = tableLo![i];
+  if (tableHi[i] !== tableHi[i]) makeEntry(i);
+  const th = tableHi[i];
+  const tl = tableLo[i];
   const product = th * small;
   const productLow = twoProdError(th, small, product) + th * smallLow + tl * small;
   const sum = th + product;
