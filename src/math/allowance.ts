@@ -24,24 +24,68 @@ import type { Arithmetic } from '../numeric/arithmetic.js';
 import { maxPropagatingNaN } from './max.js';
 import { forEachSlice, type SliceLayout } from './slices.js';
 
-/** One quantity's allowances, element by element (the terms above). */
+/**
+ * One quantity's allowances, element by element (the terms above). The terms are made when asked
+ * for, from the inputs and a few sums per slice, so that the allowances of 10^7 elements take no
+ * memory of their own; plain data read by plain functions, which V8 inlines into the comparisons'
+ * loop.
+ */
 export interface ElementAllowance {
   readonly atol: number;
   /** rtol on |b|, at least 2u_d: a result read back and stored again in the dtype. */
   readonly rtol: number;
   /** rtol on the cancellation term, at least u_d: the stored softmax ⟨s, g⟩ is formed from. */
   readonly cancellationRtol: number;
-  /** μ_i: the compute and accumulation types' share, relative to |b_i|. */
-  readonly arithmetic: Float64Array;
-  /** C_i = s_i Σ_j s_j |g_j|: the size of the terms that cancel into dx_i (gradient only). */
-  readonly cancellation?: Float64Array;
-  /** s_i Σ_j μ_j s_j |g_j| + ν_i for the gradient; ν for the softmax, the same for every element. */
-  readonly absolute: Float64Array | number;
+  /** The softmax has no cancellation term, and the same underflow for every element. */
+  readonly quantity: 'softmax' | 'grad';
+  readonly terms: AllowanceTerms;
   /**
    * Both sides are rounded results (one method against another), not one against the exact
    * value: each may be off by the whole rounding allowance, in opposite directions.
    */
   readonly bothSidesRounded?: boolean;
+}
+
+/** What every element's terms are made from: the inputs, the arithmetic's constants, sums per slice. */
+export interface AllowanceTerms {
+  readonly layout: SliceLayout;
+  readonly x: Float64Array;
+  readonly g: Float64Array;
+  readonly softmax: Float64Array;
+  /** 2u_c and (4 ln n + 12) u_c + 3n u_a: μ_i = 2u_c |x_i − m| + shared, to first order. */
+  readonly twoUc: number;
+  readonly shared: number;
+  readonly tinyStored: number;
+  readonly storedThreshold: number;
+  readonly softmaxUnderflow: number;
+  /** Per slice: m, Σ s_j |g_j|, Σ μ_j s_j |g_j|, τ_d Σ |g_j| (and the smallest factor it can take without underflow), the shared underflow. */
+  readonly sliceMax: Float64Array;
+  readonly weights: Float64Array;
+  readonly weightedMus: Float64Array;
+  readonly storedTinies: Float64Array;
+  readonly storedTinyThresholds: Float64Array;
+  readonly underflows: Float64Array;
+}
+
+/** μ_i of element i in slice k. */
+export function arithmeticShare(allowance: ElementAllowance, i: number, k: number): number {
+  const { softmax, x, sliceMax, twoUc, shared } = allowance.terms;
+  return softmax[i] === 0 ? 0 : withHigherOrders(twoUc * Math.abs(x[i] - sliceMax[k]) + shared);
+}
+
+/** C_i = s_i Σ_j s_j |g_j| of element i in slice k: 0 for the softmax. */
+export function cancellationSize(allowance: ElementAllowance, i: number, k: number): number {
+  return allowance.quantity === 'grad' ? allowance.terms.softmax[i] * allowance.terms.weights[k] : 0;
+}
+
+/** s_i Σ_j μ_j s_j |g_j| + ν_i of element i in slice k; ν for the softmax. */
+export function absoluteShare(allowance: ElementAllowance, i: number, k: number): number {
+  const t = allowance.terms;
+  if (allowance.quantity === 'softmax') return t.softmaxUnderflow;
+  const s = t.softmax[i];
+  const spread = s === 0 ? 0 : s * t.weightedMus[k];
+  const tinies = tinyTimes(t.tinyStored, t.storedThreshold, Math.abs(t.g[i])) + tinyTimes(t.storedTinies[k], t.storedTinyThresholds[k], s);
+  return spread + t.underflows[k] + tinies;
 }
 
 /** The allowance of one element split into the terms above, for a report to explain a failure. */
@@ -89,29 +133,117 @@ export function bothSidesRounded(allowance: ElementAllowance): ElementAllowance 
   return { ...allowance, bothSidesRounded: true };
 }
 
-/** `allowanceParts(...).total`, without the parts: the comparisons' inner loop. */
-export function allowed(allowance: ElementAllowance, i: number, b: number): number {
-  const { absolute, cancellation } = allowance;
+/**
+ * `allowanceParts(...).total`, without the parts: the comparisons' inner loop, which knows each
+ * element's slice `k` as it goes.
+ */
+export function allowed(allowance: ElementAllowance, i: number, b: number, k: number = sliceOf(allowance.terms.layout, i)): number {
   // μ_i is infinite where the arithmetic bounds nothing (a sum of more than 1/(3u_a) terms);
   // a |b| of 0 then adds nothing rather than NaN.
-  const relative = b === 0 ? 0 : (allowance.rtol + allowance.arithmetic[i]) * Math.abs(b);
-  const extra = typeof absolute === 'number' ? absolute : absolute[i];
-  const rounding = relative + (cancellation === undefined ? 0 : allowance.cancellationRtol * cancellation[i]) + extra;
+  const relative = b === 0 ? 0 : (allowance.rtol + arithmeticShare(allowance, i, k)) * Math.abs(b);
+  const rounding = relative + allowance.cancellationRtol * cancellationSize(allowance, i, k) + absoluteShare(allowance, i, k);
   return allowance.atol + (allowance.bothSidesRounded ? 2 * rounding : rounding);
 }
 
 export function allowanceParts(allowance: ElementAllowance, i: number, b: number): AllowanceParts {
-  const { absolute, cancellation } = allowance;
+  const k = sliceOf(allowance.terms.layout, i);
   const sides = allowance.bothSidesRounded ? 2 : 1;
   const magnitude = Math.abs(b);
-  const arithmetic = (b === 0 ? 0 : allowance.arithmetic[i] * magnitude) + (typeof absolute === 'number' ? absolute : absolute[i]);
+  const arithmetic = (b === 0 ? 0 : arithmeticShare(allowance, i, k) * magnitude) + absoluteShare(allowance, i, k);
   return {
     atol: allowance.atol,
     relative: sides * allowance.rtol * magnitude,
-    cancellation: cancellation === undefined ? 0 : sides * allowance.cancellationRtol * cancellation[i],
+    cancellation: sides * allowance.cancellationRtol * cancellationSize(allowance, i, k),
     arithmetic: sides * arithmetic,
-    total: allowed(allowance, i, b),
+    total: allowed(allowance, i, b, k),
   };
+}
+
+/** The slice an element belongs to, in the numbering of `forEachSlice`. */
+export function sliceOf(layout: SliceLayout, i: number): number {
+  const { length, stride } = layout;
+  if (stride === 1) return Math.floor(i / length);
+  return Math.floor(i / (length * stride)) * stride + (i % stride);
+}
+
+/**
+ * μ from its first-order value: μ/(1 − μ) bounds the higher orders too, infinite from 1; below
+ * 1/2 the bound μ(1 + 2μ), which is above it, saves a division per element.
+ */
+function withHigherOrders(firstOrder: number): number {
+  if (firstOrder < 0.5) return firstOrder * (1 + 2 * firstOrder);
+  return firstOrder < 1 ? firstOrder / (1 - firstOrder) : Infinity;
+}
+
+/** The smallest normal float64: a product below it takes x86 dozens of times longer (microcode). */
+const MIN_NORMAL = 2 ** -1022;
+/** Σ |g| is summed scaled by this, so that it cannot overflow (n·max|g| ≤ 2^31·2^1024 → 2^991). */
+const MAGNITUDE_SCALE = 2 ** -64;
+
+/**
+ * τ·X for a tiny τ (a smallest subnormal), without subnormal arithmetic: a product that would
+ * fall below the normal range is bounded by the smallest normal number instead. An allowance that
+ * small matters only to a comparison with atol 0 of subnormal results, and there it errs wide.
+ */
+function tinyTimes(tiny: number, threshold: number, factor: number): number {
+  return factor >= threshold ? tiny * factor : MIN_NORMAL;
+}
+
+const BLOCK = 4096;
+const SUMS = 7;
+
+/**
+ * One block's share of a slice's sums, added into `sums`: Σ s_j |g_j|, Σ μ_j s_j |g_j|, Σ s_j μ_j,
+ * Σ (2u_d + μ_j) s_j |g_j|, Σ |g_j| scaled, Σ (4u_d + μ_j) |dx_j| and Σ |dx_j|.
+ */
+function addSliceSums(
+  xs: Float64Array,
+  gs: Float64Array,
+  ss: Float64Array,
+  dxs: Float64Array,
+  from: number,
+  to: number,
+  max: number,
+  twoUc: number,
+  shared: number,
+  ud: number,
+  sums: Float64Array,
+): void {
+  let weight = 0;
+  let weightedMu = 0;
+  let softmaxMu = 0;
+  let weightedBound = 0;
+  let scaledMagnitude = 0;
+  let gradTerms = 0;
+  let gradMagnitude = 0;
+  for (let j = from; j < to; j++) {
+    const s = ss[j];
+    const magnitude = Math.abs(gs[j]);
+    const dx = Math.abs(dxs[j]);
+    scaledMagnitude += magnitude * MAGNITUDE_SCALE;
+    gradMagnitude += dx;
+    // A probability of 0 (a masked logit, or one too far below the max) is 0 in every correct
+    // kernel and weighs nothing in the sums; nor does a g_j of 0, even against an infinite μ_j.
+    if (s === 0) {
+      gradTerms += 4 * ud * dx;
+      continue;
+    }
+    const mu = withHigherOrders(twoUc * Math.abs(xs[j] - max) + shared);
+    softmaxMu += s * mu;
+    gradTerms += (4 * ud + mu) * dx;
+    const w = s * magnitude;
+    if (w === 0) continue;
+    weight += w;
+    weightedMu += mu * w;
+    weightedBound += (2 * ud + mu) * w;
+  }
+  sums[0] += weight;
+  sums[1] += weightedMu;
+  sums[2] += softmaxMu;
+  sums[3] += weightedBound;
+  sums[4] += scaledMagnitude;
+  sums[5] += gradTerms;
+  sums[6] += gradMagnitude;
 }
 
 /** The allowances for one input in the arithmetic a kernel is taken to run in. */
@@ -123,76 +255,84 @@ export function roundingAllowances(inputs: AllowanceInputs, arithmetic: Arithmet
   const tinyStored = SMALLEST_SUBNORMAL[arithmetic.dtype];
   const tinyComputed = SMALLEST_SUBNORMAL[arithmetic.compute];
   const tinySummed = SMALLEST_SUBNORMAL[arithmetic.accumulate];
+  // τ_d·|g_i| is a product per element: its threshold is worked out once.
+  const storedThreshold = MIN_NORMAL / tinyStored;
   const softmaxUnderflow = tinyStored + tinyComputed;
   const baseline = DEFAULT_TOLERANCE[arithmetic.dtype];
   const looser = tolerance.rtol > baseline.rtol || tolerance.atol > baseline.atol;
   const [slackAtol, slackRtol] = looser ? [tolerance.atol, tolerance.rtol] : [0, 0];
+  const n = layout.length;
+  const shared = (4 * Math.log(n) + 12) * uc + 3 * n * ua;
+  const twoUc = 2 * uc;
 
-  const mu = new Float64Array(x.length);
-  const cancellation = new Float64Array(x.length);
-  const absolute = new Float64Array(x.length);
+  // Per slice: its largest logit, Σ s_j |g_j|, Σ μ_j s_j |g_j|, τ_d Σ |g_j| and the underflow every
+  // element of it shares; the elements' terms are made from these when asked for.
+  const sliceMax = new Float64Array(layout.count);
+  const weights = new Float64Array(layout.count);
+  const weightedMus = new Float64Array(layout.count);
+  const storedTinies = new Float64Array(layout.count);
+  const storedTinyThresholds = new Float64Array(layout.count);
+  const underflows = new Float64Array(layout.count);
   const softmaxSum = new Float64Array(layout.count);
   const gradSum = new Float64Array(layout.count);
   const expectedSoftmaxSum = new Float64Array(layout.count);
   const expectedGradSum = new Float64Array(layout.count);
-  forEachSlice(layout, [x, g, softmax, grad], [mu, cancellation, absolute], ([xs, gs, ss, dxs], [mus, cancels, absolutes], k) => {
-    const n = xs.length;
+  const sums = new Float64Array(SUMS);
+  forEachSlice(layout, [x, g, softmax, grad], [], ([xs, gs, ss, dxs], _, k) => {
     const max = maxPropagatingNaN(xs);
-    const shared = (4 * Math.log(n) + 12) * uc + 3 * n * ua;
-    let weight = 0; // Σ s_j |g_j|
-    let weightedMu = 0; // Σ μ_j s_j |g_j|
-    let softmaxMu = 0; // Σ s_j μ_j
-    let weightedBound = 0; // Σ (u_d + μ_j) s_j |g_j|
-    let gTinyStored = 0; // Σ τ_d |g_j|, summed term by term so that a huge g cannot overflow it
-    let gTinyComputed = 0; // Σ τ_c |g_j|
-    for (let j = 0; j < n; j++) {
-      const s = ss[j];
-      const magnitude = Math.abs(gs[j]);
-      gTinyStored += tinyStored * magnitude;
-      gTinyComputed += tinyComputed * magnitude;
-      // A probability of 0 (a masked logit, or one too far below the max) is 0 in every correct
-      // kernel and weighs nothing in the sums.
-      const firstOrder = s === 0 ? 0 : 2 * Math.abs(xs[j] - max) * uc + shared;
-      // First-order bounds hold while they are small; μ/(1 − μ) bounds the higher orders too.
-      const muJ = firstOrder < 1 ? firstOrder / (1 - firstOrder) : Infinity;
-      mus[j] = muJ;
-      if (s === 0) continue;
-      softmaxMu += s * muJ;
-      const w = s * magnitude;
-      // A g_j of 0 weighs nothing, even against an infinite μ_j.
-      if (w === 0) continue;
-      weight += w;
-      weightedMu += muJ * w;
-      weightedBound += (2 * ud + muJ) * w;
-    }
+    sums.fill(0);
+    // In blocks, so that V8 optimises the loop early even in one slice of 10^7 elements.
+    for (let from = 0; from < n; from += BLOCK) addSliceSums(xs, gs, ss, dxs, from, Math.min(n, from + BLOCK), max, twoUc, shared, ud, sums);
+    const [weight, weightedMu, softmaxMu, weightedBound, scaledMagnitude, gradTerms, gradMagnitude] = sums;
     // Results below the normal range. A stored gradient, or a stored probability, is off by up to
     // the dtype's smallest subnormal τ_d: s_i's error is multiplied by |g_i − ⟨s, g⟩|, and every
-    // s_j's reaches ⟨s, g⟩ times |g_j|, which dx_i takes times s_i. Products that underflow in the
-    // compute type are off by its smallest subnormal each, times |g_j| (README, "How far the plain
-    // methods can land"); and each of a sum's n additions by the accumulation type's, where
-    // partial sums fall below its normal range (a gradient of tiny g).
-    const underflowShared = tinyStored * (1 + weight) + gTinyComputed + (n + 1) * tinyComputed + n * tinySummed;
+    // s_j's reaches ⟨s, g⟩ times |g_j|, which dx_i takes times s_i (per element, below). Products
+    // that underflow in the compute type are off by its smallest subnormal each, times |g_j|
+    // (README, "How far the plain methods can land"); and each of a sum's n additions by the
+    // accumulation type's, where partial sums fall below its normal range (a gradient of tiny g).
+    const storedTiny = tinyTimes(tinyStored / MAGNITUDE_SCALE, MIN_NORMAL / (tinyStored / MAGNITUDE_SCALE), scaledMagnitude);
+    const computedTiny = tinyTimes(tinyComputed / MAGNITUDE_SCALE, MIN_NORMAL / (tinyComputed / MAGNITUDE_SCALE), scaledMagnitude);
+    const underflow =
+      tinyTimes(tinyStored, storedThreshold, 1 + weight) + computedTiny + tinyTimes(tinyComputed, MIN_NORMAL / tinyComputed, n + 1) + tinyTimes(tinySummed, MIN_NORMAL / tinySummed, n);
     // The sums' bounds take each stored value as off by 2u_d, not u_d: a store that truncates
-    // (toward zero, a Triton option) errs that far, all in one direction.
-    let gradBound = weightedBound;
-    let gradMagnitude = 0;
-    for (let i = 0; i < n; i++) {
-      const underflow = underflowShared + tinyStored * Math.abs(gs[i]) + ss[i] * gTinyStored;
-      cancels[i] = ss[i] * weight;
-      absolutes[i] = (ss[i] === 0 ? 0 : ss[i] * weightedMu) + underflow;
-      gradBound += (4 * ud + mus[i]) * Math.abs(dxs[i]) + underflow;
-      gradMagnitude += Math.abs(dxs[i]);
-    }
+    // (toward zero, a Triton option) errs that far, all in one direction. The per-element
+    // underflow, τ_d (|g_i| + s_i Σ|g_j|), sums to 2 τ_d Σ|g_j| over the slice (or n smallest
+    // normals, where it is bounded by them).
+    const gradBound = weightedBound + gradTerms + n * underflow + 2 * (storedTiny + n * MIN_NORMAL);
+    sliceMax[k] = max;
+    weights[k] = weight;
+    weightedMus[k] = weightedMu;
+    storedTinies[k] = storedTiny;
+    storedTinyThresholds[k] = MIN_NORMAL / storedTiny;
+    underflows[k] = underflow;
     softmaxSum[k] = 2 * ud + softmaxMu + n * softmaxUnderflow;
     gradSum[k] = gradBound;
     // Σ_i (atol + rtol·(|b_i| + C_i)) of a looser tolerance: Σ s_i = 1 and Σ_i C_i = Σ s_j |g_j|.
     expectedSoftmaxSum[k] = softmaxSum[k] + n * slackAtol + slackRtol;
     expectedGradSum[k] = gradBound + n * slackAtol + slackRtol * (gradMagnitude + weight);
   });
-  const common = { atol: tolerance.atol, rtol: Math.max(tolerance.rtol, 2 * ud), cancellationRtol: Math.max(tolerance.rtol, ud), arithmetic: mu };
+
+  const terms: AllowanceTerms = {
+    layout,
+    x,
+    g,
+    softmax,
+    twoUc,
+    shared,
+    tinyStored,
+    storedThreshold,
+    softmaxUnderflow,
+    sliceMax,
+    weights,
+    weightedMus,
+    storedTinies,
+    storedTinyThresholds,
+    underflows,
+  };
+  const common = { atol: tolerance.atol, rtol: Math.max(tolerance.rtol, 2 * ud), cancellationRtol: Math.max(tolerance.rtol, ud), terms };
   return {
-    softmax: { ...common, absolute: softmaxUnderflow },
-    grad: { ...common, cancellation, absolute },
+    softmax: { ...common, quantity: 'softmax' },
+    grad: { ...common, quantity: 'grad' },
     slices: { softmaxSum, gradSum },
     expectedSlices: { softmaxSum: expectedSoftmaxSum, gradSum: expectedGradSum },
   };

@@ -51,53 +51,94 @@ export interface Closeness {
 /** Compares `actual` with `expected` element by element and keeps what a report needs. */
 export function compareClose(actual: Float64Array, expected: Float64Array, allowance: ElementAllowance): Closeness {
   const n = actual.length;
-  const closeMask = new Uint8Array(n);
-  const failures = new WorstElements(FAILURES_KEPT);
-  let mismatched = 0;
-  let maxAbs = 0;
-  let maxAbsAt = n > 0 ? 0 : -1;
-  let maxRel = 0;
-  let maxRelAt = n > 0 ? 0 : -1;
-  let worst = 0;
-  let worstAt = n > 0 ? 0 : -1;
-  for (let k = 0; k < n; k++) {
-    const a = actual[k];
-    const b = expected[k];
-    const abs = Math.abs(difference(a, b));
-    const limit = allowed(allowance, k, b);
-    const close = isClose(a, b, limit);
-    // 0/0 cannot happen here: difference() is 0 whenever a equals b, and then both ratios are 0 too.
-    const rel = abs === 0 ? 0 : abs / Math.abs(b);
-    // How many allowances apart; an unmatched non-finite value (or allowance) is infinitely far.
-    const ratio = abs === 0 ? 0 : Number.isFinite(a) && Number.isFinite(b) && limit === limit ? abs / limit : Infinity;
-    if (close) closeMask[k] = 1;
-    else {
-      mismatched++;
-      failures.offer(k, ratio);
-    }
-    if (outranks(abs, maxAbs)) {
-      maxAbs = abs;
-      maxAbsAt = k;
-    }
-    if (outranks(rel, maxRel)) {
-      maxRel = rel;
-      maxRelAt = k;
-    }
-    if (outranks(ratio, worst)) {
-      worst = ratio;
-      worstAt = k;
-    }
-  }
+  const tally: Tally = {
+    closeMask: new Uint8Array(n),
+    failures: new WorstElements(FAILURES_KEPT),
+    mismatched: 0,
+    maxAbs: 0,
+    maxAbsAt: n > 0 ? 0 : -1,
+    maxRel: 0,
+    maxRelAt: n > 0 ? 0 : -1,
+    worst: 0,
+    worstAt: n > 0 ? 0 : -1,
+  };
+  // In blocks, so that V8 optimises the loop early even over one slice of 10^7 elements.
+  for (let from = 0; from < n; from += BLOCK) tallyBlock(actual, expected, allowance, from, Math.min(n, from + BLOCK), tally);
   return {
     allowance,
     total: n,
-    mismatched,
-    maxAbs: { value: maxAbs, index: maxAbsAt },
-    maxRel: { value: maxRel, index: maxRelAt },
-    worst: { value: worst, index: worstAt },
-    failures: failures.indices(),
-    closeMask,
+    mismatched: tally.mismatched,
+    maxAbs: { value: tally.maxAbs, index: tally.maxAbsAt },
+    maxRel: { value: tally.maxRel, index: tally.maxRelAt },
+    worst: { value: tally.worst, index: tally.worstAt },
+    failures: tally.failures.indices(),
+    closeMask: tally.closeMask,
   };
+}
+
+const BLOCK = 4096;
+
+interface Tally {
+  readonly closeMask: Uint8Array;
+  readonly failures: WorstElements;
+  mismatched: number;
+  maxAbs: number;
+  maxAbsAt: number;
+  maxRel: number;
+  maxRelAt: number;
+  worst: number;
+  worstAt: number;
+}
+
+/** Elements [from, to) into the tally. */
+function tallyBlock(actual: Float64Array, expected: Float64Array, allowance: ElementAllowance, from: number, to: number, tally: Tally): void {
+  // The slice of element k, followed as k runs through the flat data: shape [outer, length, stride].
+  const { length, stride } = allowance.terms.layout;
+  const rest = from % (length * stride);
+  let outer = (from - rest) / (length * stride);
+  let along = Math.floor(rest / stride);
+  let inner = rest % stride;
+  for (let k = from; k < to; k++) {
+    const a = actual[k];
+    const b = expected[k];
+    const abs = Math.abs(difference(a, b));
+    const limit = allowed(allowance, k, b, outer * stride + inner);
+    if (++inner === stride) {
+      inner = 0;
+      if (++along === length) {
+        along = 0;
+        outer++;
+      }
+    }
+    const close = isClose(a, b, limit);
+    if (close) tally.closeMask[k] = 1;
+    // The ratios are divided out only where they may be the greatest (or the element fails): a
+    // division per element was a fifth of a comparison's time.
+    if (!close || abs > tally.worst * limit) {
+      // How many allowances apart; an unmatched non-finite value (or allowance) is infinitely far.
+      const ratio = abs === 0 ? 0 : Number.isFinite(a) && Number.isFinite(b) && limit === limit ? abs / limit : Infinity;
+      if (!close) {
+        tally.mismatched++;
+        tally.failures.offer(k, ratio);
+      }
+      if (outranks(ratio, tally.worst)) {
+        tally.worst = ratio;
+        tally.worstAt = k;
+      }
+    }
+    if (outranks(abs, tally.maxAbs)) {
+      tally.maxAbs = abs;
+      tally.maxAbsAt = k;
+    }
+    if (abs > tally.maxRel * Math.abs(b) || abs !== abs) {
+      // 0/0 cannot happen here: difference() is 0 whenever a equals b.
+      const rel = abs / Math.abs(b);
+      if (outranks(rel, tally.maxRel)) {
+        tally.maxRel = rel;
+        tally.maxRelAt = k;
+      }
+    }
+  }
 }
 
 function outranks(candidate: number, best: number): boolean {

@@ -1,11 +1,21 @@
 import { describe, expect, test } from 'vitest';
-import type { ElementAllowance } from '../../src/math/allowance.js';
+import { DEFAULT_TOLERANCE } from '../../src/dtype.js';
+import { allowanceParts, roundingAllowances, type ElementAllowance } from '../../src/math/allowance.js';
+import { arithmeticFor } from '../../src/numeric/arithmetic.js';
 import { compareClose, difference, FAILURES_KEPT, isClose } from '../../src/math/assert-close.js';
 import { f64 } from '../helpers/fixtures.js';
 
 const TOL = { rtol: 1e-7, atol: 1e-7 };
 /** The plain rule atol + rtol·|b|: no arithmetic, no cancellation term. */
-const plain = (n: number): ElementAllowance => ({ ...TOL, cancellationRtol: TOL.rtol, arithmetic: new Float64Array(n), absolute: 0 });
+const plain = (n: number): ElementAllowance => {
+  const zeros = new Float64Array(n);
+  const terms = {
+    layout: { length: n, stride: 1, count: 1 },
+    ...{ x: zeros, g: zeros, softmax: zeros, twoUc: 0, shared: 0, tinyStored: 0, storedThreshold: 0, softmaxUnderflow: 0 },
+    ...{ sliceMax: zeros, weights: zeros, weightedMus: zeros, storedTinies: zeros, storedTinyThresholds: zeros, underflows: zeros },
+  };
+  return { ...TOL, cancellationRtol: TOL.rtol, quantity: 'softmax', terms };
+};
 
 describe('isClose', () => {
   test.each([
@@ -45,12 +55,19 @@ describe('compareClose', () => {
     expect(compareClose(f64([a]), f64([b]), plain(1)).closeMask[0]).toBe(close);
   });
 
-  test('the cancellation and arithmetic terms widen an element exactly by what they say', () => {
-    // b = 0.01: plain allowance 1e-7 + 1e-9; the cancellation C = 2 adds rtol·2, μ = 1e-6 adds 1e-8.
-    const allowance: ElementAllowance = { ...TOL, cancellationRtol: TOL.rtol, arithmetic: f64([1e-6]), cancellation: f64([2]), absolute: f64([3e-9]) };
-    const limit = 1e-7 + 1e-9 + 2e-7 + 1e-8 + 3e-9;
-    expect(compareClose(f64([0.01 + 0.99 * limit]), f64([0.01]), allowance).mismatched).toBe(0);
-    const beyond = compareClose(f64([0.01 + 1.01 * limit]), f64([0.01]), allowance);
+  test('an element passes within its allowance, terms and all, and fails just beyond it', () => {
+    // A gradient allowance with every term at work: a bfloat16 slice with cancellation.
+    const a = roundingAllowances(
+      { x: f64([2, 0.5, -1]), g: f64([1, 0.75, -0.5]), softmax: f64([0.7, 0.2, 0.1]), grad: f64([0.1, -0.02, -0.08]), layout: { length: 3, stride: 1, count: 1 } },
+      arithmeticFor('bfloat16'),
+      DEFAULT_TOLERANCE.bfloat16,
+    ).grad;
+    const b = 0.1;
+    const parts = allowanceParts(a, 0, b);
+    expect(parts.cancellation).toBeGreaterThan(0);
+    expect(parts.arithmetic).toBeGreaterThan(0);
+    expect(compareClose(f64([b + 0.99 * parts.total]), f64([b, 0, 0]).subarray(0, 1), a).mismatched).toBe(0);
+    const beyond = compareClose(f64([b + 1.01 * parts.total, 0, 0]), f64([b, 0, 0]), a);
     expect(beyond.mismatched).toBe(1);
     expect(beyond.worst.value).toBeCloseTo(1.01, 6);
   });
