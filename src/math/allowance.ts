@@ -10,7 +10,7 @@
  *
  *   softmax:  allowed_i = atol + (rtol + μ_i)·|b_i| + ν
  *   grad:     allowed_i = atol + (rtol + μ_i)·|b_i| + s_i Σ_j (rtol + μ_j) s_j |g_j| + ν_i
- *   μ_j = (2|x_j − m| + 4 ln n + 12)·u_c + 3n·u_a   (first order; taken as μ/(1 − μ))
+ *   μ_j = (2|x_j − m| + 4 ln n + 12)·u_c + 3n·u_a   (first order; higher orders below)
  *
  * rtol pays for the two roundings to the dtype (the softmax that backward reads, and the result:
  * 2u_d, which every default tolerance exceeds, and below which a given rtol is raised); μ for the
