@@ -36,10 +36,10 @@ export const EPSILON: Readonly<Record<DType, number>> = {
  * error analysis behind the verdict (docs/verdict.md) counts in it.
  */
 export const UNIT_ROUNDOFF: Readonly<Record<DType, number>> = {
-  float64: 2 ** -53,
-  float32: 2 ** -24,
-  float16: 2 ** -11,
-  bfloat16: 2 ** -8,
+  float64: EPSILON.float64 / 2,
+  float32: EPSILON.float32 / 2,
+  float16: EPSILON.float16 / 2,
+  bfloat16: EPSILON.bfloat16 / 2,
 };
 
 /** The smallest subnormal: the absolute spacing at the bottom of the dtype's range. */

@@ -160,7 +160,7 @@ export function allowanceParts(allowance: ElementAllowance, i: number, b: number
 }
 
 /** The slice an element belongs to, in the numbering of `forEachSlice`. */
-export function sliceOf(layout: SliceLayout, i: number): number {
+function sliceOf(layout: SliceLayout, i: number): number {
   const { length, stride } = layout;
   if (stride === 1) return Math.floor(i / length);
   return Math.floor(i / (length * stride)) * stride + (i % stride);
@@ -187,6 +187,11 @@ const MAGNITUDE_SCALE = 2 ** -64;
  */
 function tinyTimes(tiny: number, threshold: number, factor: number): number {
   return factor >= threshold ? tiny * factor : MIN_NORMAL;
+}
+
+/** tinyTimes with its threshold worked out: for products made once a slice, not once an element. */
+function tinyProduct(tiny: number, factor: number): number {
+  return tinyTimes(tiny, MIN_NORMAL / tiny, factor);
 }
 
 const BLOCK = 4096;
@@ -290,10 +295,9 @@ export function roundingAllowances(inputs: AllowanceInputs, arithmetic: Arithmet
     // that underflow in the compute type are off by its smallest subnormal each, times |g_j|
     // (README, "How far the plain methods can land"); and each of a sum's n additions by the
     // accumulation type's, where partial sums fall below its normal range (a gradient of tiny g).
-    const storedTiny = tinyTimes(tinyStored / MAGNITUDE_SCALE, MIN_NORMAL / (tinyStored / MAGNITUDE_SCALE), scaledMagnitude);
-    const computedTiny = tinyTimes(tinyComputed / MAGNITUDE_SCALE, MIN_NORMAL / (tinyComputed / MAGNITUDE_SCALE), scaledMagnitude);
-    const underflow =
-      tinyTimes(tinyStored, storedThreshold, 1 + weight) + computedTiny + tinyTimes(tinyComputed, MIN_NORMAL / tinyComputed, n + 1) + tinyTimes(tinySummed, MIN_NORMAL / tinySummed, n);
+    const storedTiny = tinyProduct(tinyStored / MAGNITUDE_SCALE, scaledMagnitude);
+    const computedTiny = tinyProduct(tinyComputed / MAGNITUDE_SCALE, scaledMagnitude);
+    const underflow = tinyProduct(tinyStored, 1 + weight) + computedTiny + tinyProduct(tinyComputed, n + 1) + tinyProduct(tinySummed, n);
     // The sums' bounds take each stored value as off by 2u_d, not u_d: a store that truncates
     // (toward zero, a Triton option) errs that far, all in one direction. The per-element
     // underflow, τ_d (|g_i| + s_i Σ|g_j|), sums to 2 τ_d Σ|g_j| over the slice (or n smallest

@@ -1,4 +1,4 @@
-import type { DType } from '../dtype.js';
+import { UNIT_ROUNDOFF, type DType } from '../dtype.js';
 import { roundToDType } from './round-dtype.js';
 
 /**
@@ -68,8 +68,6 @@ function rounder(dtype: DType): (value: number) => number {
   return (value) => roundToDType(value, dtype);
 }
 
-const WIDTH: Readonly<Record<DType, number>> = { float64: 53, float32: 24, float16: 11, bfloat16: 8 };
-
 /**
  * Why `--compute`/`--accumulate` cannot be a kernel's arithmetic for the dtype, or undefined: a
  * type narrower than the dtype would round the inputs themselves, which the error analysis of the
@@ -77,7 +75,7 @@ const WIDTH: Readonly<Record<DType, number>> = { float64: 53, float32: 24, float
  */
 export function narrowerThanDType(dtype: DType, types: ArithmeticTypes): string | undefined {
   for (const [flag, type] of [['--compute', types.compute], ['--accumulate', types.accumulate]] as const) {
-    if (type !== undefined && WIDTH[type] < WIDTH[dtype]) {
+    if (type !== undefined && UNIT_ROUNDOFF[type] > UNIT_ROUNDOFF[dtype]) {
       return `${flag} ${type} is narrower than the dtype ${dtype}: a kernel computes and sums at least as wide as the values it reads`;
     }
   }

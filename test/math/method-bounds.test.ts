@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { DTYPES, EPSILON, type DType } from '../../src/dtype.js';
+import { DTYPES, EPSILON, SMALLEST_SUBNORMAL, type DType } from '../../src/dtype.js';
 import { arithmeticFor } from '../../src/numeric/arithmetic.js';
 import { roundToDType } from '../../src/numeric/round-dtype.js';
 import { loadBigNumberReference } from '../../src/reference/bignumber-reference.js';
@@ -19,8 +19,6 @@ beforeAll(async () => {
   bignumber = await loadBigNumberReference();
 });
 
-/** The smallest subnormal of each dtype: the absolute spacing at the bottom of its range. */
-const TINY: Readonly<Record<DType, number>> = { float64: 2 ** -1074, float32: 2 ** -149, float16: 2 ** -24, bfloat16: 2 ** -133 };
 
 /**
  * The bounds the README states for the two plain methods, per element of one slice, as relative
@@ -39,7 +37,7 @@ const TINY: Readonly<Record<DType, number>> = { float64: 2 ** -1074, float32: 2 
  */
 function bounds(x: Float64Array, g: Float64Array, s: Float64Array, grad: Float64Array, dtype: DType) {
   const a = arithmeticFor(dtype);
-  const [ec, ea, ed, tiny] = [EPSILON[a.compute], EPSILON[a.accumulate], EPSILON[dtype], TINY[dtype]];
+  const [ec, ea, ed, tiny] = [EPSILON[a.compute], EPSILON[a.accumulate], EPSILON[dtype], SMALLEST_SUBNORMAL[dtype]];
   const n = x.length;
   let m = -Infinity;
   for (const v of x) m = Math.max(m, v);
@@ -48,7 +46,7 @@ function bounds(x: Float64Array, g: Float64Array, s: Float64Array, grad: Float64
   for (let j = 0; j < n; j++) spread += s[j] * Math.abs(g[j]) * (softmax[j] + 3 * ec + n * ea);
   let gMagnitude = 0;
   for (const v of g) gMagnitude += Math.abs(v);
-  const underflow = (gMagnitude + n + 1) * TINY[a.compute];
+  const underflow = (gMagnitude + n + 1) * SMALLEST_SUBNORMAL[a.compute];
   const gradient = Array.from(x, (_, i) => {
     const centred = Math.abs(grad[i] / s[i]);
     const cancellation = (spread + Math.abs(g[i]) * (4 * ec + s[i] * softmax[i])) / centred;
