@@ -23,6 +23,26 @@ export function isDType(name: unknown): name is DType {
   return typeof name === 'string' && (DTYPES as readonly string[]).includes(name);
 }
 
+/** The short names users type for the dtypes, as PyTorch, numpy and safetensors spell them. */
+export const DTYPE_ALIASES: Readonly<Record<string, DType>> = {
+  fp64: 'float64',
+  f64: 'float64',
+  double: 'float64',
+  fp32: 'float32',
+  f32: 'float32',
+  fp16: 'float16',
+  f16: 'float16',
+  half: 'float16',
+  bf16: 'bfloat16',
+};
+
+/** The dtype a name stands for: one of DTYPES or an alias, in any case; undefined for anything else. */
+export function dtypeNamed(name: string): DType | undefined {
+  const lower = name.toLowerCase();
+  if (isDType(lower)) return lower;
+  return Object.hasOwn(DTYPE_ALIASES, lower) ? DTYPE_ALIASES[lower] : undefined;
+}
+
 /** The spacing of the dtype's numbers just above 1 (machine epsilon): 2^-52, 2^-23, 2^-10, 2^-7. */
 export const EPSILON: Readonly<Record<DType, number>> = {
   float64: 2 ** -52,

@@ -1,7 +1,14 @@
+import type { DType } from './dtype.js';
+
 /** A dense row-major float64 array with its shape; the form every input takes once parsed. */
 export interface Tensor {
   readonly shape: readonly number[];
   readonly data: Float64Array;
+  /**
+   * The dtype the values were stored in, for arrays read from a binary file (.npy, .npz,
+   * safetensors): a run with no --dtype takes it from there. Absent for values given as text.
+   */
+  readonly stored?: DType;
 }
 
 /** Deeper nesting than this is refused before it can exhaust the stack (PyTorch allows 64 dims too). */

@@ -25,10 +25,15 @@ export interface VerifyInput {
   readonly dim: number;
   readonly axis: number;
   readonly dtype: DType;
+  /** Where the dtype came from, for the report (absent: the caller did not say). */
+  readonly dtypeFrom?: DTypeOrigin;
   readonly expected?: { readonly softmax?: Float64Array; readonly grad?: Float64Array };
   /** A tolerance carried by the input itself (a fixture's). */
   readonly tolerance?: Tolerance;
 }
+
+/** `--dtype`, the input document's `dtype`, the dtype x and g were stored in, or float64 by default. */
+export type DTypeOrigin = 'flag' | 'input' | 'data' | 'default';
 
 export interface VerifyOptions {
   /** `--rtol/--atol`: overrides the input's and the dtype's. */

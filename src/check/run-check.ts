@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { MAX_TEXT_BYTES, textSizeProblem } from '../input/text-size-limit.js';
 import { checkFixture, type FixtureCheckOptions, type FixtureOutcome } from './check-fixture.js';
+import type { ShardSlice } from './shard.js';
 
 export interface CheckOptions extends FixtureCheckOptions {
   /** Stop after the first fixture that fails or errs. */
@@ -16,6 +17,8 @@ export interface CheckRun {
   /** Fixtures not run because --bail stopped the suite. */
   readonly notRun: number;
   readonly seconds: number;
+  /** With `--shard`: which part of the sorted fixture list this run checked. */
+  readonly shard?: ShardSlice;
 }
 
 /** Checks the fixture files in the order given. */

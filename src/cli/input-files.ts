@@ -9,7 +9,7 @@ import { readFailure } from './read-failure.js';
 /** The file system as a request reads it: --input, .npy values, and .npy files a document names. */
 export const INPUT_FILES: InputFiles = {
   // Loaded only for --input: every module on the plain run's path adds to its start-up.
-  readDocument: async (path) => (await import('./read-input-file.js')).readInputFile(path),
+  readInput: async (path) => (await import('./read-input.js')).readInput(path, readNpyBeside),
   readNpy: (path, field) => readNpyFile(path, field, path),
   npyBeside: (documentPath) => (relativePath, field) => readNpyBeside(documentPath, relativePath, field),
 };

@@ -58,17 +58,24 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
     // Options before a command name belong to the verifier, not to check or record.
     .enablePositionalOptions()
     .allowExcessArguments(true)
-    .option('--x <values>', 'logits: a JSON array (nested for N-D) or a list such as 1,2,3')
+    .option('--x <values>', 'logits: a JSON array (nested for N-D), a list such as 1,2,3, or a .npy file')
     .option('--g <values>', 'upstream gradient, in the shape of x')
-    .option('-i, --input <file>', 'JSON file {"x", "g", "dim"?, "dtype"?} or a fixture; "-" reads stdin')
-    .option('--dim <n>', 'dimension softmax runs along; negative counts from the end (default: -1)')
-    .option('--dtype <name>', `arithmetic and default tolerance: ${DTYPES.join(', ')} (default: float64)`)
+    .option('--expected-softmax <values>', 'your softmax values to judge, in the forms --x takes')
+    .option('--expected-grad <values>', 'your gradient values to judge, in the forms --x takes')
+    .option('--source <text>', 'who produced the expected values, for the report')
+    .option(
+      '-i, --input <file>',
+      'a dump: .npz (np.savez) or .safetensors holding x, g and optionally softmax, grad; or JSON {"x", "g", "dim"?, "dtype"?, "expected"?: {"softmax"?, "grad"?}, "source"?} or a fixture; "-" reads JSON from stdin',
+    )
+    .option('--dim <n>', 'dimension softmax runs along; negative counts from the end (default: the input\'s, else -1)')
+    .option('--dtype <name>', `arithmetic and default tolerance: ${DTYPES.join(', ')}, or fp32, bf16, half, … (default: the input's, else the dtype x and g are stored in, else float64)`)
     .option('--compute <name>', "the type every operation rounds to, in the methods and in what the verdict allows for (default: the dtype; float32 for the half types, as PyTorch's CPU kernels)")
     .option('--accumulate <name>', 'the type sums accumulate in, likewise (default: float32 for the half types, float64 otherwise)')
     .option('--rtol <number>', 'relative tolerance; give together with --atol')
     .option('--atol <number>', 'absolute tolerance; give together with --rtol')
     .addOption(new Option('--format <format>', 'report format').choices(VERIFY_FORMATS).default('text'))
-    .option('--rows <n|all>', 'table rows shown at each end of a long input, or all', String(DEFAULT_EDGE_ROWS))
+    .option('--rows <n|all>', 'table rows shown at each end of a long input, and at most n failing rows between them; or all', String(DEFAULT_EDGE_ROWS))
+    .option('--summary', 'print the header, the comparisons and the verdict only', false)
     .option('--precision <digits>', 'significant digits of the values shown, 1 to 17', String(DEFAULT_PRECISION))
     .option('--accurate', 'add a third method: the closed form without the cancellation in g − ⟨s, g⟩', false)
     .option('--fd', "check the gradient against central differences of ⟨g, softmax(x)⟩ too (O(n²))", false)
@@ -101,7 +108,11 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
     .option('--atol <number>', 'absolute tolerance for every fixture, with --rtol')
     .addOption(new Option('--format <format>', 'report format').choices(CHECK_FORMATS).default('text'))
     .option('-o, --output <file>', 'write the report there (the text summary still goes to the terminal)')
-    .option('--force', 'overwrite --output if it exists', false)
+    .option('--junit <file>', 'also write a JUnit XML report there')
+    .option('--markdown <file>', 'also write a Markdown report there')
+    .option('--json <file>', 'also write a JSON report there')
+    .option('--force', 'overwrite report files that exist', false)
+    .option('--shard <k/n>', 'check only part k of n of the sorted fixture list: contiguous parts within one fixture of each other, for a CI matrix')
     .option('--bail', 'stop at the first fixture that fails or errs', false)
     .option('--filter <text>', 'only fixtures whose name contains this text')
     .option('--allow-slow', 'run explicit Jacobians of more than 5e9 entries', false)
@@ -110,7 +121,9 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
     .option('--no-color', 'no colour, even in a terminal')
     .addHelpText(
       'after',
-      '\nExit codes: 0 every fixture passes; 1 some fixture mismatches; 2 some fixture cannot be read\n' +
+      '\nUnder GitHub Actions, each failing or unreadable fixture is also an ::error annotation, and the\n' +
+        'Markdown report is appended to $GITHUB_STEP_SUMMARY.\n' +
+        '\nExit codes: 0 every fixture passes; 1 some fixture mismatches; 2 some fixture cannot be read\n' +
         '(this wins over 1) or bad usage.\n',
     )
     .action(async (paths: string[], flags: CheckFlags) => {
@@ -124,14 +137,17 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
     .description('write a fixture v1 file from an input (values from a dump, or computed and cross-checked here)')
     .option('--x <values>', 'logits')
     .option('--g <values>', 'upstream gradient')
-    .option('-i, --input <file>', 'a JSON input or dump, with or without expected values; "-" reads stdin')
+    .option('--expected-softmax <values>', 'expected softmax values, in the forms --x takes')
+    .option('--expected-grad <values>', 'expected gradient values, in the forms --x takes')
+    .option('-i, --input <file>', 'a dump (.npz, .safetensors or JSON), with or without expected values; "-" reads JSON from stdin')
     .option('--dim <n>', 'softmax dimension (default: the input\'s, else -1)')
-    .option('--dtype <name>', `${DTYPES.join(', ')} (default: the input's, else float64)`)
+    .option('--dtype <name>', `${DTYPES.join(', ')}, or fp32, bf16, … (default: the input's, else the dtype x and g are stored in, else float64)`)
     .option('--name <name>', 'the fixture\'s name (default: the input\'s, else the input file\'s name)')
     .option('--description <text>', 'what the case is about')
     .option('--source <text>', 'who produced the expected values of a dump that does not say')
     .requiredOption('-o, --output <file>', 'the fixture file to write')
     .option('--force', 'overwrite the output file if it exists', false)
+    .option('--allow-mismatch', 'record expected values even when they fail the verdict (a known-bad case)', false)
     .option('--allow-slow', 'run an explicit Jacobian of more than 5e9 entries', false)
     .action(async (flags: RecordFlags) => {
       refuseVerifierOptions(program, 'record');

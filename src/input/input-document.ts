@@ -1,4 +1,4 @@
-import { DTYPES, isDType, type DType, type Tolerance } from '../dtype.js';
+import { DTYPES, dtypeNamed, type DType, type Tolerance } from '../dtype.js';
 import { formatShape, sameShape, type Tensor } from '../tensor.js';
 import { describeValue, InputError } from './input-error.js';
 import { parseLenientJson } from './lenient-json.js';
@@ -86,8 +86,9 @@ export function parseInputDocument(text: string, options: DocumentOptions = {}):
 }
 
 export function readDType(value: unknown, field: string): DType {
-  if (isDType(value)) return value;
-  throw new InputError(`${field} must be one of ${DTYPES.join(', ')}, got ${describeValue(value)}`);
+  const named = typeof value === 'string' ? dtypeNamed(value.trim()) : undefined;
+  if (named !== undefined) return named;
+  throw new InputError(`${field} must be one of ${DTYPES.join(', ')} (or fp32, bf16, half, …), got ${describeValue(value)}`);
 }
 
 function optional<T>(doc: Record<string, unknown>, key: string, read: (value: unknown) => T): T | undefined {

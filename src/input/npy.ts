@@ -60,7 +60,8 @@ export function parseNpy(bytes: Uint8Array, field: string): Tensor {
   }
   if (shape.length === 0) fail('it holds a 0-d array (a scalar), not an array');
   if (count === 0) throw new InputError(`${field} is empty (shape [${shape.join(', ')}])`);
-  return { shape, data: fortranOrder && shape.length > 1 ? toRowMajor(data, shape) : data };
+  const stored = itemSize === 8 ? 'float64' : itemSize === 4 ? 'float32' : 'float16';
+  return { shape, data: fortranOrder && shape.length > 1 ? toRowMajor(data, shape) : data, stored };
 }
 
 /**

@@ -2,9 +2,9 @@ import { DEFAULT_TOLERANCE, type DType, type Tolerance } from '../dtype.js';
 import { builtInExample } from '../example.js';
 import type { ArithmeticTypes } from '../numeric/arithmetic.js';
 import { formatShape, normaliseDim, sameShape, type Tensor } from '../tensor.js';
-import type { VerifyInput } from '../verify.js';
+import type { DTypeOrigin, VerifyInput } from '../verify.js';
 import { captureInputError, InputError, withInputLabel, type Result } from './input-error.js';
-import { parseInputDocument, readDType, type InputDocument } from './input-document.js';
+import { readDType, type InputDocument } from './input-document.js';
 import { parseNumberToken } from './number-token.js';
 import { tensorFromValuesText } from './values-text.js';
 
@@ -18,12 +18,20 @@ export interface RawRequest {
   readonly dtype?: string;
   readonly rtol?: string;
   readonly atol?: string;
+  /** `--expected-softmax`, `--expected-grad`: values to judge, in the forms `--x` takes. */
+  readonly expectedSoftmax?: string;
+  readonly expectedGrad?: string;
+  /** `--source`: who produced the expected values. */
+  readonly source?: string;
 }
 
 /** The files a request may name; the CLI passes readers of the file system, tests pass fakes. */
 export interface InputFiles {
-  /** `--input`: a file's text, or stdin's for `-`, and what to call it in messages. Throws InputError. */
-  readonly readDocument: (path: string) => Promise<{ readonly text: string; readonly label: string }>;
+  /**
+   * `--input`: a JSON document (a file, or stdin for `-`), a .npz archive or a safetensors file,
+   * parsed, with what to call it in messages. Throws InputError, prefixed with the label.
+   */
+  readonly readInput: (path: string) => Promise<{ readonly doc: InputDocument; readonly label: string }>;
   /** `--x file.npy`, `--g file.npy`. Throws InputError. */
   readonly readNpy: (path: string, field: string) => Tensor;
   /** For a document at `path` (not stdin): reads .npy files it names, relative to its folder. */
@@ -47,7 +55,20 @@ export function resolveRequest(raw: RawRequest, files: InputFiles): Promise<Resu
       dim: raw.dim === undefined ? undefined : readDimFlag(raw.dim),
       dtype: raw.dtype === undefined ? undefined : readDType(raw.dtype, '--dtype'),
     };
+    // A value ending in .npy names a file; anything else is the values themselves.
+    const values = (text: string | undefined, field: string): Tensor | undefined => {
+      if (text === undefined) return undefined;
+      return /\.npy$/i.test(text.trim()) ? files.readNpy(text.trim(), field) : tensorFromValuesText(text, field);
+    };
+    const given: ExpectedFlags = {
+      softmax: values(raw.expectedSoftmax, '--expected-softmax'),
+      grad: values(raw.expectedGrad, '--expected-grad'),
+      source: raw.source,
+    };
     if (raw.x === undefined && raw.g === undefined && raw.input === undefined) {
+      if (given.softmax !== undefined || given.grad !== undefined || given.source !== undefined) {
+        throw new InputError('--expected-softmax, --expected-grad and --source need an input: give --x and --g, or --input');
+      }
       const example = builtInExample();
       return { input: inputFromDocument(example.label, example, overrides), tolerance };
     }
@@ -55,19 +76,43 @@ export function resolveRequest(raw: RawRequest, files: InputFiles): Promise<Resu
       throw new InputError('give x and g either with --x/--g or inside --input, not both');
     }
     if (raw.input !== undefined) {
-      const { text, label } = await files.readDocument(raw.input);
-      const loadNpy = raw.input === '-' ? undefined : files.npyBeside(raw.input);
-      const doc = withInputLabel(label, () => parseInputDocument(text, { loadNpy }));
-      return { input: withInputLabel(label, () => inputFromDocument(label, doc, overrides)), tolerance };
+      const { label, doc } = await files.readInput(raw.input);
+      const merged = withExpectedFlags(doc, given, label);
+      return { input: withInputLabel(label, () => inputFromDocument(label, merged, overrides)), tolerance };
     }
-    // A value ending in .npy names a file; anything else is the values themselves.
-    const values = (text: string | undefined, field: string): Tensor | undefined => {
-      if (text === undefined) return undefined;
-      return /\.npy$/i.test(text.trim()) ? files.readNpy(text.trim(), field) : tensorFromValuesText(text, field);
-    };
-    const doc: InputDocument = { x: values(raw.x, 'x'), g: values(raw.g, 'g') };
+    const doc = withExpectedFlags({ x: values(raw.x, 'x'), g: values(raw.g, 'g') }, given, 'command line');
     return { input: inputFromDocument('command line', doc, overrides), tolerance };
   });
+}
+
+interface ExpectedFlags {
+  readonly softmax?: Tensor;
+  readonly grad?: Tensor;
+  readonly source?: string;
+}
+
+/**
+ * Adds `--expected-softmax/--expected-grad/--source` to a document. A quantity given both ways is
+ * refused rather than one silently winning; so is a `--source` with nothing to label.
+ */
+function withExpectedFlags(doc: InputDocument, given: ExpectedFlags, label: string): InputDocument {
+  const fromDoc = doc.expected ?? {};
+  for (const quantity of ['softmax', 'grad'] as const) {
+    if (given[quantity] !== undefined && fromDoc[quantity] !== undefined) {
+      throw new InputError(`${label} has expected ${quantity} values already: give them there or with --expected-${quantity}, not both`);
+    }
+    const tensor = given[quantity];
+    if (tensor !== undefined && doc.x !== undefined && !sameShape(tensor.shape, doc.x.shape)) {
+      throw new InputError(`--expected-${quantity} has shape ${formatShape(tensor.shape)}, but x has shape ${formatShape(doc.x.shape)}`);
+    }
+  }
+  const softmax = given.softmax?.data ?? fromDoc.softmax;
+  const grad = given.grad?.data ?? fromDoc.grad;
+  const expected = softmax === undefined && grad === undefined ? undefined : { softmax, grad };
+  if (given.source !== undefined && expected === undefined) {
+    throw new InputError('--source names who produced expected values, but there are none: give them with --expected-softmax/--expected-grad, or leave --source out');
+  }
+  return { ...doc, expected, source: given.source ?? doc.source };
 }
 
 /** `--dim` and `--dtype`, which win over the document's own. */
@@ -94,7 +139,7 @@ export function inputFromDocument(label: string, doc: InputDocument, overrides: 
     const rank = x.shape.length;
     throw new InputError(`dim ${dim} is out of range for x of shape ${formatShape(x.shape)} (expected ${-rank} to ${rank - 1})`);
   }
-  const dtype = overrides.dtype ?? doc.dtype ?? 'float64';
+  const { dtype, dtypeFrom } = chooseDType(doc, overrides);
   return {
     ...doc,
     label,
@@ -103,7 +148,25 @@ export function inputFromDocument(label: string, doc: InputDocument, overrides: 
     dim,
     axis,
     dtype,
+    dtypeFrom,
   };
+}
+
+/**
+ * `--dtype`, else the document's `dtype`, else the dtype x and g were stored in (a float32 .npy
+ * is float32 data: run as float64 it would be judged against the wrong tolerance and arithmetic),
+ * else float64.
+ */
+function chooseDType(doc: InputDocument, overrides: Overrides): { dtype: DType; dtypeFrom: DTypeOrigin } {
+  if (overrides.dtype !== undefined) return { dtype: overrides.dtype, dtypeFrom: 'flag' };
+  if (doc.dtype !== undefined) return { dtype: doc.dtype, dtypeFrom: 'input' };
+  const xStored = doc.x?.stored;
+  const gStored = doc.g?.stored;
+  if (xStored !== undefined && gStored !== undefined && xStored !== gStored) {
+    throw new InputError(`x is stored as ${xStored} but g as ${gStored}: give --dtype to say which the kernel computes in`);
+  }
+  const stored = xStored ?? gStored;
+  return stored === undefined ? { dtype: 'float64', dtypeFrom: 'default' } : { dtype: stored, dtypeFrom: 'data' };
 }
 
 function readDimFlag(text: string): number {

@@ -1,5 +1,6 @@
 import type { FixtureOutcome } from '../check/check-fixture.js';
 import type { CheckRun } from '../check/run-check.js';
+import type { ShardSlice } from '../check/shard.js';
 import { describeComparison, describeComputeHint } from './describe-comparison.js';
 import { describeExpectedInvariants } from './render-invariants.js';
 
@@ -18,13 +19,28 @@ export function outcomeDetails(outcome: FixtureOutcome): string[] {
   ];
 }
 
-/** `17 fixtures: 16 passed, 1 failed, 0 errored in 0.21 s`, plus what --bail left unrun. */
+/**
+ * `17 fixtures: 16 passed, 1 failed, 0 errored in 0.21 s`, plus what --bail left unrun and which
+ * shard ran. An empty shard says why it checked nothing, so a green job is not mistaken for a tested one.
+ */
 export function summaryLine(run: CheckRun): string {
+  const { shard } = run;
+  if (shard !== undefined && shard.start === shard.end) {
+    return `shard ${shard.index}/${shard.count} has no fixtures (of ${shard.total}: more shards than fixtures), nothing to check`;
+  }
   const { passed, failed, errored } = run.counts;
   const total = run.outcomes.length;
   const notRun = run.notRun > 0 ? `; ${run.notRun} not run after --bail` : '';
+  const part = shard === undefined ? '' : `; ${describeShard(shard)}`;
   return (
     `${total} fixture${total === 1 ? '' : 's'}: ${passed} passed, ${failed} failed, ${errored} errored ` +
-    `in ${run.seconds.toFixed(2)} s${notRun}`
+    `in ${run.seconds.toFixed(2)} s${notRun}${part}`
   );
+}
+
+/** `shard 2/3: fixtures 5–8 of 12`, counted from 1 as a reader counts. */
+export function describeShard(shard: ShardSlice): string {
+  const { index, count, start, end, total } = shard;
+  const which = end - start === 1 ? `fixture ${end}` : `fixtures ${start + 1}–${end}`;
+  return `shard ${index}/${count}: ${which} of ${total}`;
 }

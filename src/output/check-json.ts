@@ -10,7 +10,14 @@ export function renderCheckJson(run: CheckRun, tool: Tool): string {
   const document = {
     format: CHECK_REPORT_FORMAT,
     tool,
-    summary: { total: run.outcomes.length, ...run.counts, notRun: run.notRun, seconds: microseconds(run.seconds) },
+    summary: {
+      total: run.outcomes.length,
+      ...run.counts,
+      notRun: run.notRun,
+      seconds: microseconds(run.seconds),
+      // Only under --shard, so that unsharded reports stay as they were.
+      ...(run.shard === undefined ? {} : { shard: run.shard }),
+    },
     fixtures: run.outcomes.map((outcome) => {
       const base = { path: outcome.path, name: outcome.name, status: outcome.status, seconds: microseconds(outcome.seconds) };
       if (outcome.status === 'error') return { ...base, message: outcome.message };

@@ -31,12 +31,17 @@ export function renderCheckJunit(run: CheckRun): string {
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="softmax-verify" ${counts} time="${time}">`,
-    `  <testsuite name="softmax-verify check" ${counts} skipped="0" time="${time}">`,
+    `  <testsuite name="${suiteName(run)}" ${counts} skipped="0" time="${time}">`,
     ...cases,
     '  </testsuite>',
     '</testsuites>',
     '',
   ].join('\n');
+}
+
+/** Each job of a sharded matrix names its own suite, so that merged reports keep them apart. */
+function suiteName(run: CheckRun): string {
+  return run.shard === undefined ? 'softmax-verify check' : `softmax-verify check, shard ${run.shard.index}/${run.shard.count}`;
 }
 
 /**

@@ -36,6 +36,7 @@ export function renderJson(report: Report, tool: Tool): string {
       shape: input.x.shape,
       dim: input.dim,
       dtype: input.dtype,
+      dtypeFrom: input.dtypeFrom ?? null,
       x: nested(input.x.data),
       g: nested(input.g.data),
       expected:

@@ -1,5 +1,5 @@
 import { formatIndex, formatShape } from '../tensor.js';
-import { METHOD_LABEL, QUANTITIES, resultOf, type MethodId, type Report, type SliceNote } from '../verify.js';
+import { METHOD_LABEL, QUANTITIES, resultOf, type DTypeOrigin, type MethodId, type Report, type SliceNote } from '../verify.js';
 import { comparisonTitle, describeComputeHint, describeElement, describeExtreme, mismatchPercent } from './describe-comparison.js';
 import { renderAccuracy } from './render-accuracy.js';
 import { describeExpectedInvariants, renderInvariants } from './render-invariants.js';
@@ -24,12 +24,12 @@ export interface TextOptions {
   /** Rows shown at each end of a long table, or every row. */
   readonly rows: number | 'all';
   readonly palette: Palette;
+  /** `--summary`: the header, the comparisons and the verdict only. */
+  readonly summary?: boolean;
 }
 
 export const DEFAULT_PRECISION = 8;
 export const DEFAULT_EDGE_ROWS = 10;
-/** Failing rows shown between the head and the tail before the rest are only counted. */
-export const FAILING_ROWS_SHOWN = 100;
 /** Failing elements explained per comparison, the worst first; the JSON report lists more. */
 export const FAILING_ELEMENTS_SHOWN = 10;
 
@@ -43,6 +43,10 @@ const MARK_FAIL = '✗';
 
 /** The human report: a header, the side-by-side table, one line per comparison, the verdict. */
 export function renderText(report: Report, options: TextOptions): string {
+  if (options.summary) {
+    const lines = [...renderHeader(report, options.palette), '', ...renderComparisons(report), '', renderVerdict(report, options.palette)];
+    return `${lines.join('\n')}\n`;
+  }
   const lines = [
     ...renderHeader(report, options.palette),
     '',
@@ -64,13 +68,20 @@ export function renderText(report: Report, options: TextOptions): string {
   return `${lines.join('\n')}\n`;
 }
 
+const DTYPE_ORIGIN: Readonly<Record<DTypeOrigin, string>> = {
+  flag: 'from --dtype',
+  input: "the input's",
+  data: 'as x and g are stored',
+  default: 'the default; --dtype sets it',
+};
+
 function renderHeader(report: Report, palette: Palette): string[] {
   const { input } = report;
   const slices = input.x.data.length / input.x.shape[input.axis];
   const lines = [
     palette.strong(`softmax-verify: ${input.label}`),
     `x: shape ${formatShape(input.x.shape)}, softmax along dim ${input.dim} ` +
-      `(${plural(slices, 'slice')} of ${input.x.shape[input.axis]}), dtype ${input.dtype}`,
+      `(${plural(slices, 'slice')} of ${input.x.shape[input.axis]}), dtype ${input.dtype}${input.dtypeFrom === undefined ? '' : ` (${DTYPE_ORIGIN[input.dtypeFrom]})`}`,
   ];
   if (report.jacobianSkipped !== undefined) {
     lines.push(palette.warn(`explicit Jacobian skipped: ${report.jacobianSkipped}; the accurate closed form stands in as the second witness`));
@@ -121,7 +132,12 @@ function renderTable(report: Report, options: TextOptions): string[] {
     groups.push({ title: quantity, columns });
   }
 
-  const { rows, failingHidden } = selectRows(report.rowClose, options.rows, FAILING_ROWS_SHOWN);
+  // --rows n bounds the failing rows between the ends too: a table of at most 3n rows.
+  const { rows, failingHidden } = selectRows(report.rowClose, options.rows);
+  if (rows.length === 0) {
+    const n = report.rowClose.length;
+    return [palette.faint(`table not shown: ${plural(n, 'row')}${failingHidden > 0 ? `, ${failingHidden} failing` : ''} (--rows 1 or more shows some)`)];
+  }
   const cells = groups.map((group) => group.columns.map((column) => rows.map((k) => column.cell(k))));
   // A reduce, not Math.max(...cells): spreading a million-row column would overflow the stack.
   const widths = groups.map((group, gi) =>
@@ -149,7 +165,7 @@ function renderTable(report: Report, options: TextOptions): string[] {
   const n = report.rowClose.length;
   if (previous !== n - 1) lines.push(palette.faint(gapLine(n - 1 - previous)));
   if (failingHidden > 0) {
-    lines.push(palette.bad(`${plural(failingHidden, 'more failing row')} not shown (--rows all shows every row)`));
+    lines.push(palette.bad(`${plural(failingHidden, 'more failing row')} not shown (a larger --rows, or --rows all, shows them)`));
   }
   return lines;
 }

@@ -1,7 +1,7 @@
 /**
- * Which rows of a long table to print: the first `edge`, the last `edge`, and every row that
- * fails, up to `failingLimit` of them beyond the edges, so that a kernel that is wrong everywhere
- * does not bury the summary under a million lines.
+ * Which rows of a long table to print: the first `edge`, the last `edge`, and the rows between
+ * them that fail, up to `edge` of those, so that a kernel that is wrong everywhere does not bury
+ * the summary under a million lines, and `--rows 2` means a table that fits a terminal.
  */
 export interface RowSelection {
   /** Row indices to print, ascending. */
@@ -10,7 +10,7 @@ export interface RowSelection {
   readonly failingHidden: number;
 }
 
-export function selectRows(rowClose: Uint8Array, edge: number | 'all', failingLimit: number): RowSelection {
+export function selectRows(rowClose: Uint8Array, edge: number | 'all'): RowSelection {
   const n = rowClose.length;
   if (edge === 'all' || n <= 2 * edge) return { rows: Array.from({ length: n }, (_, k) => k), failingHidden: 0 };
   const rows: number[] = [];
@@ -19,7 +19,7 @@ export function selectRows(rowClose: Uint8Array, edge: number | 'all', failingLi
   for (let k = 0; k < n; k++) {
     if (k < edge || k >= n - edge) rows.push(k);
     else if (rowClose[k] === 0) {
-      if (failingShown < failingLimit) {
+      if (failingShown < edge) {
         rows.push(k);
         failingShown++;
       } else failingHidden++;

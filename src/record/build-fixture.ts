@@ -9,28 +9,29 @@ export interface FixtureLabels {
   readonly name?: string;
   readonly fallbackName?: string;
   readonly description?: string;
-  /** `--source`: who produced the expected values of an input that carries them. */
-  readonly source?: string;
+}
+
+export interface RecordOptions extends Pick<VerifyOptions, 'jacobianSkipped' | 'jacobianResult'> {
+  /** `--allow-mismatch`: record a dump's expected values even when they fail the verdict. */
+  readonly allowMismatch?: boolean;
 }
 
 export type BuiltFixture =
-  | { readonly ok: true; readonly fixture: FixtureV1; readonly computedBy?: Report }
-  | { readonly ok: false; readonly report: Report };
+  /** `report` is the verdict on what was recorded (it failed only under allowMismatch). */
+  | { readonly ok: true; readonly fixture: FixtureV1; readonly report: Report }
+  | { readonly ok: false; readonly report: Report; readonly why: 'methods-disagree' | 'expected-mismatch' };
 
 /**
- * The fixture `record` writes for an input.
+ * The fixture `record` writes for an input, and the verdict on it.
  *
  * An input that carries expected values (a dump from a kernel or PyTorch) keeps them and their
- * source. Otherwise the values come from this tool: both methods run, and only when they agree is
- * the closed form's result recorded, with a source that says so; when they disagree there is no
- * trustworthy value to record, and the report comes back instead.
+ * source, once they pass the verdict: a dump whose gradient forgot ⟨s, g⟩ must not become the
+ * reference every later run is judged by (unless `allowMismatch`, for a known-bad case). Otherwise
+ * the values come from this tool: both methods run, and only when they agree is the closed form's
+ * result recorded, with a source that says so; when they disagree there is no trustworthy value to
+ * record, and the report comes back instead.
  */
-export function buildFixture(
-  input: VerifyInput,
-  labels: FixtureLabels,
-  tool: Tool,
-  options: Pick<VerifyOptions, 'jacobianSkipped' | 'jacobianResult'> = {},
-): BuiltFixture {
+export function buildFixture(input: VerifyInput, labels: FixtureLabels, tool: Tool, options: RecordOptions = {}): BuiltFixture {
   const name = labels.name ?? input.name ?? labels.fallbackName;
   if (name === undefined || name === '') throw new InputError('--name is missing: give the fixture a name');
   const common = {
@@ -42,18 +43,18 @@ export function buildFixture(
     x: input.x,
     g: input.g,
   };
+  const { allowMismatch, ...verifyOptions } = options;
   if (input.expected !== undefined) {
-    const source = labels.source ?? input.source;
+    const { source } = input;
     if (source === undefined) {
       throw new InputError('source is missing: say who produced the expected values, with --source or a "source" field');
     }
-    return { ok: true, fixture: { ...common, source, expected: input.expected } };
+    const report = verify(input, verifyOptions);
+    if (!report.passed && !allowMismatch) return { ok: false, report, why: 'expected-mismatch' };
+    return { ok: true, fixture: { ...common, source, expected: input.expected }, report };
   }
-  if (labels.source !== undefined) {
-    throw new InputError('--source names who produced expected values, but the input has none: softmax-verify computes them, and says so');
-  }
-  const report = verify(input, options);
-  if (!report.passed) return { ok: false, report };
+  const report = verify(input, verifyOptions);
+  if (!report.passed) return { ok: false, report, why: 'methods-disagree' };
   const { rtol, atol } = report.tolerance;
   const source =
     `${tool.name} ${tool.version}: closed form dx = s ⊙ (g − ⟨s, g⟩) in ${report.arithmetic.dtype}, agreeing with the ` +
@@ -61,6 +62,6 @@ export function buildFixture(
   return {
     ok: true,
     fixture: { ...common, source, expected: { softmax: report.results.closedForm.softmax, grad: report.results.closedForm.grad } },
-    computedBy: report,
+    report,
   };
 }

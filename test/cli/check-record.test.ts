@@ -131,7 +131,7 @@ describe('softmax-verify check', () => {
     expect(plain.code).toBe(1);
     expect(plain.stdout).toContain('if, and only if, yours computes in bfloat16, --compute bfloat16 says so');
     expect(runCli(['check', folder, '--compute', 'bfloat16']).code).toBe(0);
-    expect(runCli(['check', folder, '--compute', 'float8']).stderr).toBe('error: --compute must be one of float64, float32, float16, bfloat16, got "float8"\n');
+    expect(runCli(['check', folder, '--compute', 'float8']).stderr).toBe('error: --compute must be one of float64, float32, float16, bfloat16 (or fp32, bf16, half, …), got "float8"\n');
   });
 
   test.each<[string, string[], string]>([

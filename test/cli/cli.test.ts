@@ -15,7 +15,7 @@ describe('softmax-verify with no arguments', () => {
     const seed = loadFixture('seed.json');
     expect(lines.slice(0, 3)).toEqual([
       'softmax-verify: built-in example: x = 1..9, g = 11..19',
-      'x: shape [9], softmax along dim -1 (1 slice of 9), dtype float64',
+      "x: shape [9], softmax along dim -1 (1 slice of 9), dtype float64 (the input's)",
       `expected: ${seed.source}`,
     ]);
     // One row per element: index, x, g, then for softmax and grad the Jacobian, the closed form and
@@ -110,7 +110,7 @@ describe('input', () => {
     expect(report.results.closedForm.softmax[8]).toBe(0.63232421875); // 0.63219858 as the nearest float16
     const text = runCli(['--dtype', 'bfloat16', '--accumulate', 'float64']).stdout;
     expect(text).toContain('arithmetic: x and g rounded to bfloat16; operations in float32, sums in float64, results stored in bfloat16');
-    expect(runCli(['--accumulate', 'float8']).stderr).toBe('error: --accumulate must be one of float64, float32, float16, bfloat16, got "float8"\n');
+    expect(runCli(['--accumulate', 'float8']).stderr).toBe('error: --accumulate must be one of float64, float32, float16, bfloat16 (or fp32, bf16, half, …), got "float8"\n');
   });
 
   test("--compute float16 rounds every operation to float16: the methods land ulps away, PyTorch's values still pass", () => {
@@ -126,7 +126,7 @@ describe('input', () => {
     const ulps = (of: string) => report.reference.accuracy.find((a: { quantity: string; of: string }) => a.quantity === 'grad' && a.of === of).maxUlps.value;
     expect(ulps('expected')).toBe(0);
     expect(ulps('closedForm')).toBeGreaterThan(4);
-    expect(runCli(['--compute', 'float8']).stderr).toBe('error: --compute must be one of float64, float32, float16, bfloat16, got "float8"\n');
+    expect(runCli(['--compute', 'float8']).stderr).toBe('error: --compute must be one of float64, float32, float16, bfloat16 (or fp32, bf16, half, …), got "float8"\n');
   });
 });
 
@@ -342,8 +342,8 @@ describe('bad input: one line on stderr, exit code 2, no stack trace', () => {
     ['empty input', ['--x', '[]', '--g', '[]'], undefined, 'error: x is empty (shape [0])'],
     ['an empty stdin', ['--input', '-'], '', 'error: --input stdin is empty'],
     ['dim out of range', ['--x', '1,2', '--g', '1,2', '--dim', '1'], undefined, 'error: dim 1 is out of range for x of shape [2] (expected -1 to 0)'],
-    ['an unknown dtype', ['--dtype', 'float8'], undefined, 'error: --dtype must be one of float64, float32, float16, bfloat16, got "float8"'],
-    ['an unknown dtype in a file', ['--input', '-'], '{"x": [1], "g": [1], "dtype": "int8"}', 'error: stdin: dtype must be one of float64, float32, float16, bfloat16, got "int8"'],
+    ['an unknown dtype', ['--dtype', 'float8'], undefined, 'error: --dtype must be one of float64, float32, float16, bfloat16 (or fp32, bf16, half, …), got "float8"'],
+    ['an unknown dtype in a file', ['--input', '-'], '{"x": [1], "g": [1], "dtype": "int8"}', 'error: stdin: dtype must be one of float64, float32, float16, bfloat16 (or fp32, bf16, half, …), got "int8"'],
     ['a missing file', ['--input', join(dir, 'missing.json')], undefined, `error: cannot read --input ${join(dir, 'missing.json')}: no such file`],
     ['a directory', ['--input', dir], undefined, `error: cannot read --input ${dir}: it is a directory`],
     ['a path through a file', ['--input', notADirectory], undefined, `error: cannot read --input ${notADirectory}: a part of the path is not a directory`],

@@ -10,13 +10,13 @@ const OLD = '{"this": "is the old fixture, which must survive whole"}\n';
 const N = 200_000;
 
 /**
- * One `record --force` over an existing file, killed with SIGKILL as soon as its temporary file
+ * One `record --force` over an existing file (of made-up expected values: --allow-mismatch), killed with SIGKILL as soon as its temporary file
  * has bytes in it. Returns what the target holds afterwards and whether the temporary file was
  * still there (the kill landed before the rename: mid-write, or mid-fsync).
  */
 async function killRecordWhileWriting(dir: string): Promise<{ target: string; killedMidWrite: boolean; signal: string | null }> {
   writeFileSync(join(dir, 'out.json'), OLD);
-  const child = spawn(process.execPath, [BIN, 'record', '--input', 'dump.json', '--name', 'big', '-o', 'out.json', '--force'], {
+  const child = spawn(process.execPath, [BIN, 'record', '--input', 'dump.json', '--name', 'big', '-o', 'out.json', '--force', '--allow-mismatch'], {
     cwd: dir,
     stdio: 'ignore',
   });

@@ -19,10 +19,17 @@ const fixture = (fields: Record<string, unknown>) =>
   });
 
 describe('.npy inputs', () => {
-  test('--x and --g take .npy files of any dtype, order and byte order', () => {
-    const { code, stdout } = runCli(['--x', join(NPY, 'f4-F-be-3x4.npy'), '--g', join(NPY, 'f2-C-le-3x4.npy'), '--reference', 'off']);
+  test('--x and --g take .npy files of any dtype, order and byte order; --dtype settles differing dtypes', () => {
+    const { code, stdout } = runCli(['--x', join(NPY, 'f4-F-be-3x4.npy'), '--g', join(NPY, 'f2-C-le-3x4.npy'), '--dtype', 'float64', '--reference', 'off']);
     expect(code).toBe(0);
-    expect(stdout).toContain('x: shape [3, 4], softmax along dim -1 (3 slices of 4), dtype float64');
+    expect(stdout).toContain('x: shape [3, 4], softmax along dim -1 (3 slices of 4), dtype float64 (from --dtype)');
+  });
+
+  test('float32 .npy files run as float32 without --dtype', () => {
+    const { code, stdout } = runCli(['--x', join(NPY, 'f4-F-be-3x4.npy'), '--g', join(NPY, 'f4-C-le-3x4.npy'), '--reference', 'off']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('x: shape [3, 4], softmax along dim -1 (3 slices of 4), dtype float32 (as x and g are stored)');
+    expect(stdout).toContain('arithmetic: x and g rounded to float32');
   });
 
   test('a fixture may name .npy files beside it, and check and the verifier read them', () => {

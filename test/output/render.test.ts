@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { renderJson } from '../../src/output/render-json.js';
-import { FAILING_ROWS_SHOWN, PLAIN, renderText } from '../../src/output/render-text.js';
+import { PLAIN, renderText } from '../../src/output/render-text.js';
 import { verify, type VerifyInput } from '../../src/verify.js';
 import { f64 } from '../helpers/fixtures.js';
 import { noOpmathKernelCase } from '../helpers/kernel-designs.js';
@@ -37,14 +37,33 @@ describe('renderText', () => {
     expect(lines.at(-2)).toBe("FAIL: grad, expected vs exact (1 / 2); the expected values' sums (1 / 1 slices)");
   });
 
-  test('counts the failing rows it leaves out of a long table', () => {
-    const n = 2 * FAILING_ROWS_SHOWN + 50;
+  test('shows at most --rows failing rows between the ends, and counts the rest', () => {
+    const n = 250;
     const x = Array.from({ length: n }, (_, i) => i / n);
     const g = Array.from({ length: n }, (_, i) => i % 3);
     const report = verify(input(x, g, { expected: { softmax: new Float64Array(n).fill(1) } }));
     const out = text(report, 5);
-    expect(out).toContain(`${(n - 10 - FAILING_ROWS_SHOWN).toLocaleString('en-US')} more failing rows not shown (--rows all shows every row)`);
-    expect(out.split('\n').filter((l) => / ✗$/.test(l))).toHaveLength(10 + FAILING_ROWS_SHOWN);
+    expect(out).toContain('235 more failing rows not shown (a larger --rows, or --rows all, shows them)');
+    expect(out.split('\n').filter((l) => / ✗$/.test(l))).toHaveLength(15);
+  });
+
+  test('--rows 0 prints no table, not an empty header', () => {
+    const passing = text(verify(input([1, 2, 3], [1, 0, 0])), 0);
+    expect(passing).not.toContain('index');
+    expect(passing).toContain('table not shown: 3 rows (--rows 1 or more shows some)');
+    const failing = text(verify(input([0, 0], [1, 0], { expected: { grad: f64([0.25, -0.2]) } })), 0);
+    expect(failing).toContain('table not shown: 2 rows, 1 failing (--rows 1 or more shows some)');
+  });
+
+  test('--summary prints the header, the comparisons and the verdict only', () => {
+    const report = verify(input([0, 0], [1, 0], { expected: { grad: f64([0.25, -0.2]) } }));
+    const out = renderText(report, { precision: 8, rows: 10, palette: PLAIN, summary: true });
+    const lines = out.trimEnd().split('\n');
+    expect(lines[0]).toBe('softmax-verify: unit test');
+    expect(out).not.toContain('index');
+    expect(out).not.toContain('the worst first');
+    expect(out).toContain('grad      expected vs exact');
+    expect(lines.at(-1)).toBe("FAIL: grad, expected vs exact (1 / 2); the expected values' sums (1 / 1 slices)");
   });
 
   test('says in words which slice had no softmax', () => {

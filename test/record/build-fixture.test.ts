@@ -30,15 +30,25 @@ describe('buildFixture', () => {
     expect(built.fixture).toMatchObject({ name: 'two', dtype: 'float64', dim: -1 });
   });
 
-  test("keeps a dump's expected values and source", () => {
-    const expected = { grad: f64([0.3, -0.3]) };
+  test("keeps a dump's expected values and source once they pass the verdict", () => {
+    const expected = { grad: f64([0.25, -0.25]) };
     const built = buildFixture(input({ expected, source: 'my kernel', name: 'dumped' }), {}, TOOL);
-    expect(built).toMatchObject({ ok: true, fixture: { name: 'dumped', source: 'my kernel', expected } });
+    expect(built).toMatchObject({ ok: true, fixture: { name: 'dumped', source: 'my kernel', expected }, report: { passed: true } });
   });
 
-  test('--source names the producer of a dump that does not', () => {
-    const built = buildFixture(input({ expected: { grad: f64([0, 0]) } }), { name: 'n', source: 'Triton kernel v2' }, TOOL);
-    expect(built).toMatchObject({ ok: true, fixture: { source: 'Triton kernel v2' } });
+  test("refuses a dump whose gradient forgot ⟨s, g⟩, with the verdict's report", () => {
+    // x = [0, 0], g = [1, 0]: s = [0.5, 0.5], so s ⊙ g = [0.5, 0] without the ⟨s, g⟩ = 0.5 term.
+    const built = buildFixture(input({ expected: { grad: f64([0.5, 0]) }, source: 'buggy kernel' }), { name: 'n' }, TOOL);
+    expect(built.ok).toBe(false);
+    if (built.ok) return;
+    expect(built.why).toBe('expected-mismatch');
+    expect(built.report.comparisons.find((c) => c.actual === 'expected')?.closeness.mismatched).toBe(2);
+  });
+
+  test('records a failing dump under allowMismatch, with the failing verdict', () => {
+    const expected = { grad: f64([0.5, 0]) };
+    const built = buildFixture(input({ expected, source: 'buggy kernel' }), { name: 'n' }, TOOL, { allowMismatch: true });
+    expect(built).toMatchObject({ ok: true, fixture: { expected }, report: { passed: false } });
   });
 
   test('falls back to the file name for the fixture name', () => {
@@ -48,7 +58,6 @@ describe('buildFixture', () => {
   test.each<[string, Partial<VerifyInput>, Parameters<typeof buildFixture>[1], string]>([
     ['no name', {}, {}, '--name is missing: give the fixture a name'],
     ['a dump with no source', { expected: { grad: f64([0, 0]) } }, { name: 'n' }, 'source is missing: say who produced the expected values'],
-    ['--source without expected values', {}, { name: 'n', source: 'x' }, '--source names who produced expected values, but the input has none'],
   ])('refuses %s', (_, extra, labels, message) => {
     expect(() => buildFixture(input(extra), labels, TOOL)).toThrow(message);
   });

@@ -1,8 +1,11 @@
+import type { FixtureOutcome } from '../../check/check-fixture.js';
 import { collectFixturePaths } from '../../check/collect-fixtures.js';
 import { runCheck, type CheckRun } from '../../check/run-check.js';
+import { parseShard, shardSlice } from '../../check/shard.js';
 import { InputError } from '../../input/input-error.js';
 import { readArithmeticFlags, readToleranceFlags } from '../../input/resolve-input.js';
 import { checkOutputPath, writeFileAtomic } from '../../io/atomic-write.js';
+import { refuseReportsOverFixtures, reportFiles } from '../../output/check-outputs.js';
 import { renderCheckSummary, renderOutcomeText } from '../../output/check-text.js';
 import { PLAIN } from '../../output/render-text.js';
 import { paletteForStdout } from '../colour.js';
@@ -18,7 +21,11 @@ export interface CheckFlags {
   atol?: string;
   format: CheckFormat;
   output?: string;
+  junit?: string;
+  markdown?: string;
+  json?: string;
   force: boolean;
+  shard?: string;
   bail: boolean;
   filter?: string;
   allowSlow: boolean;
@@ -30,37 +37,88 @@ export interface CheckFlags {
 /**
  * `check <paths…>`: every fixture through both methods and against its expected values, a line
  * each as they finish, then a summary. The report in `--format` goes to stdout, or to `--output`
- * while the text lines still go to the terminal.
+ * while the text lines still go to the terminal; `--junit`, `--markdown` and `--json` write more
+ * reports beside it. Under GitHub Actions, failures become annotations and the Markdown report is
+ * added to the job summary.
  */
 export async function checkCommand(paths: readonly string[], flags: CheckFlags, io: Io): Promise<Outcome> {
   const tolerance = readToleranceFlags(flags);
   const arithmetic = readArithmeticFlags(flags);
-  if (flags.output !== undefined) checkOutputPath(flags.output, flags.force);
-  const files = await collectFixturePaths(paths);
-  const toTerminal = flags.format === 'text' || flags.output !== undefined;
-  const palette = toTerminal ? await paletteForStdout(flags.color, io.env, io.stdout.isTTY === true) : PLAIN;
+  const shard = flags.shard === undefined ? undefined : parseShard(flags.shard);
+  // Every report file is vetted before any fixture runs: a long suite must not end in a refusal.
+  const reports = reportFiles(flags);
+  for (const report of reports) checkOutputPath(report.path, flags.force);
+  const allFiles = await collectFixturePaths(paths);
+  refuseReportsOverFixtures(reports, allFiles);
+  // Shard the sorted file list, then filter: names are known only once a file is read, and every
+  // job of a matrix must agree on the split without reading the others' files.
+  const slice = shard === undefined ? undefined : shardSlice(allFiles.length, shard);
+  const files = slice === undefined ? allFiles : allFiles.slice(slice.start, slice.end);
+
+  const reportOnStdout = flags.format !== 'text' && flags.output === undefined;
+  const palette = reportOnStdout ? PLAIN : await paletteForStdout(flags.color, io.env, io.stdout.isTTY === true);
+  const annotate = await annotator(io, reportOnStdout);
   const { filter } = flags;
 
-  const run = runCheck(files, {
+  const checked = runCheck(files, {
     tolerance,
     arithmetic,
     bail: flags.bail,
     allowSlow: flags.allowSlow,
     npyBeside: INPUT_FILES.npyBeside,
     select: filter === undefined ? undefined : (name) => name.includes(filter),
-    onOutcome: toTerminal ? (outcome) => io.stdout.write(renderOutcomeText(outcome, palette)) : undefined,
+    onOutcome: (outcome) => {
+      if (!reportOnStdout) io.stdout.write(renderOutcomeText(outcome, palette));
+      annotate?.(outcome);
+    },
   });
-  if (run.outcomes.length === 0) throw new InputError(`no fixture name contains ${JSON.stringify(filter)} (--filter)`);
-
-  if (toTerminal) io.stdout.write(renderCheckSummary(run, palette));
-  if (flags.format !== 'text' || flags.output !== undefined) {
-    const report = await renderReport(run, flags.format);
-    if (flags.output === undefined) io.stdout.write(report);
-    else writeFileAtomic(flags.output, report, flags.force);
+  const run: CheckRun = slice === undefined ? checked : { ...checked, shard: slice };
+  if (run.outcomes.length === 0 && filter !== undefined) {
+    // A typo must not pass for an empty suite; but a shard may hold none of the names another does.
+    const where = `no fixture name contains ${JSON.stringify(filter)} (--filter)`;
+    if (slice === undefined) throw new InputError(where);
+    if (!reportOnStdout && slice.start < slice.end) io.stdout.write(`${where} in shard ${slice.index}/${slice.count}\n`);
   }
+
+  if (!reportOnStdout) io.stdout.write(renderCheckSummary(run, palette));
+  const render = renderer(run);
+  if (reportOnStdout) io.stdout.write(await render(flags.format));
+  const stepSummary = io.env.GITHUB_STEP_SUMMARY;
+  if (stepSummary !== undefined && stepSummary !== '') {
+    const { appendStepSummary } = await import('../../output/check-step-summary.js');
+    const warning = appendStepSummary(stepSummary, await render('markdown'));
+    if (warning !== undefined) io.stderr.write(`${warning}\n`);
+  }
+  for (const report of reports) writeFileAtomic(report.path, await render(report.format), flags.force);
   // A broken suite must never pass for a numerical failure: errors (2) outrank mismatches (1).
   if (run.counts.errored > 0) return { kind: 'bad-input' };
   return { kind: 'verdict', passed: run.counts.failed === 0 };
+}
+
+/**
+ * Under GitHub Actions, writes an `::error` line for each fixture that fails or cannot be read.
+ * The runner reads workflow commands from stderr as well, where they go when stdout carries a
+ * JSON, JUnit or Markdown report that they would corrupt.
+ */
+async function annotator(io: Io, reportOnStdout: boolean): Promise<((outcome: FixtureOutcome) => void) | undefined> {
+  if (io.env.GITHUB_ACTIONS !== 'true') return undefined;
+  const { annotationPath, errorAnnotation } = await import('../../output/github-annotations.js');
+  const stream = reportOnStdout ? io.stderr : io.stdout;
+  const cwd = process.cwd();
+  return (outcome) => {
+    const line = errorAnnotation(outcome, annotationPath(outcome.path, cwd, io.env.GITHUB_WORKSPACE));
+    if (line !== undefined) stream.write(`${line}\n`);
+  };
+}
+
+/** Each format rendered at most once, however many outputs ask for it; each renderer loaded only when asked. */
+function renderer(run: CheckRun): (format: CheckFormat) => Promise<string> {
+  const done = new Map<CheckFormat, Promise<string>>();
+  return (format) => {
+    let text = done.get(format);
+    if (text === undefined) done.set(format, (text = renderReport(run, format)));
+    return text;
+  };
 }
 
 async function renderReport(run: CheckRun, format: CheckFormat): Promise<string> {

@@ -3,8 +3,8 @@ import { InputError, withInputLabel } from '../../input/input-error.js';
 import { resolveRequest } from '../../input/resolve-input.js';
 import { checkOutputPath, writeFileAtomic } from '../../io/atomic-write.js';
 import { jacobianRefusal } from '../../work-budget.js';
-import { comparisonTitle } from '../../output/describe-comparison.js';
 import { fixtureToJson } from '../../output/fixture-json.js';
+import { DEFAULT_PRECISION, PLAIN, renderText } from '../../output/render-text.js';
 import { buildFixture } from '../../record/build-fixture.js';
 import { formatShape } from '../../tensor.js';
 import type { Outcome } from '../exit-code.js';
@@ -14,6 +14,8 @@ import { TOOL, type Io } from '../io.js';
 export interface RecordFlags {
   x?: string;
   g?: string;
+  expectedSoftmax?: string;
+  expectedGrad?: string;
   input?: string;
   dim?: string;
   dtype?: string;
@@ -23,38 +25,44 @@ export interface RecordFlags {
   output: string;
   force: boolean;
   allowSlow: boolean;
+  allowMismatch: boolean;
 }
 
-/** `record`: writes a fixture v1 file from an input, atomically, never over a file unasked. */
+/**
+ * `record`: writes a fixture v1 file from an input, atomically, never over a file unasked, and
+ * only once what it records passes the verdict.
+ */
 export async function recordCommand(flags: RecordFlags, io: Io): Promise<Outcome> {
-  const { x, g, input, dim, dtype } = flags;
+  const { x, g, input, dim, dtype, expectedSoftmax, expectedGrad, source } = flags;
   if (x === undefined && g === undefined && input === undefined) {
     throw new InputError('record needs an input: --x and --g, or --input FILE');
   }
   checkOutputPath(flags.output, flags.force);
-  const resolved = await resolveRequest({ x, g, input, dim, dtype }, INPUT_FILES);
+  const resolved = await resolveRequest({ x, g, input, dim, dtype, expectedSoftmax, expectedGrad, source }, INPUT_FILES);
   if (!resolved.ok) throw resolved.error;
 
   const fallbackName = input === undefined || input === '-' ? undefined : basename(input, extname(input));
-  const labels = { name: flags.name, fallbackName, description: flags.description, source: flags.source };
+  const labels = { name: flags.name, fallbackName, description: flags.description };
   const jacobianSkipped = flags.allowSlow ? undefined : jacobianRefusal(resolved.value.input);
-  const fixtureFor = () => buildFixture(resolved.value.input, labels, TOOL, { jacobianSkipped });
+  const fixtureFor = () =>
+    buildFixture(resolved.value.input, labels, TOOL, { jacobianSkipped, allowMismatch: flags.allowMismatch });
   // What an --input file lacks is reported with the file's name, as the verifier's own errors are.
   const built = input === undefined ? fixtureFor() : withInputLabel(resolved.value.input.label, fixtureFor);
   if (!built.ok) {
-    const failed = built.report.comparisons.filter((c) => c.closeness.mismatched > 0).map(comparisonTitle);
+    io.stdout.write(renderText(built.report, { precision: DEFAULT_PRECISION, rows: 0, palette: PLAIN, summary: true }));
     io.stderr.write(
-      `not recorded: the two methods disagree on this input (${failed.join('; ')}), so neither result can ` +
-        'stand as expected values; run softmax-verify on it to see where\n',
+      built.why === 'expected-mismatch'
+        ? `not recorded: the expected values fail the verdict (above); --allow-mismatch records them anyway, for a known-bad case\n`
+        : 'not recorded: the two methods disagree on this input (above), so neither result can stand as expected values\n',
     );
     return { kind: 'verdict', passed: false };
   }
   writeFileAtomic(flags.output, fixtureToJson(built.fixture), flags.force);
   const { fixture } = built;
+  const mismatch = built.report.passed ? '' : ' (they fail the verdict: recorded as --allow-mismatch asked)';
   io.stdout.write(
     `wrote ${flags.output}: fixture ${JSON.stringify(fixture.name)}, shape ${formatShape(fixture.x.shape)}, ` +
-      `dim ${fixture.dim}, ${fixture.dtype}; expected values from ${fixture.source}\n`,
+      `dim ${fixture.dim}, ${fixture.dtype}; expected values from ${fixture.source}${mismatch}\n`,
   );
   return { kind: 'verdict', passed: true };
 }
-

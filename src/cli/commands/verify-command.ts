@@ -16,6 +16,9 @@ import { TOOL, type Io } from '../io.js';
 export interface VerifyFlags {
   x?: string;
   g?: string;
+  expectedSoftmax?: string;
+  expectedGrad?: string;
+  source?: string;
   input?: string;
   dim?: string;
   dtype?: string;
@@ -23,6 +26,7 @@ export interface VerifyFlags {
   atol?: string;
   format: (typeof VERIFY_FORMATS)[number];
   rows: string;
+  summary: boolean;
   precision: string;
   color: boolean;
   allowSlow: boolean;
@@ -38,8 +42,8 @@ export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome
   const rows = readRows(flags.rows);
   const precision = readPrecision(flags.precision);
   const types = readArithmeticFlags(flags);
-  const { x, g, input, dim, dtype, rtol, atol } = flags;
-  const resolved = await resolveRequest({ x, g, input, dim, dtype, rtol, atol }, INPUT_FILES);
+  const { x, g, input, dim, dtype, rtol, atol, expectedSoftmax, expectedGrad, source } = flags;
+  const resolved = await resolveRequest({ x, g, input, dim, dtype, rtol, atol, expectedSoftmax, expectedGrad, source }, INPUT_FILES);
   if (!resolved.ok) throw resolved.error;
   const narrower = narrowerThanDType(resolved.value.input.dtype, types);
   if (narrower !== undefined) throw new InputError(narrower);
@@ -73,7 +77,7 @@ export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome
     io.stdout.write(renderJson(report, TOOL));
   } else {
     const palette = await paletteForStdout(flags.color, io.env, io.stdout.isTTY === true);
-    io.stdout.write(renderText(report, { precision, rows, palette }));
+    io.stdout.write(renderText(report, { precision, rows, palette, summary: flags.summary }));
   }
   return { kind: 'verdict', passed: report.passed };
 }

@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import { documentFromArrays } from '../input/array-dump.js';
+import { InputError, withInputLabel } from '../input/input-error.js';
+import { parseInputDocument, type InputDocument } from '../input/input-document.js';
+import type { Tensor } from '../tensor.js';
+import { readFailure } from './read-failure.js';
+import { readInputFile } from './read-input-file.js';
+
+type NpyBeside = (documentPath: string, relativePath: string, field: string) => Tensor;
+
+/**
+ * `--input PATH`: a .npz archive or a safetensors file by its extension, otherwise a JSON document
+ * (a file, or stdin for `-`). Every error is prefixed with the path.
+ */
+export async function readInput(path: string, npyBeside: NpyBeside): Promise<{ doc: InputDocument; label: string }> {
+  if (/\.npz$/i.test(path)) {
+    const { parseNpz } = await import('../input/npz.js');
+    // The readers name the file in their own messages; what the arrays lack is prefixed here.
+    const arrays = parseNpz(readBinary(path), path);
+    return { label: path, doc: withInputLabel(path, () => documentFromArrays({ arrays, itemKind: 'member' })) };
+  }
+  if (/\.safetensors$/i.test(path)) {
+    const { parseSafetensors } = await import('../input/safetensors.js');
+    const file = parseSafetensors(readBinary(path), path);
+    return { label: path, doc: withInputLabel(path, () => documentFromArrays({ arrays: file.tensors, metadata: file.metadata, itemKind: 'tensor' })) };
+  }
+  const { text, label } = await readInputFile(path);
+  if (text.startsWith('PK\u0003\u0004')) {
+    throw new InputError(
+      `--input ${label} is a zip archive, not JSON: name a np.savez archive *.npz (torch.save files are not read; save the tensors with safetensors or np.savez)`,
+    );
+  }
+  const loadNpy = path === '-' ? undefined : (relativePath: string, field: string) => npyBeside(path, relativePath, field);
+  return { label, doc: withInputLabel(label, () => parseInputDocument(text, { loadNpy })) };
+}
+
+function readBinary(path: string): Uint8Array {
+  try {
+    const bytes = readFileSync(path);
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  } catch (error) {
+    throw new InputError(`cannot read --input ${path}: ${readFailure(error)}`);
+  }
+}
