@@ -1,11 +1,12 @@
 // Bundles the compiled CLI (dist/cli/main.js) with commander and chalk into a few files: Node
 // spends more of a short run resolving and loading ~50 small modules than running them. What the
 // plain run needs goes into one shared chunk; check, record, the JSON/JUnit/Markdown renderers,
-// glob matching, colour and the BigNumber engine stay separate chunks, loaded only when used.
+// the dump readers (.npz with fflate, safetensors), glob matching, colour and the BigNumber engine
+// stay separate chunks, loaded only when used.
 // mathjs stays external: it is one file already, loaded only for the BigNumber engine.
 import { defineConfig } from 'rolldown';
 
-const LAZY = /(bench-command|run-bench|render-bench|parallel-jacobian|jacobian-worker|check-command|record-command|render-json|check-json|check-junit|check-markdown|read-input-file|bignumber-reference|atomic-write|fixture-json|collect-fixtures|run-check|build-fixture|colour)\.js$|node_modules\/(tinyglobby|fdir|picomatch|chalk)\//;
+const LAZY = /(bench-command|run-bench|render-bench|parallel-jacobian|jacobian-worker|check-command|record-command|render-json|check-json|check-junit|check-markdown|read-input-file|read-input|array-dump|npz|safetensors|bignumber-reference|atomic-write|fixture-json|collect-fixtures|run-check|shard|check-outputs|check-step-summary|github-annotations|build-fixture|colour)\.js$|node_modules\/(tinyglobby|fdir|picomatch|chalk|fflate)\//;
 
 export default defineConfig({
   // The Jacobian's worker threads load their own entry, found next to the chunk that starts them.
