@@ -6,6 +6,8 @@ by the official safetensors package (0.8.0, `pip install safetensors` in a venv 
 `*-forgot.*` holds a gradient that forgot the <s, g> term (s * g), the bug record must refuse.
 
 Run: /path/to/venv/bin/python scripts/pytorch/generate-dumps.py test/data/dumps
+The values are the same on every run (seeded); the order of the __metadata__ keys is not (the
+Rust serializer keeps them in a hash map), so a rerun may rewrite a file with metadata in it.
 """
 import os
 import sys
@@ -59,4 +61,8 @@ for dtype, name, shape, save in [
     save(os.path.join(OUT, f"torch-{name}-{kind}.npz"), **arrays)
     if name == "f32":
         save(os.path.join(OUT, f"torch-{name}-{kind}-forgot.npz"), **dict(arrays, grad=forgot.numpy()))
+# A dump without the gradient, which comes separately as a .npy (--expected-grad).
+tensors, _ = run((3, 25), torch.float32)
+np.savez(os.path.join(OUT, "torch-f32-nograd.npz"), x=tensors["x"].numpy(), g=tensors["g"].numpy(), softmax=tensors["softmax"].numpy())
+np.save(os.path.join(OUT, "torch-f32-nograd-grad.npy"), tensors["grad"].numpy())
 print("\n".join(sorted(os.listdir(OUT))))

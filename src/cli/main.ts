@@ -62,7 +62,7 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
     .option('--g <values>', 'upstream gradient, in the shape of x')
     .option('--expected-softmax <values>', 'your softmax values to judge, in the forms --x takes')
     .option('--expected-grad <values>', 'your gradient values to judge, in the forms --x takes')
-    .option('--source <text>', 'who produced the expected values, for the report')
+    .option('--source <text>', "who produced the expected values, for the report (replaces the input's own)")
     .option(
       '-i, --input <file>',
       'a dump: .npz (np.savez) or .safetensors holding x, g and optionally softmax, grad; or JSON {"x", "g", "dim"?, "dtype"?, "expected"?: {"softmax"?, "grad"?}, "source"?} or a fixture; "-" reads JSON from stdin',
@@ -144,7 +144,7 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
     .option('--dtype <name>', `${DTYPES.join(', ')}, or fp32, bf16, … (default: the input's, else the dtype x and g are stored in, else float64)`)
     .option('--name <name>', 'the fixture\'s name (default: the input\'s, else the input file\'s name)')
     .option('--description <text>', 'what the case is about')
-    .option('--source <text>', 'who produced the expected values of a dump that does not say')
+    .option('--source <text>', "who produced the expected values (replaces the input's own)")
     .requiredOption('-o, --output <file>', 'the fixture file to write')
     .option('--force', 'overwrite the output file if it exists', false)
     .option('--allow-mismatch', 'record expected values even when they fail the verdict (a known-bad case)', false)

@@ -25,13 +25,34 @@ export async function readInput(path: string, npyBeside: NpyBeside): Promise<{ d
     return { label: path, doc: withInputLabel(path, () => documentFromArrays({ arrays: file.tensors, metadata: file.metadata, itemKind: 'tensor' })) };
   }
   const { text, label } = await readInputFile(path);
-  if (text.startsWith('PK\u0003\u0004')) {
-    throw new InputError(
-      `--input ${label} is a zip archive, not JSON: name a np.savez archive *.npz (torch.save files are not read; save the tensors with safetensors or np.savez)`,
-    );
+  const binary = binaryKind(text);
+  if (binary !== undefined) {
+    const how = path === '-' ? 'dumps are read from files, not stdin' : BINARY_HINT[binary];
+    throw new InputError(`--input ${label} holds ${binary}, not JSON: ${how}`);
   }
   const loadNpy = path === '-' ? undefined : (relativePath: string, field: string) => npyBeside(path, relativePath, field);
   return { label, doc: withInputLabel(label, () => parseInputDocument(text, { loadNpy })) };
+}
+
+type BinaryKind = 'a zip archive' | 'a .npy file' | 'a safetensors file';
+
+const BINARY_HINT: Readonly<Record<BinaryKind, string>> = {
+  'a zip archive': 'name a np.savez archive *.npz (torch.save files are not read; save the tensors with safetensors or np.savez)',
+  'a .npy file': 'give it with --x or --g, or save x and g together with np.savez as *.npz',
+  'a safetensors file': 'name it *.safetensors',
+};
+
+/**
+ * What a binary dump given where JSON was expected is, from its first bytes as UTF-8 text
+ * decoded them (invalid bytes as U+FFFD), so that the error can say what to do instead of
+ * pointing at an unexpected character.
+ */
+function binaryKind(text: string): BinaryKind | undefined {
+  if (text.startsWith('PK\u0003\u0004')) return 'a zip archive';
+  if (text.startsWith('\uFFFDNUMPY')) return 'a .npy file';
+  // An 8-byte little-endian header size (with zero bytes in it) and then the JSON header's '{'.
+  if (text.charAt(8) === '{' && text.slice(0, 8).includes('\u0000')) return 'a safetensors file';
+  return undefined;
 }
 
 function readBinary(path: string): Uint8Array {

@@ -33,13 +33,12 @@ export function documentFromArrays(dump: ArrayDump): InputDocument {
     }
   }
   const x = arrays.get('x')!;
-  const expectedOf = (name: (typeof EXPECTED)[number]): Float64Array | undefined => {
+  const expectedOf = (name: (typeof EXPECTED)[number]): Tensor | undefined => {
     const tensor = arrays.get(name);
-    if (tensor === undefined) return undefined;
-    if (!sameShape(tensor.shape, x.shape)) {
+    if (tensor !== undefined && !sameShape(tensor.shape, x.shape)) {
       throw new InputError(`${itemKind} ${JSON.stringify(name)} has shape ${formatShape(tensor.shape)}, but x has shape ${formatShape(x.shape)}`);
     }
-    return tensor.data;
+    return tensor;
   };
   const softmax = expectedOf('softmax');
   const grad = expectedOf('grad');
@@ -47,7 +46,8 @@ export function documentFromArrays(dump: ArrayDump): InputDocument {
   return {
     x,
     g: arrays.get('g'),
-    expected: softmax === undefined && grad === undefined ? undefined : { softmax, grad },
+    expected: softmax === undefined && grad === undefined ? undefined : { softmax: softmax?.data, grad: grad?.data },
+    expectedStored: { softmax: softmax?.stored, grad: grad?.stored },
     dim: Object.hasOwn(metadata, 'dim') ? readDimSetting(metadata.dim) : undefined,
     source: Object.hasOwn(metadata, 'source') ? metadata.source : undefined,
   };

@@ -1,4 +1,4 @@
-import { DTYPES, dtypeNamed, type DType, type Tolerance } from '../dtype.js';
+import { DTYPES, dtypeNamed, isDType, type DType, type Tolerance } from '../dtype.js';
 import { formatShape, sameShape, type Tensor } from '../tensor.js';
 import { describeValue, InputError } from './input-error.js';
 import { parseLenientJson } from './lenient-json.js';
@@ -19,6 +19,8 @@ export interface InputDocument {
   readonly x?: Tensor;
   readonly g?: Tensor;
   readonly expected?: { readonly softmax?: Float64Array; readonly grad?: Float64Array };
+  /** The dtypes the expected values were stored in, when read from binary files (see Tensor.stored). */
+  readonly expectedStored?: { readonly softmax?: DType; readonly grad?: DType };
   readonly tolerance?: Tolerance;
 }
 
@@ -80,15 +82,22 @@ export function parseInputDocument(text: string, options: DocumentOptions = {}):
     dim: optional(doc, 'dim', (v) => readInteger(v, 'dim')),
     x,
     g,
-    expected: optional(doc, 'expected', (v) => readExpected(v, x, tensor)),
+    ...optional(doc, 'expected', (v) => readExpected(v, x, tensor)),
     tolerance: optional(doc, 'tolerance', readTolerance),
   };
 }
 
+/** A document's `dtype`: one of the four names exactly, as the fixture schema has them. */
 export function readDType(value: unknown, field: string): DType {
-  const named = typeof value === 'string' ? dtypeNamed(value.trim()) : undefined;
+  if (isDType(value)) return value;
+  throw new InputError(`${field} must be one of ${DTYPES.join(', ')}, got ${describeValue(value)}`);
+}
+
+/** `--dtype`, `--compute`, `--accumulate`: the four names, or the short ones users type (bf16, fp32, half, …). */
+export function readDTypeFlag(text: string, flag: string): DType {
+  const named = dtypeNamed(text.trim());
   if (named !== undefined) return named;
-  throw new InputError(`${field} must be one of ${DTYPES.join(', ')} (or fp32, bf16, half, …), got ${describeValue(value)}`);
+  throw new InputError(`${flag} must be one of ${DTYPES.join(', ')} (or fp32, bf16, half, …), got ${describeValue(text)}`);
 }
 
 function optional<T>(doc: Record<string, unknown>, key: string, read: (value: unknown) => T): T | undefined {
@@ -105,23 +114,32 @@ function readInteger(value: unknown, field: string): number {
   throw new InputError(`${field} must be an integer, got ${describeValue(value)}`);
 }
 
-function readExpected(value: unknown, x: Tensor | undefined, tensor: (value: unknown, field: string) => Tensor): InputDocument['expected'] {
+function readExpected(
+  value: unknown,
+  x: Tensor | undefined,
+  tensor: (value: unknown, field: string) => Tensor,
+): Pick<InputDocument, 'expected' | 'expectedStored'> {
   if (!isPlainObject(value)) throw new InputError(`expected must be an object with "softmax" and/or "grad", got ${kindOf(value)}`);
   const unknown = Object.keys(value).find((key) => key !== 'softmax' && key !== 'grad');
   if (unknown !== undefined) throw new InputError(`expected has an unknown field ${JSON.stringify(unknown)} (known: softmax, grad)`);
   if (!Object.hasOwn(value, 'softmax') && !Object.hasOwn(value, 'grad')) {
     throw new InputError('expected must have "softmax", "grad" or both');
   }
-  const read = (key: 'softmax' | 'grad'): Float64Array | undefined =>
+  const read = (key: 'softmax' | 'grad'): Tensor | undefined =>
     optional(value, key, (v) => {
       const field = `expected.${key}`;
       const read = tensor(v, field);
       if (x !== undefined && !sameShape(read.shape, x.shape)) {
         throw new InputError(`${field} has shape ${formatShape(read.shape)}, but x has shape ${formatShape(x.shape)}`);
       }
-      return read.data;
+      return read;
     });
-  return { softmax: read('softmax'), grad: read('grad') };
+  const softmax = read('softmax');
+  const grad = read('grad');
+  return {
+    expected: { softmax: softmax?.data, grad: grad?.data },
+    expectedStored: { softmax: softmax?.stored, grad: grad?.stored },
+  };
 }
 
 function readTolerance(value: unknown): Tolerance {

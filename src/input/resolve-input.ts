@@ -4,7 +4,7 @@ import type { ArithmeticTypes } from '../numeric/arithmetic.js';
 import { formatShape, normaliseDim, sameShape, type Tensor } from '../tensor.js';
 import type { DTypeOrigin, VerifyInput } from '../verify.js';
 import { captureInputError, InputError, withInputLabel, type Result } from './input-error.js';
-import { readDType, type InputDocument } from './input-document.js';
+import { readDTypeFlag, type InputDocument } from './input-document.js';
 import { parseNumberToken } from './number-token.js';
 import { tensorFromValuesText } from './values-text.js';
 
@@ -53,13 +53,16 @@ export function resolveRequest(raw: RawRequest, files: InputFiles): Promise<Resu
     const tolerance = readToleranceFlags(raw);
     const overrides: Overrides = {
       dim: raw.dim === undefined ? undefined : readDimFlag(raw.dim),
-      dtype: raw.dtype === undefined ? undefined : readDType(raw.dtype, '--dtype'),
+      dtype: raw.dtype === undefined ? undefined : readDTypeFlag(raw.dtype, '--dtype'),
     };
     // A value ending in .npy names a file; anything else is the values themselves.
     const values = (text: string | undefined, field: string): Tensor | undefined => {
       if (text === undefined) return undefined;
       return /\.npy$/i.test(text.trim()) ? files.readNpy(text.trim(), field) : tensorFromValuesText(text, field);
     };
+    if (raw.source !== undefined && raw.source.trim() === '') {
+      throw new InputError('--source is empty: say who produced the expected values (a kernel, a framework and its version)');
+    }
     const given: ExpectedFlags = {
       softmax: values(raw.expectedSoftmax, '--expected-softmax'),
       grad: values(raw.expectedGrad, '--expected-grad'),
@@ -112,7 +115,11 @@ function withExpectedFlags(doc: InputDocument, given: ExpectedFlags, label: stri
   if (given.source !== undefined && expected === undefined) {
     throw new InputError('--source names who produced expected values, but there are none: give them with --expected-softmax/--expected-grad, or leave --source out');
   }
-  return { ...doc, expected, source: given.source ?? doc.source };
+  const expectedStored = {
+    softmax: given.softmax === undefined ? doc.expectedStored?.softmax : given.softmax.stored,
+    grad: given.grad === undefined ? doc.expectedStored?.grad : given.grad.stored,
+  };
+  return { ...doc, expected, expectedStored, source: given.source ?? doc.source };
 }
 
 /** `--dim` and `--dtype`, which win over the document's own. */
@@ -153,20 +160,29 @@ export function inputFromDocument(label: string, doc: InputDocument, overrides: 
 }
 
 /**
- * `--dtype`, else the document's `dtype`, else the dtype x and g were stored in (a float32 .npy
+ * `--dtype`, else the document's `dtype`, else the dtype the arrays were stored in (a float32 .npy
  * is float32 data: run as float64 it would be judged against the wrong tolerance and arithmetic),
- * else float64.
+ * else float64. Arrays stored in different dtypes leave the choice to the user: a kernel's inputs
+ * and outputs share one dtype, so a mix is a mistake in the dump or a choice to state.
  */
 function chooseDType(doc: InputDocument, overrides: Overrides): { dtype: DType; dtypeFrom: DTypeOrigin } {
   if (overrides.dtype !== undefined) return { dtype: overrides.dtype, dtypeFrom: 'flag' };
   if (doc.dtype !== undefined) return { dtype: doc.dtype, dtypeFrom: 'input' };
-  const xStored = doc.x?.stored;
-  const gStored = doc.g?.stored;
-  if (xStored !== undefined && gStored !== undefined && xStored !== gStored) {
-    throw new InputError(`x is stored as ${xStored} but g as ${gStored}: give --dtype to say which the kernel computes in`);
+  const stored: [string, DType | undefined][] = [
+    ['x', doc.x?.stored],
+    ['g', doc.g?.stored],
+    ['expected softmax', doc.expectedStored?.softmax],
+    ['expected grad', doc.expectedStored?.grad],
+  ];
+  const known = stored.filter((entry): entry is [string, DType] => entry[1] !== undefined);
+  if (known.length === 0) return { dtype: 'float64', dtypeFrom: 'default' };
+  const other = known.find(([, dtype]) => dtype !== known[0][1]);
+  if (other !== undefined) {
+    throw new InputError(
+      `${known[0][0]} is stored as ${known[0][1]} but ${other[0]} as ${other[1]}: give --dtype to say which the kernel computes in`,
+    );
   }
-  const stored = xStored ?? gStored;
-  return stored === undefined ? { dtype: 'float64', dtypeFrom: 'default' } : { dtype: stored, dtypeFrom: 'data' };
+  return { dtype: known[0][1], dtypeFrom: 'data' };
 }
 
 function readDimFlag(text: string): number {
@@ -193,7 +209,7 @@ export function readToleranceFlags(raw: { readonly rtol?: string; readonly atol?
 /** `--compute` and `--accumulate`, each a dtype name when given; either left out means PyTorch's. */
 export function readArithmeticFlags(raw: { readonly compute?: string; readonly accumulate?: string }): ArithmeticTypes {
   return {
-    compute: raw.compute === undefined ? undefined : readDType(raw.compute, '--compute'),
-    accumulate: raw.accumulate === undefined ? undefined : readDType(raw.accumulate, '--accumulate'),
+    compute: raw.compute === undefined ? undefined : readDTypeFlag(raw.compute, '--compute'),
+    accumulate: raw.accumulate === undefined ? undefined : readDTypeFlag(raw.accumulate, '--accumulate'),
   };
 }

@@ -1,5 +1,8 @@
 import { appendFileSync } from 'node:fs';
 
+/** GitHub refuses a step's summary over 1 MiB; earlier commands of the step may have written some. */
+export const STEP_SUMMARY_MAX_BYTES = 900 * 1024;
+
 /**
  * Appends the Markdown report to `$GITHUB_STEP_SUMMARY`, never replacing what earlier commands
  * of the step wrote there. The blank line first keeps the heading off the end of their last line.

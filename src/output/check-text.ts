@@ -3,6 +3,7 @@ import type { CheckRun } from '../check/run-check.js';
 import { formatShape } from '../tensor.js';
 import { outcomeDetails, summaryLine } from './check-details.js';
 import type { Palette } from './render-text.js';
+import { printable } from './printable.js';
 
 const LABEL = { pass: 'PASS ', fail: 'FAIL ', error: 'ERROR' } as const;
 
@@ -11,7 +12,7 @@ export function renderOutcomeText(outcome: FixtureOutcome, palette: Palette): st
   const paint = outcome.status === 'pass' ? palette.good : palette.bad;
   // Fixed minimum widths: the lines are printed as fixtures finish, before the longest is known.
   const what = outcome.status === 'error' ? '' : `${formatShape(outcome.shape)} ${outcome.dtype}`;
-  const head = `${paint(LABEL[outcome.status])}  ${outcome.name.padEnd(24)}  ${what.padEnd(20)}  ${palette.faint(outcome.path)}`;
+  const head = `${paint(LABEL[outcome.status])}  ${printable(outcome.name).padEnd(24)}  ${what.padEnd(20)}  ${palette.faint(outcome.path)}`;
   return [head, ...outcomeDetails(outcome).map((line) => `       ${line}`)].join('\n') + '\n';
 }
 

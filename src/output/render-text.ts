@@ -4,6 +4,7 @@ import { comparisonTitle, describeComputeHint, describeElement, describeExtreme,
 import { renderAccuracy } from './render-accuracy.js';
 import { describeExpectedInvariants, renderInvariants } from './render-invariants.js';
 import { formatDifference, formatTolerance, formatValue } from './format-number.js';
+import { printable } from './printable.js';
 import { selectRows } from './row-selection.js';
 
 /** Colours as the renderer uses them; the CLI maps them onto chalk, tests pass `PLAIN`. */
@@ -71,7 +72,7 @@ export function renderText(report: Report, options: TextOptions): string {
 const DTYPE_ORIGIN: Readonly<Record<DTypeOrigin, string>> = {
   flag: 'from --dtype',
   input: "the input's",
-  data: 'as x and g are stored',
+  data: 'as the arrays are stored',
   default: 'the default; --dtype sets it',
 };
 
@@ -79,7 +80,7 @@ function renderHeader(report: Report, palette: Palette): string[] {
   const { input } = report;
   const slices = input.x.data.length / input.x.shape[input.axis];
   const lines = [
-    palette.strong(`softmax-verify: ${input.label}`),
+    palette.strong(`softmax-verify: ${printable(input.label)}`),
     `x: shape ${formatShape(input.x.shape)}, softmax along dim ${input.dim} ` +
       `(${plural(slices, 'slice')} of ${input.x.shape[input.axis]}), dtype ${input.dtype}${input.dtypeFrom === undefined ? '' : ` (${DTYPE_ORIGIN[input.dtypeFrom]})`}`,
   ];
@@ -95,8 +96,8 @@ function renderHeader(report: Report, palette: Palette): string[] {
   } else if (arithmetic.accumulate !== 'float64') {
     lines.push(`arithmetic: float64, sums in ${arithmetic.accumulate}`);
   }
-  if (input.description !== undefined) lines.push(`about: ${input.description}`);
-  if (input.expected !== undefined) lines.push(`expected: ${input.source ?? 'from the input, source not given'}`);
+  if (input.description !== undefined) lines.push(`about: ${printable(input.description)}`);
+  if (input.expected !== undefined) lines.push(`expected: ${input.source === undefined ? 'from the input, source not given' : printable(input.source)}`);
   return lines;
 }
 

@@ -47,7 +47,9 @@ export function buildFixture(input: VerifyInput, labels: FixtureLabels, tool: To
   if (input.expected !== undefined) {
     const { source } = input;
     if (source === undefined) {
-      throw new InputError('source is missing: say who produced the expected values, with --source or a "source" field');
+      throw new InputError(
+        'source is missing: say who produced the expected values, with --source (or in the input: a JSON "source" field, a safetensors __metadata__ "source")',
+      );
     }
     const report = verify(input, verifyOptions);
     if (!report.passed && !allowMismatch) return { ok: false, report, why: 'expected-mismatch' };

@@ -226,7 +226,7 @@ describe('softmax-verify record', () => {
     const dir = folderWith({ 'dump.json': JSON.stringify({ x: [1, 2], g: [1, 0], expected: { grad: [0.2, -0.2] } }) });
     const { code, stderr } = runCli(['record', '--input', join(dir, 'dump.json'), '-o', join(dir, 'out.json')]);
     expect(code).toBe(2);
-    expect(stderr).toBe(`error: ${join(dir, 'dump.json')}: source is missing: say who produced the expected values, with --source or a "source" field\n`);
+    expect(stderr).toBe(`error: ${join(dir, 'dump.json')}: source is missing: say who produced the expected values, with --source (or in the input: a JSON "source" field, a safetensors __metadata__ "source")\n`);
     writeFileSync(join(dir, 'unused'), '');
   });
 });

@@ -343,7 +343,7 @@ describe('bad input: one line on stderr, exit code 2, no stack trace', () => {
     ['an empty stdin', ['--input', '-'], '', 'error: --input stdin is empty'],
     ['dim out of range', ['--x', '1,2', '--g', '1,2', '--dim', '1'], undefined, 'error: dim 1 is out of range for x of shape [2] (expected -1 to 0)'],
     ['an unknown dtype', ['--dtype', 'float8'], undefined, 'error: --dtype must be one of float64, float32, float16, bfloat16 (or fp32, bf16, half, …), got "float8"'],
-    ['an unknown dtype in a file', ['--input', '-'], '{"x": [1], "g": [1], "dtype": "int8"}', 'error: stdin: dtype must be one of float64, float32, float16, bfloat16 (or fp32, bf16, half, …), got "int8"'],
+    ['an unknown dtype in a file', ['--input', '-'], '{"x": [1], "g": [1], "dtype": "int8"}', 'error: stdin: dtype must be one of float64, float32, float16, bfloat16, got "int8"'],
     ['a missing file', ['--input', join(dir, 'missing.json')], undefined, `error: cannot read --input ${join(dir, 'missing.json')}: no such file`],
     ['a directory', ['--input', dir], undefined, `error: cannot read --input ${dir}: it is a directory`],
     ['a path through a file', ['--input', notADirectory], undefined, `error: cannot read --input ${notADirectory}: a part of the path is not a directory`],

@@ -29,7 +29,7 @@ describe('--input with dumps from PyTorch', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`x: shape ${shape}, softmax along dim -1`);
-    expect(run.stdout).toContain(`dtype ${dtype} (as x and g are stored)\n`);
+    expect(run.stdout).toContain(`dtype ${dtype} (as the arrays are stored)\n`);
     expect(lastLine(run.stdout)).toBe(
       'PASS: the explicit Jacobian and the closed form agree, and the expected values are within rounding of the exact result',
     );
@@ -38,7 +38,7 @@ describe('--input with dumps from PyTorch', () => {
   test('reads the source and dim from the safetensors metadata', async () => {
     const run = await runMain(['--input', dump('torch-f64-dim0.safetensors'), '--summary']);
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('x: shape [6, 3], softmax along dim 0 (3 slices of 6), dtype float64 (as x and g are stored)');
+    expect(run.stdout).toContain('x: shape [6, 3], softmax along dim 0 (3 slices of 6), dtype float64 (as the arrays are stored)');
     expect(run.stdout).toContain('expected: PyTorch 1.13.0a0 (Debian python3-torch): torch.softmax(x, dim=0) then .backward(g), float64, CPU\n');
   });
 
@@ -56,8 +56,18 @@ describe('--input with dumps from PyTorch', () => {
     expect(run.stdout).toContain('dtype float64 (from --dtype)\n');
   });
 
-  test('--expected-grad joins a dump that has none of its own', async () => {
-    const run = await runMain(['--input', dump('torch-f32-savez.npz'), '--expected-grad', '1,2']);
+  test('--expected-grad joins a dump that has no gradient of its own, as a .npy in the dtype of the rest', async () => {
+    const joined = await runMain(['--input', dump('torch-f32-nograd.npz'), '--expected-grad', dump('torch-f32-nograd-grad.npy'), '--source', 'torch']);
+    expect(joined.stderr).toBe('');
+    expect(joined.code).toBe(0);
+    expect(joined.stdout).toContain('dtype float32 (as the arrays are stored)');
+    expect(joined.stdout).toContain('grad      expected vs exact                  0 / 75 (0.0%)');
+    const alone = await runMain(['--input', dump('torch-f32-nograd.npz'), '--source', 'torch', '--summary']);
+    expect(alone.stdout).not.toContain('grad      expected vs exact');
+  });
+
+  test('--expected-grad is refused for a dump that has a gradient already', async () => {
+    const run = await runMain(['--input', dump('torch-f32-savez.npz'), '--expected-grad', dump('torch-f32-nograd-grad.npy')]);
     expect(run.code).toBe(2);
     expect(run.stderr).toBe(`error: ${dump('torch-f32-savez.npz')} has expected grad values already: give them there or with --expected-grad, not both\n`);
   });

@@ -28,7 +28,7 @@ describe('.npy inputs', () => {
   test('float32 .npy files run as float32 without --dtype', () => {
     const { code, stdout } = runCli(['--x', join(NPY, 'f4-F-be-3x4.npy'), '--g', join(NPY, 'f4-C-le-3x4.npy'), '--reference', 'off']);
     expect(code).toBe(0);
-    expect(stdout).toContain('x: shape [3, 4], softmax along dim -1 (3 slices of 4), dtype float32 (as x and g are stored)');
+    expect(stdout).toContain('x: shape [3, 4], softmax along dim -1 (3 slices of 4), dtype float32 (as the arrays are stored)');
     expect(stdout).toContain('arithmetic: x and g rounded to float32');
   });
 

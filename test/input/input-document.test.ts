@@ -37,7 +37,9 @@ describe('parseInputDocument', () => {
     ['[1, 2]', 'expected a JSON object with fields "x" and "g", got an array'],
     ['{"x": [1], "g": [1], "dtpye": "float32"}', 'unknown field "dtpye" (known fields: format, name, description'],
     ['{"x": [1], "g": [1], "__proto__": {"dim": 5}}', 'unknown field "__proto__"'],
-    ['{"x": [1], "g": [1], "dtype": "float8"}', 'dtype must be one of float64, float32, float16, bfloat16 (or fp32, bf16, half, …), got "float8"'],
+    ['{"x": [1], "g": [1], "dtype": "float8"}', 'dtype must be one of float64, float32, float16, bfloat16, got "float8"'],
+    // Aliases are for flags users type; a document's dtype is the fixture schema's, exactly.
+    ['{"x": [1], "g": [1], "dtype": "bf16"}', 'dtype must be one of float64, float32, float16, bfloat16, got "bf16"'],
     ['{"x": [1], "g": [1], "dim": 1.5}', 'dim must be an integer, got 1.5'],
     ['{"x": [1], "g": [1], "dim": "0"}', 'dim must be an integer, got "0"'],
     ['{"x": [1, 2], "g": [1, 2], "expected": {"grad": [1]}}', 'expected.grad has shape [1], but x has shape [2]'],

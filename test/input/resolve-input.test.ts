@@ -117,6 +117,20 @@ describe('resolveRequest', () => {
       expect([input.dtype, input.dtypeFrom]).toEqual(['float64', 'default']);
     });
 
+    test('is the one the expected values are stored in, when x and g are text', async () => {
+      const { input } = await resolve({ x: '1,2', g: '1,0', expectedGrad: 'e.npy' }, stored({ 'e.npy': 'float32' }));
+      expect([input.dtype, input.dtypeFrom]).toEqual(['float32', 'data']);
+    });
+
+    test('is an input error when the expected values are stored in another dtype than x and g', async () => {
+      const files = stored({ 'x.npy': 'float32', 'g.npy': 'float32', 'e.npy': 'float64' });
+      expect(await refusal({ x: 'x.npy', g: 'g.npy', expectedGrad: 'e.npy' }, files)).toBe(
+        'x is stored as float32 but expected grad as float64: give --dtype to say which the kernel computes in',
+      );
+      const { input } = await resolve({ x: 'x.npy', g: 'g.npy', expectedGrad: 'e.npy', dtype: 'float32' }, files);
+      expect(input.dtype).toBe('float32');
+    });
+
     test('is an input error naming both when x and g are stored differently', async () => {
       expect(await refusal({ x: 'x.npy', g: 'g.npy' }, stored({ 'x.npy': 'float32', 'g.npy': 'float64' }))).toBe(
         'x is stored as float32 but g as float64: give --dtype to say which the kernel computes in',

@@ -79,6 +79,21 @@ describe('Markdown summary', () => {
     expect(md[5]).toMatch(/^\| ❌ FAIL \| tampered "<batch>" & co \| \[4, 7\] \| float64 \|/);
     expect(md[6]).toMatch(/^\| ✅ PASS \| seed \| \[9\] \| float64 \|/);
   });
+
+  test('within maxBytes, keeps the failures and counts the rows it leaves out', () => {
+    const full = renderCheckMarkdown(run);
+    const errorRow = full.split('\n')[4];
+    // Room for the heading, the table header, the error row and the closing note, not the rest.
+    const maxBytes = Buffer.byteLength(full.split('\n').slice(0, 5).join('\n')) + 210;
+    const md = renderCheckMarkdown(run, { maxBytes }).split('\n');
+    expect(md.slice(4)).toEqual([errorRow, '', '2 more fixtures not listed here, to keep within the size limit; `--markdown FILE` writes them all.', '']);
+    expect(Buffer.byteLength(md.join('\n'))).toBeLessThanOrEqual(maxBytes);
+  });
+
+  test('has no table for a run with no fixtures', () => {
+    const empty = runCheck([], {});
+    expect(renderCheckMarkdown(empty)).toMatch(/^### softmax-verify check — 0 fixtures: 0 passed, 0 failed, 0 errored in \d+\.\d\d s\n$/);
+  });
 });
 
 describe('text lines', () => {

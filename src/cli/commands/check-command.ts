@@ -45,13 +45,17 @@ export async function checkCommand(paths: readonly string[], flags: CheckFlags, 
   const tolerance = readToleranceFlags(flags);
   const arithmetic = readArithmeticFlags(flags);
   const shard = flags.shard === undefined ? undefined : parseShard(flags.shard);
+  if (shard !== undefined && flags.filter !== undefined) {
+    throw new InputError(
+      '--filter and --shard do not go together: names are known only once every file is read, so no shard could tell a misspelt filter from one that matches elsewhere',
+    );
+  }
   // Every report file is vetted before any fixture runs: a long suite must not end in a refusal.
   const reports = reportFiles(flags);
   for (const report of reports) checkOutputPath(report.path, flags.force);
   const allFiles = await collectFixturePaths(paths);
   refuseReportsOverFixtures(reports, allFiles);
-  // Shard the sorted file list, then filter: names are known only once a file is read, and every
-  // job of a matrix must agree on the split without reading the others' files.
+  // The sorted file list is what is split: every job of a matrix agrees on it without reading a file.
   const slice = shard === undefined ? undefined : shardSlice(allFiles.length, shard);
   const files = slice === undefined ? allFiles : allFiles.slice(slice.start, slice.end);
 
@@ -73,20 +77,19 @@ export async function checkCommand(paths: readonly string[], flags: CheckFlags, 
     },
   });
   const run: CheckRun = slice === undefined ? checked : { ...checked, shard: slice };
-  if (run.outcomes.length === 0 && filter !== undefined) {
-    // A typo must not pass for an empty suite; but a shard may hold none of the names another does.
-    const where = `no fixture name contains ${JSON.stringify(filter)} (--filter)`;
-    if (slice === undefined) throw new InputError(where);
-    if (!reportOnStdout && slice.start < slice.end) io.stdout.write(`${where} in shard ${slice.index}/${slice.count}\n`);
-  }
+  // A typo must not pass for an empty suite.
+  if (run.outcomes.length === 0 && filter !== undefined) throw new InputError(`no fixture name contains ${JSON.stringify(filter)} (--filter)`);
 
   if (!reportOnStdout) io.stdout.write(renderCheckSummary(run, palette));
   const render = renderer(run);
   if (reportOnStdout) io.stdout.write(await render(flags.format));
   const stepSummary = io.env.GITHUB_STEP_SUMMARY;
-  if (stepSummary !== undefined && stepSummary !== '') {
-    const { appendStepSummary } = await import('../../output/check-step-summary.js');
-    const warning = appendStepSummary(stepSummary, await render('markdown'));
+  // `--format markdown >> "$GITHUB_STEP_SUMMARY"` (the recipe before this was automatic) would add it twice.
+  const markdownOnStdout = reportOnStdout && flags.format === 'markdown';
+  if (stepSummary !== undefined && stepSummary !== '' && !markdownOnStdout) {
+    const { appendStepSummary, STEP_SUMMARY_MAX_BYTES } = await import('../../output/check-step-summary.js');
+    const { renderCheckMarkdown } = await import('../../output/check-markdown.js');
+    const warning = appendStepSummary(stepSummary, renderCheckMarkdown(run, { maxBytes: STEP_SUMMARY_MAX_BYTES }));
     if (warning !== undefined) io.stderr.write(`${warning}\n`);
   }
   for (const report of reports) writeFileAtomic(report.path, await render(report.format), flags.force);

@@ -39,6 +39,9 @@ export interface VerifyFlags {
 
 /** The default command: the methods on one input, side by side, with the reference's ulps. */
 export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome> {
+  if (flags.summary && flags.format === 'json') {
+    throw new InputError('--summary shortens the text report; --format json always holds the whole report');
+  }
   const rows = readRows(flags.rows);
   const precision = readPrecision(flags.precision);
   const types = readArithmeticFlags(flags);
