@@ -45,7 +45,15 @@ const MARK_FAIL = '✗';
 /** The human report: a header, the side-by-side table, one line per comparison, the verdict. */
 export function renderText(report: Report, options: TextOptions): string {
   if (options.summary) {
-    const lines = [...renderHeader(report, options.palette), '', ...renderComparisons(report), '', renderVerdict(report, options.palette)];
+    // The expected values' sums stay: the verdict may name them.
+    const lines = [
+      ...renderHeader(report, options.palette),
+      '',
+      ...renderComparisons(report),
+      ...describeExpectedInvariants(report),
+      '',
+      renderVerdict(report, options.palette),
+    ];
     return `${lines.join('\n')}\n`;
   }
   const lines = [

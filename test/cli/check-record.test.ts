@@ -215,11 +215,16 @@ describe('softmax-verify record', () => {
   test.each<[string, string[], string]>([
     ['no input', ['record', '-o', 'x.json'], 'error: record needs an input: --x and --g, or --input FILE'],
     ['no output', ['record', '--x', '1', '--g', '1'], "error: required option '-o, --output <file>' not specified"],
-    ['no name', ['record', '--x', '1,2', '--g', '1,0', '-o', '/tmp/never-written.json'], 'error: --name is missing: give the fixture a name'],
   ])('exits 2 on %s', (_, args, message) => {
     const { code, stderr } = runCli(args);
     expect(stderr).toBe(`${message}\n`);
     expect(code).toBe(2);
+  });
+
+  test('names the fixture after the output file when neither --name nor the input does', () => {
+    const out = join(folderWith({}), 'case-17.json');
+    expect(runCli(['record', '--x', '1,2', '--g', '1,0', '-o', out]).code).toBe(0);
+    expect(JSON.parse(readFileSync(out, 'utf8')).name).toBe('case-17');
   });
 
   test('a dump without a source is refused', () => {

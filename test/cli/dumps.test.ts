@@ -80,7 +80,7 @@ describe('record from dumps', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const fixture = parseInputDocument(readFileSync(out, 'utf8'), { requireFixture: true });
-    expect(fixture).toMatchObject({ name: 'torch-bf16', dtype: 'bfloat16', dim: -1 });
+    expect(fixture).toMatchObject({ name: 'bf16', dtype: 'bfloat16', dim: -1 });
     expect(fixture.source).toBe('PyTorch 1.13.0a0 (Debian python3-torch): torch.softmax(x, dim=-1) then .backward(g), bfloat16, CPU');
     expect((await runMain(['check', out])).code).toBe(0);
   });

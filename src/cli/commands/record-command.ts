@@ -41,7 +41,8 @@ export async function recordCommand(flags: RecordFlags, io: Io): Promise<Outcome
   const resolved = await resolveRequest({ x, g, input, dim, dtype, expectedSoftmax, expectedGrad, source }, INPUT_FILES);
   if (!resolved.ok) throw resolved.error;
 
-  const fallbackName = input === undefined || input === '-' ? undefined : basename(input, extname(input));
+  // The output's name, not the input's: dumps tend to be called dump.npz, fixtures are named with care.
+  const fallbackName = basename(flags.output, extname(flags.output));
   const labels = { name: flags.name, fallbackName, description: flags.description };
   const jacobianSkipped = flags.allowSlow ? undefined : jacobianRefusal(resolved.value.input);
   const fixtureFor = () =>
