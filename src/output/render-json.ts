@@ -1,10 +1,11 @@
-import { multiIndex, toNested } from '../tensor.js';
+import { multiIndex } from '../tensor.js';
 import { allowanceParts } from '../math/allowance.js';
 import type { Extreme } from '../math/assert-close.js';
 import type { InvariantCheck, SliceDeviation } from '../math/invariants.js';
 import { sliceLabel, sliceLayout, type SliceLayout } from '../math/slices.js';
 import { resultOf, sideValues, type Comparison, type Report, type SliceNote } from '../verify.js';
-import { writeJson } from './json-text.js';
+import { jsonChunks, JsonTensor } from './json-text.js';
+import { writeChunks, type JsonSink } from './json-stream.js';
 import { describeSliceNote } from './render-text.js';
 
 export const REPORT_FORMAT = 'softmax-verify.report/v1';
@@ -20,12 +21,36 @@ export interface Tool {
  * JSON has no NaN or Infinity, so non-finite numbers are written as the strings `"NaN"`,
  * `"Infinity"` and `"-Infinity"`: strict parsers (jq, JSON.parse) read the report, and
  * softmax-verify reads those strings back as numbers.
+ *
+ * As one string: for reports that fit in one. `streamJson` writes the same text to a stream, in
+ * pieces, for reports of any size.
  */
 export function renderJson(report: Report, tool: Tool): string {
+  let text = '';
+  for (const chunk of reportChunks(report, tool)) text += chunk;
+  return text;
+}
+
+/**
+ * The report of `renderJson`, written to `sink` in pieces of about 64 kB (the per-element
+ * arrays formatted a block at a time, never whole), waiting for 'drain' whenever `sink.write`
+ * returns false.
+ */
+export async function streamJson(report: Report, tool: Tool, sink: JsonSink): Promise<void> {
+  await writeChunks(sink, reportChunks(report, tool));
+}
+
+function* reportChunks(report: Report, tool: Tool): Generator<string, void, undefined> {
+  yield* jsonChunks(reportDocument(report, tool));
+  yield '\n';
+}
+
+/** The report as a value for `jsonChunks`: the per-element arrays as `JsonTensor`s of the report's own data. */
+export function reportDocument(report: Report, tool: Tool) {
   const { input } = report;
-  const nested = (data: Float64Array): unknown[] => toNested(data, input.x.shape, jsonNumber);
+  const nested = (data: Float64Array) => new JsonTensor(data, input.x.shape);
   const layout = sliceLayout(input.x.shape, input.axis);
-  const document = {
+  return {
     format: REPORT_FORMAT,
     tool,
     input: {
@@ -101,7 +126,6 @@ export function renderJson(report: Report, tool: Tool): string {
     passesComputingInDtype: report.passesComputingInDtype ?? null,
     verdict: report.passed ? 'PASS' : 'FAIL',
   };
-  return `${writeJson(document)}\n`;
 }
 
 /**

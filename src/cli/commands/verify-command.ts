@@ -76,8 +76,9 @@ export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome
   if (flags.format === 'json') {
     // Imported only when used, like the file reader: each module on the plain run's path adds to
     // a start-up that Node's own should dominate.
-    const { renderJson } = await import('../../output/render-json.js');
-    io.stdout.write(renderJson(report, TOOL));
+    // Streamed in pieces, waiting for the reader: a report of millions of elements is never one string.
+    const { streamJson } = await import('../../output/render-json.js');
+    await streamJson(report, TOOL, io.stdout);
   } else {
     const palette = await paletteForStdout(flags.color, io.env, io.stdout.isTTY === true);
     io.stdout.write(renderText(report, { precision, rows, palette, summary: flags.summary }));
