@@ -142,6 +142,8 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
     .option('-i, --input <file>', 'a dump (.npz, .safetensors or JSON), with or without expected values; "-" reads JSON from stdin')
     .option('--dim <n>', 'softmax dimension (default: the input\'s, else -1)')
     .option('--dtype <name>', `${DTYPES.join(', ')}, or fp32, bf16, … (default: the input's, else the dtype x and g are stored in, else float64)`)
+    .option('--rtol <number>', "the fixture's own tolerance, with --atol: recorded, and what it is judged by (default: the input's, else the dtype's)")
+    .option('--atol <number>', "the fixture's own absolute tolerance, with --rtol")
     .option('--name <name>', 'the fixture\'s name (default: the input\'s, else the output file\'s name)')
     .option('--description <text>', 'what the case is about')
     .option('--source <text>', "who produced the expected values (replaces the input's own)")

@@ -51,6 +51,18 @@ describe('record checks what it records', () => {
     expect((await runMain(['check', out])).code).toBe(1);
   });
 
+  test('--rtol/--atol become the fixture\'s own tolerance, by which it is judged before it is written', async () => {
+    // 0.1966 is the gradient to 4 decimals: beyond float64's default, within rtol 1e-3.
+    const args = ['--x', '1,2', '--g', '1,0', '--expected-grad', '0.1966,-0.1966', '--source', 'printed to 4 decimals', '--name', 'loose'];
+    const strict = await runMain(['record', ...args, '-o', join(folderWith({}), 'strict.json')]);
+    expect(strict.code).toBe(1);
+    const out = join(folderWith({}), 'loose.json');
+    const loose = await runMain(['record', ...args, '--rtol', '1e-3', '--atol', '0', '-o', out]);
+    expect(loose.code).toBe(0);
+    expect(JSON.parse(readFileSync(out, 'utf8')).tolerance).toEqual({ rtol: 0.001, atol: 0.0 });
+    expect((await runMain(['check', out])).code).toBe(0);
+  });
+
   test('records a right dump given with --expected-grad, and check passes it', async () => {
     const out = join(folderWith({}), 'good.json');
     const run = await runMain(['record', '--x', '1,2', '--g', '1,0', '--expected-grad', RIGHT_GRAD, '--source', 'my kernel', '--name', 'good', '-o', out]);

@@ -19,6 +19,8 @@ export interface RecordFlags {
   input?: string;
   dim?: string;
   dtype?: string;
+  rtol?: string;
+  atol?: string;
   name?: string;
   description?: string;
   source?: string;
@@ -33,22 +35,25 @@ export interface RecordFlags {
  * only once what it records passes the verdict.
  */
 export async function recordCommand(flags: RecordFlags, io: Io): Promise<Outcome> {
-  const { x, g, input, dim, dtype, expectedSoftmax, expectedGrad, source } = flags;
+  const { x, g, input, dim, dtype, rtol, atol, expectedSoftmax, expectedGrad, source } = flags;
   if (x === undefined && g === undefined && input === undefined) {
     throw new InputError('record needs an input: --x and --g, or --input FILE');
   }
   checkOutputPath(flags.output, flags.force);
-  const resolved = await resolveRequest({ x, g, input, dim, dtype, expectedSoftmax, expectedGrad, source }, INPUT_FILES);
+  const resolved = await resolveRequest({ x, g, input, dim, dtype, rtol, atol, expectedSoftmax, expectedGrad, source }, INPUT_FILES);
   if (!resolved.ok) throw resolved.error;
+  // --rtol/--atol become the fixture's own tolerance: what it is judged by here and in every check.
+  const { tolerance } = resolved.value;
+  const recorded = tolerance === undefined ? resolved.value.input : { ...resolved.value.input, tolerance };
 
   // The output's name, not the input's: dumps tend to be called dump.npz, fixtures are named with care.
   const fallbackName = basename(flags.output, extname(flags.output));
   const labels = { name: flags.name, fallbackName, description: flags.description };
-  const jacobianSkipped = flags.allowSlow ? undefined : jacobianRefusal(resolved.value.input);
+  const jacobianSkipped = flags.allowSlow ? undefined : jacobianRefusal(recorded);
   const fixtureFor = () =>
-    buildFixture(resolved.value.input, labels, TOOL, { jacobianSkipped, allowMismatch: flags.allowMismatch });
+    buildFixture(recorded, labels, TOOL, { jacobianSkipped, allowMismatch: flags.allowMismatch });
   // What an --input file lacks is reported with the file's name, as the verifier's own errors are.
-  const built = input === undefined ? fixtureFor() : withInputLabel(resolved.value.input.label, fixtureFor);
+  const built = input === undefined ? fixtureFor() : withInputLabel(recorded.label, fixtureFor);
   if (!built.ok) {
     io.stdout.write(renderText(built.report, { precision: DEFAULT_PRECISION, rows: 0, palette: PLAIN, summary: true }));
     io.stderr.write(
