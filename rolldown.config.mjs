@@ -6,7 +6,7 @@
 // mathjs stays external: it is one file already, loaded only for the BigNumber engine.
 import { defineConfig } from 'rolldown';
 
-const LAZY = /(bench-command|run-bench|render-bench|parallel-jacobian|jacobian-worker|check-command|record-command|render-json|json-text|json-stream|check-json|check-junit|check-markdown|read-input-file|read-input|array-dump|npz|safetensors|bignumber-reference|atomic-write|fixture-json|collect-fixtures|run-check|shard|check-outputs|check-step-summary|github-annotations|build-fixture|colour)\.js$|node_modules\/(tinyglobby|fdir|picomatch|chalk|fflate)\//;
+const LAZY = /(bench-command|run-bench|render-bench|parallel-jacobian|jacobian-worker|jacobian-chunks|check-command|record-command|render-json|json-text|json-stream|check-json|check-junit|check-markdown|read-input-file|read-input|array-dump|npz|safetensors|bignumber-reference|atomic-write|fixture-json|collect-fixtures|run-check|shard|check-outputs|check-step-summary|github-annotations|build-fixture|colour)\.js$|node_modules\/(tinyglobby|fdir|picomatch|chalk|fflate)\//;
 
 export default defineConfig({
   // The Jacobian's worker threads load their own entry, found next to the chunk that starts them.

@@ -1,15 +1,17 @@
+import { jacobianNanosecondsPerEntry } from './math/parallel-threshold.js';
+import { arithmeticFor } from './numeric/arithmetic.js';
 import type { VerifyInput } from './verify.js';
 
 /**
  * How much slow work a run may start without being asked twice (`--allow-slow`), with the cost
  * estimates behind each limit, so that nothing is left to look hung.
  *
- * The explicit Jacobian computes every one of the n² entries of each slice, on purpose: about 1 ns
- * an entry here, so 5e9 entries (a GPT-2 row of 50,257 logits is 2.5e9) is a few seconds, and a
- * 300,000-logit row (9e10) a minute and a half. Beyond the limit it is skipped, with the estimate.
+ * The explicit Jacobian computes every one of the n² entries of each slice, on purpose: 0.08 to
+ * 0.2 ns an entry on one thread in the WebAssembly kernels (float64, float32), so 5e9 entries (a
+ * GPT-2 row of 50,257 logits is 2.5e9) is under a second, and a 300,000-logit row (9e10) some
+ * fifteen seconds. Beyond the limit it is skipped, with the estimate.
  */
 export const JACOBIAN_ENTRY_LIMIT = 5e9;
-const NANOSECONDS_PER_ENTRY = 1;
 
 export function jacobianEntries(input: VerifyInput): number {
   const length = input.x.shape[input.axis];
@@ -26,11 +28,11 @@ export function jacobianRefusal(input: VerifyInput): string | undefined {
   const entries = jacobianEntries(input);
   if (entries <= JACOBIAN_ENTRY_LIMIT) return undefined;
   const length = input.x.shape[input.axis];
-  const seconds = (entries * NANOSECONDS_PER_ENTRY) / 1e9;
+  const seconds = (entries * jacobianNanosecondsPerEntry(arithmeticFor(input.dtype))) / 1e9;
   const slices = input.x.data.length / length;
   return (
     `it would compute ${exponent(entries)} entries ` +
-    `(${slices === 1 ? '1 slice' : `${slices} slices`} of ${length}), about ${formatDuration(seconds)} here, ` +
+    `(${slices === 1 ? '1 slice' : `${slices} slices`} of ${length}), about ${formatDuration(seconds)} on one thread here, ` +
     `beyond the limit of ${exponent(JACOBIAN_ENTRY_LIMIT)}; --allow-slow runs it`
   );
 }

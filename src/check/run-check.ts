@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { MAX_TEXT_BYTES, textSizeProblem } from '../input/text-size-limit.js';
-import { checkFixture, type FixtureCheckOptions, type FixtureOutcome } from './check-fixture.js';
+import { checkFixtureSteps, runSteps, runStepsInParallel, type CheckSteps, type FixtureCheckOptions, type FixtureOutcome } from './check-fixture.js';
 import type { ShardSlice } from './shard.js';
 
 export interface CheckOptions extends FixtureCheckOptions {
@@ -21,13 +21,25 @@ export interface CheckRun {
   readonly shard?: ShardSlice;
 }
 
-/** Checks the fixture files in the order given. */
+/** Checks the fixture files in the order given, on this thread alone. */
 export function runCheck(files: readonly string[], options: CheckOptions): CheckRun {
+  return runSteps(checkSteps(files, options));
+}
+
+/**
+ * Checks the fixture files in the order given, each large explicit Jacobian shared among worker
+ * threads (runJacobianMethodParallel): the same outcomes as `runCheck`, bit for bit, sooner.
+ */
+export function runCheckInParallel(files: readonly string[], options: CheckOptions): Promise<CheckRun> {
+  return runStepsInParallel(checkSteps(files, options));
+}
+
+function* checkSteps(files: readonly string[], options: CheckOptions): CheckSteps<CheckRun> {
   const started = performance.now();
   const outcomes: FixtureOutcome[] = [];
   let stoppedAt = files.length;
   for (let i = 0; i < files.length; i++) {
-    const outcome = checkFile(files[i], options);
+    const outcome = yield* checkFile(files[i], options);
     if (outcome === undefined) continue;
     outcomes.push(outcome);
     options.onOutcome?.(outcome);
@@ -45,7 +57,7 @@ export function runCheck(files: readonly string[], options: CheckOptions): Check
   };
 }
 
-function checkFile(path: string, options: FixtureCheckOptions): FixtureOutcome | undefined {
+function* checkFile(path: string, options: FixtureCheckOptions): CheckSteps<FixtureOutcome | undefined> {
   const fallbackName = basename(path, '.json');
   let text: string;
   try {
@@ -60,5 +72,5 @@ function checkFile(path: string, options: FixtureCheckOptions): FixtureOutcome |
     if (options.select !== undefined && !options.select(fallbackName)) return undefined;
     return { status: 'error', path, name: fallbackName, message: `cannot read the file: ${reason}`, seconds: 0 };
   }
-  return checkFixture(path, text, fallbackName, options);
+  return yield* checkFixtureSteps(path, text, fallbackName, options);
 }

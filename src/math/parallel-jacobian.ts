@@ -1,20 +1,28 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { FLOAT64_ARITHMETIC, type Arithmetic } from '../numeric/arithmetic.js';
-import { jacobianRowsTimesVector } from './jacobian-backward.js';
-import { PARALLEL_ENTRY_THRESHOLD } from './parallel-threshold.js';
-import type { MethodResult } from './pipelines.js';
-import { forEachSlice, sliceStart, type SliceLayout } from './slices.js';
+import { chunksDone, takeChunks, type JacobianChunks, type JacobianTask } from './jacobian-chunks.js';
+import { jacobianNanosecondsPerEntry, runsInParallel } from './parallel-threshold.js';
+import { runJacobianMethod, type MethodResult } from './pipelines.js';
+import { forEachSlice, type SliceLayout } from './slices.js';
 import { softmaxNormalisedSlice } from './softmax-normalised.js';
-import type { JacobianTask } from './jacobian-worker.js';
-
 
 /**
- * The explicit-Jacobian method with its large slices' rows shared among threads: the main thread
- * takes the first share, worker threads the rest. Every row is computed by the same function as
- * in a one-thread run, so the results are bit-identical whatever the number of threads.
+ * The explicit-Jacobian method with its rows shared among threads. The rows of all slices, counted
+ * in order across the slices (row r of slice k is k · length + r), are cut into chunks of a few
+ * milliseconds' work, and each thread, the main one included, takes the next chunk until none is
+ * left: a batch of many slices is shared by whole slices, one large slice by its rows, and a
+ * thread that starts late or runs on a busy core simply takes fewer chunks. Every row is computed
+ * by the same function as in a one-thread run, from its slice alone, so the results are
+ * bit-identical however the rows are shared. Below the threshold (`parallel`, by default
+ * runsInParallel of parallel-threshold.ts) it is the one-thread method itself.
+ *
+ * The softmax, g and the gradient sit in shared memory: the workers read the slices and write their
+ * rows of the gradient in place; nothing is copied per slice or transferred (a transfer detaches a
+ * buffer, after which V8 checks every typed array access in that thread).
  *
  * The worker module sits next to this one (dist/math/ or dist/bundle/); `workerUrl` overrides it.
+ * Workers are kept for the next run in the process, unreferenced so that they never keep it alive.
  */
 export async function runJacobianMethodParallel(
   x: Float64Array,
@@ -23,40 +31,117 @@ export async function runJacobianMethodParallel(
   a: Arithmetic = FLOAT64_ARITHMETIC,
   threads: number = availableParallelism(),
   workerUrl: URL = new URL('./jacobian-worker.js', import.meta.url),
+  parallel: (entries: number, a: Arithmetic) => boolean = runsInParallel,
 ): Promise<MethodResult> {
-  const softmax = new Float64Array(x.length);
-  const grad = new Float64Array(x.length);
-  forEachSlice(layout, [x], [softmax], ([xs], [ss]) => softmaxNormalisedSlice(xs, ss, a));
-  const slices: { s: Float64Array; g: Float64Array; k: number }[] = [];
-  forEachSlice(layout, [softmax, g], [], ([ss, gs], _, k) => slices.push({ s: Float64Array.from(ss), g: Float64Array.from(gs), k }));
+  const { length: n, count } = layout;
+  const rows = n * count;
+  if (threads < 2 || rows < 2 || !parallel(rows * n, a)) return runJacobianMethod(x, g, layout, undefined, a);
 
-  const workers: Worker[] = [];
+  // The workers start up while the softmax is computed.
+  const workers = acquireWorkers(workerUrl, threads - 1);
+  const id = ++runs;
+  const listening: (() => void)[] = [];
   try {
-    for (const { s, g: gs, k } of slices) {
-      const n = s.length;
-      const out = new Float64Array(n);
-      const shares = n * n >= PARALLEL_ENTRY_THRESHOLD ? Math.max(1, Math.min(threads, n)) : 1;
-      const bounds = Array.from({ length: shares + 1 }, (_, t) => Math.round((t * n) / shares));
-      while (workers.length < shares - 1) workers.push(new Worker(workerUrl));
-      const pending = workers.slice(0, shares - 1).map(
-        (worker, t) =>
-          new Promise<void>((resolve, reject) => {
-            const task: JacobianTask = { s, g: gs, from: bounds[t + 1], to: bounds[t + 2], dtype: a.dtype, compute: a.compute, accumulate: a.accumulate };
-            worker.once('message', (rows: Float64Array) => {
-              out.set(rows, task.from);
-              resolve();
-            });
-            worker.once('error', reject);
-            worker.postMessage(task);
-          }),
-      );
-      jacobianRowsTimesVector(s, gs, out, bounds[0], bounds[1], a);
-      await Promise.all(pending);
-      const start = sliceStart(layout, k);
-      for (let j = 0; j < n; j++) grad[start + j * layout.stride] = out[j];
-    }
+    const softmax = new Float64Array(x.length);
+    forEachSlice(layout, [x], [softmax], ([xs], [ss]) => softmaxNormalisedSlice(xs, ss, a));
+    const shared = { softmax: sharedCopy(softmax), g: sharedCopy(g), grad: new Float64Array(new SharedArrayBuffer(8 * x.length)) };
+    const chunkRows = Math.max(1, Math.min(Math.round((CHUNK_MS * 1e6) / (jacobianNanosecondsPerEntry(a) * n)), Math.ceil(rows / (4 * threads))));
+    const chunks: JacobianChunks = { counters: new Int32Array(new SharedArrayBuffer(8)), chunkRows, rows };
+    // Settles when every chunk is done, whoever did it; a worker that fails or exits rejects it.
+    let check = (): void => {};
+    const finished = new Promise<void>((resolve, reject) => {
+      check = () => {
+        if (chunksDone(chunks)) resolve();
+      };
+      for (const worker of workers) {
+        const onMessage = (message: { run: number }): void => {
+          if (message.run === id) check();
+        };
+        const onFailure = (error: Error | number): void =>
+          reject(typeof error === 'number' ? new Error(`a Jacobian worker thread exited (code ${error}) during a run`) : error);
+        worker.on('message', onMessage);
+        worker.on('error', onFailure);
+        worker.on('exit', onFailure);
+        listening.push(() => {
+          worker.off('message', onMessage);
+          worker.off('error', onFailure);
+          worker.off('exit', onFailure);
+        });
+      }
+    });
+    const task: JacobianTask = {
+      run: id,
+      softmax: shared.softmax.buffer as SharedArrayBuffer,
+      g: shared.g.buffer as SharedArrayBuffer,
+      grad: shared.grad.buffer as SharedArrayBuffer,
+      counters: chunks.counters.buffer as SharedArrayBuffer,
+      chunkRows,
+      rows,
+      layout: { length: layout.length, stride: layout.stride, count: layout.count },
+      dtype: a.dtype,
+      compute: a.compute,
+      accumulate: a.accumulate,
+    };
+    for (const worker of workers) worker.postMessage(task);
+    takeChunks(shared.softmax, shared.g, shared.grad, layout, chunks, a);
+    check();
+    await finished;
+    // Out of shared memory, so that the rest of the run reads plain arrays, as after one thread.
+    return { softmax, grad: new Float64Array(shared.grad) };
   } finally {
-    await Promise.all(workers.map((worker) => worker.terminate()));
+    for (const stop of listening) stop();
+    releaseWorkers(workerUrl, workers);
   }
-  return { softmax, grad };
+}
+
+/** Milliseconds of one thread's work per chunk: small enough to share well, large enough that taking one costs nothing. */
+const CHUNK_MS = 4;
+
+let runs = 0;
+
+function sharedCopy(values: Float64Array): Float64Array {
+  const copy = new Float64Array(new SharedArrayBuffer(8 * values.length));
+  copy.set(values);
+  return copy;
+}
+
+/** Idle workers by module URL. */
+const idle = new Map<string, Worker[]>();
+
+function acquireWorkers(url: URL, count: number): Worker[] {
+  const pool = (idle.get(url.href) ?? []).filter((worker) => !broken.has(worker));
+  idle.set(url.href, pool);
+  const workers = pool.splice(0, count);
+  while (workers.length < count) {
+    const worker = new Worker(url);
+    // Always listened for, so that a worker failing while idle is dropped rather than thrown.
+    worker.on('error', () => broken.add(worker));
+    worker.on('exit', () => broken.add(worker));
+    workers.push(worker);
+  }
+  for (const worker of workers) worker.ref();
+  return workers;
+}
+
+/**
+ * Back to the pool, unreferenced, even one still starting or finishing a chunk-less task: it takes
+ * its tasks in order, and finds the last run's chunks all taken. A worker that failed is dropped.
+ */
+function releaseWorkers(url: URL, workers: readonly Worker[]): void {
+  const pool = idle.get(url.href)!;
+  for (const worker of workers) {
+    if (broken.has(worker)) continue;
+    worker.unref();
+    pool.push(worker);
+  }
+}
+
+const broken = new WeakSet<Worker>();
+
+/** Ends the pooled workers and says how many there were (tests; a process ends them itself on exit). */
+export async function closeJacobianWorkers(): Promise<number> {
+  const all = [...idle.values()].flat().filter((worker) => !broken.has(worker));
+  idle.clear();
+  await Promise.all(all.map((worker) => worker.terminate()));
+  return all.length;
 }

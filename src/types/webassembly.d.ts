@@ -1,4 +1,4 @@
-// The part of the WebAssembly JavaScript API the closed-form kernel uses. Node has it as a global,
+// The part of the WebAssembly JavaScript API the kernels use. Node has it as a global,
 // but its declarations live in TypeScript's "dom" library, which would bring in browser globals.
 declare namespace WebAssembly {
   class Module {
@@ -9,6 +9,7 @@ declare namespace WebAssembly {
     readonly exports: object;
   }
   class Memory {
+    constructor(descriptor: { initial: number; maximum?: number });
     readonly buffer: ArrayBuffer;
     grow(pages: number): number;
   }

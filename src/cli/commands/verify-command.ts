@@ -1,6 +1,6 @@
 import { InputError } from '../../input/input-error.js';
 import { readArithmeticFlags, resolveRequest } from '../../input/resolve-input.js';
-import { PARALLEL_ENTRY_THRESHOLD } from '../../math/parallel-threshold.js';
+import { runsInParallel } from '../../math/parallel-threshold.js';
 import { sliceLayout } from '../../math/slices.js';
 import { arithmeticFor, narrowerThanDType, type ArithmeticTypes } from '../../numeric/arithmetic.js';
 import { renderText } from '../../output/render-text.js';
@@ -60,7 +60,7 @@ export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome
   const reference = referenceSkipped === undefined ? await referenceFor(verifyInput, flags) : undefined;
   // Large slices share the Jacobian's rows among the cores; the results are the same bits.
   const jacobianResult =
-    jacobianSkipped === undefined && jacobianEntries(verifyInput) >= PARALLEL_ENTRY_THRESHOLD
+    jacobianSkipped === undefined && runsInParallel(jacobianEntries(verifyInput), arithmeticFor(verifyInput.dtype, types))
       ? await parallelJacobian(verifyInput, types)
       : undefined;
   const report = verify(verifyInput, {
