@@ -57,8 +57,16 @@ function* checkSteps(files: readonly string[], options: CheckOptions): CheckStep
   };
 }
 
+/** Files that `--input` reads as dumps: check reads fixtures, which carry a name, a source and a dtype. */
+const DUMP = /\.(npz|safetensors|npy)$/i;
+
 function* checkFile(path: string, options: FixtureCheckOptions): CheckSteps<FixtureOutcome | undefined> {
   const fallbackName = basename(path, '.json');
+  if (DUMP.test(path)) {
+    if (options.select !== undefined && !options.select(fallbackName)) return undefined;
+    const message = `a dump, not a fixture: record it first (softmax-verify record --input ${path} -o NAME.json), then check the fixture`;
+    return { status: 'error', path, name: fallbackName, message, seconds: 0 };
+  }
   let text: string;
   try {
     const size = statSync(path).size;

@@ -73,6 +73,14 @@ describe('--input with dumps from PyTorch', () => {
   });
 });
 
+test('check says a dump is not a fixture, and how to make one', async () => {
+  const run = await runMain(['check', dump('torch-f32-savez.npz')]);
+  expect(run.code).toBe(2);
+  expect(run.stdout).toContain(
+    `a dump, not a fixture: record it first (softmax-verify record --input ${dump('torch-f32-savez.npz')} -o NAME.json), then check the fixture`,
+  );
+});
+
 describe('record from dumps', () => {
   test('keeps a right bfloat16 dump as a fixture, with its dtype and source, and check passes it', async () => {
     const out = join(folderWith({}), 'bf16.json');
