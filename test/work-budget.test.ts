@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { JACOBIAN_ENTRY_LIMIT, jacobianEntries, jacobianRefusal } from '../src/work-budget.js';
+import { autoReferenceSkip, JACOBIAN_ENTRY_LIMIT, jacobianEntries, jacobianRefusal } from '../src/work-budget.js';
 import type { VerifyInput } from '../src/verify.js';
 
 function input(shape: number[], axis: number): VerifyInput {
@@ -23,6 +23,15 @@ describe('the explicit-Jacobian budget', () => {
   test('turns down a 300,000-logit row with the estimate and the flag that allows it', () => {
     expect(jacobianRefusal(input([300_000], 0))).toBe(
       'it would compute 9.0e10 entries (1 slice of 300000), about 14 s on one thread here, beyond the limit of 5.0e9; --allow-slow runs it',
+    );
+  });
+});
+
+describe('autoReferenceSkip', () => {
+  test('computes the reference up to 10^7 elements, and says how to get it beyond', () => {
+    expect(autoReferenceSkip(input([10, 1_000_000], 1))).toBeUndefined();
+    expect(autoReferenceSkip(input([10_000_001], 0))).toBe(
+      'not computed for 10000001 elements by --reference auto (limit 10000000); --reference double-double computes it, in about 1 s',
     );
   });
 });
