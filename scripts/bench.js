@@ -273,8 +273,131 @@ async function references() {
   console.log(`  (checksum ${(s[0] + d[1]).toExponential(3)})`);
 }
 
+/** `.npy` files of float64 `values` with `shape`, written as numpy's v1 format does. */
+function writeNpy(path, shape, values) {
+  const header = `{'descr': '<f8', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  const padded = header.padEnd(117, ' ') + '\n';
+  const head = Buffer.concat([Buffer.from([0x93]), Buffer.from('NUMPY'), Buffer.from([1, 0]), Buffer.from(Uint16Array.of(padded.length).buffer), Buffer.from(padded)]);
+  writeFileSync(path, Buffer.concat([head, Buffer.from(values.buffer, values.byteOffset, values.byteLength)]));
+}
+
+/** Wall time of a python3 script given as text, or null where python3 with numpy is missing. */
+function pythonMs(script, args) {
+  const start = performance.now();
+  const result = spawnSync('python3', ['-c', script, ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (result.status !== 0) return null;
+  return performance.now() - start;
+}
+
+// What a user would write instead of the tool: numpy, each row's explicit Jacobian, then a check.
+const NUMPY_JACOBIAN = `
+import sys, numpy as np
+x = np.load(sys.argv[1]); g = np.load(sys.argv[2])
+e = np.exp(x - x.max(axis=-1, keepdims=True)); s = e / e.sum(axis=-1, keepdims=True)
+dx = np.empty_like(x)
+for r in range(x.shape[0]):
+    J = np.diag(s[r]) - np.outer(s[r], s[r])
+    dx[r] = J @ g[r]
+np.testing.assert_allclose(dx, s * (g - (s * g).sum(axis=-1, keepdims=True)), rtol=1e-7, atol=1e-7)
+`;
+const NUMPY_CLOSED_FORM = `
+import sys, numpy as np
+x = np.load(sys.argv[1]); g = np.load(sys.argv[2])
+e = np.exp(x - x.max()); s = e / e.sum(); dx = s * (g - s @ g)
+np.testing.assert_allclose(dx, s * g - s * (s @ g), rtol=1e-7, atol=1e-7)
+`;
+
+/**
+ * The speed targets, each as a ratio read in this run: the whole command with default flags
+ * against what a numpy user would run instead, interleaved so that load on the machine hits both.
+ */
+async function targets() {
+  const runs = Number(process.env.BENCH_TARGET_RUNS ?? 5);
+  const dir = mkdtempSync(join(tmpdir(), 'softmax-verify-targets-'));
+  const line = (label, value, target) => console.log(`  ${label.padEnd(58)} ${value.padEnd(28)} ${target}`);
+  try {
+    console.log(`\ntargets (medians of ${runs} interleaved runs, default flags unless said)`);
+    // 1. The double-double reference per element, in process.
+    {
+      const n = 1_000_000;
+      const x = Float64Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898) * 8);
+      const g = Float64Array.from({ length: n }, (_, i) => Math.cos(i * 78.233));
+      const s = new Float64Array(n);
+      const d = new Float64Array(n);
+      const times = [];
+      for (let r = 0; r < runs; r++) {
+        const start = performance.now();
+        doubleDoubleReferenceSlice(x, g, s, d);
+        times.push(performance.now() - start);
+      }
+      const ns = (median(times) * 1e6) / n;
+      line('double-double reference, 10^6-logit row, per element', `${ns.toFixed(0)} ns (${(ns / 150).toFixed(2)}x target)`, 'target: at most 150 ns');
+    }
+    // 2. A [1000, 1000] batch against numpy's per-row Jacobian script.
+    {
+      const rows = 1000;
+      const n = 1000;
+      const x = Float64Array.from({ length: rows * n }, (_, i) => Math.sin(i * 12.9898) * 4);
+      const g = Float64Array.from({ length: rows * n }, (_, i) => Math.cos(i * 78.233));
+      writeNpy(join(dir, 'bx.npy'), [rows, n], x);
+      writeNpy(join(dir, 'bg.npy'), [rows, n], g);
+      const ours = [];
+      const theirs = [];
+      for (let r = 0; r < runs; r++) {
+        ours.push(wallMs([BIN, '--x', join(dir, 'bx.npy'), '--g', join(dir, 'bg.npy')]));
+        theirs.push(pythonMs(NUMPY_JACOBIAN, [join(dir, 'bx.npy'), join(dir, 'bg.npy')]));
+      }
+      const a = median(ours);
+      const b = theirs.includes(null) ? null : median(theirs);
+      const ratio = b === null ? 'numpy not found' : `numpy ${(b / 1000).toFixed(2)} s, ratio ${(a / b).toFixed(2)}`;
+      line('[1000, 1000] batch, whole command vs numpy per-row Jacobian', `${(a / 1000).toFixed(2)} s; ${ratio}`, 'target: ratio at most 1.0');
+    }
+    // 3. A GPT-2 row through the command.
+    {
+      const n = 50_257;
+      writeNpy(join(dir, 'gx.npy'), [n], Float64Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898) * 8));
+      writeNpy(join(dir, 'gg.npy'), [n], Float64Array.from({ length: n }, (_, i) => Math.cos(i * 78.233)));
+      const times = [];
+      for (let r = 0; r < runs; r++) times.push(wallMs([BIN, '--x', join(dir, 'gx.npy'), '--g', join(dir, 'gg.npy')]));
+      const a = median(times);
+      line(`GPT-2 row (50,257 logits), whole command, ${availableParallelism()} threads`, `${(a / 1000).toFixed(2)} s (${(a / 1400).toFixed(2)}x target)`, 'target: at most 1.4 s');
+    }
+    // 4. A 10^6-logit row, reference included, against numpy's closed form and a check.
+    {
+      const n = 1_000_000;
+      writeNpy(join(dir, 'mx.npy'), [n], Float64Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898) * 8));
+      writeNpy(join(dir, 'mg.npy'), [n], Float64Array.from({ length: n }, (_, i) => Math.cos(i * 78.233)));
+      const ours = [];
+      const theirs = [];
+      for (let r = 0; r < runs; r++) {
+        ours.push(wallMs([BIN, '--x', join(dir, 'mx.npy'), '--g', join(dir, 'mg.npy')]));
+        theirs.push(pythonMs(NUMPY_CLOSED_FORM, [join(dir, 'mx.npy'), join(dir, 'mg.npy')]));
+      }
+      const a = median(ours);
+      const b = theirs.includes(null) ? null : median(theirs);
+      const ratio = b === null ? 'numpy not found' : `numpy ${(b / 1000).toFixed(2)} s, ratio ${(a / b).toFixed(2)}`;
+      line('10^6-logit row, whole command vs numpy closed form + check', `${(a / 1000).toFixed(2)} s; ${ratio}`, 'target: ratio at most 3');
+    }
+    // 5. A JSON report of a 4×10^6-logit row, streamed.
+    {
+      const n = 4_000_000;
+      writeNpy(join(dir, 'jx.npy'), [n], Float64Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898) * 8));
+      writeNpy(join(dir, 'jg.npy'), [n], Float64Array.from({ length: n }, (_, i) => Math.cos(i * 78.233)));
+      try {
+        const { ms, peakMB } = wallAndPeak([BIN, '--x', join(dir, 'jx.npy'), '--g', join(dir, 'jg.npy'), '--format', 'json']);
+        const ratio = peakMB === null ? '' : ` (${(peakMB / 2048).toFixed(2)}x target)`;
+        line('JSON report of a 4x10^6-logit row (one run)', `${(ms / 1000).toFixed(1)} s, ${peakText(peakMB)}${ratio}`, 'target: under 2 GB');
+      } catch (error) {
+        line('JSON report of a 4x10^6-logit row (one run)', 'failed', error.message.split('\n')[0]);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // `npm run bench -- closed-form` (or any of these names) runs only that part.
-const SECTIONS = { 'start-up': startUp, methods, 'closed-form': closedFormAgainstNumpy, 'gpt-row': gptRow, 'ten-million': tenMillion, references, check: checkSuite };
+const SECTIONS = { targets, 'start-up': startUp, methods, 'closed-form': closedFormAgainstNumpy, 'gpt-row': gptRow, 'ten-million': tenMillion, references, check: checkSuite };
 const chosen = process.argv.slice(2);
 for (const name of chosen) if (!(name in SECTIONS)) throw new Error(`unknown section ${name}; one of ${Object.keys(SECTIONS).join(', ')}`);
 for (const [name, run] of Object.entries(SECTIONS)) if (chosen.length === 0 || chosen.includes(name)) await run();
