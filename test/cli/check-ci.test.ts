@@ -3,19 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, test } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { editedFixture } from '../helpers/fixture-edits.js';
 import { fixtureText } from '../helpers/fixtures.js';
+import { runMain } from '../helpers/run-cli.js';
 import { folderWith } from '../helpers/temp-dir.js';
 
 /** `check …` in process, with stdout and stderr captured and the environment given. */
-async function check(args: readonly string[], env: Record<string, string> = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io = { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => err.push(t) }, env };
-  const code = await main(['check', ...args], io);
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
+const check = (args: readonly string[], env: Record<string, string> = {}) => runMain(['check', ...args], env);
 
 const lines = (text: string): string[] => text.split('\n');
 const lastLine = (text: string): string => text.trimEnd().split('\n').at(-1)!;
