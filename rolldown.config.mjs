@@ -6,11 +6,12 @@
 // mathjs stays external: it is one file already, loaded only for the BigNumber engine.
 import { defineConfig } from 'rolldown';
 
-const LAZY = /(bench-command|run-bench|render-bench|parallel-jacobian|jacobian-worker|jacobian-chunks|check-command|record-command|render-json|json-text|json-stream|check-json|check-junit|check-markdown|read-input-file|read-input|array-dump|npz|safetensors|bignumber-reference|atomic-write|fixture-json|collect-fixtures|run-check|shard|check-outputs|check-step-summary|github-annotations|build-fixture|colour)\.js$|node_modules\/(tinyglobby|fdir|picomatch|chalk|fflate)\//;
+const LAZY = /(bench-command|run-bench|render-bench|parallel-jacobian|jacobian-worker|jacobian-chunks|check-command|record-command|render-json|json-text|json-stream|check-json|check-junit|check-markdown|read-input-file|read-input|array-dump|npz|safetensors|bignumber-reference|atomic-write|fixture-json|collect-fixtures|run-check|shard|check-outputs|check-step-summary|github-annotations|build-fixture|colour|library|index)\.js$|node_modules\/(tinyglobby|fdir|picomatch|chalk|fflate)\//;
 
 export default defineConfig({
-  // The Jacobian's worker threads load their own entry, found next to the chunk that starts them.
-  input: { cli: 'dist/cli/main.js', 'jacobian-worker': 'dist/math/jacobian-worker.js' },
+  // The library's entry (index), and the Jacobian's worker threads' own, found next to the chunk
+  // that starts them.
+  input: { cli: 'dist/cli/main.js', index: 'dist/index.js', 'jacobian-worker': 'dist/math/jacobian-worker.js' },
   platform: 'node',
   external: [/^mathjs(\/|$)/, /^node:/],
   output: {

@@ -12,7 +12,7 @@ tarball="$(cd "$root" && npm pack --silent --pack-destination "$work" | tail -n 
 echo "check-package: packed $tarball"
 
 # Only what users need: the command, its bundle, the schema, the README and the licence.
-unexpected="$(tar -tzf "$work/$tarball" | sed 's#^package/##' | grep -vE '^(bin/softmax-verify\.js|dist/bundle/[^/]+\.js|schema/fixture-v1\.schema\.json|README\.md|LICENSE|package\.json)$' || true)"
+unexpected="$(tar -tzf "$work/$tarball" | sed 's#^package/##' | grep -vE '^(bin/softmax-verify\.js|dist/bundle/[^/]+\.js|dist/([^/]+/)*[^/]+\.d\.ts|schema/fixture-v1\.schema\.json|README\.md|LICENSE|package\.json)$' || true)"
 [ -z "$unexpected" ] || fail "unexpected files in the tarball: $unexpected"
 
 mkdir "$work/app" "$work/from-git" "$work/elsewhere"
@@ -39,4 +39,29 @@ for cwd in "$work/elsewhere" /; do
   set -e
   [ "$code" = 2 ] || fail "a bad input exited with $code, not 2, from $cwd"
 done
-echo "check-package: installed from the tarball (and from git), runs from any folder: the example passes, check passes, BigNumber loads, bad input exits 2"
+# The library, as a JavaScript or TypeScript project imports it from the installed package.
+cat > "$work/app/library.mjs" <<'JS'
+import { verify, toJson } from 'softmax-verify';
+const x = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+const g = [11, 12, 13, 14, 15, 16, 17, 18, 19];
+const seed = await verify({ x, g });
+const right = seed.results.closedForm.grad;
+const wrong = await verify({ x, g, expected: { grad: Array.from(right, (v) => v * 1.05) } });
+const doc = JSON.parse(toJson(seed));
+console.log(JSON.stringify({ seed: seed.passed, wrong: wrong.passed, format: doc.format }));
+JS
+[ "$(cd "$work/app" && node library.mjs)" = '{"seed":true,"wrong":false,"format":"softmax-verify.report/v1"}' ] ||
+  fail "the installed library does not verify the seed (passed) and a wrong grad (not passed)"
+cat > "$work/app/consumer.ts" <<'TS'
+import { verify, type Report, type VerifyRequest } from 'softmax-verify';
+const request: VerifyRequest = { x: Float64Array.of(1, 2, 3), g: [[1], [0], [0]].flat(), dtype: 'float32', dim: -1 };
+const report: Report = await verify(request, { reference: 'off' });
+const passed: boolean = report.passed;
+export { passed };
+TS
+cat > "$work/app/tsconfig.json" <<'JSON'
+{ "compilerOptions": { "strict": true, "module": "NodeNext", "moduleResolution": "NodeNext", "target": "ES2022", "noEmit": true, "skipLibCheck": false, "types": [] }, "files": ["consumer.ts"] }
+JSON
+(cd "$work/app" && npm pkg set type=module && "$root/node_modules/.bin/tsc" -p tsconfig.json) || fail "a strict TypeScript consumer does not compile against the package's types"
+
+echo "check-package: installed from the tarball (and from git), runs from any folder: the example passes, check passes, BigNumber loads, bad input exits 2; the library verifies from the installed package and its types compile under strict TypeScript"

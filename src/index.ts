@@ -1,0 +1,19 @@
+/**
+ * softmax-verify as a library: the same run as the command line, on values you already hold.
+ *
+ * @example
+ *   import { verify } from 'softmax-verify';
+ *   const report = await verify({ x: [1, 2, 3], g: [1, 0, 0], expected: { grad: myKernelGrad } });
+ *   report.passed; // true when both methods agree and the expected values are within rounding
+ */
+export { verify, type VerifyRequest, type Values } from './core/library.js';
+export { toJson } from './core/library.js';
+export { REFERENCE_CHOICES, type ReferenceChoice, type RunOptions } from './core/run.js';
+export { TOOL, type Tool } from './core/tool.js';
+export { InputError } from './input/input-error.js';
+export { DTYPES, DEFAULT_TOLERANCE, type DType, type Tolerance } from './dtype.js';
+export type { Report, VerifyInput, Comparison, MethodId, Quantity, Side } from './verify.js';
+export type { CheckRun } from './check/run-check.js';
+export type { FixtureOutcome } from './check/check-fixture.js';
+export type { ArithmeticTypes } from './numeric/arithmetic.js';
+export type { Tensor } from './tensor.js';

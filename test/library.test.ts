@@ -1,0 +1,47 @@
+import { describe, expect, test } from 'vitest';
+import { InputError, toJson, verify } from '../src/index.js';
+import { loadFixture } from './helpers/fixtures.js';
+
+const X = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+const G = [11, 12, 13, 14, 15, 16, 17, 18, 19];
+
+describe('the library API', () => {
+  test("verify passes the seed with PyTorch's values, and fails a gradient 5 % high", async () => {
+    const seed = loadFixture('seed.json');
+    const right = await verify({ x: X, g: G, expected: { softmax: seed.expected!.softmax!, grad: seed.expected!.grad! } });
+    expect(right.passed).toBe(true);
+    const wrong = await verify({ x: X, g: G, expected: { grad: Array.from(seed.expected!.grad!, (v) => v * 1.05) } });
+    expect(wrong.passed).toBe(false);
+    expect(wrong.comparisons.find((c) => c.actual === 'expected' && c.quantity === 'grad')?.closeness.mismatched).toBe(9);
+  });
+
+  test('takes nested arrays, typed arrays, and flat data with a shape alike', async () => {
+    const nested = await verify({ x: [[1, 2], [3, 5]], g: [[1, 0], [0, 1]], dim: 0 });
+    const shaped = await verify({ x: { shape: [2, 2], data: Float64Array.of(1, 2, 3, 5) }, g: { shape: [2, 2], data: [1, 0, 0, 1] }, dim: 0 });
+    expect(Array.from(shaped.results.closedForm.grad)).toEqual(Array.from(nested.results.closedForm.grad));
+    expect(shaped.input.axis).toBe(0);
+    const typed = await verify({ x: Float32Array.of(1, 2, 3), g: [1, 0, 0], dtype: 'float32' });
+    expect([typed.input.x.shape, typed.arithmetic.dtype, typed.passed]).toEqual([[3], 'float32', true]);
+  });
+
+  test('toJson gives the document --format json writes', async () => {
+    const report = await verify({ x: X, g: G }, { reference: 'off' });
+    const doc = JSON.parse(toJson(report));
+    expect(doc.format).toBe('softmax-verify.report/v1');
+    expect(doc.input.x).toEqual(X);
+    expect(doc.referenceSkipped).toBeNull();
+  });
+
+  test.each<[string, Parameters<typeof verify>[0], string]>([
+    ['a shape that does not hold the data', { x: { shape: [2, 2], data: [1, 2, 3] }, g: [1, 2, 3] }, 'x has 3 values, but its shape [2, 2] holds 4'],
+    ['a shape of zero', { x: { shape: [0], data: [] }, g: [1] }, 'x.shape must be a non-empty list of whole numbers above 0, got [0]'],
+    ['a value that is not a number', { x: [1, Number.NaN, 'a' as unknown as number], g: [1, 2, 3] }, 'x[2] is not a number: "a"'],
+    ['expected of another shape', { x: [1, 2], g: [1, 0], expected: { grad: [1] } }, 'expected.grad has shape [1], but x has shape [2]'],
+    ['g of another shape', { x: [1, 2], g: [1, 0, 0] }, 'g has shape [3], but x has shape [2]: they must match'],
+    ['an unknown dtype', { x: [1, 2], g: [1, 0], dtype: 'bf16' as 'bfloat16' }, 'dtype must be one of float64, float32, float16, bfloat16, got "bf16"'],
+  ])('refuses %s with an InputError naming the field', async (_, request, message) => {
+    const refusal = verify(request);
+    await expect(refusal).rejects.toThrow(InputError);
+    await expect(refusal).rejects.toThrow(message);
+  });
+});
