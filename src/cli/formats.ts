@@ -3,4 +3,4 @@
 export const VERIFY_FORMATS = ['text', 'json'] as const;
 export const CHECK_FORMATS = ['text', 'json', 'junit', 'markdown'] as const;
 /** `--reference`: auto is double-double, which hands slices it cannot decide to BigNumber. */
-export const REFERENCE_CHOICES = ['auto', 'double-double', 'bignumber', 'off'] as const;
+export { REFERENCE_CHOICES } from '../core/run.js';

@@ -1,12 +1,7 @@
+import { runVerification } from '../../core/run.js';
 import { InputError } from '../../input/input-error.js';
 import { readArithmeticFlags, resolveRequest } from '../../input/resolve-input.js';
-import { runsInParallel } from '../../math/parallel-threshold.js';
-import { sliceLayout } from '../../math/slices.js';
-import { arithmeticFor, narrowerThanDType, type ArithmeticTypes } from '../../numeric/arithmetic.js';
 import { renderText } from '../../output/render-text.js';
-import { computeReference, type ReferenceResult } from '../../reference/compute-reference.js';
-import { roundedInput, verify, type VerifyInput } from '../../verify.js';
-import { autoReferenceSkip, bigNumberRefusal, finiteDifferenceRefusal, jacobianEntries, jacobianRefusal } from '../../work-budget.js';
 import { paletteForStdout } from '../colour.js';
 import type { Outcome } from '../exit-code.js';
 import type { REFERENCE_CHOICES, VERIFY_FORMATS } from '../formats.js';
@@ -48,30 +43,13 @@ export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome
   const { x, g, input, dim, dtype, rtol, atol, expectedSoftmax, expectedGrad, source } = flags;
   const resolved = await resolveRequest({ x, g, input, dim, dtype, rtol, atol, expectedSoftmax, expectedGrad, source }, INPUT_FILES);
   if (!resolved.ok) throw resolved.error;
-  const narrower = narrowerThanDType(resolved.value.input.dtype, types);
-  if (narrower !== undefined) throw new InputError(narrower);
-  const refusal = flags.allowSlow || !flags.fd ? undefined : finiteDifferenceRefusal(resolved.value.input);
-  if (refusal !== undefined) throw new InputError(refusal);
-  const jacobianSkipped = flags.allowSlow ? undefined : jacobianRefusal(resolved.value.input);
-
-  // The reference is computed from the inputs the methods see: rounded to the dtype.
-  const verifyInput = roundedInput(resolved.value.input);
-  const referenceSkipped = flags.reference === 'auto' ? autoReferenceSkip(verifyInput) : undefined;
-  const reference = referenceSkipped === undefined ? await referenceFor(verifyInput, flags) : undefined;
-  // Large slices share the Jacobian's rows among the cores; the results are the same bits.
-  const jacobianResult =
-    jacobianSkipped === undefined && runsInParallel(jacobianEntries(verifyInput), arithmeticFor(verifyInput.dtype, types))
-      ? await parallelJacobian(verifyInput, types)
-      : undefined;
-  const report = verify(verifyInput, {
-    jacobianResult,
+  const report = await runVerification(resolved.value.input, {
     tolerance: resolved.value.tolerance,
-    reference,
-    accurate: flags.accurate,
     arithmetic: types,
+    reference: flags.reference,
+    accurate: flags.accurate,
     finiteDifferences: flags.fd,
-    jacobianSkipped,
-    referenceSkipped,
+    allowSlow: flags.allowSlow,
   });
   if (flags.format === 'json') {
     // Imported only when used, like the file reader: each module on the plain run's path adds to
@@ -84,23 +62,6 @@ export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome
     io.stdout.write(renderText(report, { precision, rows, palette, summary: flags.summary }));
   }
   return { kind: 'verdict', passed: report.passed };
-}
-
-/** The explicit-Jacobian method with its rows shared among the cores (loaded only for large slices). */
-async function parallelJacobian(input: VerifyInput, types: ArithmeticTypes) {
-  const { runJacobianMethodParallel } = await import('../../math/parallel-jacobian.js');
-  const layout = sliceLayout(input.x.shape, input.axis);
-  return runJacobianMethodParallel(input.x.data, input.g.data, layout, arithmeticFor(input.dtype, types));
-}
-
-/** The correctly rounded results for --reference, loaded and computed only when asked for. */
-async function referenceFor(input: VerifyInput, flags: VerifyFlags): Promise<ReferenceResult | undefined> {
-  if (flags.reference === 'off') return undefined;
-  const engine = flags.reference === 'auto' ? 'double-double' : flags.reference;
-  const refusal = engine === 'bignumber' && !flags.allowSlow ? bigNumberRefusal(input) : undefined;
-  if (refusal !== undefined) throw new InputError(refusal);
-  const loadBigNumber = async () => (await import('../../reference/bignumber-reference.js')).loadBigNumberReference();
-  return computeReference(input.x, input.g, input.axis, engine, loadBigNumber);
 }
 
 function readRows(text: string): number | 'all' {
