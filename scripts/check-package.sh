@@ -11,8 +11,8 @@ fail() { echo "check-package: $*" >&2; exit 1; }
 tarball="$(cd "$root" && npm pack --silent --pack-destination "$work" | tail -n 1)"
 echo "check-package: packed $tarball"
 
-# Only what users need: the command, its bundle, the schema, the README and the licence.
-unexpected="$(tar -tzf "$work/$tarball" | sed 's#^package/##' | grep -vE '^(bin/softmax-verify\.js|dist/bundle/[^/]+\.js|dist/([^/]+/)*[^/]+\.d\.ts|schema/fixture-v1\.schema\.json|README\.md|LICENSE|package\.json)$' || true)"
+# Only what users need: the command, its bundle and types, the schema, the README, docs and the licence.
+unexpected="$(tar -tzf "$work/$tarball" | sed 's#^package/##' | grep -vE '^(bin/softmax-verify\.js|dist/bundle/[^/]+\.js|dist/([^/]+/)*[^/]+\.d\.ts|schema/fixture-v1\.schema\.json|docs/[^/]+\.md|README\.md|LICENSE|package\.json)$' || true)"
 [ -z "$unexpected" ] || fail "unexpected files in the tarball: $unexpected"
 
 mkdir "$work/app" "$work/from-git" "$work/elsewhere"
@@ -20,7 +20,7 @@ mkdir "$work/app" "$work/from-git" "$work/elsewhere"
 command="$work/app/node_modules/.bin/softmax-verify"
 [ -x "$command" ] || fail "no softmax-verify in node_modules/.bin"
 
-# The README's CI recipe installs from the git repository, which builds through `prepare`.
+# The CI recipe (docs/ci.md) installs from the git repository, which builds through `prepare`.
 (cd "$work/from-git" && npm init -y >/dev/null && npm install --no-audit --no-fund --prefer-offline "git+file://$root" >/dev/null 2>&1) ||
   fail "installing from the git repository failed"
 (cd / && "$work/from-git/node_modules/.bin/softmax-verify" | grep -q '^PASS: ') || fail "the git install does not pass the example"

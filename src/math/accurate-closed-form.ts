@@ -8,7 +8,7 @@ import { maxPropagatingNaN } from './max.js';
 /**
  * Softmax and its gradient in closed form, without the cancellation in `g − ⟨s, g⟩`: the third,
  * optional method (`--accurate`): softmax within 1 ulp and gradient within 2 of the correctly
- * rounded result (tested; README states the bound), where the plain closed form can lose every
+ * rounded result (tested; docs/numerics.md states the bound), where the plain closed form can lose every
  * digit (PyTorch issue 195684: x = [37.43, 0], g = [1, 0]).
  *
  * Method. With p the first largest logit and Σ s = 1,

@@ -293,7 +293,7 @@ export function roundingAllowances(inputs: AllowanceInputs, arithmetic: Arithmet
     // the dtype's smallest subnormal τ_d: s_i's error is multiplied by |g_i − ⟨s, g⟩|, and every
     // s_j's reaches ⟨s, g⟩ times |g_j|, which dx_i takes times s_i (per element, below). Products
     // that underflow in the compute type are off by its smallest subnormal each, times |g_j|
-    // (README, "How far the plain methods can land"); and each of a sum's n additions by the
+    // (docs/numerics.md, "How far the plain methods can land"); and each of a sum's n additions by the
     // accumulation type's, where partial sums fall below its normal range (a gradient of tiny g).
     const storedTiny = tinyProduct(tinyStored / MAGNITUDE_SCALE, scaledMagnitude);
     const computedTiny = tinyProduct(tinyComputed / MAGNITUDE_SCALE, scaledMagnitude);

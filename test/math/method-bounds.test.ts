@@ -21,7 +21,7 @@ beforeAll(async () => {
 
 
 /**
- * The bounds the README states for the two plain methods, per element of one slice, as relative
+ * The bounds docs/numerics.md states for the two plain methods, per element of one slice, as relative
  * errors against the exact result. ε_c, ε_a, ε_d: the epsilons of the compute, accumulation and
  * stored types; τ_d and τ_c the stored and compute types' smallest subnormals; m the largest
  * logit; n the slice length; c_i = g_i − ⟨s, g⟩.
