@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { growthExponent, runBench } from '../src/bench/run-bench.js';
 import { renderBenchText } from '../src/output/render-bench.js';
-import { runCli } from './helpers/run-cli.js';
+import { runMain } from './helpers/run-cli.js';
 
 describe('growthExponent', () => {
   test('fits the slope of log time against log n', () => {
@@ -29,8 +29,8 @@ describe('runBench', () => {
 });
 
 describe('softmax-verify bench', () => {
-  test('prints JSON with a format version, every method asked for and its points', () => {
-    const { code, stdout } = runCli(['bench', '--sizes', '1000,2000', '--methods', 'closedForm,accurate', '--format', 'json']);
+  test('prints JSON with a format version, every method asked for and its points', async () => {
+    const { code, stdout } = await runMain(['bench', '--sizes', '1000,2000', '--methods', 'closedForm,accurate', '--format', 'json']);
     expect(code).toBe(0);
     const report = JSON.parse(stdout);
     expect(report.format).toBe('softmax-verify.bench/v1');
@@ -42,8 +42,8 @@ describe('softmax-verify bench', () => {
     [['bench', '--methods', 'magic'], 'error: --methods: unknown method "magic" (known: jacobian, closedForm, accurate, reference)'],
     [['bench', '--sizes', '10,abc'], 'error: --sizes must be whole numbers from 1 to 1e8, separated by commas, got "abc"'],
     [['bench', '--sizes', '200000'], 'error: --sizes: a Jacobian of n = 200000 is 4.0e+10 entries, over a minute here; add --allow-slow, or leave jacobian out of --methods'],
-  ])('refuses %j', (args, message) => {
-    const { code, stderr } = runCli(args);
+  ])('refuses %j', async (args, message) => {
+    const { code, stderr } = await runMain(args);
     expect(stderr).toBe(`${message}\n`);
     expect(code).toBe(2);
   });

@@ -10,8 +10,9 @@ import { softmaxNormalisedSlice } from '../src/math/softmax-normalised.js';
 import { closedFormBackwardSlice } from '../src/math/closed-form-backward.js';
 import { arithmeticFor } from '../src/numeric/arithmetic.js';
 import { fixtureToJson } from '../src/output/fixture-json.js';
-import { normaliseDim } from '../src/tensor.js';
+import { normaliseDim, type Tensor } from '../src/tensor.js';
 import { verify, type VerifyInput } from '../src/verify.js';
+import { testIo } from './helpers/run-cli.js';
 import { folderWith } from './helpers/temp-dir.js';
 
 /**
@@ -22,10 +23,16 @@ import { folderWith } from './helpers/temp-dir.js';
 const GENUINE = join(import.meta.dirname, '..', 'fixtures', 'genuine');
 const names = readdirSync(GENUINE).filter((name) => name.endsWith('.json')).sort();
 
+/** Each fixture read once (the largest takes some 80 ms to parse); every caller gets its own copy of the values. */
+const documents = new Map<string, ReturnType<typeof parseInputDocument>>();
+
 function genuineInput(name: string): VerifyInput {
-  const doc = parseInputDocument(readFileSync(join(GENUINE, name), 'utf8'));
-  const x = doc.x!;
-  return { label: name, name: doc.name, source: doc.source, x, g: doc.g!, dim: doc.dim!, axis: normaliseDim(doc.dim!, x.shape.length)!, dtype: doc.dtype!, expected: doc.expected };
+  let doc = documents.get(name);
+  if (doc === undefined) documents.set(name, (doc = parseInputDocument(readFileSync(join(GENUINE, name), 'utf8'))));
+  const copy = (tensor: Tensor): Tensor => ({ ...tensor, shape: [...tensor.shape], data: tensor.data.slice() });
+  const x = copy(doc.x!);
+  const expected = doc.expected && Object.fromEntries(Object.entries(doc.expected).map(([key, values]) => [key, values?.slice()]));
+  return { label: name, name: doc.name, source: doc.source, x, g: copy(doc.g!), dim: doc.dim!, axis: normaliseDim(doc.dim!, x.shape.length)!, dtype: doc.dtype!, expected };
 }
 
 /** A deterministic stand-in for noise: uniform in [-1, 1), different for every element. */
@@ -113,7 +120,7 @@ describe('genuine PyTorch fixtures', () => {
     }
     const folder = folderWith(files);
     let out = '';
-    const code = await main(['check', folder], { stdout: { write: (text: string) => (out += text) }, stderr: { write: () => true }, env: {} });
+    const code = await main(['check', folder], testIo({ stdout: { write: (text: string) => (out += text) }, stderr: { write: () => true } }));
     expect(code).toBe(1);
     const lines = out.split('\n');
     expect(lines.filter((line) => line.startsWith('FAIL '))).toHaveLength(Object.keys(files).length);

@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { MAX_TEXT_BYTES, textSizeProblem } from '../input/text-size-limit.js';
 import { checkFixtureSteps, runSteps, runStepsInParallel, type CheckSteps, type FixtureCheckOptions, type FixtureOutcome } from './check-fixture.js';
 import type { ShardSlice } from './shard.js';
@@ -9,6 +9,8 @@ export interface CheckOptions extends FixtureCheckOptions {
   readonly bail?: boolean;
   /** Called as each fixture finishes, so a long suite reports as it goes. */
   readonly onOutcome?: (outcome: FixtureOutcome) => void;
+  /** The folder relative file paths are read from (default: the process's working directory); outcomes name them as given. */
+  readonly cwd?: string;
 }
 
 export interface CheckRun {
@@ -60,7 +62,7 @@ function* checkSteps(files: readonly string[], options: CheckOptions): CheckStep
 /** Files that `--input` reads as dumps: check reads fixtures, which carry a name, a source and a dtype. */
 const DUMP = /\.(npz|safetensors|npy)$/i;
 
-function* checkFile(path: string, options: FixtureCheckOptions): CheckSteps<FixtureOutcome | undefined> {
+function* checkFile(path: string, options: CheckOptions): CheckSteps<FixtureOutcome | undefined> {
   const fallbackName = basename(path, '.json');
   if (DUMP.test(path)) {
     if (options.select !== undefined && !options.select(fallbackName)) return undefined;
@@ -69,12 +71,13 @@ function* checkFile(path: string, options: FixtureCheckOptions): CheckSteps<Fixt
   }
   let text: string;
   try {
-    const size = statSync(path).size;
+    const file = resolve(options.cwd ?? '', path);
+    const size = statSync(file).size;
     if (size > MAX_TEXT_BYTES) {
       if (options.select !== undefined && !options.select(fallbackName)) return undefined;
       return { status: 'error', path, name: fallbackName, message: `the file ${textSizeProblem(size)}`, seconds: 0 };
     }
-    text = readFileSync(path, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     if (options.select !== undefined && !options.select(fallbackName)) return undefined;

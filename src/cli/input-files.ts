@@ -4,15 +4,24 @@ import { InputError } from '../input/input-error.js';
 import { parseNpy } from '../input/npy.js';
 import type { InputFiles } from '../input/resolve-input.js';
 import type { Tensor } from '../tensor.js';
+import type { Io } from './io.js';
 import { readFailure } from './read-failure.js';
 
-/** The file system as a request reads it: --input, .npy values, and .npy files a document names. */
-export const INPUT_FILES: InputFiles = {
-  // Loaded only for --input: every module on the plain run's path adds to its start-up.
-  readInput: async (path) => (await import('./read-input.js')).readInput(path, readNpyBeside),
-  readNpy: (path, field) => readNpyFile(path, field, path),
-  npyBeside: (documentPath) => (relativePath, field) => readNpyBeside(documentPath, relativePath, field),
-};
+/**
+ * The file system as a request reads it, seen from the Io: --input (stdin for `-`), .npy values,
+ * and .npy files a document names. Relative paths are resolved against `io.cwd`; messages name
+ * every path as it was given.
+ */
+export function inputFiles(io: Pick<Io, 'stdin' | 'cwd'>): InputFiles {
+  const beside = (documentPath: string, relativePath: string, field: string): Tensor =>
+    readNpyBeside(resolve(io.cwd, documentPath), relativePath, field);
+  return {
+    // Loaded only for --input: every module on the plain run's path adds to its start-up.
+    readInput: async (path) => (await import('./read-input.js')).readInput(path, beside, io),
+    readNpy: (path, field) => readNpyFile(resolve(io.cwd, path), field, path),
+    npyBeside: (documentPath) => (relativePath, field) => beside(documentPath, relativePath, field),
+  };
+}
 
 function readNpyFile(path: string, field: string, shown: string): Tensor {
   let bytes: Buffer;
@@ -30,6 +39,7 @@ function readNpyFile(path: string, field: string, shown: string): Tensor {
  * the tool read files it was not pointed at.
  */
 function readNpyBeside(documentPath: string, relativePath: string, field: string): Tensor {
+  // documentPath is absolute here: inputFiles resolves it against the Io's working directory.
   if (isAbsolute(relativePath)) throw new InputError(`${field} names ${JSON.stringify(relativePath)}: .npy files must be named relative to the document`);
   const folder = dirname(documentPath);
   const target = resolve(folder, relativePath);

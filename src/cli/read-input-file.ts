@@ -1,18 +1,21 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { InputError } from '../input/input-error.js';
 import { MAX_TEXT_BYTES, textSizeProblem } from '../input/text-size-limit.js';
+import type { Io } from './io.js';
 import { readFailure } from './read-failure.js';
 
 /**
- * The text of `--input`: a file, or stdin for `-`. Stdin is read as a stream: a synchronous read
- * of fd 0 fails with EAGAIN when a pipe has no data yet.
+ * The text of `--input`: a file (relative to the Io's working directory, named as given), or the
+ * Io's stdin for `-`. Stdin is read as a stream: a synchronous read of fd 0 fails with EAGAIN when
+ * a pipe has no data yet.
  */
-export async function readInputFile(path: string): Promise<{ text: string; label: string }> {
+export async function readInputFile(path: string, io: Pick<Io, 'stdin' | 'cwd'>): Promise<{ text: string; label: string }> {
   const label = path === '-' ? 'stdin' : path;
   let text: string;
   try {
-    text = path === '-' ? await readStream(process.stdin, label) : await readRegularOrStream(path, label);
+    text = path === '-' ? await readStream(io.stdin, label) : await readRegularOrStream(resolve(io.cwd, path), label);
   } catch (error) {
     if (error instanceof InputError) throw error;
     throw new InputError(`cannot read --input ${label}: ${readFailure(error)}`);

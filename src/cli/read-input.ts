@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { documentFromArrays } from '../input/array-dump.js';
 import { InputError, withInputLabel } from '../input/input-error.js';
 import { parseInputDocument, type InputDocument } from '../input/input-document.js';
 import type { Tensor } from '../tensor.js';
+import type { Io } from './io.js';
 import { readFailure } from './read-failure.js';
 import { readInputFile } from './read-input-file.js';
 
@@ -10,21 +12,22 @@ type NpyBeside = (documentPath: string, relativePath: string, field: string) => 
 
 /**
  * `--input PATH`: a .npz archive or a safetensors file by its extension, otherwise a JSON document
- * (a file, or stdin for `-`). Every error is prefixed with the path.
+ * (a file, or the Io's stdin for `-`). Relative paths are the Io's working directory's. Every
+ * error is prefixed with the path, as given.
  */
-export async function readInput(path: string, npyBeside: NpyBeside): Promise<{ doc: InputDocument; label: string }> {
+export async function readInput(path: string, npyBeside: NpyBeside, io: Pick<Io, 'stdin' | 'cwd'>): Promise<{ doc: InputDocument; label: string }> {
   if (/\.npz$/i.test(path)) {
     const { parseNpz } = await import('../input/npz.js');
     // The readers name the file in their own messages; what the arrays lack is prefixed here.
-    const arrays = parseNpz(readBinary(path), path);
+    const arrays = parseNpz(readBinary(path, io.cwd), path);
     return { label: path, doc: withInputLabel(path, () => documentFromArrays({ arrays, itemKind: 'member' })) };
   }
   if (/\.safetensors$/i.test(path)) {
     const { parseSafetensors } = await import('../input/safetensors.js');
-    const file = parseSafetensors(readBinary(path), path);
+    const file = parseSafetensors(readBinary(path, io.cwd), path);
     return { label: path, doc: withInputLabel(path, () => documentFromArrays({ arrays: file.tensors, metadata: file.metadata, itemKind: 'tensor' })) };
   }
-  const { text, label } = await readInputFile(path);
+  const { text, label } = await readInputFile(path, io);
   const binary = binaryKind(text);
   if (binary !== undefined) {
     const how = path === '-' ? 'dumps are read from files, not stdin' : BINARY_HINT[binary];
@@ -55,9 +58,9 @@ function binaryKind(text: string): BinaryKind | undefined {
   return undefined;
 }
 
-function readBinary(path: string): Uint8Array {
+function readBinary(path: string, cwd: string): Uint8Array {
   try {
-    const bytes = readFileSync(path);
+    const bytes = readFileSync(resolve(cwd, path));
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   } catch (error) {
     throw new InputError(`cannot read --input ${path}: ${readFailure(error)}`);

@@ -1,5 +1,5 @@
 import { closeSync, fsyncSync, linkSync, openSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { InputError } from '../input/input-error.js';
 
 const REASONS: Readonly<Record<string, string>> = {
@@ -19,9 +19,12 @@ const REASONS: Readonly<Record<string, string>> = {
  * Without `overwrite` an existing file is never replaced. The temporary file is linked to the
  * name rather than renamed over it: `link` fails if the name exists, even if it appeared a moment
  * ago, where a check-then-rename would let the file be clobbered in between.
+ *
+ * A relative `path` is the working directory `cwd`'s; messages name it as given.
  */
-export function writeFileAtomic(path: string, text: string, overwrite: boolean): void {
-  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+export function writeFileAtomic(path: string, text: string, overwrite: boolean, cwd: string): void {
+  const target = resolve(cwd, path);
+  const temporary = join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now()}.tmp`);
   try {
     const fd = openSync(temporary, 'wx', 0o644);
     try {
@@ -31,12 +34,12 @@ export function writeFileAtomic(path: string, text: string, overwrite: boolean):
       closeSync(fd);
     }
     if (overwrite) {
-      renameSync(temporary, path);
+      renameSync(temporary, target);
     } else {
-      linkSync(temporary, path);
+      linkSync(temporary, target);
       unlinkSync(temporary);
     }
-    syncFolder(dirname(path));
+    syncFolder(dirname(target));
   } catch (error) {
     removeQuietly(temporary);
     const code = (error as NodeJS.ErrnoException).code ?? '';
@@ -48,13 +51,13 @@ export function writeFileAtomic(path: string, text: string, overwrite: boolean):
 /**
  * Fails early, before any work, where `writeFileAtomic` would fail at the end: `path` exists and
  * may not be replaced, is a folder, or has no folder to go in. `writeFileAtomic` checks again at
- * the moment of writing, where it counts.
+ * the moment of writing, where it counts. A relative `path` is the working directory `cwd`'s.
  */
-export function checkOutputPath(path: string, overwrite: boolean): void {
-  const folder = statOrUndefined(dirname(path));
+export function checkOutputPath(path: string, overwrite: boolean, cwd: string): void {
+  const folder = statOrUndefined(dirname(resolve(cwd, path)));
   if (folder === undefined) throw new InputError(`cannot write ${path}: ${REASONS.ENOENT}`);
   if (!folder.isDirectory()) throw new InputError(`cannot write ${path}: ${REASONS.ENOTDIR}`);
-  const target = statOrUndefined(path);
+  const target = statOrUndefined(resolve(cwd, path));
   if (target?.isDirectory()) throw new InputError(`cannot write ${path}: ${REASONS.EISDIR}`);
   if (target !== undefined && !overwrite) throw new InputError(`${path} exists already: add --force to overwrite it`);
 }

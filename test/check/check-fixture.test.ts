@@ -42,7 +42,9 @@ describe('checkFixture', () => {
   });
 
   test('holds every fixture to the arithmetic given: a kernel computing in bfloat16 passes with compute bfloat16', () => {
-    const kernel = noOpmathKernelCase(2);
+    // Rows of 256: with compute bfloat16 the explicit Jacobian runs in JavaScript, some 400 ns an
+    // entry (2 rows of 2048 took seconds); these 8 fail the default arithmetic more clearly, at 22 elements.
+    const kernel = noOpmathKernelCase(8, 256);
     const text = fixtureToJson({ name: 'no-opmath', source: 'a kernel computing in bfloat16', dtype: kernel.dtype, dim: -1, x: kernel.x, g: kernel.g, expected: kernel.expected });
     const plain = check(text);
     expect(plain?.status).toBe('fail');

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { runCli } from '../helpers/run-cli.js';
+import { runCli, runMain, type CliRun } from '../helpers/run-cli.js';
 
 /**
  * The committed corpus of bad inputs, one per failure class (test/corpus/bad-inputs/*.json): each
@@ -49,26 +49,47 @@ function countEntries(files: BadInput['files'] = {}): number {
   return entries.size;
 }
 
+/**
+ * Runs a case in a fresh folder holding its files, as its working directory, with its stdin, and
+ * checks the answer: exit 2, exactly the expected line on stderr, nothing on stdout, no stack, and
+ * nothing the user gave touched, nothing added.
+ */
+async function expectRefused(c: BadInput, run: (cwd: string) => CliRun | Promise<CliRun>): Promise<void> {
+  const cwd = materialise(c.files);
+  try {
+    const result = await run(cwd);
+    expect(result).toEqual({ code: 2, stdout: '', stderr: c.stderr });
+    expect(c.stderr).toMatch(/^error: [^\n]+\n$/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    // Nothing the user gave was touched, and nothing was added.
+    for (const [relative, content] of Object.entries(c.files ?? {})) {
+      if (typeof content === 'string') expect(readFileSync(join(cwd, relative), 'utf8'), relative).toBe(content);
+    }
+    expect(readdirSync(cwd, { recursive: true }).length).toBe(countEntries(c.files));
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
+}
+
 describe('the bad-input corpus', () => {
   test('holds at least 40 failure classes, each file named after its class', () => {
     expect(cases.length).toBeGreaterThanOrEqual(40);
     expect(readdirSync(CORPUS).filter((name) => name.endsWith('.json'))).toEqual(cases.map((c) => `${c.class}.json`));
   });
 
-  test.each(cases.map((c) => [c.class, c] as const))('%s: one line on stderr, exit 2, nothing else', (_, c) => {
-    const cwd = materialise(c.files);
-    try {
-      const result = runCli(c.args, { cwd, stdin: c.stdin, env: { CI: 'true' } });
-      expect(result).toEqual({ code: 2, stdout: '', stderr: c.stderr });
-      expect(c.stderr).toMatch(/^error: [^\n]+\n$/);
-      expect(result.stderr).not.toMatch(/\n\s+at /);
-      // Nothing the user gave was touched, and nothing was added.
-      for (const [relative, content] of Object.entries(c.files ?? {})) {
-        if (typeof content === 'string') expect(readFileSync(join(cwd, relative), 'utf8'), relative).toBe(content);
-      }
-      expect(readdirSync(cwd, { recursive: true }).length).toBe(countEntries(c.files));
-    } finally {
-      rmSync(cwd, { recursive: true, force: true });
+  // In process: the folder is the Io's working directory, the stdin the Io's.
+  test.each(cases.map((c) => [c.class, c] as const))('%s: one line on stderr, exit 2, nothing else', async (_, c) => {
+    await expectRefused(c, (cwd) => runMain(c.args, { cwd, stdin: c.stdin, env: { CI: 'true' } }));
+  });
+
+  /** A few classes through the built command, a real process in the folder: stdin, a file, a .npy, check, record, the options. */
+  const SPAWNED = ['input-empty-stdin', 'expected-shape-mismatch', 'input-invalid-json', 'npy-named-outside-folder', 'check-output-exists', 'record-output-exists', 'option-unknown'];
+
+  test('the built command gives the same answers, in its own process', async () => {
+    for (const name of SPAWNED) {
+      const c = cases.find((candidate) => candidate.class === name);
+      expect(c, name).toBeDefined();
+      await expectRefused(c!, (cwd) => runCli(c!.args, { cwd, stdin: c!.stdin, env: { CI: 'true' } }));
     }
   });
 });

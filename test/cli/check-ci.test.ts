@@ -9,7 +9,7 @@ import { runMain } from '../helpers/run-cli.js';
 import { folderWith } from '../helpers/temp-dir.js';
 
 /** `check …` in process, with stdout and stderr captured and the environment given. */
-const check = (args: readonly string[], env: Record<string, string> = {}) => runMain(['check', ...args], env);
+const check = (args: readonly string[], env: Record<string, string> = {}) => runMain(['check', ...args], { env });
 
 const lines = (text: string): string[] => text.split('\n');
 const lastLine = (text: string): string => text.trimEnd().split('\n').at(-1)!;

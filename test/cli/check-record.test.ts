@@ -7,7 +7,7 @@ import { fixtureToJson } from '../../src/output/fixture-json.js';
 import { editedFixture } from '../helpers/fixture-edits.js';
 import { fixtureText, pytorchFixtureNames } from '../helpers/fixtures.js';
 import { noOpmathKernelCase } from '../helpers/kernel-designs.js';
-import { runCli } from '../helpers/run-cli.js';
+import { runCli, runMain } from '../helpers/run-cli.js';
 import { folderWith } from '../helpers/temp-dir.js';
 
 const good = folderWith({ 'seed.json': fixtureText('seed.json'), 'nested/masked.json': fixtureText('masked.json') });
@@ -39,8 +39,8 @@ describe('softmax-verify check', () => {
     expect(stdout).toMatch(new RegExp(`\\n${n} fixtures: ${n} passed, 0 failed, 0 errored in \\d+\\.\\d\\d s\\n$`));
   });
 
-  test('exits 1 on a tampered fixture, naming the failing comparisons', () => {
-    const { code, stdout } = runCli(['check', tampered]);
+  test('exits 1 on a tampered fixture, naming the failing comparisons', async () => {
+    const { code, stdout } = await runMain(['check', tampered]);
     expect(code).toBe(1);
     expect(stdout).toMatch(/^FAIL {3}tampered +\[4, 7\] float64 +\S+tampered\.json$/m);
     expect(stdout).toContain(
@@ -50,8 +50,8 @@ describe('softmax-verify check', () => {
     expect(stdout).toMatch(/^PASS {3}seed /m);
   });
 
-  test('exits 2 on malformed fixtures, naming path and field, and still runs the others', () => {
-    const { code, stdout } = runCli(['check', malformed]);
+  test('exits 2 on malformed fixtures, naming path and field, and still runs the others', async () => {
+    const { code, stdout } = await runMain(['check', malformed]);
     expect(code).toBe(2);
     const expectations: [string, string, string][] = [
       ['PASS ', 'a-seed.json', ''],
@@ -71,9 +71,9 @@ describe('softmax-verify check', () => {
     expect(stdout).toContain('7 fixtures: 2 passed, 1 failed, 4 errored');
   });
 
-  test('--format junit --output writes JUnit XML that reads back with the right counts, the text still on the terminal', () => {
+  test('--format junit --output writes JUnit XML that reads back with the right counts, the text still on the terminal', async () => {
     const out = join(folderWith({}), 'report.xml');
-    const { code, stdout } = runCli(['check', malformed, '--format', 'junit', '--output', out]);
+    const { code, stdout } = await runMain(['check', malformed, '--format', 'junit', '--output', out]);
     expect(code).toBe(2);
     expect(stdout).toContain('7 fixtures: 2 passed, 1 failed, 4 errored');
     const suite = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(readFileSync(out, 'utf8')).testsuites.testsuite;
@@ -81,57 +81,59 @@ describe('softmax-verify check', () => {
     expect(suite.testcase).toHaveLength(7);
   });
 
-  test('--format json alone writes only the JSON document to stdout', () => {
-    const { code, stdout } = runCli(['check', good, '--format', 'json']);
+  test('--format json alone writes only the JSON document to stdout', async () => {
+    const { code, stdout } = await runMain(['check', good, '--format', 'json']);
     expect(code).toBe(0);
     const doc = JSON.parse(stdout);
     expect(doc.summary).toMatchObject({ total: 2, passed: 2, failed: 0, errored: 0 });
     expect(doc.fixtures.map((f: { name: string }) => f.name)).toEqual(['masked', 'seed']);
   });
 
-  test('--format markdown writes a table', () => {
-    const { stdout } = runCli(['check', tampered, '--format', 'markdown']);
+  test('--format markdown writes a table', async () => {
+    const { stdout } = await runMain(['check', tampered, '--format', 'markdown']);
     expect(stdout).toMatch(/^### softmax-verify check — 2 fixtures: 1 passed, 1 failed, 0 errored/);
     expect(stdout).toContain('| ❌ FAIL | tampered | [4, 7] | float64 |');
   });
 
-  test('--output never overwrites a file unasked, and --force does', () => {
+  test('--output never overwrites a file unasked, and --force does', async () => {
     const dir = folderWith({ 'report.xml': 'keep me' });
     const out = join(dir, 'report.xml');
-    const refused = runCli(['check', good, '--format', 'junit', '--output', out]);
+    const refused = await runMain(['check', good, '--format', 'junit', '--output', out]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toBe(`error: ${out} exists already: add --force to overwrite it\n`);
     expect(readFileSync(out, 'utf8')).toBe('keep me');
-    expect(runCli(['check', good, '--format', 'junit', '--output', out, '--force']).code).toBe(0);
+    expect((await runMain(['check', good, '--format', 'junit', '--output', out, '--force'])).code).toBe(0);
     expect(readFileSync(out, 'utf8')).toMatch(/^<\?xml/);
   });
 
-  test('--bail stops at the first failure; --filter selects by name', () => {
-    const bail = runCli(['check', malformed, '--bail']);
+  test('--bail stops at the first failure; --filter selects by name', async () => {
+    const bail = await runMain(['check', malformed, '--bail']);
     expect(bail.code).toBe(2);
     expect(bail.stdout).toContain('2 fixtures: 1 passed, 0 failed, 1 errored');
     expect(bail.stdout).toContain('5 not run after --bail');
-    const filtered = runCli(['check', 'fixtures/pytorch', '--filter', 'batch']);
+    const filtered = await runMain(['check', 'fixtures/pytorch', '--filter', 'batch']);
     expect(filtered.code).toBe(0);
     expect(filtered.stdout).toContain('2 fixtures: 2 passed');
   });
 
-  test('--rtol/--atol override every fixture tolerance', () => {
-    const { code, stdout } = runCli(['check', tampered, '--rtol', '0', '--atol', '0.1']);
+  test('--rtol/--atol override every fixture tolerance', async () => {
+    const { code, stdout } = await runMain(['check', tampered, '--rtol', '0', '--atol', '0.1']);
     expect(code).toBe(0);
     expect(stdout).toContain('2 fixtures: 2 passed');
   });
 
-  test('--compute declares the arithmetic of every fixture, and the hint names it', () => {
-    const kernel = noOpmathKernelCase(2);
+  test('--compute declares the arithmetic of every fixture, and the hint names it', async () => {
+    // Rows of 256: with compute bfloat16 the explicit Jacobian runs in JavaScript, some 400 ns an
+    // entry (2 rows of 2048 took seconds); these 8 fail the default arithmetic more clearly, at 22 elements.
+    const kernel = noOpmathKernelCase(8, 256);
     const folder = folderWith({
       'no-opmath.json': fixtureToJson({ name: 'no-opmath', source: 'a kernel computing in bfloat16', dtype: kernel.dtype, dim: -1, x: kernel.x, g: kernel.g, expected: kernel.expected }),
     });
-    const plain = runCli(['check', folder]);
+    const plain = await runMain(['check', folder]);
     expect(plain.code).toBe(1);
     expect(plain.stdout).toContain('if, and only if, yours computes in bfloat16, --compute bfloat16 says so');
-    expect(runCli(['check', folder, '--compute', 'bfloat16']).code).toBe(0);
-    expect(runCli(['check', folder, '--compute', 'float8']).stderr).toBe('error: --compute must be one of float64, float32, float16, bfloat16 (or fp32, bf16, half, …), got "float8"\n');
+    expect((await runMain(['check', folder, '--compute', 'bfloat16'])).code).toBe(0);
+    expect((await runMain(['check', folder, '--compute', 'float8'])).stderr).toBe('error: --compute must be one of float64, float32, float16, bfloat16 (or fp32, bf16, half, …), got "float8"\n');
   });
 
   test.each<[string, string[], string]>([
@@ -141,26 +143,26 @@ describe('softmax-verify check', () => {
     ['an unknown format', ['check', 'fixtures', '--format', 'xml'], "error: option '--format <format>' argument 'xml' is invalid. Allowed choices are text, json, junit, markdown."],
     ['a verifier option before the command', ['--rtol', '1', 'check', 'fixtures'], 'error: --rtol was given before "check": put check\'s options after its name'],
     ['a filter that selects nothing', ['check', 'fixtures', '--filter', 'zzz'], 'error: no fixture name contains "zzz" (--filter)'],
-  ])('exits 2 on %s', (_, args, message) => {
-    const { code, stderr } = runCli(args);
+  ])('exits 2 on %s', async (_, args, message) => {
+    const { code, stderr } = await runMain(args);
     expect(stderr).toBe(`${message}\n`);
     expect(code).toBe(2);
   });
 });
 
 describe('softmax-verify record', () => {
-  test('record then check passes, and the recorded values are the ones the verifier computes, bit for bit', () => {
+  test('record then check passes, and the recorded values are the ones the verifier computes, bit for bit', async () => {
     const out = join(folderWith({}), 'mine.json');
     const x = '[[1, 2, -Infinity], [0.1, -0.0, 3e-300]]';
     const g = '[[1, 0, 0], [0.5, 0.25, -1]]';
-    const recorded = runCli(['record', '--x', x, '--g', g, '--name', 'mine', '-o', out]);
+    const recorded = await runMain(['record', '--x', x, '--g', g, '--name', 'mine', '-o', out]);
     expect(recorded.stderr).toBe('');
     expect(recorded.code).toBe(0);
     expect(recorded.stdout).toMatch(new RegExp(`^wrote ${out}: fixture "mine", shape \\[2, 3\\], dim -1, float64; expected values from softmax-verify \\d`));
 
-    const check = runCli(['check', out]);
+    const check = await runMain(['check', out]);
     expect(check.code).toBe(0);
-    const report = JSON.parse(runCli(['--x', x, '--g', g, '--format', 'json']).stdout);
+    const report = JSON.parse((await runMain(['--x', x, '--g', g, '--format', 'json'])).stdout);
     const fixture = parseInputDocument(readFileSync(out, 'utf8'), { requireFixture: true });
     const flat = (nested: unknown[]): number[] => nested.flat(Infinity).map((v) => (typeof v === 'string' ? Number(v) : (v as number)));
     const sameBits = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).every((v, i) => Object.is(v, b[i]));
@@ -169,9 +171,9 @@ describe('softmax-verify record', () => {
     expect(Object.is(fixture.x!.data[4], -0)).toBe(true);
   });
 
-  test('record --input keeps a PyTorch dump exactly: same values, same source', () => {
+  test('record --input keeps a PyTorch dump exactly: same values, same source', async () => {
     const out = join(folderWith({}), 'masked.json');
-    expect(runCli(['record', '--input', 'fixtures/pytorch/masked.json', '-o', out]).code).toBe(0);
+    expect((await runMain(['record', '--input', 'fixtures/pytorch/masked.json', '-o', out])).code).toBe(0);
     const original = parseInputDocument(fixtureText('masked.json'));
     const copy = parseInputDocument(readFileSync(out, 'utf8'), { requireFixture: true });
     expect(copy.source).toBe(original.source);
@@ -179,13 +181,13 @@ describe('softmax-verify record', () => {
     for (const key of ['softmax', 'grad'] as const) {
       expect(Array.from(copy.expected![key]!).every((v, i) => Object.is(v, original.expected![key]![i]))).toBe(true);
     }
-    expect(runCli(['check', out]).code).toBe(0);
+    expect((await runMain(['check', out])).code).toBe(0);
   });
 
-  test('record --input - normalises a kernel dump, with --source and the name given', () => {
+  test('record --input - normalises a kernel dump, with --source and the name given', async () => {
     const out = join(folderWith({}), 'dump.json');
     const stdin = JSON.stringify({ x: [1, 2], g: [1, 0], expected: { grad: [0.19661193324148185, -0.19661193324148182] } });
-    const { code } = runCli(['record', '--input', '-', '--name', 'dump', '--source', 'my CUDA kernel', '-o', out], { stdin });
+    const { code } = await runMain(['record', '--input', '-', '--name', 'dump', '--source', 'my CUDA kernel', '-o', out], { stdin });
     expect(code).toBe(0);
     const text = readFileSync(out, 'utf8');
     expect(JSON.parse(text)).toEqual({
@@ -198,40 +200,56 @@ describe('softmax-verify record', () => {
       g: [1, 0],
       expected: { grad: [0.19661193324148185, -0.19661193324148182] },
     });
-    expect(runCli(['check', out]).code).toBe(0);
+    expect((await runMain(['check', out])).code).toBe(0);
   });
 
-  test('leaves an existing file untouched without --force, and replaces it with --force', () => {
+  test('leaves an existing file untouched without --force, and replaces it with --force', async () => {
     const dir = folderWith({ 'fixture.json': 'precious' });
     const out = join(dir, 'fixture.json');
-    const refused = runCli(['record', '--x', '1,2', '--g', '1,0', '--name', 'n', '-o', out]);
+    const refused = await runMain(['record', '--x', '1,2', '--g', '1,0', '--name', 'n', '-o', out]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toBe(`error: ${out} exists already: add --force to overwrite it\n`);
     expect(readFileSync(out, 'utf8')).toBe('precious');
-    expect(runCli(['record', '--x', '1,2', '--g', '1,0', '--name', 'n', '-o', out, '--force']).code).toBe(0);
+    expect((await runMain(['record', '--x', '1,2', '--g', '1,0', '--name', 'n', '-o', out, '--force'])).code).toBe(0);
     expect(readFileSync(out, 'utf8')).toContain('"format": "softmax-verify.fixture/v1"');
   });
 
   test.each<[string, string[], string]>([
     ['no input', ['record', '-o', 'x.json'], 'error: record needs an input: --x and --g, or --input FILE'],
     ['no output', ['record', '--x', '1', '--g', '1'], "error: required option '-o, --output <file>' not specified"],
-  ])('exits 2 on %s', (_, args, message) => {
-    const { code, stderr } = runCli(args);
+  ])('exits 2 on %s', async (_, args, message) => {
+    const { code, stderr } = await runMain(args);
     expect(stderr).toBe(`${message}\n`);
     expect(code).toBe(2);
   });
 
-  test('names the fixture after the output file when neither --name nor the input does', () => {
+  test('names the fixture after the output file when neither --name nor the input does', async () => {
     const out = join(folderWith({}), 'case-17.json');
-    expect(runCli(['record', '--x', '1,2', '--g', '1,0', '-o', out]).code).toBe(0);
+    expect((await runMain(['record', '--x', '1,2', '--g', '1,0', '-o', out])).code).toBe(0);
     expect(JSON.parse(readFileSync(out, 'utf8')).name).toBe('case-17');
   });
 
-  test('a dump without a source is refused', () => {
+  test('a dump without a source is refused', async () => {
     const dir = folderWith({ 'dump.json': JSON.stringify({ x: [1, 2], g: [1, 0], expected: { grad: [0.2, -0.2] } }) });
-    const { code, stderr } = runCli(['record', '--input', join(dir, 'dump.json'), '-o', join(dir, 'out.json')]);
+    const { code, stderr } = await runMain(['record', '--input', join(dir, 'dump.json'), '-o', join(dir, 'out.json')]);
     expect(code).toBe(2);
     expect(stderr).toBe(`error: ${join(dir, 'dump.json')}: source is missing: say who produced the expected values, with --source (or in the input: a JSON "source" field, a safetensors __metadata__ "source")\n`);
     writeFileSync(join(dir, 'unused'), '');
+  });
+});
+
+describe('relative paths', () => {
+  test("are the working directory's, and named as given: record's input and output, check's folders, patterns and reports", async () => {
+    const cwd = folderWith({ 'in/seed.json': fixtureText('seed.json') });
+    const recorded = await runMain(['record', '--input', 'in/seed.json', '--name', 'copy', '-o', 'copy.json'], { cwd });
+    expect(recorded.stderr).toBe('');
+    expect(recorded.stdout).toMatch(/^wrote copy\.json: fixture "copy", shape \[9\]/);
+    expect(JSON.parse(readFileSync(join(cwd, 'copy.json'), 'utf8')).name).toBe('copy');
+    const checked = await runMain(['check', 'in', '*.json', '--json', 'report.json'], { cwd });
+    expect(checked.code).toBe(0);
+    const fixtureLines = checked.stdout.split('\n').filter((line) => line.startsWith('PASS '));
+    expect(fixtureLines.map((line) => line.split(/ +/).at(-1))).toEqual(['copy.json', join('in', 'seed.json')]);
+    expect(JSON.parse(readFileSync(join(cwd, 'report.json'), 'utf8')).summary).toMatchObject({ total: 2, passed: 2 });
+    expect(readdirSync(cwd).sort()).toEqual(['copy.json', 'in', 'report.json']);
   });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { loadFixture } from '../helpers/fixtures.js';
-import { ANSI, ROOT, runCli } from '../helpers/run-cli.js';
+import { ANSI, ROOT, runCli, runMain } from '../helpers/run-cli.js';
 
 describe('softmax-verify with no arguments', () => {
   test('prints the built-in example side by side and passes', () => {
@@ -46,13 +46,13 @@ describe('softmax-verify with no arguments', () => {
 });
 
 describe('exit codes', () => {
-  test('0 when the methods agree', () => {
-    expect(runCli(['--x', '1,2,3', '--g', '1,0,0']).code).toBe(0);
+  test('0 when the methods agree', async () => {
+    expect((await runMain(['--x', '1,2,3', '--g', '1,0,0'])).code).toBe(0);
   });
 
-  test('1 when the expected values disagree, with the failing rows marked', () => {
+  test('1 when the expected values disagree, with the failing rows marked', async () => {
     const stdin = JSON.stringify({ x: [0, 0], g: [1, 0], expected: { softmax: [0.5, 0.5], grad: [0.25, -0.2] } });
-    const { code, stdout } = runCli(['--input', '-'], { stdin });
+    const { code, stdout } = await runMain(['--input', '-'], { stdin });
     expect(code).toBe(1);
     expect(stdout).toMatch(/\[1\] .* ✗$/m);
     expect(stdout).toMatch(/\[0\] .* ✓$/m);
@@ -62,8 +62,8 @@ describe('exit codes', () => {
     expect(stdout).toMatch(/^ {2}\[1\]: expected -0\.2, exact -0\.25, \|a − b\| 0\.05 is 3\.33e5 times the 1\.5e-7 allowed \(atol 1e-7 \+ rtol·\|b\| 2\.5e-8 \+ rtol·s_i Σ s_j\|g_j\| 2\.5e-8 \+ arithmetic /m);
   });
 
-  test('0 with --rtol 0 --atol 0: the allowance still covers the rounding of float64 arithmetic, all the methods differ by', () => {
-    const { code, stdout } = runCli(['--x', '1,2,3,4,5,6,7,8,9', '--g', '11,12,13,14,15,16,17,18,19', '--rtol', '0', '--atol', '0']);
+  test('0 with --rtol 0 --atol 0: the allowance still covers the rounding of float64 arithmetic, all the methods differ by', async () => {
+    const { code, stdout } = await runMain(['--x', '1,2,3,4,5,6,7,8,9', '--g', '11,12,13,14,15,16,17,18,19', '--rtol', '0', '--atol', '0']);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^grad {6}explicit Jacobian vs closed form {3}0 \/ 9 \(0\.0%\) {3}1\.33e-15 at \[8\] /m);
   });
@@ -80,15 +80,15 @@ describe('exit codes', () => {
 });
 
 describe('input', () => {
-  test('reads an N-D JSON array along --dim, and prints N-D indices', () => {
-    const { code, stdout } = runCli(['--x', '[[1, 2], [3, 5]]', '--g', '[[1, 0], [0, 1]]', '--dim', '0']);
+  test('reads an N-D JSON array along --dim, and prints N-D indices', async () => {
+    const { code, stdout } = await runMain(['--x', '[[1, 2], [3, 5]]', '--g', '[[1, 0], [0, 1]]', '--dim', '0']);
     expect(code).toBe(0);
     expect(stdout).toContain('x: shape [2, 2], softmax along dim 0 (2 slices of 2), dtype float64');
     expect(stdout).toMatch(/^\[1, 1\] /m);
   });
 
-  test('reads a fixture file, Python NaN/Infinity tokens and all', () => {
-    const { code, stdout } = runCli(['--input', 'fixtures/pytorch/all-masked-row.json']);
+  test('reads a fixture file, Python NaN/Infinity tokens and all', async () => {
+    const { code, stdout } = await runMain(['--input', 'fixtures/pytorch/all-masked-row.json']);
     expect(code).toBe(0);
     expect(stdout).toContain(
       'note: slice x[1, :] has every logit -Infinity: its softmax is undefined, and both methods give NaN there, as PyTorch does',
@@ -96,27 +96,27 @@ describe('input', () => {
     expect(stdout).toContain('PASS: the explicit Jacobian and the closed form agree, and the expected values are within rounding of the exact result');
   });
 
-  test('reads --input - from stdin, as Python json.dumps writes it', () => {
-    const { code, stdout } = runCli(['--input', '-'], { stdin: '{"x": [0.5, -Infinity, 1.5], "g": [1, 2, 3], "dtype": "float32"}' });
+  test('reads --input - from stdin, as Python json.dumps writes it', async () => {
+    const { code, stdout } = await runMain(['--input', '-'], { stdin: '{"x": [0.5, -Infinity, 1.5], "g": [1, 2, 3], "dtype": "float32"}' });
     expect(code).toBe(0);
     expect(stdout).toContain('dtype float32');
     expect(stdout).toContain('rtol 1.3e-6, atol 1e-5 (float32 default)');
   });
 
-  test('--dtype runs the methods in that dtype, and --accumulate sets where sums accumulate', () => {
-    const half = runCli(['--dtype', 'float16', '--format', 'json']);
+  test('--dtype runs the methods in that dtype, and --accumulate sets where sums accumulate', async () => {
+    const half = await runMain(['--dtype', 'float16', '--format', 'json']);
     const report = JSON.parse(half.stdout);
     expect(report.arithmetic).toEqual({ dtype: 'float16', compute: 'float32', accumulate: 'float32' });
     expect(report.results.closedForm.softmax[8]).toBe(0.63232421875); // 0.63219858 as the nearest float16
-    const text = runCli(['--dtype', 'bfloat16', '--accumulate', 'float64']).stdout;
+    const text = (await runMain(['--dtype', 'bfloat16', '--accumulate', 'float64'])).stdout;
     expect(text).toContain('arithmetic: x and g rounded to bfloat16; operations in float32, sums in float64, results stored in bfloat16');
-    expect(runCli(['--accumulate', 'float8']).stderr).toBe('error: --accumulate must be one of float64, float32, float16, bfloat16 (or fp32, bf16, half, …), got "float8"\n');
+    expect((await runMain(['--accumulate', 'float8'])).stderr).toBe('error: --accumulate must be one of float64, float32, float16, bfloat16 (or fp32, bf16, half, …), got "float8"\n');
   });
 
-  test("--compute float16 rounds every operation to float16: the methods land ulps away, PyTorch's values still pass", () => {
+  test("--compute float16 rounds every operation to float16: the methods land ulps away, PyTorch's values still pass", async () => {
     const fixture = join(ROOT, 'fixtures', 'pytorch', 'float16-32.json');
-    expect(runCli(['--input', fixture]).code).toBe(0);
-    const strict = runCli(['--input', fixture, '--compute', 'float16', '--format', 'json']);
+    expect((await runMain(['--input', fixture])).code).toBe(0);
+    const strict = await runMain(['--input', fixture, '--compute', 'float16', '--format', 'json']);
     // Expected values are judged against the exact result, with the allowance of float16
     // operations; the methods, both in float16, agree within it.
     expect(strict.code).toBe(0);
@@ -126,13 +126,13 @@ describe('input', () => {
     const ulps = (of: string) => report.reference.accuracy.find((a: { quantity: string; of: string }) => a.quantity === 'grad' && a.of === of).maxUlps.value;
     expect(ulps('expected')).toBe(0);
     expect(ulps('closedForm')).toBeGreaterThan(4);
-    expect(runCli(['--compute', 'float8']).stderr).toBe('error: --compute must be one of float64, float32, float16, bfloat16 (or fp32, bf16, half, …), got "float8"\n');
+    expect((await runMain(['--compute', 'float8'])).stderr).toBe('error: --compute must be one of float64, float32, float16, bfloat16 (or fp32, bf16, half, …), got "float8"\n');
   });
 });
 
 describe('output', () => {
-  test('--format json is one document with the format version, results, differences and verdict', () => {
-    const { code, stdout } = runCli(['--x', '[[0, 0], [0, Infinity]]', '--g', '[[1, 0], [1, 0]]', '--format', 'json']);
+  test('--format json is one document with the format version, results, differences and verdict', async () => {
+    const { code, stdout } = await runMain(['--x', '[[0, 0], [0, Infinity]]', '--g', '[[1, 0], [1, 0]]', '--format', 'json']);
     expect(code).toBe(0);
     const report = JSON.parse(stdout);
     expect(report.format).toBe('softmax-verify.report/v1');
@@ -149,9 +149,9 @@ describe('output', () => {
     expect(report.verdict).toBe('PASS');
   });
 
-  test('--format json carries the index of the greatest difference and a FAIL verdict', () => {
+  test('--format json carries the index of the greatest difference and a FAIL verdict', async () => {
     const stdin = JSON.stringify({ x: [[0, 0]], g: [[1, 0]], expected: { grad: [[0.25, -0.2]] } });
-    const { code, stdout } = runCli(['--input', '-', '--format', 'json'], { stdin });
+    const { code, stdout } = await runMain(['--input', '-', '--format', 'json'], { stdin });
     expect(code).toBe(1);
     const report = JSON.parse(stdout);
     const failing = report.comparisons.filter((c: { passed: boolean }) => !c.passed);
@@ -185,25 +185,25 @@ describe('output', () => {
     expect(runCli(['--no-color'], { env: { FORCE_COLOR: '1' } }).stdout).not.toMatch(ANSI);
   });
 
-  test('no colour with NO_COLOR', () => {
-    expect(runCli([], { env: { NO_COLOR: '1' } }).stdout).not.toMatch(ANSI);
+  test('no colour with NO_COLOR', async () => {
+    expect((await runMain([], { env: { NO_COLOR: '1' } })).stdout).not.toMatch(ANSI);
   });
 
   test('never colours JSON', () => {
     expect(runCli(['--format', 'json'], { env: { FORCE_COLOR: '3' } }).stdout).not.toMatch(ANSI);
   });
 
-  test('a long input shows its head, its tail and every failing row; --rows all shows every row', () => {
+  test('a long input shows its head, its tail and every failing row; --rows all shows every row', async () => {
     const n = 60;
     const x = Array.from({ length: n }, (_, i) => i / 10);
     const g = Array.from({ length: n }, (_, i) => (i % 7) - 3);
     const stdin = JSON.stringify({ x, g });
-    const short = runCli(['--input', '-', '--rows', '3'], { stdin }).stdout;
+    const short = (await runMain(['--input', '-', '--rows', '3'], { stdin })).stdout;
     const rows = short.split('\n').filter((line) => /^ *\[\d+\]/.test(line));
     expect(rows.map((line) => line.trim().split(' ')[0])).toEqual(['[0]', '[1]', '[2]', '[57]', '[58]', '[59]']);
     expect(short).toContain('⋮  54 rows not shown (--rows all shows every row)');
 
-    const all = runCli(['--input', '-', '--rows', 'all'], { stdin }).stdout;
+    const all = (await runMain(['--input', '-', '--rows', 'all'], { stdin })).stdout;
     expect(all.split('\n').filter((line) => /^ *\[\d+\]/.test(line))).toHaveLength(n);
   });
 
@@ -218,10 +218,10 @@ describe('output', () => {
     expect(result.stderr).toBe('');
   });
 
-  test('skips an explicit Jacobian too large to run unasked, and lets the accurate closed form stand in', () => {
+  test('skips an explicit Jacobian too large to run unasked, and lets the accurate closed form stand in', async () => {
     const n = 80_000;
     const stdin = JSON.stringify({ x: Array.from({ length: n }, (_, i) => (i % 97) / 10), g: Array.from({ length: n }, (_, i) => (i % 13) - 6) });
-    const { code, stdout } = runCli(['--input', '-', '--reference', 'off'], { stdin });
+    const { code, stdout } = await runMain(['--input', '-', '--reference', 'off'], { stdin });
     expect(code).toBe(0);
     expect(stdout).toContain(
       'explicit Jacobian skipped: it would compute 6.4e9 entries (1 slice of 80000), about 1 s on one thread here, beyond the limit of 5.0e9; --allow-slow runs it; the accurate closed form stands in as the second witness',
@@ -233,7 +233,10 @@ describe('output', () => {
   test('shares a large explicit Jacobian among worker threads, with the same bits as one thread', async () => {
     const { runJacobianMethod } = await import('../../src/math/pipelines.js');
     const { sliceLayout } = await import('../../src/math/slices.js');
-    const n = 8_000; // 6.4e7 entries: above the threshold for worker threads
+    const { runsInParallel } = await import('../../src/math/parallel-threshold.js');
+    const { FLOAT64_ARITHMETIC } = await import('../../src/numeric/arithmetic.js');
+    const n = 30_000; // 9e8 entries: above the threshold for worker threads
+    expect(runsInParallel(n * n, FLOAT64_ARITHMETIC)).toBe(true);
     const x = Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) * 6);
     const g = Array.from({ length: n }, (_, i) => Math.cos(i * 1.3));
     const { code, stdout } = runCli(['--input', '-', '--format', 'json', '--reference', 'off'], { stdin: JSON.stringify({ x, g }) });
@@ -243,23 +246,23 @@ describe('output', () => {
     expect(report.results.jacobian.grad).toEqual(Array.from(one.grad));
   });
 
-  test('--precision sets the significant digits of the values', () => {
-    const { stdout } = runCli(['--precision', '3']);
+  test('--precision sets the significant digits of the values', async () => {
+    const { stdout } = await runMain(['--precision', '3']);
     expect(stdout).toMatch(/^ *\[8\] +9 +19 │ +0\.632 +0\.632 +0\.632 /m);
   });
 });
 
 describe('--reference', () => {
-  test('by default measures every method and the expected values in ulps against double-double', () => {
-    const { code, stdout } = runCli(['--input', 'fixtures/pytorch/issue-195684.json']);
+  test('by default measures every method and the expected values in ulps against double-double', async () => {
+    const { code, stdout } = await runMain(['--input', 'fixtures/pytorch/issue-195684.json']);
     expect(code).toBe(0);
     expect(stdout).toContain('ulps of float64 from the correctly rounded result (reference: double-double, about 32 significant digits)');
     expect(stdout).toMatch(/^grad {6}max 4\.4e18 at \[0\], 2 \/ 2 off +max 4\.4e18 at \[0\], 2 \/ 2 off +max 4\.4e18 at \[0\], 2 \/ 2 off$/m);
     expect(stdout).toContain('PASS: the explicit Jacobian and the closed form agree, and the expected values are within rounding of the exact result');
   });
 
-  test('JSON carries the reference values and the ulp figures', () => {
-    const { stdout } = runCli(['--input', 'fixtures/pytorch/issue-195684.json', '--format', 'json']);
+  test('JSON carries the reference values and the ulp figures', async () => {
+    const { stdout } = await runMain(['--input', 'fixtures/pytorch/issue-195684.json', '--format', 'json']);
     const report = JSON.parse(stdout);
     expect(report.reference.engine).toBe('double-double');
     expect(report.reference.grad).toEqual([5.550825086253719e-17, -5.550825086253719e-17]);
@@ -275,18 +278,18 @@ describe('--reference', () => {
     expect(report.verdict).toBe('PASS');
   });
 
-  test('bignumber gives the same figures and says so; off leaves them out', () => {
-    const big = runCli(['--input', 'fixtures/pytorch/issue-195684.json', '--reference', 'bignumber']);
+  test('bignumber gives the same figures and says so; off leaves them out', async () => {
+    const big = await runMain(['--input', 'fixtures/pytorch/issue-195684.json', '--reference', 'bignumber']);
     expect(big.code).toBe(0);
     expect(big.stdout).toContain('(reference: mathjs BigNumber, 64 significant digits and more)');
     expect(big.stdout).toMatch(/^grad {6}max 4\.4e18 at \[0\]/m);
-    const off = runCli(['--reference', 'off']);
+    const off = await runMain(['--reference', 'off']);
     expect(off.stdout).not.toContain('ulps of');
-    expect(JSON.parse(runCli(['--reference', 'off', '--format', 'json']).stdout).reference).toBeNull();
+    expect(JSON.parse((await runMain(['--reference', 'off', '--format', 'json'])).stdout).reference).toBeNull();
   });
 
-  test('--accurate adds the third method, which lands within 1 ulp where the others are 4.4e18 off', () => {
-    const { code, stdout } = runCli(['--input', 'fixtures/pytorch/issue-195684.json', '--accurate']);
+  test('--accurate adds the third method, which lands within 1 ulp where the others are 4.4e18 off', async () => {
+    const { code, stdout } = await runMain(['--input', 'fixtures/pytorch/issue-195684.json', '--accurate']);
     expect(code).toBe(0);
     expect(stdout).toMatch(/Jacobian \(J\) +closed \(C\) +accurate \(A\) +expected +J − C │ +Jacobian \(J\) +closed \(C\) +accurate \(A\) +expected +J − C$/m);
     expect(stdout).toContain('grad      accurate closed form vs closed form   0 / 2 (0.0%)');
@@ -294,31 +297,31 @@ describe('--reference', () => {
     expect(stdout).toContain(
       'PASS: the explicit Jacobian, the closed form and the accurate closed form agree, and the expected values are within rounding of the exact result',
     );
-    const report = JSON.parse(runCli(['--input', 'fixtures/pytorch/issue-195684.json', '--accurate', '--format', 'json']).stdout);
+    const report = JSON.parse((await runMain(['--input', 'fixtures/pytorch/issue-195684.json', '--accurate', '--format', 'json'])).stdout);
     expect(report.methods).toEqual(['jacobian', 'closedForm', 'accurate']);
     expect(report.results.accurate.grad[0]).toBeCloseTo(5.550825086253719e-17, 30);
   });
 
-  test('--fd checks the gradient against central differences, in text and JSON', () => {
-    const { code, stdout } = runCli(['--fd']);
+  test('--fd checks the gradient against central differences, in text and JSON', async () => {
+    const { code, stdout } = await runMain(['--fd']);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^grad, finite differences of ⟨g, softmax\(x\)⟩ vs closed form .*: mismatched 0 \/ 9; the greatest \|fd − closed form\| is /m);
-    const report = JSON.parse(runCli(['--fd', '--format', 'json']).stdout);
+    const report = JSON.parse((await runMain(['--fd', '--format', 'json'])).stdout);
     expect(report.finiteDifferences).toMatchObject({ total: 9, mismatched: 0, passed: true });
     expect(report.finiteDifferences.grad[8]).toBeCloseTo(0.36722258451439016, 7);
-    expect(JSON.parse(runCli(['--format', 'json']).stdout).finiteDifferences).toBeNull();
+    expect(JSON.parse((await runMain(['--format', 'json'])).stdout).finiteDifferences).toBeNull();
   });
 
-  test('refuses finite differences beyond 2e8 steps without --allow-slow', () => {
+  test('refuses finite differences beyond 2e8 steps without --allow-slow', async () => {
     const stdin = JSON.stringify({ x: new Array(12_000).fill(0).map((_, i) => i % 5), g: new Array(12_000).fill(1) });
-    const { code, stderr } = runCli(['--input', '-', '--fd', '--reference', 'off'], { stdin });
+    const { code, stderr } = await runMain(['--input', '-', '--fd', '--reference', 'off'], { stdin });
     expect(stderr).toBe('error: finite differences are O(n²): 2.9e8 forward-pass steps here, about 3 s (the limit is 2.0e8): add --allow-slow to run them anyway\n');
     expect(code).toBe(2);
   });
 
-  test('refuses BigNumber on more than 20,000 elements without --allow-slow', () => {
+  test('refuses BigNumber on more than 20,000 elements without --allow-slow', async () => {
     const stdin = JSON.stringify({ x: new Array(20_001).fill(0).map((_, i) => i % 7), g: new Array(20_001).fill(1) });
-    const { code, stderr } = runCli(['--input', '-', '--reference', 'bignumber'], { stdin });
+    const { code, stderr } = await runMain(['--input', '-', '--reference', 'bignumber'], { stdin });
     expect(stderr).toBe(
       'error: the BigNumber reference would take about 4 s for 20001 elements (the limit is 20000): add --allow-slow to run it anyway, or use --reference double-double\n',
     );
@@ -358,9 +361,17 @@ describe('bad input: one line on stderr, exit code 2, no stack trace', () => {
     ['an unknown field', ['--input', '-'], '{"x": [1], "g": [1], "tolerence": {"rtol": 1, "atol": 1}}', 'error: stdin: unknown field "tolerence" (known fields: format, name, description, source, dtype, dim, x, g, expected, tolerance)'],
     ['a bad precision', ['--precision', '40'], undefined, 'error: --precision must be a whole number from 1 to 17, got "40"'],
     ['an unknown reference engine', ['--reference', 'quad'], undefined, "error: option '--reference <engine>' argument 'quad' is invalid. Allowed choices are auto, double-double, bignumber, off."],
-  ])('%s', (_, args, stdin, message) => {
-    const { code, stdout, stderr } = runCli(args, { stdin });
+  ])('%s', async (_, args, stdin, message) => {
+    const { code, stdout, stderr } = await runMain(args, { stdin });
     expect(stderr).toBe(`${message}\n`);
+    expect(stderr).not.toMatch(/\n\s+at /);
+    expect(stdout).toBe('');
+    expect(code).toBe(2);
+  });
+
+  test('the built command too: unparseable JSON in a file', () => {
+    const { code, stdout, stderr } = runCli(['--input', brokenJson]);
+    expect(stderr).toBe(`error: ${brokenJson}: invalid JSON at line 2, column 13: expected a value, found "]"\n`);
     expect(stderr).not.toMatch(/\n\s+at /);
     expect(stdout).toBe('');
     expect(code).toBe(2);

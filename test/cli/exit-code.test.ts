@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { exitCodeFor } from '../../src/cli/exit-code.js';
+import { testIo } from '../helpers/run-cli.js';
 
 describe('exitCodeFor', () => {
   test.each([
@@ -19,7 +20,7 @@ describe('main, in process', () => {
     const out: string[] = [];
     const err: string[] = [];
     return {
-      io: { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => err.push(t) }, env: {} },
+      io: testIo({ stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => err.push(t) } }),
       out,
       err,
     };

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { BIN, runCli, runMain } from '../helpers/run-cli.js';
+import { BIN, runCli, runMain, testIo } from '../helpers/run-cli.js';
 import { folderWith } from '../helpers/temp-dir.js';
 
 /** A stdout whose buffer is full after every write, draining a tick later, as a slow pipe's. */
@@ -36,7 +36,7 @@ describe('verify --format json, streamed', () => {
     const { main } = await import('../../src/cli/main.js');
     const stdout = new SlowStdout();
     const stderr: string[] = [];
-    const code = await main(args, { stdout, stderr: { write: (text: string) => stderr.push(text) }, env: {} });
+    const code = await main(args, testIo({ stdout, stderr: { write: (text: string) => stderr.push(text) } }));
     expect(stderr.join('')).toBe('');
     expect(code).toBe((await runMain(args)).code);
     expect(stdout.writesWhileFull).toBe(0);
@@ -49,7 +49,7 @@ describe('verify --format json, streamed', () => {
     const args = ['--input', join(dir, 'dump.json'), '--format', 'json', '--reference', 'off'];
     const { main } = await import('../../src/cli/main.js');
     const stdout = new SlowStdout();
-    const code = await main(args, { stdout, stderr: { write: () => true }, env: {} });
+    const code = await main(args, testIo({ stdout, stderr: { write: () => true } }));
     expect(code).toBe(0);
     expect(stdout.writesWhileFull).toBe(0);
     expect(stdout.writes.length).toBeGreaterThan(50);

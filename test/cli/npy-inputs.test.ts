@@ -1,7 +1,7 @@
 import { copyFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { ROOT, runCli } from '../helpers/run-cli.js';
+import { ROOT, runMain } from '../helpers/run-cli.js';
 import { folderWith } from '../helpers/temp-dir.js';
 
 const NPY = join(ROOT, 'test', 'data', 'npy');
@@ -19,27 +19,37 @@ const fixture = (fields: Record<string, unknown>) =>
   });
 
 describe('.npy inputs', () => {
-  test('--x and --g take .npy files of any dtype, order and byte order; --dtype settles differing dtypes', () => {
-    const { code, stdout } = runCli(['--x', join(NPY, 'f4-F-be-3x4.npy'), '--g', join(NPY, 'f2-C-le-3x4.npy'), '--dtype', 'float64', '--reference', 'off']);
+  test('--x and --g take .npy files of any dtype, order and byte order; --dtype settles differing dtypes', async () => {
+    const { code, stdout } = await runMain(['--x', join(NPY, 'f4-F-be-3x4.npy'), '--g', join(NPY, 'f2-C-le-3x4.npy'), '--dtype', 'float64', '--reference', 'off']);
     expect(code).toBe(0);
     expect(stdout).toContain('x: shape [3, 4], softmax along dim -1 (3 slices of 4), dtype float64 (from --dtype)');
   });
 
-  test('float32 .npy files run as float32 without --dtype', () => {
-    const { code, stdout } = runCli(['--x', join(NPY, 'f4-F-be-3x4.npy'), '--g', join(NPY, 'f4-C-le-3x4.npy'), '--reference', 'off']);
+  test('float32 .npy files run as float32 without --dtype', async () => {
+    const { code, stdout } = await runMain(['--x', join(NPY, 'f4-F-be-3x4.npy'), '--g', join(NPY, 'f4-C-le-3x4.npy'), '--reference', 'off']);
     expect(code).toBe(0);
     expect(stdout).toContain('x: shape [3, 4], softmax along dim -1 (3 slices of 4), dtype float32 (as the arrays are stored)');
     expect(stdout).toContain('arithmetic: x and g rounded to float32');
   });
 
-  test('a fixture may name .npy files beside it, and check and the verifier read them', () => {
-    expect(runCli(['check', join(NPY, 'fixture-with-npy.json')]).code).toBe(0);
-    const { code, stdout } = runCli(['--input', join(NPY, 'fixture-with-npy.json')]);
+  test('a fixture may name .npy files beside it, and check and the verifier read them', async () => {
+    expect((await runMain(['check', join(NPY, 'fixture-with-npy.json')])).code).toBe(0);
+    const { code, stdout } = await runMain(['--input', join(NPY, 'fixture-with-npy.json')]);
     expect(code).toBe(0);
     expect(stdout).toContain('expected: numpy');
   });
 
-  test('a named .npy file may not escape the fixture folder: by .., by an absolute path, or by a link', () => {
+  test("relative paths are the working directory's: .npy values, and a fixture naming .npy files beside it", async () => {
+    const values = await runMain(['--x', 'f4-F-be-3x4.npy', '--g', 'f4-C-le-3x4.npy', '--reference', 'off'], { cwd: NPY });
+    expect(values.stderr).toBe('');
+    expect(values.stdout).toContain('x: shape [3, 4], softmax along dim -1 (3 slices of 4), dtype float32 (as the arrays are stored)');
+    const input = await runMain(['--input', 'fixture-with-npy.json'], { cwd: NPY });
+    expect(input.code).toBe(0);
+    expect(input.stdout).toContain('expected: numpy');
+    expect((await runMain(['check', 'fixture-with-npy.json'], { cwd: NPY })).code).toBe(0);
+  });
+
+  test('a named .npy file may not escape the fixture folder: by .., by an absolute path, or by a link', async () => {
     const outside = folderWith({});
     copyFileSync(join(NPY, 'fixture-x.npy'), join(outside, 'secret.npy'));
     const dir = folderWith({});
@@ -54,17 +64,17 @@ describe('.npy inputs', () => {
     for (const [fields, message] of cases) {
       const path = join(dir, 'case.json');
       writeFileSync(path, fixture(fields));
-      const { code, stderr } = runCli(['--input', path]);
+      const { code, stderr } = await runMain(['--input', path]);
       expect(stderr).toBe(`error: ${path}: ${message}\n`);
       expect(code).toBe(2);
     }
     writeFileSync(join(dir, 'case.json'), fixture({}));
-    expect(runCli(['--input', join(dir, 'case.json')]).code).toBe(0);
+    expect((await runMain(['--input', join(dir, 'case.json')])).code).toBe(0);
   });
 
-  test('a broken .npy on the command line is one clear error', () => {
+  test('a broken .npy on the command line is one clear error', async () => {
     const dir = folderWith({ 'bad.npy': 'not numpy at all' });
-    const { code, stderr } = runCli(['--x', join(dir, 'bad.npy'), '--g', '1']);
+    const { code, stderr } = await runMain(['--x', join(dir, 'bad.npy'), '--g', '1']);
     expect(stderr).toBe(`error: x (${join(dir, 'bad.npy')}) is not a valid .npy file: it does not start with \\x93NUMPY\n`);
     expect(code).toBe(2);
   });

@@ -14,7 +14,8 @@ import { roundToDType } from '../../src/numeric/round-dtype.js';
 import { f64 } from '../helpers/fixtures.js';
 import { ROOT } from '../helpers/run-cli.js';
 
-// The built worker (npm test builds first); from src, vitest cannot start a .ts worker.
+// The built worker (test/global-setup.ts rebuilds a stale build first); from src, vitest cannot
+// start a .ts worker.
 const WORKER = pathToFileURL(join(ROOT, 'dist', 'math', 'jacobian-worker.js'));
 const always = (): boolean => true;
 

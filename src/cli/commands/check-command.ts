@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { FixtureOutcome } from '../../check/check-fixture.js';
 import { collectFixturePaths } from '../../check/collect-fixtures.js';
 import { runCheckInParallel, type CheckRun } from '../../check/run-check.js';
@@ -10,7 +11,7 @@ import { renderCheckSummary, renderOutcomeText } from '../../output/check-text.j
 import { PLAIN } from '../../output/render-text.js';
 import { paletteForStdout } from '../colour.js';
 import type { Outcome } from '../exit-code.js';
-import { INPUT_FILES } from '../input-files.js';
+import { inputFiles } from '../input-files.js';
 import type { CHECK_FORMATS } from '../formats.js';
 import { TOOL, type Io } from '../io.js';
 
@@ -52,8 +53,8 @@ export async function checkCommand(paths: readonly string[], flags: CheckFlags, 
   }
   // Every report file is vetted before any fixture runs: a long suite must not end in a refusal.
   const reports = reportFiles(flags);
-  for (const report of reports) checkOutputPath(report.path, flags.force);
-  const allFiles = await collectFixturePaths(paths);
+  for (const report of reports) checkOutputPath(report.path, flags.force, io.cwd);
+  const allFiles = await collectFixturePaths(paths, io.cwd);
   refuseReportsOverFixtures(reports, allFiles);
   // The sorted file list is what is split: every job of a matrix agrees on it without reading a file.
   const slice = shard === undefined ? undefined : shardSlice(allFiles.length, shard);
@@ -70,7 +71,8 @@ export async function checkCommand(paths: readonly string[], flags: CheckFlags, 
     arithmetic,
     bail: flags.bail,
     allowSlow: flags.allowSlow,
-    npyBeside: INPUT_FILES.npyBeside,
+    cwd: io.cwd,
+    npyBeside: inputFiles(io).npyBeside,
     select: filter === undefined ? undefined : (name) => name.includes(filter),
     onOutcome: (outcome) => {
       if (!reportOnStdout) io.stdout.write(renderOutcomeText(outcome, palette));
@@ -90,10 +92,10 @@ export async function checkCommand(paths: readonly string[], flags: CheckFlags, 
   if (stepSummary !== undefined && stepSummary !== '' && !markdownOnStdout) {
     const { appendStepSummary, STEP_SUMMARY_MAX_BYTES } = await import('../../output/check-step-summary.js');
     const { renderCheckMarkdown } = await import('../../output/check-markdown.js');
-    const warning = appendStepSummary(stepSummary, renderCheckMarkdown(run, { maxBytes: STEP_SUMMARY_MAX_BYTES }));
+    const warning = appendStepSummary(resolve(io.cwd, stepSummary), renderCheckMarkdown(run, { maxBytes: STEP_SUMMARY_MAX_BYTES }));
     if (warning !== undefined) io.stderr.write(`${warning}\n`);
   }
-  for (const report of reports) writeFileAtomic(report.path, await render(report.format), flags.force);
+  for (const report of reports) writeFileAtomic(report.path, await render(report.format), flags.force, io.cwd);
   // A broken suite must never pass for a numerical failure: errors (2) outrank mismatches (1).
   if (run.counts.errored > 0) return { kind: 'bad-input' };
   return { kind: 'verdict', passed: run.counts.failed === 0 };
@@ -108,7 +110,7 @@ async function annotator(io: Io, reportOnStdout: boolean): Promise<((outcome: Fi
   if (io.env.GITHUB_ACTIONS !== 'true') return undefined;
   const { annotationPath, errorAnnotation } = await import('../../output/github-annotations.js');
   const stream = reportOnStdout ? io.stderr : io.stdout;
-  const cwd = process.cwd();
+  const { cwd } = io;
   return (outcome) => {
     const line = errorAnnotation(outcome, annotationPath(outcome.path, cwd, io.env.GITHUB_WORKSPACE));
     if (line !== undefined) stream.write(`${line}\n`);

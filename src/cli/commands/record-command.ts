@@ -8,7 +8,7 @@ import { DEFAULT_PRECISION, PLAIN, renderText } from '../../output/render-text.j
 import { buildFixture } from '../../record/build-fixture.js';
 import { formatShape } from '../../tensor.js';
 import type { Outcome } from '../exit-code.js';
-import { INPUT_FILES } from '../input-files.js';
+import { inputFiles } from '../input-files.js';
 import { TOOL, type Io } from '../io.js';
 
 export interface RecordFlags {
@@ -39,8 +39,8 @@ export async function recordCommand(flags: RecordFlags, io: Io): Promise<Outcome
   if (x === undefined && g === undefined && input === undefined) {
     throw new InputError('record needs an input: --x and --g, or --input FILE');
   }
-  checkOutputPath(flags.output, flags.force);
-  const resolved = await resolveRequest({ x, g, input, dim, dtype, rtol, atol, expectedSoftmax, expectedGrad, source }, INPUT_FILES);
+  checkOutputPath(flags.output, flags.force, io.cwd);
+  const resolved = await resolveRequest({ x, g, input, dim, dtype, rtol, atol, expectedSoftmax, expectedGrad, source }, inputFiles(io));
   if (!resolved.ok) throw resolved.error;
   // --rtol/--atol become the fixture's own tolerance: what it is judged by here and in every check.
   const { tolerance } = resolved.value;
@@ -63,7 +63,7 @@ export async function recordCommand(flags: RecordFlags, io: Io): Promise<Outcome
     );
     return { kind: 'verdict', passed: false };
   }
-  writeFileAtomic(flags.output, fixtureToJson(built.fixture), flags.force);
+  writeFileAtomic(flags.output, fixtureToJson(built.fixture), flags.force, io.cwd);
   const { fixture } = built;
   const mismatch = built.report.passed ? '' : ' (they fail the verdict: recorded as --allow-mismatch asked)';
   io.stdout.write(

@@ -5,7 +5,7 @@ import { renderText } from '../../output/render-text.js';
 import { paletteForStdout } from '../colour.js';
 import type { Outcome } from '../exit-code.js';
 import type { REFERENCE_CHOICES, VERIFY_FORMATS } from '../formats.js';
-import { INPUT_FILES } from '../input-files.js';
+import { inputFiles } from '../input-files.js';
 import { TOOL, type Io } from '../io.js';
 
 export interface VerifyFlags {
@@ -41,7 +41,7 @@ export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome
   const precision = readPrecision(flags.precision);
   const types = readArithmeticFlags(flags);
   const { x, g, input, dim, dtype, rtol, atol, expectedSoftmax, expectedGrad, source } = flags;
-  const resolved = await resolveRequest({ x, g, input, dim, dtype, rtol, atol, expectedSoftmax, expectedGrad, source }, INPUT_FILES);
+  const resolved = await resolveRequest({ x, g, input, dim, dtype, rtol, atol, expectedSoftmax, expectedGrad, source }, inputFiles(io));
   if (!resolved.ok) throw resolved.error;
   const report = await runVerification(resolved.value.input, {
     tolerance: resolved.value.tolerance,
