@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import type { Tool } from '../output/render-json.js';
 
 /**
  * Where a command writes, and what it reads of its surroundings: the environment, stdin (for
@@ -16,8 +14,4 @@ export interface Io {
   readonly cwd: string;
 }
 
-/** Name and version, from the package.json two folders up from this file (dist/cli/ or src/cli/). */
-export const TOOL: Tool = (() => {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as Tool;
-  return { name: pkg.name, version: pkg.version };
-})();
+export { TOOL } from '../core/tool.js';

@@ -22,7 +22,7 @@ export interface ReportFlags {
  * The report files of one run: `--output` in `--format`, then `--junit`, `--markdown`, `--json`.
  * Two that name one file are refused: one report would silently replace the other.
  */
-export function reportFiles(flags: ReportFlags): ReportFile[] {
+export function reportFiles(flags: ReportFlags, cwd: string): ReportFile[] {
   const asked: [string, string | undefined, CheckReportFormat][] = [
     ['--output', flags.output, flags.format],
     ['--junit', flags.junit, 'junit'],
@@ -33,7 +33,7 @@ export function reportFiles(flags: ReportFlags): ReportFile[] {
   for (const [flag, path, format] of asked) {
     if (path === undefined) continue;
     // Compared resolved, so that `r.json` and `./r.json` are seen to be one file.
-    const same = files.find((file) => resolve(file.path) === resolve(path));
+    const same = files.find((file) => resolve(cwd, file.path) === resolve(cwd, path));
     if (same !== undefined) throw new InputError(`${same.flag} and ${flag} both name ${path}: give each report its own file`);
     files.push({ flag, path, format });
   }
@@ -44,9 +44,9 @@ export function reportFiles(flags: ReportFlags): ReportFile[] {
  * Refuses a report that would land on a fixture being checked: with --force it would replace the
  * fixture, and the next run would read the report as one.
  */
-export function refuseReportsOverFixtures(reports: readonly ReportFile[], fixtures: readonly string[]): void {
-  const inputs = new Set(fixtures.map((fixture) => resolve(fixture)));
-  const clash = reports.find((report) => inputs.has(resolve(report.path)));
+export function refuseReportsOverFixtures(reports: readonly ReportFile[], fixtures: readonly string[], cwd: string): void {
+  const inputs = new Set(fixtures.map((fixture) => resolve(cwd, fixture)));
+  const clash = reports.find((report) => inputs.has(resolve(cwd, report.path)));
   if (clash !== undefined) {
     throw new InputError(`${clash.flag} names ${clash.path}, one of the fixtures being checked: write the report elsewhere`);
   }

@@ -7,13 +7,11 @@ import { resultOf, sideValues, type Comparison, type Report, type SliceNote } fr
 import { jsonChunks, JsonTensor } from './json-text.js';
 import { writeChunks, type JsonSink } from './json-stream.js';
 import { describeSliceNote } from './render-text.js';
+import type { Tool } from '../core/tool.js';
 
 export const REPORT_FORMAT = 'softmax-verify.report/v1';
 
-export interface Tool {
-  readonly name: string;
-  readonly version: string;
-}
+export type { Tool } from '../core/tool.js';
 
 /**
  * The machine-readable report: one JSON document, arrays nested in the shape of `x`.

@@ -1,6 +1,6 @@
 import { formatTolerance } from '../output/format-number.js';
 import type { FixtureV1 } from '../output/fixture-json.js';
-import type { Tool } from '../output/render-json.js';
+import type { Tool } from '../core/tool.js';
 import { InputError } from '../input/input-error.js';
 import { METHOD_LABEL, verify, type Report, type VerifyInput, type VerifyOptions } from '../verify.js';
 

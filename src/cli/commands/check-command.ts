@@ -52,10 +52,10 @@ export async function checkCommand(paths: readonly string[], flags: CheckFlags, 
     );
   }
   // Every report file is vetted before any fixture runs: a long suite must not end in a refusal.
-  const reports = reportFiles(flags);
+  const reports = reportFiles(flags, io.cwd);
   for (const report of reports) checkOutputPath(report.path, flags.force, io.cwd);
   const allFiles = await collectFixturePaths(paths, io.cwd);
-  refuseReportsOverFixtures(reports, allFiles);
+  refuseReportsOverFixtures(reports, allFiles, io.cwd);
   // The sorted file list is what is split: every job of a matrix agrees on it without reading a file.
   const slice = shard === undefined ? undefined : shardSlice(allFiles.length, shard);
   const files = slice === undefined ? allFiles : allFiles.slice(slice.start, slice.end);
