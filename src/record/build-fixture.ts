@@ -2,7 +2,7 @@ import { formatTolerance } from '../output/format-number.js';
 import type { FixtureV1 } from '../output/fixture-json.js';
 import type { Tool } from '../core/tool.js';
 import { InputError } from '../input/input-error.js';
-import { METHOD_LABEL, verify, type Report, type VerifyInput, type VerifyOptions } from '../verify.js';
+import { METHOD_LABEL, type Report, type VerifyInput } from '../verify.js';
 
 export interface FixtureLabels {
   /** `--name`, else the input's own name, else `fallbackName`. */
@@ -11,7 +11,7 @@ export interface FixtureLabels {
   readonly description?: string;
 }
 
-export interface RecordOptions extends Pick<VerifyOptions, 'jacobianSkipped' | 'jacobianResult'> {
+export interface RecordOptions {
   /** `--allow-mismatch`: record a dump's expected values even when they fail the verdict. */
   readonly allowMismatch?: boolean;
 }
@@ -30,8 +30,11 @@ export type BuiltFixture =
  * the values come from this tool: both methods run, and only when they agree is the closed form's
  * result recorded, with a source that says so; when they disagree there is no trustworthy value to
  * record, and the report comes back instead.
+ *
+ * `report` is the run on `input` (src/core/run.ts, or `verify`): the fixture is built from what it
+ * found, and nothing is computed here.
  */
-export function buildFixture(input: VerifyInput, labels: FixtureLabels, tool: Tool, options: RecordOptions = {}): BuiltFixture {
+export function buildFixture(input: VerifyInput, labels: FixtureLabels, tool: Tool, report: Report, options: RecordOptions = {}): BuiltFixture {
   const name = labels.name ?? input.name ?? labels.fallbackName;
   if (name === undefined || name === '') throw new InputError('--name is missing: give the fixture a name');
   const common = {
@@ -43,7 +46,7 @@ export function buildFixture(input: VerifyInput, labels: FixtureLabels, tool: To
     x: input.x,
     g: input.g,
   };
-  const { allowMismatch, ...verifyOptions } = options;
+  const { allowMismatch } = options;
   if (input.expected !== undefined) {
     const { source } = input;
     if (source === undefined) {
@@ -51,11 +54,9 @@ export function buildFixture(input: VerifyInput, labels: FixtureLabels, tool: To
         'source is missing: say who produced the expected values, with --source (or in the input: a JSON "source" field, a safetensors __metadata__ "source")',
       );
     }
-    const report = verify(input, verifyOptions);
     if (!report.passed && !allowMismatch) return { ok: false, report, why: 'expected-mismatch' };
     return { ok: true, fixture: { ...common, source, expected: input.expected }, report };
   }
-  const report = verify(input, verifyOptions);
   if (!report.passed) return { ok: false, report, why: 'methods-disagree' };
   const { rtol, atol } = report.tolerance;
   const source =

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { buildFixture } from '../../src/record/build-fixture.js';
-import { verify, type VerifyInput } from '../../src/verify.js';
+import { verify, type VerifyInput, type VerifyOptions } from '../../src/verify.js';
 import { f64 } from '../helpers/fixtures.js';
 
 const TOOL = { name: 'softmax-verify', version: '1.2.3' };
@@ -17,9 +17,14 @@ function input(extra: Partial<VerifyInput> = {}): VerifyInput {
   };
 }
 
+/** buildFixture on the report `verify` gives for the input (with `verifyOptions`, as a run would). */
+function build(inputValue: VerifyInput, labels: Parameters<typeof buildFixture>[1], options: Parameters<typeof buildFixture>[4] = {}, verifyOptions: VerifyOptions = {}) {
+  return buildFixture(inputValue, labels, TOOL, verify(inputValue, verifyOptions), options);
+}
+
 describe('buildFixture', () => {
   test('computes expected values with the closed form and says so in source', () => {
-    const built = buildFixture(input(), { name: 'two' }, TOOL);
+    const built = build(input(), { name: 'two' });
     expect(built.ok).toBe(true);
     if (!built.ok) return;
     expect(Array.from(built.fixture.expected.softmax!)).toEqual([0.5, 0.5]);
@@ -32,13 +37,13 @@ describe('buildFixture', () => {
 
   test("keeps a dump's expected values and source once they pass the verdict", () => {
     const expected = { grad: f64([0.25, -0.25]) };
-    const built = buildFixture(input({ expected, source: 'my kernel', name: 'dumped' }), {}, TOOL);
+    const built = build(input({ expected, source: 'my kernel', name: 'dumped' }), {});
     expect(built).toMatchObject({ ok: true, fixture: { name: 'dumped', source: 'my kernel', expected }, report: { passed: true } });
   });
 
   test("refuses a dump whose gradient forgot ⟨s, g⟩, with the verdict's report", () => {
     // x = [0, 0], g = [1, 0]: s = [0.5, 0.5], so s ⊙ g = [0.5, 0] without the ⟨s, g⟩ = 0.5 term.
-    const built = buildFixture(input({ expected: { grad: f64([0.5, 0]) }, source: 'buggy kernel' }), { name: 'n' }, TOOL);
+    const built = build(input({ expected: { grad: f64([0.5, 0]) }, source: 'buggy kernel' }), { name: 'n' });
     expect(built.ok).toBe(false);
     if (built.ok) return;
     expect(built.why).toBe('expected-mismatch');
@@ -47,19 +52,19 @@ describe('buildFixture', () => {
 
   test('records a failing dump under allowMismatch, with the failing verdict', () => {
     const expected = { grad: f64([0.5, 0]) };
-    const built = buildFixture(input({ expected, source: 'buggy kernel' }), { name: 'n' }, TOOL, { allowMismatch: true });
+    const built = build(input({ expected, source: 'buggy kernel' }), { name: 'n' }, { allowMismatch: true });
     expect(built).toMatchObject({ ok: true, fixture: { expected }, report: { passed: false } });
   });
 
   test('falls back to the file name for the fixture name', () => {
-    expect(buildFixture(input(), { fallbackName: 'from-file' }, TOOL)).toMatchObject({ fixture: { name: 'from-file' } });
+    expect(build(input(), { fallbackName: 'from-file' })).toMatchObject({ fixture: { name: 'from-file' } });
   });
 
   test.each<[string, Partial<VerifyInput>, Parameters<typeof buildFixture>[1], string]>([
     ['no name', {}, {}, '--name is missing: give the fixture a name'],
     ['a dump with no source', { expected: { grad: f64([0, 0]) } }, { name: 'n' }, 'source is missing: say who produced the expected values'],
   ])('refuses %s', (_, extra, labels, message) => {
-    expect(() => buildFixture(input(extra), labels, TOOL)).toThrow(message);
+    expect(() => build(input(extra), labels)).toThrow(message);
   });
 
   test('records nothing when the two methods disagree', () => {
@@ -69,7 +74,7 @@ describe('buildFixture', () => {
     const g = { shape: [3], data: f64([11, 12, 13]) };
     const right = verify(input({ x, g })).results.jacobian!;
     const jacobianResult = { softmax: right.softmax, grad: right.grad.map((v, k) => (k === 0 ? v * 1.01 : v)) };
-    const built = buildFixture(input({ x, g }), { name: 'n' }, TOOL, { jacobianResult });
+    const built = build(input({ x, g }), { name: 'n' }, {}, { jacobianResult });
     expect(built.ok).toBe(false);
   });
 });

@@ -1,8 +1,8 @@
 import { basename, extname } from 'node:path';
+import { runVerification } from '../../core/run.js';
 import { InputError, withInputLabel } from '../../input/input-error.js';
 import { resolveRequest } from '../../input/resolve-input.js';
 import { checkOutputPath, writeFileAtomic } from '../../io/atomic-write.js';
-import { jacobianRefusal } from '../../work-budget.js';
 import { fixtureToJson } from '../../output/fixture-json.js';
 import { DEFAULT_PRECISION, PLAIN, renderText } from '../../output/render-text.js';
 import { buildFixture } from '../../record/build-fixture.js';
@@ -49,9 +49,9 @@ export async function recordCommand(flags: RecordFlags, io: Io): Promise<Outcome
   // The output's name, not the input's: dumps tend to be called dump.npz, fixtures are named with care.
   const fallbackName = basename(flags.output, extname(flags.output));
   const labels = { name: flags.name, fallbackName, description: flags.description };
-  const jacobianSkipped = flags.allowSlow ? undefined : jacobianRefusal(recorded);
-  const fixtureFor = () =>
-    buildFixture(recorded, labels, TOOL, { jacobianSkipped, allowMismatch: flags.allowMismatch });
+  // The same run as the verifier's, without the ulp figures a fixture does not keep.
+  const report = await runVerification(recorded, { reference: 'off', allowSlow: flags.allowSlow });
+  const fixtureFor = () => buildFixture(recorded, labels, TOOL, report, { allowMismatch: flags.allowMismatch });
   // What an --input file lacks is reported with the file's name, as the verifier's own errors are.
   const built = input === undefined ? fixtureFor() : withInputLabel(recorded.label, fixtureFor);
   if (!built.ok) {
