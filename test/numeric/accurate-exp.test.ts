@@ -1,23 +1,12 @@
 import fc from 'fast-check';
-import mathjs from 'mathjs/lib/browser/math.js';
 import { describe, expect, test } from 'vitest';
 import { accurateExp, EXP_ARGUMENT_FLOOR, type ScaledExp } from '../../src/numeric/accurate-exp.js';
 import { twoSum } from '../../src/numeric/error-free.js';
 import { exactDecimal } from '../../src/reference/bignumber-reference.js';
+import { decimalWithPrecision, type Decimal } from '../helpers/big-decimal.js';
 import { PROPERTY_RUNS, PROPERTY_SEED, propertyTimeout } from '../helpers/properties.js';
 
-type Decimal = {
-  exp(): Decimal;
-  minus(other: Decimal): Decimal;
-  plus(other: Decimal): Decimal;
-  div(other: Decimal): Decimal;
-  times(other: Decimal): Decimal;
-  abs(): Decimal;
-  toNumber(): number;
-};
-const Decimal = (mathjs.create(mathjs.all, { number: 'BigNumber' }) as unknown as {
-  BigNumber: { clone(config: { precision: number }): new (value: string) => Decimal };
-}).BigNumber.clone({ precision: 60 });
+const Decimal = decimalWithPrecision(60);
 const TWO = new Decimal('2');
 const power = (k: number): Decimal => {
   let result = new Decimal('1');

@@ -1,5 +1,4 @@
 import fc from 'fast-check';
-import mathjs from 'mathjs/lib/browser/math.js';
 import { describe, expect, test } from 'vitest';
 import {
   EXP_ERROR,
@@ -17,21 +16,10 @@ import {
 } from '../../src/numeric/double-double-exp.js';
 import { twoSum } from '../../src/numeric/error-free.js';
 import { exactDecimal } from '../../src/reference/bignumber-reference.js';
+import { decimalWithPrecision, type Decimal } from '../helpers/big-decimal.js';
 import { PROPERTY_RUNS, PROPERTY_SEED, propertyTimeout } from '../helpers/properties.js';
 
-type Decimal = {
-  exp(): Decimal;
-  pow(other: Decimal): Decimal;
-  minus(other: Decimal): Decimal;
-  plus(other: Decimal): Decimal;
-  div(other: Decimal): Decimal;
-  times(other: Decimal): Decimal;
-  abs(): Decimal;
-  toNumber(): number;
-};
-const Decimal = (mathjs.create(mathjs.all, { number: 'BigNumber' }) as unknown as {
-  BigNumber: { clone(config: { precision: number }): new (value: string) => Decimal };
-}).BigNumber.clone({ precision: 70 });
+const Decimal = decimalWithPrecision(70);
 const big = (v: number | bigint): Decimal => new Decimal(typeof v === 'bigint' ? v.toString() : exactDecimal(v));
 const TWO = new Decimal('2');
 const power = (k: number): Decimal => TWO.pow(new Decimal(String(k)));
@@ -72,9 +60,7 @@ describe('the double-double exponential', () => {
 
   test('has a table of 2^(j/2048) within u² = 2^-106 of the exact values, every j', () => {
     prepareExp();
-    const D = (mathjs.create(mathjs.all, { number: 'BigNumber' }) as unknown as {
-      BigNumber: { clone(config: { precision: number }): new (value: string) => Decimal };
-    }).BigNumber.clone({ precision: 45 });
+    const D = decimalWithPrecision(45);
     const two = new D('2');
     let worst = 0;
     for (let j = 0; j < 2048; j++) {
