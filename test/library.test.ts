@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { InputError, toJson, verify } from '../src/index.js';
+import { check, InputError, readInput, toJson, verify } from '../src/index.js';
 import { loadFixture } from './helpers/fixtures.js';
 
 const X = [1, 2, 3, 4, 5, 6, 7, 8, 9];
@@ -30,6 +30,21 @@ describe('the library API', () => {
     expect(doc.format).toBe('softmax-verify.report/v1');
     expect(doc.input.x).toEqual(X);
     expect(doc.referenceSkipped).toBeNull();
+  });
+
+  test('readInput reads a dump as --input does, and verify takes it as it is', async () => {
+    const right = await readInput('test/data/dumps/torch-bf16.safetensors');
+    expect([right.dtype, right.source]).toEqual(['bfloat16', 'PyTorch 1.13.0a0 (Debian python3-torch): torch.softmax(x, dim=-1) then .backward(g), bfloat16, CPU']);
+    expect((await verify(right)).passed).toBe(true);
+    expect((await verify(await readInput('test/data/dumps/torch-f32-savez-forgot.npz'))).passed).toBe(false);
+    await expect(readInput('test/data/dumps/missing.npz')).rejects.toThrow('cannot read --input test/data/dumps/missing.npz: no such file');
+  });
+
+  test('check runs fixture files as the command does', async () => {
+    const run = await check(['fixtures/pytorch']);
+    expect(run.counts).toEqual({ passed: run.outcomes.length, failed: 0, errored: 0 });
+    expect(run.outcomes.map((o) => o.name)).toContain('seed');
+    await expect(check(['no/such/folder'])).rejects.toThrow('cannot read no/such/folder: no such file or folder');
   });
 
   test.each<[string, Parameters<typeof verify>[0], string]>([

@@ -1,5 +1,10 @@
 import { DTYPES, isDType, type DType, type Tolerance } from '../dtype.js';
-import { inputFromDocument } from '../input/resolve-input.js';
+import { collectFixturePaths } from '../check/collect-fixtures.js';
+import type { FixtureOutcome } from '../check/check-fixture.js';
+import { runCheckInParallel, type CheckRun } from '../check/run-check.js';
+import { inputFiles } from '../cli/input-files.js';
+import { inputFromDocument, resolveRequest } from '../input/resolve-input.js';
+import type { ArithmeticTypes } from '../numeric/arithmetic.js';
 import { InputError } from '../input/input-error.js';
 import { readTolerancePart } from '../input/input-document.js';
 import { tensorFromNested } from '../input/nested-array.js';
@@ -68,6 +73,58 @@ export async function verify(request: VerifyRequest, options: RunOptions = {}): 
     description: request.description,
   });
   return runVerification(input, options);
+}
+
+export interface CheckRequest {
+  /** A tolerance for every fixture, instead of each one's own. */
+  readonly tolerance?: Tolerance;
+  /** The arithmetic every fixture's kernel is taken to run in (default: each dtype's, PyTorch's). */
+  readonly arithmetic?: ArithmeticTypes;
+  /** Stop at the first fixture that fails or cannot be read. */
+  readonly bail?: boolean;
+  /** Run explicit Jacobians beyond the entry limit instead of skipping them. */
+  readonly allowSlow?: boolean;
+  /** Called as each fixture finishes. */
+  readonly onOutcome?: (outcome: FixtureOutcome) => void;
+}
+
+/**
+ * Checks fixture files as `softmax-verify check` does: `paths` are files, folders (searched for
+ * *.json) or glob patterns, relative to the working directory. A path that matches nothing throws
+ * InputError; a fixture that cannot be read is an `error` outcome, and the run goes on.
+ */
+export async function check(paths: readonly string[], request: CheckRequest = {}): Promise<CheckRun> {
+  const files = processFiles();
+  const fixtures = await collectFixturePaths(paths, files.cwd);
+  return runCheckInParallel(fixtures, { ...request, cwd: files.cwd, npyBeside: inputFiles(files).npyBeside });
+}
+
+/**
+ * An input as the command line reads it with `--input`: a JSON document or fixture, an .npz archive
+ * or a safetensors file, checked, with its dtype from the file where the file says or stores it.
+ * The result is a request `verify` takes as it is.
+ */
+export async function readInput(path: string): Promise<VerifyRequest> {
+  const resolved = await resolveRequest({ input: path }, inputFiles(processFiles()));
+  if (!resolved.ok) throw resolved.error;
+  const { input } = resolved.value;
+  const shaped = (data: Float64Array | undefined) => (data === undefined ? undefined : { shape: input.x.shape, data });
+  return {
+    x: input.x,
+    g: input.g,
+    dim: input.dim,
+    dtype: input.dtype,
+    expected: input.expected === undefined ? undefined : { softmax: shaped(input.expected.softmax), grad: shaped(input.expected.grad) },
+    tolerance: input.tolerance,
+    source: input.source,
+    name: input.name,
+    description: input.description,
+  };
+}
+
+/** The library reads files as the command does, from the process's working directory. */
+function processFiles() {
+  return { stdin: process.stdin, cwd: process.cwd() };
 }
 
 /** The report as `--format json` writes it: one JSON document. */
