@@ -2,7 +2,7 @@ import { DTYPES, isDType, type DType, type Tolerance } from '../dtype.js';
 import { collectFixturePaths } from '../check/collect-fixtures.js';
 import type { FixtureOutcome } from '../check/check-fixture.js';
 import { runCheckInParallel, type CheckRun } from '../check/run-check.js';
-import { inputFiles } from '../cli/input-files.js';
+import { inputFiles } from '../io/input-files.js';
 import { inputFromDocument, resolveRequest } from '../input/resolve-input.js';
 import type { ArithmeticTypes } from '../numeric/arithmetic.js';
 import { InputError } from '../input/input-error.js';

@@ -11,7 +11,7 @@ import { renderCheckSummary, renderOutcomeText } from '../../output/check-text.j
 import { PLAIN } from '../../output/render-text.js';
 import { paletteForStdout } from '../colour.js';
 import type { Outcome } from '../exit-code.js';
-import { inputFiles } from '../input-files.js';
+import { inputFiles } from '../../io/input-files.js';
 import type { CHECK_FORMATS } from '../formats.js';
 import { TOOL, type Io } from '../io.js';
 

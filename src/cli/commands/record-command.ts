@@ -8,7 +8,7 @@ import { DEFAULT_PRECISION, PLAIN, renderText } from '../../output/render-text.j
 import { buildFixture } from '../../record/build-fixture.js';
 import { formatShape } from '../../tensor.js';
 import type { Outcome } from '../exit-code.js';
-import { inputFiles } from '../input-files.js';
+import { inputFiles } from '../../io/input-files.js';
 import { TOOL, type Io } from '../io.js';
 
 export interface RecordFlags {

@@ -5,7 +5,7 @@ import { renderText } from '../../output/render-text.js';
 import { paletteForStdout } from '../colour.js';
 import type { Outcome } from '../exit-code.js';
 import type { REFERENCE_CHOICES, VERIFY_FORMATS } from '../formats.js';
-import { inputFiles } from '../input-files.js';
+import { inputFiles } from '../../io/input-files.js';
 import { TOOL, type Io } from '../io.js';
 
 export interface VerifyFlags {

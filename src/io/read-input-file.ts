@@ -3,15 +3,15 @@ import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { InputError } from '../input/input-error.js';
 import { MAX_TEXT_BYTES, textSizeProblem } from '../input/text-size-limit.js';
-import type { Io } from './io.js';
+import type { Surroundings } from './surroundings.js';
 import { readFailure } from './read-failure.js';
 
 /**
- * The text of `--input`: a file (relative to the Io's working directory, named as given), or the
- * Io's stdin for `-`. Stdin is read as a stream: a synchronous read of fd 0 fails with EAGAIN when
+ * The text of `--input`: a file (relative to the working directory, named as given), or
+ * stdin for `-`. Stdin is read as a stream: a synchronous read of fd 0 fails with EAGAIN when
  * a pipe has no data yet.
  */
-export async function readInputFile(path: string, io: Pick<Io, 'stdin' | 'cwd'>): Promise<{ text: string; label: string }> {
+export async function readInputFile(path: string, io: Surroundings): Promise<{ text: string; label: string }> {
   const label = path === '-' ? 'stdin' : path;
   let text: string;
   try {

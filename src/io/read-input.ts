@@ -4,7 +4,7 @@ import { documentFromArrays } from '../input/array-dump.js';
 import { InputError, withInputLabel } from '../input/input-error.js';
 import { parseInputDocument, type InputDocument } from '../input/input-document.js';
 import type { Tensor } from '../tensor.js';
-import type { Io } from './io.js';
+import type { Surroundings } from './surroundings.js';
 import { readFailure } from './read-failure.js';
 import { readInputFile } from './read-input-file.js';
 
@@ -12,10 +12,10 @@ type NpyBeside = (documentPath: string, relativePath: string, field: string) => 
 
 /**
  * `--input PATH`: a .npz archive or a safetensors file by its extension, otherwise a JSON document
- * (a file, or the Io's stdin for `-`). Relative paths are the Io's working directory's. Every
+ * (a file, or stdin for `-`). Relative paths are the working directory's. Every
  * error is prefixed with the path, as given.
  */
-export async function readInput(path: string, npyBeside: NpyBeside, io: Pick<Io, 'stdin' | 'cwd'>): Promise<{ doc: InputDocument; label: string }> {
+export async function readInput(path: string, npyBeside: NpyBeside, io: Surroundings): Promise<{ doc: InputDocument; label: string }> {
   if (/\.npz$/i.test(path)) {
     const { parseNpz } = await import('../input/npz.js');
     // The readers name the file in their own messages; what the arrays lack is prefixed here.

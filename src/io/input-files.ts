@@ -4,15 +4,15 @@ import { InputError } from '../input/input-error.js';
 import { parseNpy } from '../input/npy.js';
 import type { InputFiles } from '../input/resolve-input.js';
 import type { Tensor } from '../tensor.js';
-import type { Io } from './io.js';
+import type { Surroundings } from './surroundings.js';
 import { readFailure } from './read-failure.js';
 
 /**
- * The file system as a request reads it, seen from the Io: --input (stdin for `-`), .npy values,
+ * The file system as a request reads it, seen from its surroundings: --input (stdin for `-`), .npy values,
  * and .npy files a document names. Relative paths are resolved against `io.cwd`; messages name
  * every path as it was given.
  */
-export function inputFiles(io: Pick<Io, 'stdin' | 'cwd'>): InputFiles {
+export function inputFiles(io: Surroundings): InputFiles {
   const beside = (documentPath: string, relativePath: string, field: string): Tensor =>
     readNpyBeside(resolve(io.cwd, documentPath), relativePath, field);
   return {
@@ -39,7 +39,7 @@ function readNpyFile(path: string, field: string, shown: string): Tensor {
  * the tool read files it was not pointed at.
  */
 function readNpyBeside(documentPath: string, relativePath: string, field: string): Tensor {
-  // documentPath is absolute here: inputFiles resolves it against the Io's working directory.
+  // documentPath is absolute here: inputFiles resolves it against the surroundings' working directory.
   if (isAbsolute(relativePath)) throw new InputError(`${field} names ${JSON.stringify(relativePath)}: .npy files must be named relative to the document`);
   const folder = dirname(documentPath);
   const target = resolve(folder, relativePath);
