@@ -184,21 +184,10 @@ function closedFormAgainstNumpy() {
   }
 }
 
-/** x.npy and g.npy of n float64 values each in `dir`, written by a child (numpy's v1 header). */
+/** x.npy and g.npy of n float64 values each in `dir`. */
 function writeNpyPair(dir, n) {
-  const writer = `
-    import { writeFileSync } from 'node:fs';
-    const [dir, n] = [process.argv[1], Number(process.argv[2])];
-    const npy = (values) => {
-      const header = "{'descr': '<f8', 'fortran_order': False, 'shape': (" + n + ",), }";
-      const padded = header.padEnd(117, ' ') + '\\n';
-      const head = Buffer.concat([Buffer.from([0x93]), Buffer.from('NUMPY'), Buffer.from([1, 0]), Buffer.from(Uint16Array.of(padded.length).buffer), Buffer.from(padded)]);
-      return Buffer.concat([head, Buffer.from(values.buffer)]);
-    };
-    writeFileSync(dir + '/x.npy', npy(Float64Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898) * 8)));
-    writeFileSync(dir + '/g.npy', npy(Float64Array.from({ length: n }, (_, i) => Math.cos(i * 78.233))));
-  `;
-  spawnSync(process.execPath, ['--input-type=module', '-e', writer, dir, String(n)], { stdio: 'inherit' });
+  writeNpy(join(dir, 'x.npy'), [n], Float64Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898) * 8));
+  writeNpy(join(dir, 'g.npy'), [n], Float64Array.from({ length: n }, (_, i) => Math.cos(i * 78.233)));
 }
 
 /** The whole command on .npy inputs of n values: median wall time and peak RSS of 3 runs. */

@@ -1,5 +1,6 @@
 import { formatShape, sameShape, type Tensor } from '../tensor.js';
 import { InputError } from './input-error.js';
+import { readIntegerText } from './number-token.js';
 import type { InputDocument } from './input-document.js';
 
 /** The arrays a dump holds, by name: x and g, and the expected values softmax and grad. */
@@ -48,12 +49,7 @@ export function documentFromArrays(dump: ArrayDump): InputDocument {
     g: arrays.get('g'),
     expected: softmax === undefined && grad === undefined ? undefined : { softmax: softmax?.data, grad: grad?.data },
     expectedStored: { softmax: softmax?.stored, grad: grad?.stored },
-    dim: Object.hasOwn(metadata, 'dim') ? readDimSetting(metadata.dim) : undefined,
+    dim: Object.hasOwn(metadata, 'dim') ? readIntegerText(metadata.dim, 'metadata "dim"') : undefined,
     source: Object.hasOwn(metadata, 'source') ? metadata.source : undefined,
   };
-}
-
-function readDimSetting(text: string): number {
-  if (!/^\s*[+-]?\d+\s*$/.test(text)) throw new InputError(`metadata "dim" must be an integer, got ${JSON.stringify(text)}`);
-  return Number(text);
 }

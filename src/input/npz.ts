@@ -2,6 +2,7 @@ import { unzipSync, type UnzipFileInfo } from 'fflate';
 import type { Tensor } from '../tensor.js';
 import { InputError } from './input-error.js';
 import { parseNpy } from './npy.js';
+import { printable } from '../output/printable.js';
 
 /**
  * Reads numpy's .npz archives, as np.savez (stored) and np.savez_compressed (deflate) write them:
@@ -168,8 +169,8 @@ function hasEndRecord(bytes: Uint8Array): boolean {
 /** Plain names bare (`x.npy`), anything else quoted, control characters escaped, so that the message stays one line. */
 function showName(name: string): string {
   if (/^[\w./-]+$/.test(name) && name.length <= 60) return name;
-  const quoted = JSON.stringify(name.length > 60 ? `${name.slice(0, 57)}...` : name);
-  return quoted.replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  // JSON.stringify escapes the C0 controls; printable the rest that would break the line.
+  return printable(JSON.stringify(name.length > 60 ? `${name.slice(0, 57)}...` : name));
 }
 
 function startsWith(bytes: Uint8Array, prefix: readonly number[]): boolean {

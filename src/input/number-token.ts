@@ -1,3 +1,5 @@
+import { InputError } from './input-error.js';
+
 /**
  * Reads one number written as text, the way Python's `float()` reads it: a decimal literal, or
  * `nan`, `inf`, `infinity` in any case with an optional sign. Anything else (hex, `1e`, empty,
@@ -12,4 +14,10 @@ export function parseNumberToken(token: string): number | undefined {
   if (match === null) return undefined;
   if (match[2].toLowerCase() === 'nan') return NaN;
   return match[1] === '-' ? -Infinity : Infinity;
+}
+
+/** A whole number written as text (`--dim -1`, a dump's metadata `"dim": "0"`), or an InputError naming `field`. */
+export function readIntegerText(text: string, field: string): number {
+  if (!/^\s*[+-]?\d+\s*$/.test(text)) throw new InputError(`${field} must be an integer, got ${JSON.stringify(text)}`);
+  return Number(text);
 }

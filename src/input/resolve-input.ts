@@ -5,7 +5,7 @@ import { formatShape, normaliseDim, sameShape, type Tensor } from '../tensor.js'
 import type { DTypeOrigin, VerifyInput } from '../verify.js';
 import { captureInputError, InputError, withInputLabel, type Result } from './input-error.js';
 import { readDTypeFlag, type InputDocument } from './input-document.js';
-import { parseNumberToken } from './number-token.js';
+import { parseNumberToken, readIntegerText } from './number-token.js';
 import { tensorFromValuesText } from './values-text.js';
 
 /** What the command line gave, as text: nothing here has been checked yet. */
@@ -52,7 +52,7 @@ export function resolveRequest(raw: RawRequest, files: InputFiles): Promise<Resu
   return captureInputError(async () => {
     const tolerance = readToleranceFlags(raw);
     const overrides: Overrides = {
-      dim: raw.dim === undefined ? undefined : readDimFlag(raw.dim),
+      dim: raw.dim === undefined ? undefined : readIntegerText(raw.dim, '--dim'),
       dtype: raw.dtype === undefined ? undefined : readDTypeFlag(raw.dtype, '--dtype'),
     };
     // A value ending in .npy names a file; anything else is the values themselves.
@@ -183,11 +183,6 @@ function chooseDType(doc: InputDocument, overrides: Overrides): { dtype: DType; 
     );
   }
   return { dtype: known[0][1], dtypeFrom: 'data' };
-}
-
-function readDimFlag(text: string): number {
-  if (!/^\s*[+-]?\d+\s*$/.test(text)) throw new InputError(`--dim must be an integer, got ${JSON.stringify(text)}`);
-  return Number(text);
 }
 
 /** `--rtol` and `--atol`, which come together or not at all. */

@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, test } from 'vitest';
@@ -14,7 +13,6 @@ const check = (args: readonly string[], env: Record<string, string> = {}) => run
 const lines = (text: string): string[] => text.split('\n');
 const lastLine = (text: string): string => text.trimEnd().split('\n').at(-1)!;
 const reportNames = (json: string): string[] => JSON.parse(json).fixtures.map((f: { name: string }) => f.name);
-const emptyFolder = (): string => mkdtempSync(join(tmpdir(), 'softmax-verify-ci-'));
 
 /** One fixture that passes, one whose expected gradient is off at one element, one cut short. */
 const mixed = folderWith({
@@ -30,7 +28,7 @@ const small = folderWith(Object.fromEntries(SMALL.map((name) => [`${name}.json`,
 
 describe('several reports in one run', () => {
   test('--junit, --markdown and --json together: all written, all agreeing, the terminal summary still printed', async () => {
-    const dir = emptyFolder();
+    const dir = folderWith({});
     const [xml, md, json] = ['a.xml', 'b.md', 'c.json'].map((f) => join(dir, f));
     const { code, stdout, stderr } = await check([mixed, '--junit', xml, '--markdown', md, '--json', json]);
     expect(stderr).toBe('');
@@ -59,7 +57,7 @@ describe('several reports in one run', () => {
   });
 
   test('--format/--output still work, beside the new flags', async () => {
-    const dir = emptyFolder();
+    const dir = folderWith({});
     const [out, json] = ['out.xml', 'r.json'].map((f) => join(dir, f));
     const { code } = await check([small, '--format', 'junit', '--output', out, '--json', json]);
     expect(code).toBe(0);
@@ -68,7 +66,7 @@ describe('several reports in one run', () => {
   });
 
   test('an existing report file is refused before any fixture runs, and left as it was; --force replaces it', async () => {
-    const dir = emptyFolder();
+    const dir = folderWith({});
     const [xml, md, json] = ['a.xml', 'b.md', 'c.json'].map((f) => join(dir, f));
     writeFileSync(md, 'keep me');
     const refused = await check([small, '--junit', xml, '--markdown', md, '--json', json]);
@@ -88,7 +86,7 @@ describe('several reports in one run', () => {
     ['--junit and --markdown', (d) => ['--junit', join(d, 'a'), '--markdown', join(d, 'a')], (d) => `--junit and --markdown both name ${join(d, 'a')}`],
     ['one file spelt two ways', (d) => ['--markdown', join(d, 'r.md'), '--json', `${d}/./r.md`], (d) => `--markdown and --json both name ${d}/./r.md`],
   ])('two reports naming one file are refused: %s', async (_, args, message) => {
-    const dir = emptyFolder();
+    const dir = folderWith({});
     const { code, stdout, stderr } = await check([small, ...args(dir)]);
     expect(stderr).toBe(`error: ${message(dir)}: give each report its own file\n`);
     expect([code, stdout]).toEqual([2, '']);
@@ -117,7 +115,7 @@ describe('--shard', () => {
   });
 
   test('the terminal summary and the reports say which shard ran', async () => {
-    const dir = emptyFolder();
+    const dir = folderWith({});
     const xml = join(dir, 'r.xml');
     const { code, stdout } = await check([small, '--shard', '2/3', '--junit', xml]);
     expect(code).toBe(0);
@@ -127,7 +125,7 @@ describe('--shard', () => {
   });
 
   test('an empty shard (more shards than fixtures) passes, and says so', async () => {
-    const dir = emptyFolder();
+    const dir = folderWith({});
     const md = join(dir, 'r.md');
     const { code, stdout, stderr } = await check([small, '--shard', '1/8', '--markdown', md]);
     expect([code, stdout, stderr]).toEqual([0, '\nshard 1/8 has no fixtures (of 7: more shards than fixtures), nothing to check\n', '']);
@@ -167,7 +165,7 @@ describe('under GitHub Actions', () => {
     "invalid JSON at line 1, column 10: expected ':' after a key, found the end of the input";
 
   test('an ::error line for each failing or unreadable fixture, and the Markdown report appended to the step summary', async () => {
-    const dir = emptyFolder();
+    const dir = folderWith({});
     const stepSummary = join(dir, 'step-summary.md');
     const md = join(dir, 'report.md');
     writeFileSync(stepSummary, 'an earlier step wrote this\n');
@@ -189,7 +187,7 @@ describe('under GitHub Actions', () => {
   });
 
   test('--format markdown on stdout (redirected into the step summary by hand) is not appended a second time', async () => {
-    const dir = emptyFolder();
+    const dir = folderWith({});
     const stepSummary = join(dir, 'step-summary.md');
     writeFileSync(stepSummary, 'an earlier step wrote this\n');
     const { code, stdout } = await check([small, '--format', 'markdown'], { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: stepSummary });
@@ -209,7 +207,7 @@ describe('under GitHub Actions', () => {
   });
 
   test('a step summary that cannot be appended to is a warning, and the exit code stays the verdict', async () => {
-    const folder = emptyFolder();
+    const folder = folderWith({});
     const passing = await check([small], { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: folder });
     expect(passing.code).toBe(0);
     expect(passing.stderr).toBe(`warning: cannot append the report to $GITHUB_STEP_SUMMARY (${folder}): EISDIR; the exit code is the verdict's all the same\n`);
@@ -219,7 +217,7 @@ describe('under GitHub Actions', () => {
   });
 
   test('under a shard, the step summary says which shard ran', async () => {
-    const dir = emptyFolder();
+    const dir = folderWith({});
     const stepSummary = join(dir, 'step-summary.md');
     const { code } = await check([small, '--shard', '3/3'], { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: stepSummary });
     expect(code).toBe(0);
