@@ -11,7 +11,7 @@ const LAZY = /(bench-command|run-bench|render-bench|parallel-jacobian|jacobian-w
 export default defineConfig({
   // The library's entry (index), and the Jacobian's worker threads' own, found next to the chunk
   // that starts them.
-  input: { cli: 'dist/cli/main.js', index: 'dist/index.js', 'jacobian-worker': 'dist/math/jacobian-worker.js' },
+  input: { cli: 'dist/cli/main.js', index: 'dist/index.js', 'jacobian-worker': 'dist/parallel/jacobian-worker.js' },
   platform: 'node',
   external: [/^mathjs(\/|$)/, /^node:/],
   output: {

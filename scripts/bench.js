@@ -7,9 +7,9 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { closedFormFloat64Slice } from '../dist/math/closed-form-wasm.js';
-import { runAccurateMethod, runClosedFormMethod, runJacobianMethod } from '../dist/math/pipelines.js';
-import { sliceLayout } from '../dist/math/slices.js';
+import { closedFormFloat64Slice } from '../dist/methods/closed-form-wasm.js';
+import { runAccurateMethod, runClosedFormMethod, runJacobianMethod } from '../dist/methods/pipelines.js';
+import { sliceLayout } from '../dist/methods/slices.js';
 import { fixtureToJson } from '../dist/output/fixture-json.js';
 import { loadBigNumberReference } from '../dist/reference/bignumber-reference.js';
 import { doubleDoubleReferenceSlice } from '../dist/reference/double-double-reference.js';
@@ -220,7 +220,7 @@ function gptRow() {
   // In a child process, so that its peak memory is the Jacobian's alone.
   const script = `
     import { writeFileSync } from 'node:fs';
-    import { jacobianBackwardSlice } from ${JSON.stringify(new URL('../dist/math/jacobian-backward.js', import.meta.url).href)};
+    import { jacobianBackwardSlice } from ${JSON.stringify(new URL('../dist/methods/jacobian-backward.js', import.meta.url).href)};
     const n = 50257;
     const s = Float64Array.from({ length: n }, (_, i) => (1 + 0.5 * Math.sin(i)) / n);
     const g = Float64Array.from({ length: n }, (_, i) => Math.cos(i));

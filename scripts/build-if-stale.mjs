@@ -3,7 +3,7 @@
 // globalSetup, test/global-setup.ts), so `npx vitest` after an edit tests the edit too.
 //
 // The build's outputs are taken at the older of dist/cli/main.js (tsc's; the tests also import
-// dist/check and dist/math) and dist/bundle/cli.js (rolldown's, from tsc's); its inputs are every
+// dist/check and dist/parallel) and dist/bundle/cli.js (rolldown's, from tsc's); its inputs are every
 // file and folder under src/ (a folder's time changes when a file in it is added, removed or
 // renamed), the wasm build script, the bundler's and the compiler's configurations, and the
 // lock file (commander and chalk are bundled).

@@ -4,7 +4,7 @@ import { ROOT } from './helpers/run-cli.js';
 
 /**
  * Before any test: the build, rebuilt if anything it is made from is newer (scripts/build-if-stale.mjs).
- * The spawned tests run dist/bundle, and the worker-thread tests dist/math: never a stale one.
+ * The spawned tests run dist/bundle, and the worker-thread tests dist/parallel: never a stale one.
  */
 export default function setup(): void {
   const result = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-if-stale.mjs')], { cwd: ROOT, stdio: 'inherit' });

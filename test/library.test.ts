@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { check, InputError, readInput, toJson, verify } from '../src/index.js';
+import { check, InputError, OverBudgetError, readInput, toJson, verify } from '../src/index.js';
 import { loadFixture } from './helpers/fixtures.js';
 
 const X = [1, 2, 3, 4, 5, 6, 7, 8, 9];
@@ -38,6 +38,18 @@ describe('the library API', () => {
     expect((await verify(right)).passed).toBe(true);
     expect((await verify(await readInput('test/data/dumps/torch-f32-savez-forgot.npz'))).passed).toBe(false);
     await expect(readInput('test/data/dumps/missing.npz')).rejects.toThrow('cannot read --input test/data/dumps/missing.npz: no such file');
+  });
+
+  test('work over budget: refused as data when asked for, left out and said in the report and its JSON otherwise', async () => {
+    const x = Float64Array.from({ length: 20_001 }, (_, i) => Math.sin(i));
+    const refused = await verify({ x, g: x }, { reference: 'bignumber' }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(OverBudgetError);
+    expect((refused as OverBudgetError).budget).toEqual({ kind: 'bignumber-reference', entries: 20_001, limit: 20_000, seconds: 20_001 * 0.2e-3 });
+    expect((refused as Error).message).toContain('add allowSlow: true to run it anyway');
+    const report = await verify({ x: { shape: [1, 80_000], data: new Float64Array(80_000) }, g: [new Array<number>(80_000).fill(1)] }, { reference: 'off' });
+    expect(report.methods).toEqual(['closedForm', 'accurate']);
+    expect(report.jacobianSkipped).toEqual({ kind: 'jacobian', entries: 6.4e9, limit: 5e9, seconds: 6.4e9 * 0.15e-9 });
+    expect(JSON.parse(toJson(report)).jacobianSkipped).toEqual({ kind: 'jacobian', entries: 6.4e9, limit: 5e9, seconds: 6.4e9 * 0.15e-9 });
   });
 
   test('check runs fixture files as the command does', async () => {

@@ -1,5 +1,5 @@
-import { runAccurateMethod, runClosedFormMethod, runJacobianMethod } from '../math/pipelines.js';
-import { sliceLayout } from '../math/slices.js';
+import { runAccurateMethod, runClosedFormMethod, runJacobianMethod } from '../methods/pipelines.js';
+import { sliceLayout } from '../methods/slices.js';
 import { doubleDoubleReferenceSlice } from '../reference/double-double-reference.js';
 
 export const BENCH_METHODS = ['jacobian', 'closedForm', 'accurate', 'reference'] as const;

@@ -1,14 +1,11 @@
 import type { DType, Tolerance } from '../dtype.js';
-import { InputError } from '../input/input-error.js';
-import { arithmeticFor, narrowerThanDType, type ArithmeticTypes } from '../numeric/arithmetic.js';
+import { runVerification } from '../core/run.js';
+import { InputError } from '../input-error.js';
+import type { ArithmeticTypes } from '../numeric/arithmetic.js';
 import { parseInputDocument } from '../input/input-document.js';
 import { inputFromDocument } from '../input/resolve-input.js';
-import { runsInParallel } from '../math/parallel-threshold.js';
-import type { MethodResult } from '../math/pipelines.js';
-import { sliceLayout } from '../math/slices.js';
-import { jacobianEntries, jacobianRefusal } from '../work-budget.js';
 import type { Tensor } from '../tensor.js';
-import { roundedInput, verify, type Report, type VerifyInput } from '../verify.js';
+import type { Report } from '../verify.js';
 
 interface OutcomeBase {
   readonly path: string;
@@ -35,66 +32,20 @@ export interface FixtureCheckOptions {
   readonly arithmetic?: ArithmeticTypes;
   /** Run explicit Jacobians beyond the entry limit. */
   readonly allowSlow?: boolean;
+  /** Share large explicit Jacobians among worker threads (default true; the same bits). */
+  readonly parallel?: boolean;
   /** Reads .npy files a fixture names, relative to its folder; without it such names are errors. */
   readonly npyBeside?: (path: string) => (relativePath: string, field: string) => Tensor;
 }
 
 /**
- * What a check asks of whoever runs it, for an input whose explicit Jacobian is large enough to
- * share among threads: that Jacobian's results. The answer may be undefined: verify then computes
- * it on this thread, with the same bits.
+ * Checks one fixture file's text through the run pipeline (without the reference: a fixture's
+ * verdict needs none): both methods must agree with each other and match every expected value the
+ * fixture carries. A fixture that cannot be read as fixture v1 is an `error` outcome, never an
+ * exception, so one broken file does not stop a suite. Returns undefined for a fixture that
+ * `select` leaves out.
  */
-export interface JacobianRequest {
-  readonly input: VerifyInput;
-  readonly arithmetic: ArithmeticTypes;
-}
-
-/** A check as steps: each yield is a JacobianRequest, each answer its results (see runSteps, runStepsInParallel). */
-export type CheckSteps<T> = Generator<JacobianRequest, T, MethodResult | undefined>;
-
-/** Runs the steps on this thread alone: verify computes every explicit Jacobian itself. */
-export function runSteps<T>(steps: CheckSteps<T>): T {
-  let step = steps.next();
-  while (!step.done) step = steps.next(undefined);
-  return step.value;
-}
-
-/**
- * Runs the steps with the large explicit Jacobians on worker threads (parallel-jacobian.ts, loaded
- * only when one is asked for): bit-identical results, in about half the time on two cores.
- */
-export async function runStepsInParallel<T>(steps: CheckSteps<T>): Promise<T> {
-  let step = steps.next();
-  while (!step.done) step = steps.next(await parallelJacobian(step.value));
-  return step.value;
-}
-
-async function parallelJacobian({ input, arithmetic }: JacobianRequest): Promise<MethodResult> {
-  const { runJacobianMethodParallel } = await import('../math/parallel-jacobian.js');
-  // As verify sees the input: rounded to its dtype.
-  const rounded = roundedInput(input);
-  const layout = sliceLayout(rounded.x.shape, rounded.axis);
-  return runJacobianMethodParallel(rounded.x.data, rounded.g.data, layout, arithmeticFor(rounded.dtype, arithmetic));
-}
-
-/**
- * Checks one fixture file's text: both methods must agree with each other and match every
- * expected value the fixture carries. A fixture that cannot be read as fixture v1 is an `error`
- * outcome, never an exception, so one broken file does not stop a suite. Returns undefined for a
- * fixture that `select` leaves out. One thread; `checkFixtureSteps` with runStepsInParallel shares
- * a large explicit Jacobian among threads.
- */
-export function checkFixture(path: string, text: string, fallbackName: string, options: FixtureCheckOptions): FixtureOutcome | undefined {
-  return runSteps(checkFixtureSteps(path, text, fallbackName, options));
-}
-
-/** `checkFixture` as steps: it asks for the explicit Jacobian when that is large enough for threads. */
-export function* checkFixtureSteps(
-  path: string,
-  text: string,
-  fallbackName: string,
-  options: FixtureCheckOptions,
-): CheckSteps<FixtureOutcome | undefined> {
+export async function checkFixture(path: string, text: string, fallbackName: string, options: FixtureCheckOptions): Promise<FixtureOutcome | undefined> {
   const selected = (name: string): boolean => options.select?.(name) ?? true;
   const started = performance.now();
   const seconds = (): number => (performance.now() - started) / 1000;
@@ -104,15 +55,13 @@ export function* checkFixtureSteps(
     name = doc.name ?? fallbackName;
     if (!selected(name)) return undefined;
     const input = inputFromDocument(path, doc);
-    const narrower = narrowerThanDType(input.dtype, options.arithmetic ?? {});
-    if (narrower !== undefined) throw new InputError(narrower);
-    const jacobianSkipped = options.allowSlow ? undefined : jacobianRefusal(input);
-    const arithmetic = options.arithmetic ?? {};
-    const jacobianResult =
-      jacobianSkipped === undefined && runsInParallel(jacobianEntries(input), arithmeticFor(input.dtype, arithmetic))
-        ? yield { input, arithmetic }
-        : undefined;
-    const report = verify(input, { tolerance: options.tolerance, arithmetic: options.arithmetic, jacobianSkipped, jacobianResult });
+    const report = await runVerification(input, {
+      tolerance: options.tolerance,
+      arithmetic: options.arithmetic,
+      allowSlow: options.allowSlow,
+      parallel: options.parallel,
+      reference: 'off',
+    });
     const { shape } = input.x;
     return { status: report.passed ? 'pass' : 'fail', path, name, shape, dtype: input.dtype, report, seconds: seconds() };
   } catch (error) {

@@ -1,6 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve, sep } from 'node:path';
-import { InputError } from '../input/input-error.js';
+import { InputError } from '../input-error.js';
 
 const GLOB_CHARACTERS = /[*?[\]{}]/;
 

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { MAX_TEXT_BYTES, textSizeProblem } from '../input/text-size-limit.js';
-import { checkFixtureSteps, runSteps, runStepsInParallel, type CheckSteps, type FixtureCheckOptions, type FixtureOutcome } from './check-fixture.js';
+import { checkFixture, type FixtureCheckOptions, type FixtureOutcome } from './check-fixture.js';
 import type { ShardSlice } from './shard.js';
 
 export interface CheckOptions extends FixtureCheckOptions {
@@ -23,25 +23,16 @@ export interface CheckRun {
   readonly shard?: ShardSlice;
 }
 
-/** Checks the fixture files in the order given, on this thread alone. */
-export function runCheck(files: readonly string[], options: CheckOptions): CheckRun {
-  return runSteps(checkSteps(files, options));
-}
-
 /**
- * Checks the fixture files in the order given, each large explicit Jacobian shared among worker
- * threads (runJacobianMethodParallel): the same outcomes as `runCheck`, bit for bit, sooner.
+ * Checks the fixture files in the order given, each through the run pipeline: a large explicit
+ * Jacobian shares its rows among worker threads unless `parallel` is false (the same bits).
  */
-export function runCheckInParallel(files: readonly string[], options: CheckOptions): Promise<CheckRun> {
-  return runStepsInParallel(checkSteps(files, options));
-}
-
-function* checkSteps(files: readonly string[], options: CheckOptions): CheckSteps<CheckRun> {
+export async function runCheck(files: readonly string[], options: CheckOptions): Promise<CheckRun> {
   const started = performance.now();
   const outcomes: FixtureOutcome[] = [];
   let stoppedAt = files.length;
   for (let i = 0; i < files.length; i++) {
-    const outcome = yield* checkFile(files[i], options);
+    const outcome = await checkFile(files[i], options);
     if (outcome === undefined) continue;
     outcomes.push(outcome);
     options.onOutcome?.(outcome);
@@ -62,7 +53,7 @@ function* checkSteps(files: readonly string[], options: CheckOptions): CheckStep
 /** Files that `--input` reads as dumps: check reads fixtures, which carry a name, a source and a dtype. */
 const DUMP = /\.(npz|safetensors|npy)$/i;
 
-function* checkFile(path: string, options: CheckOptions): CheckSteps<FixtureOutcome | undefined> {
+async function checkFile(path: string, options: CheckOptions): Promise<FixtureOutcome | undefined> {
   const fallbackName = basename(path, '.json');
   if (DUMP.test(path)) {
     if (options.select !== undefined && !options.select(fallbackName)) return undefined;
@@ -83,5 +74,5 @@ function* checkFile(path: string, options: CheckOptions): CheckSteps<FixtureOutc
     if (options.select !== undefined && !options.select(fallbackName)) return undefined;
     return { status: 'error', path, name: fallbackName, message: `cannot read the file: ${reason}`, seconds: 0 };
   }
-  return yield* checkFixtureSteps(path, text, fallbackName, options);
+  return checkFixture(path, text, fallbackName, options);
 }

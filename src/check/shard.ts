@@ -1,4 +1,4 @@
-import { InputError } from '../input/input-error.js';
+import { InputError } from '../input-error.js';
 
 /** `--shard K/N`: the K-th (from 1) of N parts. */
 export interface Shard {

@@ -1,6 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { DTYPES } from '../dtype.js';
-import { InputError } from '../input/input-error.js';
+import { OverBudgetError } from '../core/budget.js';
+import { InputError } from '../input-error.js';
+import { describeRefusal, FLAG_WORDS } from '../output/describe-budget.js';
 import { DEFAULT_EDGE_ROWS, DEFAULT_PRECISION } from '../output/render-text.js';
 import type { BenchFlags } from './commands/bench-command.js';
 import type { CheckFlags } from './commands/check-command.js';
@@ -18,7 +20,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     return exitCodeFor(await run(argv, io));
   } catch (error) {
     if (error instanceof InputError) {
-      io.stderr.write(`error: ${error.message}\n`);
+      const message = error instanceof OverBudgetError ? describeRefusal(error.budget, FLAG_WORDS) : error.message;
+      io.stderr.write(`error: ${message}\n`);
       return exitCodeFor({ kind: 'bad-input' });
     }
     const message = error instanceof Error ? error.message : String(error);

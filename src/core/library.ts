@@ -1,11 +1,11 @@
 import { DTYPES, isDType, type DType, type Tolerance } from '../dtype.js';
 import { collectFixturePaths } from '../check/collect-fixtures.js';
 import type { FixtureOutcome } from '../check/check-fixture.js';
-import { runCheckInParallel, type CheckRun } from '../check/run-check.js';
+import { runCheck, type CheckRun } from '../check/run-check.js';
 import { inputFiles } from '../io/input-files.js';
 import { inputFromDocument, resolveRequest } from '../input/resolve-input.js';
 import type { ArithmeticTypes } from '../numeric/arithmetic.js';
-import { InputError } from '../input/input-error.js';
+import { InputError } from '../input-error.js';
 import { readTolerancePart } from '../input/input-document.js';
 import { tensorFromNested } from '../input/nested-array.js';
 import { renderJson } from '../output/render-json.js';
@@ -84,6 +84,8 @@ export interface CheckRequest {
   readonly bail?: boolean;
   /** Run explicit Jacobians beyond the entry limit instead of skipping them. */
   readonly allowSlow?: boolean;
+  /** Share large explicit Jacobians among worker threads (default true; the same bits). */
+  readonly parallel?: boolean;
   /** Called as each fixture finishes. */
   readonly onOutcome?: (outcome: FixtureOutcome) => void;
 }
@@ -96,7 +98,7 @@ export interface CheckRequest {
 export async function check(paths: readonly string[], request: CheckRequest = {}): Promise<CheckRun> {
   const files = processFiles();
   const fixtures = await collectFixturePaths(paths, files.cwd);
-  return runCheckInParallel(fixtures, { ...request, cwd: files.cwd, npyBeside: inputFiles(files).npyBeside });
+  return runCheck(fixtures, { ...request, cwd: files.cwd, npyBeside: inputFiles(files).npyBeside });
 }
 
 /**

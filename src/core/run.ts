@@ -1,12 +1,12 @@
-import { InputError } from '../input/input-error.js';
-import { runsInParallel } from '../math/parallel-threshold.js';
-import { sliceLayout } from '../math/slices.js';
-import type { MethodResult } from '../math/pipelines.js';
+import { InputError } from '../input-error.js';
+import { runsInParallel } from '../parallel/parallel-threshold.js';
+import { sliceLayout } from '../methods/slices.js';
+import type { MethodResult } from '../methods/pipelines.js';
 import { arithmeticFor, narrowerThanDType, type ArithmeticTypes } from '../numeric/arithmetic.js';
 import { computeReference, type ReferenceResult } from '../reference/compute-reference.js';
 import type { Tolerance } from '../dtype.js';
 import { roundedInput, verify, type Report, type VerifyInput } from '../verify.js';
-import { autoReferenceSkip, bigNumberRefusal, finiteDifferenceRefusal, jacobianEntries, jacobianRefusal } from '../work-budget.js';
+import { autoReferenceOverBudget, bigNumberOverBudget, finiteDifferencesOverBudget, jacobianEntries, jacobianOverBudget, OverBudgetError } from './budget.js';
 
 export const REFERENCE_CHOICES = ['auto', 'double-double', 'bignumber', 'off'] as const;
 export type ReferenceChoice = (typeof REFERENCE_CHOICES)[number];
@@ -23,8 +23,13 @@ export interface RunOptions {
   readonly accurate?: boolean;
   /** Check the gradient against central differences too (O(n²)). */
   readonly finiteDifferences?: boolean;
-  /** Run work beyond the limits of work-budget.ts instead of skipping or refusing it. */
+  /** Run work beyond the limits of budget.ts instead of skipping or refusing it. */
   readonly allowSlow?: boolean;
+  /**
+   * Share a large explicit Jacobian's rows among worker threads (default true): the same bits as
+   * one thread, sooner. False keeps the run on this thread.
+   */
+  readonly parallel?: boolean;
 }
 
 /**
@@ -38,17 +43,17 @@ export async function runVerification(input: VerifyInput, options: RunOptions = 
   const types = options.arithmetic ?? {};
   const narrower = narrowerThanDType(input.dtype, types);
   if (narrower !== undefined) throw new InputError(narrower);
-  const fdRefusal = options.allowSlow || !options.finiteDifferences ? undefined : finiteDifferenceRefusal(input);
-  if (fdRefusal !== undefined) throw new InputError(fdRefusal);
-  const jacobianSkipped = options.allowSlow ? undefined : jacobianRefusal(input);
+  const fdRefusal = options.allowSlow || !options.finiteDifferences ? undefined : finiteDifferencesOverBudget(input);
+  if (fdRefusal !== undefined) throw new OverBudgetError(fdRefusal);
+  const jacobianSkipped = options.allowSlow ? undefined : jacobianOverBudget(input, types);
 
   // The reference is computed from the inputs the methods see: rounded to the dtype.
   const rounded = roundedInput(input);
   const choice = options.reference ?? 'auto';
-  const referenceSkipped = choice === 'auto' ? autoReferenceSkip(rounded) : undefined;
+  const referenceSkipped = choice === 'auto' ? autoReferenceOverBudget(rounded) : undefined;
   const reference = referenceSkipped === undefined ? await referenceFor(rounded, choice, options.allowSlow === true) : undefined;
   const jacobianResult =
-    jacobianSkipped === undefined && runsInParallel(jacobianEntries(rounded), arithmeticFor(rounded.dtype, types))
+    jacobianSkipped === undefined && options.parallel !== false && runsInParallel(jacobianEntries(rounded), arithmeticFor(rounded.dtype, types))
       ? await parallelJacobian(rounded, types)
       : undefined;
   return verify(rounded, {
@@ -65,7 +70,7 @@ export async function runVerification(input: VerifyInput, options: RunOptions = 
 
 /** The explicit-Jacobian method with its rows shared among the cores (loaded only for large work). */
 async function parallelJacobian(input: VerifyInput, types: ArithmeticTypes): Promise<MethodResult> {
-  const { runJacobianMethodParallel } = await import('../math/parallel-jacobian.js');
+  const { runJacobianMethodParallel } = await import('../parallel/parallel-jacobian.js');
   const layout = sliceLayout(input.x.shape, input.axis);
   return runJacobianMethodParallel(input.x.data, input.g.data, layout, arithmeticFor(input.dtype, types));
 }
@@ -74,8 +79,8 @@ async function parallelJacobian(input: VerifyInput, types: ArithmeticTypes): Pro
 async function referenceFor(input: VerifyInput, choice: ReferenceChoice, allowSlow: boolean): Promise<ReferenceResult | undefined> {
   if (choice === 'off') return undefined;
   const engine = choice === 'auto' ? 'double-double' : choice;
-  const refusal = engine === 'bignumber' && !allowSlow ? bigNumberRefusal(input) : undefined;
-  if (refusal !== undefined) throw new InputError(refusal);
+  const refusal = engine === 'bignumber' && !allowSlow ? bigNumberOverBudget(input) : undefined;
+  if (refusal !== undefined) throw new OverBudgetError(refusal);
   const loadBigNumber = async () => (await import('../reference/bignumber-reference.js')).loadBigNumberReference();
   return computeReference(input.x, input.g, input.axis, engine, loadBigNumber);
 }

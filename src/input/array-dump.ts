@@ -1,5 +1,5 @@
 import { formatShape, sameShape, type Tensor } from '../tensor.js';
-import { InputError } from './input-error.js';
+import { InputError } from '../input-error.js';
 import { readIntegerText } from './number-token.js';
 import type { InputDocument } from './input-document.js';
 

@@ -1,6 +1,6 @@
 import { DTYPES, dtypeNamed, isDType, type DType, type Tolerance } from '../dtype.js';
 import { formatShape, sameShape, type Tensor } from '../tensor.js';
-import { describeValue, InputError } from './input-error.js';
+import { describeValue, InputError } from '../input-error.js';
 import { parseLenientJson } from './lenient-json.js';
 import { tensorFromNested } from './nested-array.js';
 

@@ -1,5 +1,5 @@
 import { MAX_RANK, type Tensor } from '../tensor.js';
-import { describeValue, InputError } from './input-error.js';
+import { describeValue, InputError } from '../input-error.js';
 import { parseNumberToken } from './number-token.js';
 
 /**

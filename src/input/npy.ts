@@ -1,6 +1,6 @@
 import { float16FromBits } from '../numeric/round-dtype.js';
 import { MAX_RANK, type Tensor } from '../tensor.js';
-import { InputError } from './input-error.js';
+import { InputError } from '../input-error.js';
 
 /**
  * Reads numpy's .npy format (versions 1 to 3), as np.save writes it: float64, float32 and float16,

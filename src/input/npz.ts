@@ -1,6 +1,6 @@
 import { unzipSync, type UnzipFileInfo } from 'fflate';
 import type { Tensor } from '../tensor.js';
-import { InputError } from './input-error.js';
+import { InputError } from '../input-error.js';
 import { parseNpy } from './npy.js';
 import { printable } from '../output/printable.js';
 

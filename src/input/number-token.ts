@@ -1,4 +1,4 @@
-import { InputError } from './input-error.js';
+import { InputError } from '../input-error.js';
 
 /**
  * Reads one number written as text, the way Python's `float()` reads it: a decimal literal, or

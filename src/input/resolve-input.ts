@@ -3,7 +3,7 @@ import { builtInExample } from '../example.js';
 import type { ArithmeticTypes } from '../numeric/arithmetic.js';
 import { formatShape, normaliseDim, sameShape, type Tensor } from '../tensor.js';
 import type { DTypeOrigin, VerifyInput } from '../verify.js';
-import { captureInputError, InputError, withInputLabel, type Result } from './input-error.js';
+import { captureInputError, InputError, withInputLabel, type Result } from '../input-error.js';
 import { readDTypeFlag, type InputDocument } from './input-document.js';
 import { parseNumberToken, readIntegerText } from './number-token.js';
 import { tensorFromValuesText } from './values-text.js';

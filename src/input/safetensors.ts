@@ -1,7 +1,7 @@
 import type { DType } from '../dtype.js';
 import { bfloat16FromBits, float16FromBits } from '../numeric/round-dtype.js';
 import { formatShape, MAX_RANK, type Tensor } from '../tensor.js';
-import { describeValue, InputError } from './input-error.js';
+import { describeValue, InputError } from '../input-error.js';
 import { locateJsonError } from './lenient-json.js';
 
 /**

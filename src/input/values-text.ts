@@ -1,5 +1,5 @@
 import type { Tensor } from '../tensor.js';
-import { InputError } from './input-error.js';
+import { InputError } from '../input-error.js';
 import { parseLenientJson } from './lenient-json.js';
 import { tensorFromNested } from './nested-array.js';
 import { parseNumberToken } from './number-token.js';

@@ -1,6 +1,6 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import { InputError } from '../input/input-error.js';
+import { InputError } from '../input-error.js';
 import { parseNpy } from '../input/npy.js';
 import type { InputFiles } from '../input/resolve-input.js';
 import type { Tensor } from '../tensor.js';

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { InputError } from '../input/input-error.js';
+import { InputError } from '../input-error.js';
 import { MAX_TEXT_BYTES, textSizeProblem } from '../input/text-size-limit.js';
 import type { Surroundings } from './surroundings.js';
 import { readFailure } from './read-failure.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { documentFromArrays } from '../input/array-dump.js';
-import { InputError, withInputLabel } from '../input/input-error.js';
+import { InputError, withInputLabel } from '../input-error.js';
 import { parseInputDocument, type InputDocument } from '../input/input-document.js';
 import type { Tensor } from '../tensor.js';
 import type { Surroundings } from './surroundings.js';

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { InputError } from '../input/input-error.js';
+import { InputError } from '../input-error.js';
 
 export type CheckReportFormat = 'text' | 'json' | 'junit' | 'markdown';
 

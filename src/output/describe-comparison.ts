@@ -1,5 +1,5 @@
-import { allowanceParts } from '../math/allowance.js';
-import type { Extreme } from '../math/assert-close.js';
+import { allowanceParts } from '../comparisons/allowance.js';
+import type { Extreme } from '../comparisons/assert-close.js';
 import { formatIndex } from '../tensor.js';
 import { SIDE_LABEL, sideValues, type Comparison, type Report } from '../verify.js';
 import { formatDifference, formatTolerance, formatValue } from './format-number.js';

@@ -1,6 +1,6 @@
 import { EPSILON } from '../dtype.js';
-import type { InvariantCheck, SliceDeviation } from '../math/invariants.js';
-import { sliceLabel, sliceLayout } from '../math/slices.js';
+import type { InvariantCheck, SliceDeviation } from '../comparisons/invariants.js';
+import { sliceLabel, sliceLayout } from '../methods/slices.js';
 import { SIDE_LABEL, type MethodId, type Report } from '../verify.js';
 
 /** `0.03`, `0.5`, `12`, `3.1e3`: invariant deviations are ratios, read for their size. */

@@ -1,8 +1,8 @@
 import { multiIndex } from '../tensor.js';
-import { allowanceParts } from '../math/allowance.js';
-import type { Extreme } from '../math/assert-close.js';
-import type { InvariantCheck, SliceDeviation } from '../math/invariants.js';
-import { sliceLabel, sliceLayout, type SliceLayout } from '../math/slices.js';
+import { allowanceParts } from '../comparisons/allowance.js';
+import type { Extreme } from '../comparisons/assert-close.js';
+import type { InvariantCheck, SliceDeviation } from '../comparisons/invariants.js';
+import { sliceLabel, sliceLayout, type SliceLayout } from '../methods/slices.js';
 import { resultOf, sideValues, type Comparison, type Report, type SliceNote } from '../verify.js';
 import { jsonChunks, JsonTensor } from './json-text.js';
 import { writeChunks, type JsonSink } from './json-stream.js';

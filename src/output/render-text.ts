@@ -5,6 +5,7 @@ import { renderAccuracy } from './render-accuracy.js';
 import { describeExpectedInvariants, renderInvariants } from './render-invariants.js';
 import { formatDifference, formatTolerance, formatValue } from './format-number.js';
 import { printable } from './printable.js';
+import { describeSkip, FLAG_WORDS } from './describe-budget.js';
 import { selectRows } from './row-selection.js';
 
 /** Colours as the renderer uses them; the CLI maps them onto chalk, tests pass `PLAIN`. */
@@ -66,7 +67,7 @@ export function renderText(report: Report, options: TextOptions): string {
     ...renderFailingElements(report),
     ...renderFiniteDifferences(report),
     ...(report.reference === undefined ? [] : ['', ...renderAccuracy(report)]),
-    ...(report.referenceSkipped === undefined ? [] : ['', `ulps from the correctly rounded result: ${report.referenceSkipped}`]),
+    ...(report.referenceSkipped === undefined ? [] : ['', `ulps from the correctly rounded result: ${describeSkip(report.referenceSkipped, FLAG_WORDS)}`]),
     '',
     ...renderInvariants(report),
     ...describeExpectedInvariants(report),
@@ -93,7 +94,7 @@ function renderHeader(report: Report, palette: Palette): string[] {
       `(${plural(slices, 'slice')} of ${input.x.shape[input.axis]}), dtype ${input.dtype}${input.dtypeFrom === undefined ? '' : ` (${DTYPE_ORIGIN[input.dtypeFrom]})`}`,
   ];
   if (report.jacobianSkipped !== undefined) {
-    lines.push(palette.warn(`explicit Jacobian skipped: ${report.jacobianSkipped}; the accurate closed form stands in as the second witness`));
+    lines.push(palette.warn(`explicit Jacobian skipped: ${describeSkip(report.jacobianSkipped, FLAG_WORDS)}; the accurate closed form stands in as the second witness`));
   }
   const { arithmetic } = report;
   if (arithmetic.dtype !== 'float64' || arithmetic.compute !== 'float64') {

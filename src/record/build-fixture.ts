@@ -1,7 +1,7 @@
 import { formatTolerance } from '../output/format-number.js';
 import type { FixtureV1 } from '../output/fixture-json.js';
 import type { Tool } from '../core/tool.js';
-import { InputError } from '../input/input-error.js';
+import { InputError } from '../input-error.js';
 import { METHOD_LABEL, type Report, type VerifyInput } from '../verify.js';
 
 export interface FixtureLabels {

@@ -1,7 +1,7 @@
 import type { BigNumber } from 'mathjs';
 import { float64Parts } from '../numeric/float64-parts.js';
 import { exactRationalSlice, isRationalSlice } from './exact-rational.js';
-import { exactZeroGradients } from '../math/exact-zero-gradients.js';
+import { exactZeroGradients } from '../comparisons/exact-zero-gradients.js';
 import { gradientDefined, pivotIndex, undefinedSlice, type ReferenceSlice } from './reference-slice.js';
 
 /**

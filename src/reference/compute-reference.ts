@@ -1,4 +1,4 @@
-import { forEachSlice, sliceLayout } from '../math/slices.js';
+import { forEachSlice, sliceLayout } from '../methods/slices.js';
 import type { Tensor } from '../tensor.js';
 import { doubleDoubleReferenceSlice } from './double-double-reference.js';
 import type { ReferenceEngine, ReferenceSlice } from './reference-slice.js';

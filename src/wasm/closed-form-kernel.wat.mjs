@@ -1,5 +1,5 @@
 // The float64 closed-form kernel, as WebAssembly text (SIMD, two float64 lanes per vector).
-// scripts/build-wasm.mjs assembles it; src/math/closed-form-wasm.ts runs it.
+// scripts/build-wasm.mjs assembles it; src/methods/closed-form-wasm.ts runs it.
 //
 // Why a template and not a plain .wat file: the exponential must be inlined at its call sites
 // (Node 20's V8 does not inline WebAssembly calls, and the call cost 15 to 20% of the kernel's

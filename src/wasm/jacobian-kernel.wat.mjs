@@ -1,9 +1,9 @@
 // The explicit Jacobian's rows, dx_i = Σ_j s_i (δ_ij − s_j) g_j, as WebAssembly text (SIMD).
-// scripts/build-wasm.mjs assembles it; src/math/jacobian-wasm.ts runs it.
+// scripts/build-wasm.mjs assembles it; src/methods/jacobian-wasm.ts runs it.
 //
 // Vectorised across rows, not along a row: lane k of a vector holds row i + k, and every lane
 // runs j = 0 … n − 1 in order with the very operations of the scalar JavaScript loop
-// (jacobianRowsTimesVectorScalar in src/math/jacobian-backward.ts):
+// (jacobianRowsTimesVectorScalar in src/methods/jacobian-backward.ts):
 //   acc_k = acc_k + (s_{i+k} · (δ − s_j)) · g_j
 // with s_j and g_j splatted and δ per lane (1 where j = i + k). So each lane's result is the
 // scalar loop's, bit for bit; nothing is reassociated, fused or folded, and every entry is computed.

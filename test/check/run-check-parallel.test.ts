@@ -2,10 +2,10 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 // The built modules (test/global-setup.ts rebuilds a stale build first): from src, vitest cannot
-// start the .ts worker that runCheckInParallel's explicit Jacobians start, and the one-thread run
+// start the .ts worker that runCheck's explicit Jacobians start, and the one-thread run
 // is taken from the same build.
-import { runCheck, runCheckInParallel, type CheckRun } from '../../dist/check/run-check.js';
-import { closeJacobianWorkers } from '../../dist/math/parallel-jacobian.js';
+import { runCheck, type CheckRun } from '../../dist/check/run-check.js';
+import { closeJacobianWorkers } from '../../dist/parallel/parallel-jacobian.js';
 import { ROOT } from '../helpers/run-cli.js';
 
 const GENUINE = join(ROOT, 'fixtures', 'genuine');
@@ -59,10 +59,10 @@ describe('check with the explicit Jacobians on worker threads', () => {
     await closeJacobianWorkers();
     const files = json(GENUINE);
     const seen: string[] = [];
-    const parallel = await runCheckInParallel(files, { onOutcome: (outcome) => seen.push(outcome.name) });
+    const parallel = await runCheck(files, { onOutcome: (outcome) => seen.push(outcome.name) });
     // The 2 × 32,000 fixture (2e9 entries) is worth threads; they are kept for the next run.
     expect(await closeJacobianWorkers()).toBeGreaterThan(0);
-    const one = runCheck(files, {});
+    const one = await runCheck(files, { parallel: false });
     expectSameOutcomes(parallel, one);
     expect(parallel.counts).toEqual({ passed: files.length, failed: 0, errored: 0 });
     expect(seen).toEqual(one.outcomes.map((outcome) => outcome.name));
@@ -71,14 +71,14 @@ describe('check with the explicit Jacobians on worker threads', () => {
   test('gives the one-thread outcomes in arithmetics the kernel leaves to JavaScript (compute bfloat16)', async () => {
     const files = [...json(GENUINE).filter((path) => path.includes('bf16-4x512')), ...json(PYTORCH).slice(0, 6)];
     const options = { arithmetic: { compute: 'bfloat16' as const } };
-    const parallel = await runCheckInParallel(files, options);
-    const one = runCheck(files, options);
+    const parallel = await runCheck(files, options);
+    const one = await runCheck(files, { ...options, parallel: false });
     expectSameOutcomes(parallel, one);
   }, 120_000);
 
-  test('stops at the first fixture that does not pass with bail, as runCheck does', async () => {
+  test('stops at the first fixture that does not pass with bail, as on one thread', async () => {
     const files = [join(PYTORCH, 'seed.json'), join(ROOT, 'no-such-fixture.json'), join(PYTORCH, 'seed.json')];
-    const parallel = await runCheckInParallel(files, { bail: true });
+    const parallel = await runCheck(files, { bail: true });
     expect(parallel.outcomes.map((outcome) => outcome.status)).toEqual(['pass', 'error']);
     expect(parallel.notRun).toBe(1);
   });

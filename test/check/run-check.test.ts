@@ -17,27 +17,27 @@ const root = folderWith({
 const files = ['1-seed.json', '2-broken.json', '3-tampered.json', '4-single.json'].map((f) => join(root, f));
 
 describe('runCheck', () => {
-  test('runs every fixture in order, and one broken file does not stop the others', () => {
+  test('runs every fixture in order, and one broken file does not stop the others', async () => {
     const seen: string[] = [];
-    const run = runCheck(files, { onOutcome: (o) => seen.push(`${o.status} ${o.name}`) });
+    const run = await runCheck(files, { onOutcome: (o) => seen.push(`${o.status} ${o.name}`) });
     expect(seen).toEqual(['pass seed', 'error 2-broken', 'fail tampered-mask', 'pass single']);
     expect(run.counts).toEqual({ passed: 2, failed: 1, errored: 1 });
     expect(run.notRun).toBe(0);
   });
 
-  test('--bail stops at the first fixture that does not pass', () => {
-    const run = runCheck(files, { bail: true });
+  test('--bail stops at the first fixture that does not pass', async () => {
+    const run = await runCheck(files, { bail: true });
     expect(run.outcomes.map((o) => o.status)).toEqual(['pass', 'error']);
     expect(run.notRun).toBe(2);
   });
 
-  test('select runs only the chosen fixtures', () => {
-    const run = runCheck(files, { select: (name) => name.includes('s') });
+  test('select runs only the chosen fixtures', async () => {
+    const run = await runCheck(files, { select: (name) => name.includes('s') });
     expect(run.outcomes.map((o) => o.name)).toEqual(['seed', 'tampered-mask', 'single']);
   });
 
-  test('an unreadable file is an error outcome', () => {
-    const run = runCheck([join(root, 'missing.json')], {});
+  test('an unreadable file is an error outcome', async () => {
+    const run = await runCheck([join(root, 'missing.json')], {});
     expect(run.outcomes).toMatchObject([{ status: 'error', name: 'missing', message: 'cannot read the file: ENOENT' }]);
   });
 });

@@ -224,16 +224,16 @@ describe('output', () => {
     const { code, stdout } = await runMain(['--input', '-', '--reference', 'off'], { stdin });
     expect(code).toBe(0);
     expect(stdout).toContain(
-      'explicit Jacobian skipped: it would compute 6.4e9 entries (1 slice of 80000), about 1 s on one thread here, beyond the limit of 5.0e9; --allow-slow runs it; the accurate closed form stands in as the second witness',
+      'explicit Jacobian skipped: it would compute 6.4e9 entries, about 1 s on one thread here, beyond the limit of 5.0e9; --allow-slow runs it; the accurate closed form stands in as the second witness',
     );
     expect(stdout).toMatch(/closed \(C\) +accurate \(A\) +A − C │/);
     expect(stdout).toContain('PASS: the closed form and the accurate closed form agree');
   });
 
   test('shares a large explicit Jacobian among worker threads, with the same bits as one thread', async () => {
-    const { runJacobianMethod } = await import('../../src/math/pipelines.js');
-    const { sliceLayout } = await import('../../src/math/slices.js');
-    const { runsInParallel } = await import('../../src/math/parallel-threshold.js');
+    const { runJacobianMethod } = await import('../../src/methods/pipelines.js');
+    const { sliceLayout } = await import('../../src/methods/slices.js');
+    const { runsInParallel } = await import('../../src/parallel/parallel-threshold.js');
     const { FLOAT64_ARITHMETIC } = await import('../../src/numeric/arithmetic.js');
     const n = 30_000; // 9e8 entries: above the threshold for worker threads
     expect(runsInParallel(n * n, FLOAT64_ARITHMETIC)).toBe(true);

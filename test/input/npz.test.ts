@@ -4,7 +4,7 @@ import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
 import { deflateSync, unzipSync } from 'fflate';
 import { describe, expect, test } from 'vitest';
-import { InputError } from '../../src/input/input-error.js';
+import { InputError } from '../../src/input-error.js';
 import { MAX_NPZ_MEMBER_BYTES, MAX_NPZ_TOTAL_BYTES, parseNpz } from '../../src/input/npz.js';
 import { ROOT } from '../helpers/run-cli.js';
 import { PROPERTY_OPTIONS, propertyTimeout } from '../helpers/properties.js';

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { DType } from '../../src/dtype.js';
 import { parseInputDocument } from '../../src/input/input-document.js';
-import { InputError, withInputLabel } from '../../src/input/input-error.js';
+import { InputError, withInputLabel } from '../../src/input-error.js';
 import { resolveRequest, type InputFiles, type RawRequest } from '../../src/input/resolve-input.js';
 
 const missing = (path: string): never => {

@@ -19,7 +19,7 @@ const root = folderWith({
     doc.expected.grad[3][6] += 0.01;
   }),
 });
-const run = runCheck(['a.json', 'b.json', 'c.json'].map((f) => join(root, f)), {});
+const run = await runCheck(['a.json', 'b.json', 'c.json'].map((f) => join(root, f)), {});
 
 describe('JUnit report', () => {
   const xml = renderCheckJunit(run);
@@ -90,8 +90,8 @@ describe('Markdown summary', () => {
     expect(Buffer.byteLength(md.join('\n'))).toBeLessThanOrEqual(maxBytes);
   });
 
-  test('has no table for a run with no fixtures', () => {
-    const empty = runCheck([], {});
+  test('has no table for a run with no fixtures', async () => {
+    const empty = await runCheck([], {});
     expect(renderCheckMarkdown(empty)).toMatch(/^### softmax-verify check — 0 fixtures: 0 passed, 0 failed, 0 errored in \d+\.\d\d s\n$/);
   });
 });

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
+import type { FixtureOutcome } from '../../src/check/check-fixture.js';
 import { runCheck } from '../../src/check/run-check.js';
 import {
   annotationPath,
@@ -42,7 +43,11 @@ describe('errorAnnotation', () => {
       doc.expected.grad[3][6] += 0.01;
     }),
   });
-  const [pass, fail] = runCheck([join(root, 'pass.json'), join(root, 'fail.json')], {}).outcomes;
+  let pass: FixtureOutcome;
+  let fail: FixtureOutcome;
+  beforeAll(async () => {
+    [pass, fail] = (await runCheck([join(root, 'pass.json'), join(root, 'fail.json')], {})).outcomes;
+  });
 
   test('none for a pass', () => {
     expect(pass.status).toBe('pass');

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { parseInputDocument } from '../../src/input/input-document.js';
-import { forEachSlice, sliceLayout } from '../../src/math/slices.js';
+import { forEachSlice, sliceLayout } from '../../src/methods/slices.js';
 import { loadBigNumberReference } from '../../src/reference/bignumber-reference.js';
 import { computeReference } from '../../src/reference/compute-reference.js';
 import { doubleDoubleReferenceSlice } from '../../src/reference/double-double-reference.js';

@@ -1,5 +1,5 @@
 import { BENCH_METHODS, runBench, type BenchMethod } from '../../bench/run-bench.js';
-import { InputError } from '../../input/input-error.js';
+import { InputError } from '../../input-error.js';
 import { renderBenchJson, renderBenchText } from '../../output/render-bench.js';
 import type { Outcome } from '../exit-code.js';
 import { TOOL, type Io } from '../io.js';

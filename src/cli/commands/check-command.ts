@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import type { FixtureOutcome } from '../../check/check-fixture.js';
 import { collectFixturePaths } from '../../check/collect-fixtures.js';
-import { runCheckInParallel, type CheckRun } from '../../check/run-check.js';
+import { runCheck, type CheckRun } from '../../check/run-check.js';
 import { parseShard, shardSlice } from '../../check/shard.js';
-import { InputError } from '../../input/input-error.js';
+import { InputError } from '../../input-error.js';
 import { readArithmeticFlags, readToleranceFlags } from '../../input/resolve-input.js';
 import { checkOutputPath, writeFileAtomic } from '../../io/atomic-write.js';
 import { refuseReportsOverFixtures, reportFiles } from '../../output/check-outputs.js';
@@ -66,7 +66,7 @@ export async function checkCommand(paths: readonly string[], flags: CheckFlags, 
   const { filter } = flags;
 
   // Large explicit Jacobians share their rows among the cores; the results are the same bits.
-  const checked = await runCheckInParallel(files, {
+  const checked = await runCheck(files, {
     tolerance,
     arithmetic,
     bail: flags.bail,

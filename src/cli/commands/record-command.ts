@@ -1,6 +1,6 @@
 import { basename, extname } from 'node:path';
 import { runVerification } from '../../core/run.js';
-import { InputError, withInputLabel } from '../../input/input-error.js';
+import { InputError, withInputLabel } from '../../input-error.js';
 import { resolveRequest } from '../../input/resolve-input.js';
 import { checkOutputPath, writeFileAtomic } from '../../io/atomic-write.js';
 import { fixtureToJson } from '../../output/fixture-json.js';

@@ -1,5 +1,5 @@
 import { runVerification } from '../../core/run.js';
-import { InputError } from '../../input/input-error.js';
+import { InputError } from '../../input-error.js';
 import { readArithmeticFlags, resolveRequest } from '../../input/resolve-input.js';
 import { renderText } from '../../output/render-text.js';
 import { paletteForStdout } from '../colour.js';

@@ -6,8 +6,8 @@
  */
 import type { DType } from '../dtype.js';
 import type { Arithmetic } from '../numeric/arithmetic.js';
-import { jacobianRowsOfSlices } from './jacobian-backward.js';
-import type { SliceLayout } from './slices.js';
+import { jacobianRowsOfSlices } from '../methods/jacobian-backward.js';
+import type { SliceLayout } from '../methods/slices.js';
 
 export interface JacobianChunks {
   /** [0]: the next chunk to take; [1]: chunks done. Shared by every thread of a run. */

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import type { DType } from '../../src/dtype.js';
-import { jacobianKernelFor, jacobianRowsOfSlices } from '../../src/math/jacobian-backward.js';
-import { closeJacobianWorkers, runJacobianMethodParallel } from '../../src/math/parallel-jacobian.js';
-import { PARALLEL_ENTRY_THRESHOLD, runsInParallel } from '../../src/math/parallel-threshold.js';
-import { runJacobianMethod } from '../../src/math/pipelines.js';
-import { sliceLayout } from '../../src/math/slices.js';
+import { jacobianKernelFor, jacobianRowsOfSlices } from '../../src/methods/jacobian-backward.js';
+import { closeJacobianWorkers, runJacobianMethodParallel } from '../../src/parallel/parallel-jacobian.js';
+import { PARALLEL_ENTRY_THRESHOLD, runsInParallel } from '../../src/parallel/parallel-threshold.js';
+import { runJacobianMethod } from '../../src/methods/pipelines.js';
+import { sliceLayout } from '../../src/methods/slices.js';
 import { arithmeticFor, FLOAT64_ARITHMETIC, type ArithmeticTypes } from '../../src/numeric/arithmetic.js';
 import { roundToDType } from '../../src/numeric/round-dtype.js';
 import { f64 } from '../helpers/fixtures.js';
@@ -16,7 +16,7 @@ import { ROOT } from '../helpers/run-cli.js';
 
 // The built worker (test/global-setup.ts rebuilds a stale build first); from src, vitest cannot
 // start a .ts worker.
-const WORKER = pathToFileURL(join(ROOT, 'dist', 'math', 'jacobian-worker.js'));
+const WORKER = pathToFileURL(join(ROOT, 'dist', 'parallel', 'jacobian-worker.js'));
 const always = (): boolean => true;
 
 afterAll(async () => {
@@ -112,7 +112,7 @@ describe('the explicit Jacobian on worker threads', () => {
     const { x, g } = batch([4, 300], 'float64');
     const layout = sliceLayout([4, 300], 1);
     const one = runJacobianMethod(x, g, layout);
-    const missing = pathToFileURL(join(ROOT, 'dist', 'math', 'no-such-worker.js'));
+    const missing = pathToFileURL(join(ROOT, 'dist', 'parallel', 'no-such-worker.js'));
     const many = await runJacobianMethodParallel(x, g, layout, FLOAT64_ARITHMETIC, 2, missing, always);
     expect(sameBits(many.grad, one.grad)).toBe(true);
     // Once its error is in, the worker is out of the pool.

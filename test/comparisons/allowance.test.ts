@@ -1,14 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { DTYPES, DEFAULT_TOLERANCE, UNIT_ROUNDOFF, type DType } from '../../src/dtype.js';
-import { allowanceParts, allowed, arithmeticShare, bothSidesRounded, cancellationSize, roundingAllowances } from '../../src/math/allowance.js';
-import { sliceLayout } from '../../src/math/slices.js';
+import { allowanceParts, allowed, arithmeticShare, bothSidesRounded, cancellationSize, roundingAllowances } from '../../src/comparisons/allowance.js';
+import { sliceLayout } from '../../src/methods/slices.js';
 import { arithmeticFor, DEFAULT_COMPUTE } from '../../src/numeric/arithmetic.js';
 import { roundToDType } from '../../src/numeric/round-dtype.js';
 import { verify } from '../../src/verify.js';
 import { f64 } from '../helpers/fixtures.js';
 import { noOpmathKernelCase, runDesign, type KernelDesign } from '../helpers/kernel-designs.js';
 import { PROPERTY_OPTIONS, propertyTimeout } from '../helpers/properties.js';
+import { JACOBIAN_LEFT_OUT } from '../helpers/left-out.js';
 
 const ONE_SLICE = (n: number) => ({ length: n, stride: 1, count: 1 });
 
@@ -227,7 +228,7 @@ describe('the verdict at real sizes', () => {
     const shape = [rows, n];
     const report = verify(
       { label: 'real size', x: { shape, data: f64(x) }, g: { shape, data: f64(g) }, dim: -1, axis: 1, dtype, expected: { softmax: f64(softmax), grad: f64(grad) } },
-      { arithmetic: { compute, accumulate }, jacobianSkipped: 'not needed to judge expected values' },
+      { arithmetic: { compute, accumulate }, jacobianSkipped: JACOBIAN_LEFT_OUT },
     );
     const judged = report.comparisons.filter((c) => c.actual === 'expected');
     expect(judged.map((c) => c.closeness.mismatched)).toEqual([0, 0]);
@@ -242,7 +243,7 @@ describe('a kernel without float32 opmath', () => {
   const kernel = noOpmathKernelCase();
   const { dtype } = kernel;
   const input = { label: 'no opmath', x: kernel.x, g: kernel.g, dim: -1, axis: 1, dtype, expected: kernel.expected };
-  const skip = { jacobianSkipped: 'not needed here' };
+  const skip = { jacobianSkipped: JACOBIAN_LEFT_OUT };
 
   test('fails the default arithmetic (float32 operations), and the report says which flag explains it', () => {
     const report = verify(input, skip);

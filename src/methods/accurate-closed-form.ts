@@ -2,7 +2,7 @@ import { accurateExp, type ScaledExp } from '../numeric/accurate-exp.js';
 import { dd, toNumberScaled } from '../numeric/double-double.js';
 import { twoProd, twoProdError, twoSum, twoSumError } from '../numeric/error-free.js';
 import { ldexp } from '../numeric/ldexp.js';
-import { exactZeroGradients } from './exact-zero-gradients.js';
+import { exactZeroGradients } from '../comparisons/exact-zero-gradients.js';
 import { maxPropagatingNaN } from './max.js';
 
 /**

@@ -1,10 +1,10 @@
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_TOLERANCE } from '../../src/dtype.js';
-import { roundingAllowances, type SliceBounds } from '../../src/math/allowance.js';
-import { checkInvariants } from '../../src/math/invariants.js';
-import { runClosedFormMethod } from '../../src/math/pipelines.js';
-import { sliceLayout } from '../../src/math/slices.js';
-import { softmaxNormalisedSlice } from '../../src/math/softmax-normalised.js';
+import { roundingAllowances, type SliceBounds } from '../../src/comparisons/allowance.js';
+import { checkInvariants } from '../../src/comparisons/invariants.js';
+import { runClosedFormMethod } from '../../src/methods/pipelines.js';
+import { sliceLayout } from '../../src/methods/slices.js';
+import { softmaxNormalisedSlice } from '../../src/methods/softmax-normalised.js';
 import { arithmeticFor } from '../../src/numeric/arithmetic.js';
 import { verify, type VerifyInput } from '../../src/verify.js';
 import { f64 } from '../helpers/fixtures.js';

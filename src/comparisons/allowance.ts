@@ -21,8 +21,8 @@
  */
 import { DEFAULT_TOLERANCE, SMALLEST_SUBNORMAL, UNIT_ROUNDOFF, type Tolerance } from '../dtype.js';
 import type { Arithmetic } from '../numeric/arithmetic.js';
-import { maxPropagatingNaN } from './max.js';
-import { forEachSlice, type SliceLayout } from './slices.js';
+import { maxPropagatingNaN } from '../methods/max.js';
+import { forEachSlice, type SliceLayout } from '../methods/slices.js';
 
 /**
  * One quantity's allowances, element by element (the terms above). The terms are made when asked

@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_TOLERANCE } from '../../src/dtype.js';
-import { allowanceParts, roundingAllowances, type ElementAllowance } from '../../src/math/allowance.js';
+import { allowanceParts, roundingAllowances, type ElementAllowance } from '../../src/comparisons/allowance.js';
 import { arithmeticFor } from '../../src/numeric/arithmetic.js';
-import { compareClose, difference, FAILURES_KEPT, isClose } from '../../src/math/assert-close.js';
+import { compareClose, difference, FAILURES_KEPT, isClose } from '../../src/comparisons/assert-close.js';
 import { f64 } from '../helpers/fixtures.js';
 
 const TOL = { rtol: 1e-7, atol: 1e-7 };

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { ulpAccuracy } from '../../src/math/ulp-accuracy.js';
+import { ulpAccuracy } from '../../src/comparisons/ulp-accuracy.js';
 import { f64 } from '../helpers/fixtures.js';
 
 describe('ulpAccuracy', () => {

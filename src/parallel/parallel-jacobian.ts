@@ -3,9 +3,9 @@ import { Worker } from 'node:worker_threads';
 import { FLOAT64_ARITHMETIC, type Arithmetic } from '../numeric/arithmetic.js';
 import { chunksDone, takeChunks, type JacobianChunks, type JacobianTask } from './jacobian-chunks.js';
 import { jacobianNanosecondsPerEntry, runsInParallel } from './parallel-threshold.js';
-import { runJacobianMethod, type MethodResult } from './pipelines.js';
-import { forEachSlice, type SliceLayout } from './slices.js';
-import { softmaxNormalisedSlice } from './softmax-normalised.js';
+import { runJacobianMethod, type MethodResult } from '../methods/pipelines.js';
+import { forEachSlice, type SliceLayout } from '../methods/slices.js';
+import { softmaxNormalisedSlice } from '../methods/softmax-normalised.js';
 
 /**
  * The explicit-Jacobian method with its rows shared among threads. The rows of all slices, counted
@@ -21,7 +21,7 @@ import { softmaxNormalisedSlice } from './softmax-normalised.js';
  * rows of the gradient in place; nothing is copied per slice or transferred (a transfer detaches a
  * buffer, after which V8 checks every typed array access in that thread).
  *
- * The worker module sits next to this one (dist/math/ or dist/bundle/); `workerUrl` overrides it.
+ * The worker module sits next to this one (dist/parallel/ or dist/bundle/); `workerUrl` overrides it.
  * Workers are kept for the next run in the process, unreferenced so that they never keep it alive.
  */
 export async function runJacobianMethodParallel(

@@ -1,0 +1,50 @@
+import type { OverBudget } from '../core/budget.js';
+
+/** How the caller's options are spelt: the command line's flags or the library's options. */
+export interface OptionWords {
+  readonly allowSlow: string;
+  readonly reference: (choice: 'auto' | 'double-double') => string;
+}
+
+export const FLAG_WORDS: OptionWords = { allowSlow: '--allow-slow', reference: (choice) => `--reference ${choice}` };
+export const LIBRARY_WORDS: OptionWords = { allowSlow: 'allowSlow: true', reference: (choice) => `reference: '${choice}'` };
+
+/** Work over its budget, in words: why the run left it out (the explicit Jacobian, the `auto` reference). */
+export function describeSkip(budget: OverBudget, words: OptionWords): string {
+  switch (budget.kind) {
+    case 'jacobian':
+      return `it would compute ${exponent(budget.entries)} entries, about ${duration(budget.seconds)} on one thread here, beyond the limit of ${exponent(budget.limit)}; ${words.allowSlow} runs it`;
+    case 'auto-reference':
+      return `not computed for ${budget.entries} elements by ${words.reference('auto')} (limit ${budget.limit}); ${words.reference('double-double')} computes it, in about ${duration(budget.seconds)}`;
+    default:
+      return describeRefusal(budget, words);
+  }
+}
+
+/** Why the run will not start the work it was asked for (the BigNumber reference, finite differences). */
+export function describeRefusal(budget: OverBudget, words: OptionWords): string {
+  switch (budget.kind) {
+    case 'bignumber-reference':
+      return (
+        `the BigNumber reference would take about ${duration(budget.seconds)} for ${budget.entries} elements ` +
+        `(the limit is ${budget.limit}): add ${words.allowSlow} to run it anyway, or use ${words.reference('double-double')}`
+      );
+    case 'finite-differences':
+      return (
+        `finite differences are O(n²): ${exponent(budget.entries)} forward-pass steps here, about ${duration(budget.seconds)} ` +
+        `(the limit is ${exponent(budget.limit)}): add ${words.allowSlow} to run them anyway`
+      );
+    default:
+      return describeSkip(budget, words);
+  }
+}
+
+function exponent(value: number): string {
+  return value.toExponential(1).replace('e+', 'e');
+}
+
+function duration(seconds: number): string {
+  if (seconds < 120) return `${Math.round(seconds)} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  return `${Math.round(seconds / 3600)} h`;
+}
