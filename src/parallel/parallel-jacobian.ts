@@ -138,6 +138,11 @@ function releaseWorkers(url: URL, workers: readonly Worker[]): void {
 
 const broken = new WeakSet<Worker>();
 
+/** How many pooled workers are idle and whole (tests: a worker that failed leaves the count). */
+export function idleJacobianWorkers(): number {
+  return [...idle.values()].flat().filter((worker) => !broken.has(worker)).length;
+}
+
 /** Ends the pooled workers and says how many there were (tests; a process ends them itself on exit). */
 export async function closeJacobianWorkers(): Promise<number> {
   const all = [...idle.values()].flat().filter((worker) => !broken.has(worker));

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test, vi } from 'vitest';
 import type { DType } from '../../src/dtype.js';
 import { jacobianKernelFor, jacobianRowsOfSlices } from '../../src/methods/jacobian-backward.js';
-import { closeJacobianWorkers, runJacobianMethodParallel } from '../../src/parallel/parallel-jacobian.js';
+import { closeJacobianWorkers, idleJacobianWorkers, runJacobianMethodParallel } from '../../src/parallel/parallel-jacobian.js';
 import { PARALLEL_ENTRY_THRESHOLD, runsInParallel } from '../../src/parallel/parallel-threshold.js';
 import { runJacobianMethod } from '../../src/methods/pipelines.js';
 import { sliceLayout } from '../../src/methods/slices.js';
@@ -116,7 +116,7 @@ describe('the explicit Jacobian on worker threads', () => {
     const many = await runJacobianMethodParallel(x, g, layout, FLOAT64_ARITHMETIC, 2, missing, always);
     expect(sameBits(many.grad, one.grad)).toBe(true);
     // Once its error is in, the worker is out of the pool.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await vi.waitFor(() => expect(idleJacobianWorkers()).toBe(0), { timeout: 10_000, interval: 20 });
     expect(await closeJacobianWorkers()).toBe(0);
   }, 30_000);
 
