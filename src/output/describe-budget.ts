@@ -9,11 +9,14 @@ export interface OptionWords {
 export const FLAG_WORDS: OptionWords = { allowSlow: '--allow-slow', reference: (choice) => `--reference ${choice}` };
 export const LIBRARY_WORDS: OptionWords = { allowSlow: 'allowSlow: true', reference: (choice) => `reference: '${choice}'` };
 
-/** Work over its budget, in words: why the run left it out (the explicit Jacobian, the `auto` reference). */
-export function describeSkip(budget: OverBudget, words: OptionWords): string {
+/**
+ * Work over its budget, in words: why the run left it out (the explicit Jacobian, the `auto`
+ * reference). `slices`, when given, says how the Jacobian's entries come about.
+ */
+export function describeSkip(budget: OverBudget, words: OptionWords, slices?: { readonly count: number; readonly length: number }): string {
   switch (budget.kind) {
     case 'jacobian':
-      return `it would compute ${exponent(budget.entries)} entries, about ${duration(budget.seconds)} on one thread here, beyond the limit of ${exponent(budget.limit)}; ${words.allowSlow} runs it`;
+      return `it would compute ${exponent(budget.entries)} entries${slices === undefined ? '' : ` (${slices.count === 1 ? '1 slice' : `${slices.count} slices`} of ${slices.length})`}, about ${duration(budget.seconds)} on one thread here, beyond the limit of ${exponent(budget.limit)}; ${words.allowSlow} runs it`;
     case 'auto-reference':
       return `not computed for ${budget.entries} elements by ${words.reference('auto')} (limit ${budget.limit}); ${words.reference('double-double')} computes it, in about ${duration(budget.seconds)}`;
     default:

@@ -94,7 +94,7 @@ function renderHeader(report: Report, palette: Palette): string[] {
       `(${plural(slices, 'slice')} of ${input.x.shape[input.axis]}), dtype ${input.dtype}${input.dtypeFrom === undefined ? '' : ` (${DTYPE_ORIGIN[input.dtypeFrom]})`}`,
   ];
   if (report.jacobianSkipped !== undefined) {
-    lines.push(palette.warn(`explicit Jacobian skipped: ${describeSkip(report.jacobianSkipped, FLAG_WORDS)}; the accurate closed form stands in as the second witness`));
+    lines.push(palette.warn(`explicit Jacobian skipped: ${describeSkip(report.jacobianSkipped, FLAG_WORDS, { count: slices, length: input.x.shape[input.axis] })}; the accurate closed form stands in as the second witness`));
   }
   const { arithmetic } = report;
   if (arithmetic.dtype !== 'float64' || arithmetic.compute !== 'float64') {

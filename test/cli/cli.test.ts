@@ -224,7 +224,7 @@ describe('output', () => {
     const { code, stdout } = await runMain(['--input', '-', '--reference', 'off'], { stdin });
     expect(code).toBe(0);
     expect(stdout).toContain(
-      'explicit Jacobian skipped: it would compute 6.4e9 entries, about 1 s on one thread here, beyond the limit of 5.0e9; --allow-slow runs it; the accurate closed form stands in as the second witness',
+      'explicit Jacobian skipped: it would compute 6.4e9 entries (1 slice of 80000), about 1 s on one thread here, beyond the limit of 5.0e9; --allow-slow runs it; the accurate closed form stands in as the second witness',
     );
     expect(stdout).toMatch(/closed \(C\) +accurate \(A\) +A − C │/);
     expect(stdout).toContain('PASS: the closed form and the accurate closed form agree');
