@@ -20,7 +20,7 @@ export function builtInExample(): VerifyInput {
     axis: 0,
     dtype: 'float64',
     expected: {
-      softmax: Float64Array.of(
+      forward: Float64Array.of(
         0.00021207899644323428, 0.0005764904822294743, 0.0015670636021239718, 0.004259720513693168,
         0.011579120866686367, 0.03147531384144451, 0.08555877366024407, 0.23257285970588185,
         0.6321985783312535,

@@ -11,6 +11,7 @@ import { arithmeticFor, type Arithmetic, type ArithmeticTypes } from './numeric/
 import { roundToDType } from './numeric/round-dtype.js';
 import type { Tensor } from './tensor.js';
 import type { OverBudget } from './core/budget.js';
+import type { Op } from './op.js';
 
 /** Everything a run needs, already validated: shapes agree and `axis` is in range. */
 export interface VerifyInput {
@@ -28,7 +29,9 @@ export interface VerifyInput {
   readonly dtype: DType;
   /** Where the dtype came from, for the report (absent: the caller did not say). */
   readonly dtypeFrom?: DTypeOrigin;
-  readonly expected?: { readonly softmax?: Float64Array; readonly grad?: Float64Array };
+  /** The operation verified (default softmax). */
+  readonly op?: Op;
+  readonly expected?: { readonly forward?: Float64Array; readonly grad?: Float64Array };
   /** A tolerance carried by the input itself (a fixture's). */
   readonly tolerance?: Tolerance;
 }
@@ -71,8 +74,9 @@ export const METHOD_LABEL: Readonly<Record<MethodId, string>> = {
 /** The closed form every run has; the explicit Jacobian unless skipped; the optional accurate form. */
 export type MethodResults = Readonly<{ closedForm: MethodResult; jacobian?: MethodResult; accurate?: MethodResult }>;
 
-export type Quantity = 'softmax' | 'grad';
-export const QUANTITIES: readonly Quantity[] = ['softmax', 'grad'];
+/** The op's forward output (softmax, log_softmax, the loss) and the input gradient. */
+export type Quantity = 'forward' | 'grad';
+export const QUANTITIES: readonly Quantity[] = ['forward', 'grad'];
 
 /**
  * The sides a comparison can have: a method's results, the input's expected values, or the exact
@@ -203,7 +207,7 @@ export function verify(original: VerifyInput, options: VerifyOptions = {}): Repo
         ? [input.tolerance, 'input']
         : [DEFAULT_TOLERANCE[input.dtype], 'dtype'];
   const { closedForm } = results;
-  const scale = { x, g, softmax: closedForm.softmax, grad: closedForm.grad, layout };
+  const scale = { x, g, softmax: closedForm.forward, grad: closedForm.grad, layout };
   const allowances = roundingAllowances(scale, arithmetic, tolerance);
 
   const comparisons: Comparison[] = [];
@@ -226,8 +230,8 @@ export function verify(original: VerifyInput, options: VerifyOptions = {}): Repo
   }
 
   const epsilon = EPSILON[input.dtype];
-  const invariantsOf = (values: { softmax?: Float64Array; grad?: Float64Array }, bounds = allowances.slices) =>
-    checkInvariants(values, closedForm.softmax, g, layout, bounds, epsilon);
+  const invariantsOf = (values: { forward?: Float64Array; grad?: Float64Array }, bounds = allowances.slices) =>
+    checkInvariants(values, closedForm.forward, g, layout, bounds, epsilon);
   const invariants: Partial<Record<MethodId | 'expected', InvariantCheck>> = Object.fromEntries(
     methods.map((method) => [method, invariantsOf(resultOf(results, method))]),
   );
@@ -262,7 +266,7 @@ export function verify(original: VerifyInput, options: VerifyOptions = {}): Repo
     witness,
     // The difference column is the second witness minus the closed form.
     differences: {
-      softmax: elementwise(resultOf(results, witness).softmax, closedForm.softmax, difference),
+      forward: elementwise(resultOf(results, witness).forward, closedForm.forward, difference),
       grad: elementwise(resultOf(results, witness).grad, closedForm.grad, difference),
     },
     comparisons,

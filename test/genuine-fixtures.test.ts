@@ -46,12 +46,12 @@ const noise = (k: number): number => {
  * The bugs a kernel author makes, planted into PyTorch's results: each gives expected values a
  * correct kernel could not have returned.
  */
-const PLANTED: Record<string, (input: VerifyInput) => { softmax: Float64Array; grad: Float64Array }> = {
+const PLANTED: Record<string, (input: VerifyInput) => { forward: Float64Array; grad: Float64Array }> = {
   // dx = s ⊙ g: the ⟨s, g⟩ term forgotten, from PyTorch's own softmax.
   'forgotten ⟨s, g⟩ term': (input) => {
     const { store } = arithmeticFor(input.dtype);
-    const softmax = input.expected!.softmax!;
-    return { softmax, grad: softmax.map((s, k) => store(s * input.g.data[k])) };
+    const softmax = input.expected!.forward!;
+    return { forward: softmax, grad: softmax.map((s, k) => store(s * input.g.data[k])) };
   },
   // Softmax and its backward run along the next dimension instead of `dim`.
   'softmax along the wrong dim': (input) => {
@@ -60,7 +60,7 @@ const PLANTED: Record<string, (input: VerifyInput) => { softmax: Float64Array; g
   },
   'gradient off by 5 %': (input) => {
     const { store } = arithmeticFor(input.dtype);
-    return { softmax: input.expected!.softmax!, grad: input.expected!.grad!.map((v) => store(v * 1.05)) };
+    return { forward: input.expected!.forward!, grad: input.expected!.grad!.map((v) => store(v * 1.05)) };
   },
   // Forward right, but backward reads the softmax of logits each moved by about 0.3 % of its size
   // (a stale buffer, a temperature applied twice): at logits of 10, half a bfloat16 spacing.
@@ -72,7 +72,7 @@ const PLANTED: Record<string, (input: VerifyInput) => { softmax: Float64Array; g
     const grad = new Float64Array(moved.length);
     forEachSlice(layout, [moved], [stale], ([xs], [ss]) => softmaxNormalisedSlice(xs, ss, a));
     forEachSlice(layout, [stale, input.g.data], [grad], ([ss, gs], [dx]) => closedFormBackwardSlice(ss, gs, dx, a));
-    return { softmax: input.expected!.softmax!, grad };
+    return { forward: input.expected!.forward!, grad };
   },
 };
 

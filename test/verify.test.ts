@@ -26,7 +26,7 @@ describe('verify', () => {
     const report = verify(input([0.5, -1, 2], [1, 2, 3]));
     expect(report.passed).toBe(true);
     expect(report.comparisons.map((c) => [c.quantity, c.actual, c.expected])).toEqual([
-      ['softmax', 'jacobian', 'closedForm'],
+      ['forward', 'jacobian', 'closedForm'],
       ['grad', 'jacobian', 'closedForm'],
     ]);
     expect(Array.from(report.rowClose)).toEqual([1, 1, 1]);
@@ -34,13 +34,13 @@ describe('verify', () => {
 
   test('softmax runs along the requested dim: dim 0 normalises columns', () => {
     const report = verify(input([[0, 5], [0, 5]], [[1, 1], [1, 1]], { dim: 0 }));
-    expect(Array.from(report.results.jacobian!.softmax)).toEqual([0.5, 0.5, 0.5, 0.5]);
-    expect(Array.from(report.results.closedForm.softmax)).toEqual([0.5, 0.5, 0.5, 0.5]);
+    expect(Array.from(report.results.jacobian!.forward)).toEqual([0.5, 0.5, 0.5, 0.5]);
+    expect(Array.from(report.results.closedForm.forward)).toEqual([0.5, 0.5, 0.5, 0.5]);
   });
 
   test('softmax along the last dim normalises rows', () => {
     const report = verify(input([[0, 0], [1, 1]], [[1, 0], [0, 1]]));
-    expect(Array.from(report.results.jacobian!.softmax)).toEqual([0.5, 0.5, 0.5, 0.5]);
+    expect(Array.from(report.results.jacobian!.forward)).toEqual([0.5, 0.5, 0.5, 0.5]);
     // Row 0: s = [½, ½], g = [1, 0]: ⟨s, g⟩ = ½, dx = [¼, −¼]; row 1 mirrors it.
     expect(Array.from(report.results.closedForm.grad)).toEqual([0.25, -0.25, -0.25, 0.25]);
     expect(Array.from(report.results.jacobian!.grad)).toEqual([0.25, -0.25, -0.25, 0.25]);
@@ -58,11 +58,11 @@ describe('verify', () => {
   });
 
   test('judges expected values against the exact result when the input has them, and fails a wrong one', () => {
-    const good = verify(input([0, 0], [1, 0], { expected: { softmax: f64([0.5, 0.5]), grad: f64([0.25, -0.25]) } }));
+    const good = verify(input([0, 0], [1, 0], { expected: { forward: f64([0.5, 0.5]), grad: f64([0.25, -0.25]) } }));
     expect(good.passed).toBe(true);
     expect(good.comparisons.map((c) => [c.quantity, c.actual, c.expected])).toEqual([
-      ['softmax', 'jacobian', 'closedForm'],
-      ['softmax', 'expected', 'exact'],
+      ['forward', 'jacobian', 'closedForm'],
+      ['forward', 'expected', 'exact'],
       ['grad', 'jacobian', 'closedForm'],
       ['grad', 'expected', 'exact'],
     ]);
@@ -84,21 +84,21 @@ describe('verify', () => {
     // bfloat16's rtol of 1.6%, but the row sums beyond what rounding allows (half an epsilon).
     const x = [0.5, 1.25, -2, 3, 0, 1];
     const g = [1, 0, -1, 0.5, 2, 0.25];
-    const exact = verify(input(x, g, { dtype: 'bfloat16' })).results.closedForm.softmax;
+    const exact = verify(input(x, g, { dtype: 'bfloat16' })).results.closedForm.forward;
     const softmax = exact.map((s) => roundToDType(s * 1.01, 'bfloat16'));
-    const report = verify(input(x, g, { dtype: 'bfloat16', expected: { softmax } }));
+    const report = verify(input(x, g, { dtype: 'bfloat16', expected: { forward: softmax } }));
     expect(report.comparisons.map((c) => c.closeness.mismatched)).toEqual([0, 0, 0]);
     expect(report.invariants.expected!.softmaxSum!.ulps).toBeGreaterThan(report.invariants.expected!.softmaxSum!.bound);
     expect(report.invariants.expected!.flaggedSlices).toBe(1);
     expect(report.passed).toBe(false);
     // With a tolerance that says the values are only good to 2%, the sums may stray that far too.
-    expect(verify(input(x, g, { dtype: 'bfloat16', expected: { softmax }, tolerance: { rtol: 0.02, atol: 1e-5 } })).passed).toBe(true);
+    expect(verify(input(x, g, { dtype: 'bfloat16', expected: { forward: softmax }, tolerance: { rtol: 0.02, atol: 1e-5 } })).passed).toBe(true);
   });
 
   test('names a slice whose logits are all -Infinity and still passes, both methods giving NaN', () => {
     const report = verify(input([[1, 2], [-Infinity, -Infinity]], [[1, 0], [1, 0]]));
     expect(report.sliceNotes).toEqual([{ slice: '[1, :]', reason: 'all-masked' }]);
-    expect(Array.from(report.results.jacobian!.softmax.subarray(2))).toEqual([NaN, NaN]);
+    expect(Array.from(report.results.jacobian!.forward.subarray(2))).toEqual([NaN, NaN]);
     expect(Array.from(report.results.closedForm.grad.subarray(2))).toEqual([NaN, NaN]);
     expect(report.passed).toBe(true);
   });
@@ -111,14 +111,14 @@ describe('verify', () => {
   test('a partly masked slice is no note: masked elements get probability 0 and gradient 0', () => {
     const report = verify(input([1, -Infinity, 2], [3, 100, 1]));
     expect(report.sliceNotes).toEqual([]);
-    expect(report.results.jacobian!.softmax[1]).toBe(0);
+    expect(report.results.jacobian!.forward[1]).toBe(0);
     expect(report.results.closedForm.grad[1]).toBe(0);
     expect(report.results.jacobian!.grad[1]).toBe(0);
   });
 
   test('differences are Jacobian minus closed form, 0 where both are NaN', () => {
     const report = verify(input([-Infinity, -Infinity], [1, 2]));
-    expect(Array.from(report.differences.softmax)).toEqual([0, 0]);
+    expect(Array.from(report.differences.forward)).toEqual([0, 0]);
   });
 });
 
@@ -129,7 +129,7 @@ describe('verify against a reference', () => {
     const x = { shape: [2], data: f64([37.43, 0]) };
     const g = { shape: [2], data: f64([1, 0]) };
     // What PyTorch, JAX and TensorFlow return (fixtures/pytorch/issue-195684.json).
-    const expected = { softmax: f64([1, 5.5508250862537194e-17]), grad: f64([0, -5.5508250862537194e-17]) };
+    const expected = { forward: f64([1, 5.5508250862537194e-17]), grad: f64([0, -5.5508250862537194e-17]) };
     const reference = await computeReference(x, g, 0, 'double-double', loadBigNumberReference);
     const report = verify({ label: 't', x, g, dim: -1, axis: 0, dtype: 'float64', expected }, { reference });
     expect(report.passed).toBe(true);
@@ -140,7 +140,7 @@ describe('verify against a reference', () => {
     expect(grad('expected').maxUlps.value).toBeGreaterThan(4e18);
     expect(grad('closedForm').maxUlps.index).toBe(0);
     expect(grad('jacobian').notCorrectlyRounded).toBe(2);
-    const softmax = report.reference!.accuracy.filter((a) => a.quantity === 'softmax');
+    const softmax = report.reference!.accuracy.filter((a) => a.quantity === 'forward');
     expect(softmax.map((a) => a.notCorrectlyRounded)).toEqual([0, 0, 0]);
   });
 });
@@ -166,7 +166,7 @@ describe('the verdict at its edges', () => {
     const g = Array.from({ length: n }, (_, j) => Math.fround(Math.cos(j * 78.233)));
     const kernel = runDesign({ dtype: 'float32', compute: 'float32', accumulate: 'float32', forward: 'normalise', backward: 'closed-form', storedSoftmax: true, order: 'forward' }, x, g);
     const judged = (accumulate?: 'float64') =>
-      verify(input(x, g, { dtype: 'float32', expected: { softmax: f64(kernel.softmax), grad: f64(kernel.grad) } }), { jacobianSkipped: JACOBIAN_LEFT_OUT, arithmetic: { accumulate } });
+      verify(input(x, g, { dtype: 'float32', expected: { forward: f64(kernel.softmax), grad: f64(kernel.grad) } }), { jacobianSkipped: JACOBIAN_LEFT_OUT, arithmetic: { accumulate } });
     const report = judged();
     expect(report.arithmetic.accumulate).toBe('float32');
     // Its rows sum to 1 within 158 float32 epsilons: a sequential float32 sum of 50,257 terms.
@@ -180,9 +180,9 @@ describe('the verdict at its edges', () => {
   test("spelling out the dtype's default tolerance judges the sums as the default does", () => {
     const x = [0.5, 1.25, -2, 3, 0, 1];
     const g = [1, 0, -1, 0.5, 2, 0.25];
-    const exact = verify(input(x, g, { dtype: 'bfloat16' })).results.closedForm.softmax;
+    const exact = verify(input(x, g, { dtype: 'bfloat16' })).results.closedForm.forward;
     const softmax = exact.map((s) => roundToDType(s * 1.01, 'bfloat16'));
-    const report = verify(input(x, g, { dtype: 'bfloat16', expected: { softmax } }), { tolerance: { rtol: 1.6e-2, atol: 1e-5 } });
+    const report = verify(input(x, g, { dtype: 'bfloat16', expected: { forward: softmax } }), { tolerance: { rtol: 1.6e-2, atol: 1e-5 } });
     expect(report.toleranceOrigin).toBe('flags');
     expect(report.invariants.expected!.flaggedSlices).toBe(1);
   });

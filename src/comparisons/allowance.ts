@@ -107,7 +107,7 @@ export interface SliceBounds {
 }
 
 export interface Allowances {
-  readonly softmax: ElementAllowance;
+  readonly forward: ElementAllowance;
   readonly grad: ElementAllowance;
   readonly slices: SliceBounds;
   /**
@@ -335,7 +335,7 @@ export function roundingAllowances(inputs: AllowanceInputs, arithmetic: Arithmet
   };
   const common = { atol: tolerance.atol, rtol: Math.max(tolerance.rtol, 2 * ud), cancellationRtol: Math.max(tolerance.rtol, ud), terms };
   return {
-    softmax: { ...common, quantity: 'softmax' },
+    forward: { ...common, quantity: 'softmax' },
     grad: { ...common, quantity: 'grad' },
     slices: { softmaxSum, gradSum },
     expectedSlices: { softmaxSum: expectedSoftmaxSum, gradSum: expectedGradSum },

@@ -40,19 +40,19 @@ export interface InvariantCheck {
  * (NaN bounds) are left out.
  */
 export function checkInvariants(
-  results: { readonly softmax?: Float64Array; readonly grad?: Float64Array },
+  results: { readonly forward?: Float64Array; readonly grad?: Float64Array },
   s: Float64Array,
   g: Float64Array,
   layout: SliceLayout,
   bounds: SliceBounds,
   epsilon: number,
 ): InvariantCheck {
-  const softmax = results.softmax === undefined ? undefined : new WorstSlice();
+  const softmax = results.forward === undefined ? undefined : new WorstSlice();
   const grad = results.grad === undefined ? undefined : new WorstSlice();
   let worstOfMagnitudes = { ulps: 0, slice: -1 };
   let flaggedSlices = 0;
   // A quantity the values lack is gathered as `s` in its place, and never read.
-  const inputs = [s, g, results.softmax ?? s, results.grad ?? s];
+  const inputs = [s, g, results.forward ?? s, results.grad ?? s];
   forEachSlice(layout, inputs, [], ([ss, gs, own, dx], _, k) => {
     let flagged = false;
     const softmaxBound = bounds.softmaxSum[k];

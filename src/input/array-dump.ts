@@ -47,8 +47,8 @@ export function documentFromArrays(dump: ArrayDump): InputDocument {
   return {
     x,
     g: arrays.get('g'),
-    expected: softmax === undefined && grad === undefined ? undefined : { softmax: softmax?.data, grad: grad?.data },
-    expectedStored: { softmax: softmax?.stored, grad: grad?.stored },
+    expected: softmax === undefined && grad === undefined ? undefined : { forward: softmax?.data, grad: grad?.data },
+    expectedStored: { forward: softmax?.stored, grad: grad?.stored },
     dim: Object.hasOwn(metadata, 'dim') ? readIntegerText(metadata.dim, 'metadata "dim"') : undefined,
     source: Object.hasOwn(metadata, 'source') ? metadata.source : undefined,
   };

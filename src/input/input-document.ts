@@ -1,6 +1,7 @@
 import { DTYPES, dtypeNamed, isDType, type DType, type Tolerance } from '../dtype.js';
 import { formatShape, sameShape, type Tensor } from '../tensor.js';
 import { describeValue, InputError } from '../input-error.js';
+import { FORWARD_NAME, isOp, OPS, type Op } from '../op.js';
 import { parseLenientJson } from './lenient-json.js';
 import { tensorFromNested } from './nested-array.js';
 
@@ -11,6 +12,8 @@ export const FIXTURE_FORMAT = 'softmax-verify.fixture/v1';
  * a fixture (one with `format`) must carry the fixture v1 fields as well.
  */
 export interface InputDocument {
+  /** The operation verified; softmax when absent. */
+  readonly op?: Op;
   readonly name?: string;
   readonly description?: string;
   readonly source?: string;
@@ -18,13 +21,13 @@ export interface InputDocument {
   readonly dim?: number;
   readonly x?: Tensor;
   readonly g?: Tensor;
-  readonly expected?: { readonly softmax?: Float64Array; readonly grad?: Float64Array };
+  readonly expected?: { readonly forward?: Float64Array; readonly grad?: Float64Array };
   /** The dtypes the expected values were stored in, when read from binary files (see Tensor.stored). */
-  readonly expectedStored?: { readonly softmax?: DType; readonly grad?: DType };
+  readonly expectedStored?: { readonly forward?: DType; readonly grad?: DType };
   readonly tolerance?: Tolerance;
 }
 
-const KNOWN_FIELDS = ['format', 'name', 'description', 'source', 'dtype', 'dim', 'x', 'g', 'expected', 'tolerance'];
+const KNOWN_FIELDS = ['format', 'name', 'description', 'source', 'dtype', 'dim', 'x', 'g', 'expected', 'tolerance', 'op'];
 const FIXTURE_REQUIRED = ['name', 'source', 'dtype', 'dim', 'x', 'g', 'expected'];
 
 /**
@@ -72,9 +75,11 @@ export function parseInputDocument(text: string, options: DocumentOptions = {}):
     if (options.loadNpy === undefined) throw new InputError(`${field} names a .npy file, which is read only from a document on disk, not stdin`);
     return options.loadNpy(value, field);
   };
+  const op = optional(doc, 'op', readOp);
   const x = optional(doc, 'x', (v) => tensor(v, 'x'));
   const g = optional(doc, 'g', (v) => tensor(v, 'g'));
   return {
+    op,
     name: optional(doc, 'name', (v) => readString(v, 'name')),
     description: optional(doc, 'description', (v) => readString(v, 'description')),
     source: optional(doc, 'source', (v) => readString(v, 'source')),
@@ -82,7 +87,7 @@ export function parseInputDocument(text: string, options: DocumentOptions = {}):
     dim: optional(doc, 'dim', (v) => readInteger(v, 'dim')),
     x,
     g,
-    ...optional(doc, 'expected', (v) => readExpected(v, x, tensor)),
+    ...optional(doc, 'expected', (v) => readExpected(v, x, tensor, op ?? 'softmax')),
     tolerance: optional(doc, 'tolerance', readTolerance),
   };
 }
@@ -118,14 +123,20 @@ function readExpected(
   value: unknown,
   x: Tensor | undefined,
   tensor: (value: unknown, field: string) => Tensor,
+  op: Op,
 ): Pick<InputDocument, 'expected' | 'expectedStored'> {
-  if (!isPlainObject(value)) throw new InputError(`expected must be an object with "softmax" and/or "grad", got ${kindOf(value)}`);
-  const unknown = Object.keys(value).find((key) => key !== 'softmax' && key !== 'grad');
-  if (unknown !== undefined) throw new InputError(`expected has an unknown field ${JSON.stringify(unknown)} (known: softmax, grad)`);
-  if (!Object.hasOwn(value, 'softmax') && !Object.hasOwn(value, 'grad')) {
-    throw new InputError('expected must have "softmax", "grad" or both');
+  const forwardName = FORWARD_NAME[op];
+  if (!isPlainObject(value)) throw new InputError(`expected must be an object with "${forwardName}" and/or "grad", got ${kindOf(value)}`);
+  const unknown = Object.keys(value).find((key) => key !== forwardName && key !== 'grad');
+  if (unknown !== undefined) {
+    const otherOp = OPS.find((other) => FORWARD_NAME[other] === unknown);
+    const hint = otherOp === undefined ? '' : `; "${unknown}" is what op ${otherOp} expects${op === 'softmax' ? ': add "op": "' + otherOp + '"' : ''}`;
+    throw new InputError(`expected has an unknown field ${JSON.stringify(unknown)} (known: ${forwardName}, grad)${hint}`);
   }
-  const read = (key: 'softmax' | 'grad'): Tensor | undefined =>
+  if (!Object.hasOwn(value, forwardName) && !Object.hasOwn(value, 'grad')) {
+    throw new InputError(`expected must have "${forwardName}", "grad" or both`);
+  }
+  const read = (key: string): Tensor | undefined =>
     optional(value, key, (v) => {
       const field = `expected.${key}`;
       const read = tensor(v, field);
@@ -134,12 +145,18 @@ function readExpected(
       }
       return read;
     });
-  const softmax = read('softmax');
+  const forward = read(forwardName);
   const grad = read('grad');
   return {
-    expected: { softmax: softmax?.data, grad: grad?.data },
-    expectedStored: { softmax: softmax?.stored, grad: grad?.stored },
+    expected: { forward: forward?.data, grad: grad?.data },
+    expectedStored: { forward: forward?.stored, grad: grad?.stored },
   };
+}
+
+/** A document's `op`; cross_entropy's fields are not read by this version yet. */
+function readOp(value: unknown): Op {
+  if (!isOp(value)) throw new InputError(`op must be one of ${OPS.join(', ')}, got ${describeValue(value)}`);
+  return value;
 }
 
 function readTolerance(value: unknown): Tolerance {

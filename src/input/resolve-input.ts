@@ -2,10 +2,11 @@ import { DEFAULT_TOLERANCE, type DType, type Tolerance } from '../dtype.js';
 import { builtInExample } from '../example.js';
 import type { ArithmeticTypes } from '../numeric/arithmetic.js';
 import { formatShape, normaliseDim, sameShape, type Tensor } from '../tensor.js';
-import type { DTypeOrigin, VerifyInput } from '../verify.js';
+import { QUANTITIES, type DTypeOrigin, type VerifyInput } from '../verify.js';
 import { captureInputError, InputError, withInputLabel, type Result } from '../input-error.js';
 import { readDTypeFlag, type InputDocument } from './input-document.js';
 import { parseNumberToken, readIntegerText } from './number-token.js';
+import { quantityName } from '../op.js';
 import { tensorFromValuesText } from './values-text.js';
 
 /** What the command line gave, as text: nothing here has been checked yet. */
@@ -64,12 +65,12 @@ export function resolveRequest(raw: RawRequest, files: InputFiles): Promise<Resu
       throw new InputError('--source is empty: say who produced the expected values (a kernel, a framework and its version)');
     }
     const given: ExpectedFlags = {
-      softmax: values(raw.expectedSoftmax, '--expected-softmax'),
+      forward: values(raw.expectedSoftmax, '--expected-softmax'),
       grad: values(raw.expectedGrad, '--expected-grad'),
       source: raw.source,
     };
     if (raw.x === undefined && raw.g === undefined && raw.input === undefined) {
-      if (given.softmax !== undefined || given.grad !== undefined || given.source !== undefined) {
+      if (given.forward !== undefined || given.grad !== undefined || given.source !== undefined) {
         throw new InputError('--expected-softmax, --expected-grad and --source need an input: give --x and --g, or --input');
       }
       const example = builtInExample();
@@ -89,7 +90,7 @@ export function resolveRequest(raw: RawRequest, files: InputFiles): Promise<Resu
 }
 
 interface ExpectedFlags {
-  readonly softmax?: Tensor;
+  readonly forward?: Tensor;
   readonly grad?: Tensor;
   readonly source?: string;
 }
@@ -100,23 +101,24 @@ interface ExpectedFlags {
  */
 function withExpectedFlags(doc: InputDocument, given: ExpectedFlags, label: string): InputDocument {
   const fromDoc = doc.expected ?? {};
-  for (const quantity of ['softmax', 'grad'] as const) {
+  for (const quantity of QUANTITIES) {
+    const name = quantityName(doc.op, quantity);
     if (given[quantity] !== undefined && fromDoc[quantity] !== undefined) {
-      throw new InputError(`${label} has expected ${quantity} values already: give them there or with --expected-${quantity}, not both`);
+      throw new InputError(`${label} has expected ${name} values already: give them there or with --expected-${name.replace('_', '-')}, not both`);
     }
     const tensor = given[quantity];
     if (tensor !== undefined && doc.x !== undefined && !sameShape(tensor.shape, doc.x.shape)) {
-      throw new InputError(`--expected-${quantity} has shape ${formatShape(tensor.shape)}, but x has shape ${formatShape(doc.x.shape)}`);
+      throw new InputError(`--expected-${name.replace('_', '-')} has shape ${formatShape(tensor.shape)}, but x has shape ${formatShape(doc.x.shape)}`);
     }
   }
-  const softmax = given.softmax?.data ?? fromDoc.softmax;
+  const forward = given.forward?.data ?? fromDoc.forward;
   const grad = given.grad?.data ?? fromDoc.grad;
-  const expected = softmax === undefined && grad === undefined ? undefined : { softmax, grad };
+  const expected = forward === undefined && grad === undefined ? undefined : { forward, grad };
   if (given.source !== undefined && expected === undefined) {
     throw new InputError('--source names who produced expected values, but there are none: give them with --expected-softmax/--expected-grad, or leave --source out');
   }
   const expectedStored = {
-    softmax: given.softmax === undefined ? doc.expectedStored?.softmax : given.softmax.stored,
+    forward: given.forward === undefined ? doc.expectedStored?.forward : given.forward.stored,
     grad: given.grad === undefined ? doc.expectedStored?.grad : given.grad.stored,
   };
   return { ...doc, expected, expectedStored, source: given.source ?? doc.source };
@@ -171,7 +173,7 @@ function chooseDType(doc: InputDocument, overrides: Overrides): { dtype: DType; 
   const stored: [string, DType | undefined][] = [
     ['x', doc.x?.stored],
     ['g', doc.g?.stored],
-    ['expected softmax', doc.expectedStored?.softmax],
+    [`expected ${quantityName(doc.op, 'forward')}`, doc.expectedStored?.forward],
     ['expected grad', doc.expectedStored?.grad],
   ];
   const known = stored.filter((entry): entry is [string, DType] => entry[1] !== undefined);

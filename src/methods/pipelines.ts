@@ -9,7 +9,7 @@ import { softmaxNormalisedSlice } from './softmax-normalised.js';
 
 /** What one method produces over the whole input: the softmax and the input gradient. */
 export interface MethodResult {
-  readonly softmax: Float64Array;
+  readonly forward: Float64Array;
   readonly grad: Float64Array;
 }
 
@@ -30,7 +30,7 @@ export function runJacobianMethod(
   const grad = new Float64Array(x.length);
   forEachSlice(layout, [x], [softmax], ([xs], [ss]) => softmaxNormalisedSlice(xs, ss, a));
   forEachSlice(layout, [softmax, g], [grad], ([ss, gs], [dx]) => jacobianBackwardSlice(ss, gs, dx, materialiseLimit, a));
-  return { softmax, grad };
+  return { forward: softmax, grad };
 }
 
 /**
@@ -50,13 +50,13 @@ export function runAccurateFloat64(x: Float64Array, g: Float64Array, layout: Sli
   const softmax = new Float64Array(x.length);
   const grad = new Float64Array(x.length);
   forEachSlice(layout, [x, g], [softmax, grad], ([xs, gs], [ss, dx]) => accurateClosedFormSlice(xs, gs, ss, dx));
-  return { softmax, grad };
+  return { forward: softmax, grad };
 }
 
 /** Results as a kernel in the dtype stores them: rounded once (nothing to do for float64). */
 export function storedIn(result: MethodResult, a: Arithmetic): MethodResult {
   if (a.dtype === 'float64') return result;
-  return { softmax: result.softmax.map(a.store), grad: result.grad.map(a.store) };
+  return { forward: result.forward.map(a.store), grad: result.grad.map(a.store) };
 }
 
 /**
@@ -70,11 +70,11 @@ export function runClosedFormMethod(x: Float64Array, g: Float64Array, layout: Sl
   const grad = new Float64Array(x.length);
   if (isFloat64Throughout(a)) {
     forEachSlice(layout, [x, g], [softmax, grad], ([xs, gs], [ss, dx]) => closedFormFloat64Slice(xs, gs, ss, dx));
-    return { softmax, grad };
+    return { forward: softmax, grad };
   }
   forEachSlice(layout, [x], [softmax], ([xs], [ss]) => softmaxLogSumExpSlice(xs, ss, a));
   forEachSlice(layout, [softmax, g], [grad], ([ss, gs], [dx]) => closedFormBackwardSlice(ss, gs, dx, a));
-  return { softmax, grad };
+  return { forward: softmax, grad };
 }
 
 const isFloat64Throughout = (a: Arithmetic): boolean => a.dtype === 'float64' && a.compute === 'float64' && a.accumulate === 'float64';

@@ -1,12 +1,18 @@
 import { allowanceParts } from '../comparisons/allowance.js';
 import type { Extreme } from '../comparisons/assert-close.js';
+import { quantityName, type Op } from '../op.js';
 import { formatIndex } from '../tensor.js';
 import { SIDE_LABEL, sideValues, type Comparison, type Report } from '../verify.js';
 import { formatDifference, formatTolerance, formatValue } from './format-number.js';
 
 /** `grad, explicit Jacobian vs closed form`, `grad, expected vs exact`. */
-export function comparisonTitle(comparison: Comparison): string {
-  return `${comparison.quantity}, ${SIDE_LABEL[comparison.actual]} vs ${SIDE_LABEL[comparison.expected]}`;
+export function comparisonTitle(comparison: Comparison, op: Op | undefined): string {
+  return `${quantityName(op, comparison.quantity)}, ${comparedSides(comparison)}`;
+}
+
+/** `explicit Jacobian vs closed form`. */
+export function comparedSides(comparison: Comparison): string {
+  return `${SIDE_LABEL[comparison.actual]} vs ${SIDE_LABEL[comparison.expected]}`;
 }
 
 /** `1.11e-16 at [8]`, or `0` when there is no difference at all. */
@@ -22,7 +28,7 @@ export function describeExtreme(found: Extreme, shape: readonly number[]): strin
  */
 export function describeComparison(report: Report, comparison: Comparison): string {
   const { closeness } = comparison;
-  const counts = `${comparisonTitle(comparison)}: mismatched ${closeness.mismatched} / ${closeness.total} (${mismatchPercent(comparison)})`;
+  const counts = `${comparisonTitle(comparison, report.input.op)}: mismatched ${closeness.mismatched} / ${closeness.total} (${mismatchPercent(comparison)})`;
   const worst = closeness.failures[0] ?? closeness.worst.index;
   if (worst < 0) return counts;
   return `${counts}; worst ${describeElement(report, comparison, worst)}`;

@@ -13,7 +13,7 @@ export interface FixtureV1 {
   readonly tolerance?: Tolerance;
   readonly x: Tensor;
   readonly g: Tensor;
-  readonly expected: { readonly softmax?: Float64Array; readonly grad?: Float64Array };
+  readonly expected: { readonly forward?: Float64Array; readonly grad?: Float64Array };
 }
 
 /**
@@ -39,7 +39,7 @@ export function fixtureToJson(fixture: FixtureV1): string {
     x: nested(fixture.x.data),
     g: nested(fixture.g.data),
     expected: {
-      softmax: fixture.expected.softmax && nested(fixture.expected.softmax),
+      softmax: fixture.expected.forward && nested(fixture.expected.forward),
       grad: fixture.expected.grad && nested(fixture.expected.grad),
     },
   };

@@ -7,6 +7,7 @@ import { resultOf, sideValues, type Comparison, type Report, type SliceNote } fr
 import { jsonChunks, JsonTensor } from './json-text.js';
 import { writeChunks, type JsonSink } from './json-stream.js';
 import { describeSliceNote } from './render-text.js';
+import { FORWARD_NAME, quantityName } from '../op.js';
 import type { Tool } from '../core/tool.js';
 
 export const REPORT_FORMAT = 'softmax-verify.report/v1';
@@ -48,10 +49,12 @@ export function reportDocument(report: Report, tool: Tool) {
   const { input } = report;
   const nested = (data: Float64Array) => new JsonTensor(data, input.x.shape);
   const layout = sliceLayout(input.x.shape, input.axis);
+  const forwardName = FORWARD_NAME[input.op ?? 'softmax'];
   return {
     format: REPORT_FORMAT,
     tool,
     input: {
+      op: input.op ?? 'softmax',
       label: input.label,
       name: input.name ?? null,
       description: input.description ?? null,
@@ -66,7 +69,7 @@ export function reportDocument(report: Report, tool: Tool) {
         input.expected === undefined
           ? null
           : {
-              softmax: input.expected.softmax === undefined ? null : nested(input.expected.softmax),
+              [forwardName]: input.expected.forward === undefined ? null : nested(input.expected.forward),
               grad: input.expected.grad === undefined ? null : nested(input.expected.grad),
             },
     },
@@ -77,15 +80,15 @@ export function reportDocument(report: Report, tool: Tool) {
     referenceSkipped: report.referenceSkipped ?? null,
     results: Object.fromEntries(
       report.methods.map((method) => {
-        const { softmax, grad } = resultOf(report.results, method);
-        return [method, { softmax: nested(softmax), grad: nested(grad) }];
+        const { forward, grad } = resultOf(report.results, method);
+        return [method, { [forwardName]: nested(forward), grad: nested(grad) }];
       }),
     ),
     exact:
       report.exact === undefined
         ? null
-        : { by: 'accurate closed form, float64', softmax: nested(report.exact.softmax), grad: nested(report.exact.grad) },
-    differences: { of: report.witness, softmax: nested(report.differences.softmax), grad: nested(report.differences.grad) },
+        : { by: 'accurate closed form, float64', [forwardName]: nested(report.exact.forward), grad: nested(report.exact.grad) },
+    differences: { of: report.witness, [forwardName]: nested(report.differences.forward), grad: nested(report.differences.grad) },
     comparisons: report.comparisons.map((comparison) => comparisonJson(report, comparison)),
     notes: report.sliceNotes.map(sliceNoteJson),
     invariants: invariantsJson(report, layout),
@@ -110,10 +113,10 @@ export function reportDocument(report: Report, tool: Tool) {
         : {
             engine: report.reference.engine,
             slicesByBigNumber: report.reference.slicesByBigNumber,
-            softmax: nested(report.reference.softmax),
+            [forwardName]: nested(report.reference.forward),
             grad: nested(report.reference.grad),
             accuracy: report.reference.accuracy.map(({ quantity, of, total, notCorrectlyRounded, maxUlps }) => ({
-              quantity,
+              quantity: quantityName(input.op, quantity),
               of,
               dtype: input.dtype,
               total,
@@ -138,7 +141,7 @@ export function comparisonJson(report: Report, comparison: Comparison) {
   const a = sideValues(report, actual, quantity);
   const b = sideValues(report, expected, quantity);
   return {
-    quantity,
+    quantity: quantityName(report.input.op, quantity),
     actual,
     expected,
     total: closeness.total,

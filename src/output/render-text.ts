@@ -1,11 +1,12 @@
 import { formatIndex, formatShape } from '../tensor.js';
 import { METHOD_LABEL, QUANTITIES, resultOf, type DTypeOrigin, type MethodId, type Report, type SliceNote } from '../verify.js';
-import { comparisonTitle, describeComputeHint, describeElement, describeExtreme, mismatchPercent } from './describe-comparison.js';
+import { comparedSides, comparisonTitle, describeComputeHint, describeElement, describeExtreme, mismatchPercent } from './describe-comparison.js';
 import { renderAccuracy } from './render-accuracy.js';
 import { describeExpectedInvariants, renderInvariants } from './render-invariants.js';
 import { formatDifference, formatTolerance, formatValue } from './format-number.js';
 import { printable } from './printable.js';
 import { describeSkip, FLAG_WORDS } from './describe-budget.js';
+import { quantityName } from '../op.js';
 import { selectRows } from './row-selection.js';
 
 /** Colours as the renderer uses them; the CLI maps them onto chalk, tests pass `PLAIN`. */
@@ -139,7 +140,7 @@ function renderTable(report: Report, options: TextOptions): string[] {
     if (expected !== undefined) columns.push({ header: 'expected', cell: value(expected) });
     const witness = report.witness === 'jacobian' ? 'J' : 'A';
     columns.push({ header: `${witness} − C`, cell: (k) => formatDifference(differences[quantity][k]) });
-    groups.push({ title: quantity, columns });
+    groups.push({ title: quantityName(input.op, quantity), columns });
   }
 
   // --rows n bounds the failing rows between the ends too: a table of at most 3n rows.
@@ -215,8 +216,8 @@ function renderComparisons(report: Report): string[] {
   const rows = report.comparisons.map((comparison) => {
     const { closeness } = comparison;
     return [
-      comparison.quantity,
-      comparisonTitle(comparison).slice(comparison.quantity.length + 2),
+      quantityName(input.op, comparison.quantity),
+      comparedSides(comparison),
       `${closeness.mismatched} / ${closeness.total} (${mismatchPercent(comparison)})`,
       describeExtreme(closeness.maxAbs, shape),
       describeExtreme(closeness.worst, shape),
@@ -240,7 +241,7 @@ function renderFailingElements(report: Report): string[] {
   for (const comparison of report.comparisons) {
     const { failures, mismatched } = comparison.closeness;
     if (mismatched === 0) continue;
-    lines.push('', `${comparisonTitle(comparison)}: ${plural(mismatched, 'element')} beyond the allowance, the worst first`);
+    lines.push('', `${comparisonTitle(comparison, report.input.op)}: ${plural(mismatched, 'element')} beyond the allowance, the worst first`);
     for (const index of failures.slice(0, FAILING_ELEMENTS_SHOWN)) lines.push(`  ${describeElement(report, comparison, index)}`);
     const more = mismatched - Math.min(failures.length, FAILING_ELEMENTS_SHOWN);
     if (more > 0) lines.push(`  and ${plural(more, 'more')} (--format json lists up to ${plural(failures.length, 'element')}, each with its allowance)`);
@@ -268,7 +269,7 @@ function renderVerdict(report: Report, palette: Palette): string {
   }
   const failed = report.comparisons
     .filter((c) => c.closeness.mismatched > 0)
-    .map((c) => `${comparisonTitle(c)} (${c.closeness.mismatched} / ${c.closeness.total})`);
+    .map((c) => `${comparisonTitle(c, report.input.op)} (${c.closeness.mismatched} / ${c.closeness.total})`);
   const fd = report.finiteDifferences;
   if (fd !== undefined && fd.mismatched > 0) failed.push(`grad, finite differences vs closed form (${fd.mismatched} / ${fd.total})`);
   const sums = report.invariants.expected?.flaggedSlices ?? 0;

@@ -87,7 +87,7 @@ export async function runJacobianMethodParallel(
     check();
     await finished;
     // Out of shared memory, so that the rest of the run reads plain arrays, as after one thread.
-    return { softmax, grad: new Float64Array(shared.grad) };
+    return { forward: softmax, grad: new Float64Array(shared.grad) };
   } finally {
     for (const stop of listening) stop();
     releaseWorkers(workerUrl, workers);

@@ -64,7 +64,7 @@ export function buildFixture(input: VerifyInput, labels: FixtureLabels, tool: To
     `${METHOD_LABEL[report.witness]} within what rounding allows at rtol ${formatTolerance(rtol)}, atol ${formatTolerance(atol)}`;
   return {
     ok: true,
-    fixture: { ...common, source, expected: { softmax: report.results.closedForm.softmax, grad: report.results.closedForm.grad } },
+    fixture: { ...common, source, expected: { forward: report.results.closedForm.forward, grad: report.results.closedForm.grad } },
     report,
   };
 }

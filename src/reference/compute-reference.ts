@@ -5,7 +5,7 @@ import type { ReferenceEngine, ReferenceSlice } from './reference-slice.js';
 
 export interface ReferenceResult {
   /** Softmax and gradient, each element the float64 nearest to the exact value. */
-  readonly softmax: Float64Array;
+  readonly forward: Float64Array;
   readonly grad: Float64Array;
   readonly engine: ReferenceEngine;
   /** Slices the double-double engine could not decide and BigNumber computed instead. */
@@ -43,5 +43,5 @@ export async function computeReference(
       }
     });
   }
-  return { softmax, grad, engine, slicesByBigNumber: engine === 'bignumber' ? layout.count : undecided.size };
+  return { forward: softmax, grad, engine, slicesByBigNumber: engine === 'bignumber' ? layout.count : undecided.size };
 }

@@ -26,8 +26,8 @@ describe('checkFixture', () => {
     expect(outcome?.status).toBe('pass');
     if (outcome?.status !== 'pass') return;
     expect(outcome.report.comparisons.map((c) => `${c.quantity}: ${c.actual} vs ${c.expected}`)).toEqual([
-      'softmax: jacobian vs closedForm',
-      'softmax: expected vs exact',
+      'forward: jacobian vs closedForm',
+      'forward: expected vs exact',
       'grad: jacobian vs closedForm',
     ]);
   });

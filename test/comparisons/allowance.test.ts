@@ -37,8 +37,8 @@ describe('roundingAllowances', () => {
     expect(parts.total).toBe(allowed(a.grad, 1, -0.25));
     expect(parts.total).toBeCloseTo(1.5e-7 + 0.5 * mu, 22);
     // The softmax has no cancellation term: atol + (rtol + μ)·|b| + underflow.
-    expect(allowanceParts(a.softmax, 0, 0.5).cancellation).toBe(0);
-    expect(allowed(a.softmax, 0, 0.5)).toBeCloseTo(1e-7 + 0.5e-7 + 0.5 * mu, 22);
+    expect(allowanceParts(a.forward, 0, 0.5).cancellation).toBe(0);
+    expect(allowed(a.forward, 0, 0.5)).toBeCloseTo(1e-7 + 0.5e-7 + 0.5 * mu, 22);
   });
 
   test('a masked logit is allowed atol alone: every correct kernel returns exactly 0 there', () => {
@@ -49,7 +49,7 @@ describe('roundingAllowances', () => {
     const a = roundingAllowances({ x, g, softmax: s, grad: dx, layout: ONE_SLICE(3) }, arithmeticFor('float64'), { rtol: 1e-7, atol: 1e-7 });
     expect(arithmeticShare(a.grad, 1, 0)).toBe(0);
     expect(cancellationSize(a.grad, 1, 0)).toBe(0);
-    expect(allowed(a.softmax, 1, 0)).toBeCloseTo(1e-7, 25);
+    expect(allowed(a.forward, 1, 0)).toBeCloseTo(1e-7, 25);
     expect(allowed(a.grad, 1, 0)).toBeCloseTo(1e-7, 25);
   });
 
@@ -97,7 +97,7 @@ describe('roundingAllowances', () => {
     expect(arithmeticShare(a.grad, 0, 0)).toBe(Infinity);
     expect(allowed(a.grad, 0, 0.5)).toBe(Infinity);
     // A |b| of 0 adds nothing, rather than NaN; the cancellation term's μ still makes it infinite.
-    expect(allowed(a.softmax, 0, 0)).toBeCloseTo(DEFAULT_TOLERANCE.bfloat16.atol, 12);
+    expect(allowed(a.forward, 0, 0)).toBeCloseTo(DEFAULT_TOLERANCE.bfloat16.atol, 12);
   });
 
   test("a rtol below the dtype's own storage rounding is raised to it: 2u_d on |b|, u_d on the cancellation term", () => {
@@ -114,7 +114,7 @@ describe('roundingAllowances', () => {
     const along = (xs: Float64Array, gs: Float64Array, shape: number[], axis: number) => {
       const report = verify({ label: 't', x: { shape, data: xs }, g: { shape, data: gs }, dim: axis, axis, dtype: 'bfloat16' });
       const { closedForm } = report.results;
-      return roundingAllowances({ x: report.input.x.data, g: report.input.g.data, softmax: closedForm.softmax, grad: closedForm.grad, layout: sliceLayout(shape, axis) }, arithmeticFor('bfloat16'), DEFAULT_TOLERANCE.bfloat16);
+      return roundingAllowances({ x: report.input.x.data, g: report.input.g.data, softmax: closedForm.forward, grad: closedForm.grad, layout: sliceLayout(shape, axis) }, arithmeticFor('bfloat16'), DEFAULT_TOLERANCE.bfloat16);
     };
     const strided = along(x, g, [rows, cols], 0);
     const contiguous = along(transpose(x), transpose(g), [cols, rows], 1);
@@ -185,7 +185,7 @@ describe.each(DTYPES)('the verdict in %s', (dtype) => {
         const kernel = runDesign(design, x, g);
         const shape = [x.length];
         const report = verify(
-          { label: 'design', x: { shape, data: f64(x) }, g: { shape, data: f64(g) }, dim: -1, axis: 0, dtype, expected: { softmax: f64(kernel.softmax), grad: f64(kernel.grad) } },
+          { label: 'design', x: { shape, data: f64(x) }, g: { shape, data: f64(g) }, dim: -1, axis: 0, dtype, expected: { forward: f64(kernel.softmax), grad: f64(kernel.grad) } },
           { arithmetic: { compute: design.compute, accumulate: design.accumulate } },
         );
         for (const comparison of report.comparisons) {
@@ -227,7 +227,7 @@ describe('the verdict at real sizes', () => {
     }
     const shape = [rows, n];
     const report = verify(
-      { label: 'real size', x: { shape, data: f64(x) }, g: { shape, data: f64(g) }, dim: -1, axis: 1, dtype, expected: { softmax: f64(softmax), grad: f64(grad) } },
+      { label: 'real size', x: { shape, data: f64(x) }, g: { shape, data: f64(g) }, dim: -1, axis: 1, dtype, expected: { forward: f64(softmax), grad: f64(grad) } },
       { arithmetic: { compute, accumulate }, jacobianSkipped: JACOBIAN_LEFT_OUT },
     );
     const judged = report.comparisons.filter((c) => c.actual === 'expected');
@@ -259,7 +259,7 @@ describe('a kernel without float32 opmath', () => {
   });
 
   test('gives no such hint for a forgotten ⟨s, g⟩ term, which no arithmetic explains', () => {
-    const forgotten = input.expected.softmax.map((s, k) => roundToDType(s * kernel.g.data[k], dtype));
+    const forgotten = input.expected.forward.map((s, k) => roundToDType(s * kernel.g.data[k], dtype));
     const report = verify({ ...input, expected: { ...input.expected, grad: forgotten } }, skip);
     expect(report.passed).toBe(false);
     expect(report.passesComputingInDtype).toBe(false);

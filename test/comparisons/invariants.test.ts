@@ -20,7 +20,7 @@ describe('checkInvariants', () => {
   test('finds nothing wrong with an exact softmax and gradient', () => {
     // s = [1/4, 3/4], g = [1, 0]: ⟨s, g⟩ = 1/4, dx = [3/16, -3/16], all exact; W = 1/4 + 1/4.
     const s = f64([0.25, 0.75]);
-    const result = checkInvariants({ softmax: s, grad: f64([0.1875, -0.1875]) }, s, f64([1, 0]), sliceLayout([2], 0), fixed(1, 0.5), EPS);
+    const result = checkInvariants({ forward: s, grad: f64([0.1875, -0.1875]) }, s, f64([1, 0]), sliceLayout([2], 0), fixed(1, 0.5), EPS);
     expect(result).toEqual({
       softmaxSum: { ulps: 0, bound: 4, slice: 0 },
       gradSum: { ulps: 0, bound: 4, slice: 0 },
@@ -31,7 +31,7 @@ describe('checkInvariants', () => {
 
   test('measures |Σ s − 1| in units of 2^-52 and flags a softmax beyond its bound', () => {
     const s = f64([0.25, 0.75]);
-    const at = (softmax: Float64Array) => checkInvariants({ softmax }, s, f64([0, 0]), sliceLayout([2], 0), fixed(1), EPS);
+    const at = (softmax: Float64Array) => checkInvariants({ forward: softmax }, s, f64([0, 0]), sliceLayout([2], 0), fixed(1), EPS);
     expect(at(f64([0.25, 0.75 + 2 ** -50]))).toEqual({ softmaxSum: { ulps: 4, bound: 4, slice: 0 }, flaggedSlices: 0 });
     const worse = at(f64([0.25, 0.75 + 2 ** -48]));
     expect(worse.softmaxSum).toEqual({ ulps: 16, bound: 4, slice: 0 });
@@ -42,7 +42,7 @@ describe('checkInvariants', () => {
     const s = f64([0.25, 0.75, 0.25, 0.75]);
     const g = f64([1, 0, 1, 0]);
     const grad = f64([0.1875, -0.1875, 0.1875, 0.1875]);
-    const result = checkInvariants({ softmax: s, grad }, s, g, sliceLayout([2, 2], 1), fixed(2, 0.5), EPS);
+    const result = checkInvariants({ forward: s, grad }, s, g, sliceLayout([2, 2], 1), fixed(2, 0.5), EPS);
     // |Σ dx| = 3/8 against W = Σ s (|g| + 1/4) = 1/2: three quarters of it.
     expect(result.gradSum).toEqual({ ulps: 0.75 * 2 ** 52, bound: 4, slice: 1 });
     // Against Σ |dx| = 3/8 the same sum is the whole of it.
@@ -52,7 +52,7 @@ describe('checkInvariants', () => {
 
   test('a NaN sum in a slice that has a softmax is flagged: expected values with a NaN there', () => {
     const s = f64([0.25, 0.75]);
-    const result = checkInvariants({ softmax: f64([0.25, NaN]) }, s, f64([1, 0]), sliceLayout([2], 0), fixed(1), EPS);
+    const result = checkInvariants({ forward: f64([0.25, NaN]) }, s, f64([1, 0]), sliceLayout([2], 0), fixed(1), EPS);
     expect(result.flaggedSlices).toBe(1);
     expect(result.softmaxSum!.ulps).toBeNaN();
   });
@@ -66,7 +66,7 @@ describe('checkInvariants', () => {
     const g = f64(x.map(() => c));
     const dot = s.reduce((total, p) => total + p * c, 0);
     const grad = f64(Array.from(s, (p) => p * (c - dot)));
-    const result = checkInvariants({ softmax: s, grad }, s, g, sliceLayout([5], 0), fixed(1, 2 * c), EPS);
+    const result = checkInvariants({ forward: s, grad }, s, g, sliceLayout([5], 0), fixed(1, 2 * c), EPS);
     const total = grad.reduce((a, b) => a + b, 0);
     expect(Math.abs(total)).toBeGreaterThan(0);
     expect(result.gradSumOfMagnitudes!.ulps).toBeGreaterThan(1e10);
@@ -86,7 +86,7 @@ describe('checkInvariants', () => {
 
   test('skips slices without a softmax (NaN bounds)', () => {
     const nan = { softmaxSum: f64([NaN]), gradSum: f64([NaN]) };
-    const result = checkInvariants({ softmax: f64([NaN, NaN]), grad: f64([NaN, NaN]) }, f64([NaN, NaN]), f64([1, 2]), sliceLayout([2], 0), nan, EPS);
+    const result = checkInvariants({ forward: f64([NaN, NaN]), grad: f64([NaN, NaN]) }, f64([NaN, NaN]), f64([1, 2]), sliceLayout([2], 0), nan, EPS);
     expect(result).toEqual({
       softmaxSum: { ulps: 0, bound: 0, slice: -1 },
       gradSum: { ulps: 0, bound: 0, slice: -1 },
@@ -134,8 +134,8 @@ describe('the invariants raise no flag on correct results', () => {
     softmaxNormalisedSlice(x, softmax);
     const layout = sliceLayout([n], 0);
     const closed = runClosedFormMethod(x, g, layout);
-    const bounds = roundingAllowances({ x, g, softmax: closed.softmax, grad: closed.grad, layout }, arithmeticFor('float64'), DEFAULT_TOLERANCE.float64).slices;
-    const check = checkInvariants({ softmax }, closed.softmax, g, layout, bounds, EPS);
+    const bounds = roundingAllowances({ x, g, softmax: closed.forward, grad: closed.grad, layout }, arithmeticFor('float64'), DEFAULT_TOLERANCE.float64).slices;
+    const check = checkInvariants({ forward: softmax }, closed.forward, g, layout, bounds, EPS);
     expect(check.softmaxSum!.ulps).toBeGreaterThan(4);
     // The bound grows with n: about 75,000 units here, not 4.
     expect(check.softmaxSum!.bound).toBeGreaterThan(75_000);

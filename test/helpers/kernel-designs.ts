@@ -125,5 +125,5 @@ export function noOpmathKernelCase(rows = 4, n = 2048) {
   }
   const shape = [rows, n];
   const tensor = (values: number[]) => ({ shape, data: Float64Array.from(values) });
-  return { dtype, design, x: tensor(x), g: tensor(g), expected: { softmax: Float64Array.from(softmax), grad: Float64Array.from(grad) } } as const;
+  return { dtype, design, x: tensor(x), g: tensor(g), expected: { forward: Float64Array.from(softmax), grad: Float64Array.from(grad) } } as const;
 }

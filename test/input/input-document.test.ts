@@ -21,14 +21,14 @@ describe('parseInputDocument', () => {
     expect(doc.dim).toBe(0);
     expect(doc.dtype).toBe('float32');
     expect(doc.tolerance).toEqual({ rtol: 0.01, atol: 0 });
-    expect(doc.expected?.softmax).toBeUndefined();
+    expect(doc.expected?.forward).toBeUndefined();
     expect(Array.from(doc.expected!.grad!)).toEqual([0, 0]);
   });
 
   test.each(pytorchFixtureNames())('reads the PyTorch fixture %s', (name) => {
     const doc = parseInputDocument(fixtureText(name));
     expect(doc.source).toMatch(/^PyTorch 1\.13/);
-    expect(doc.expected?.softmax?.length).toBe(doc.x!.data.length);
+    expect(doc.expected?.forward?.length).toBe(doc.x!.data.length);
     expect(doc.expected?.grad?.length).toBe(doc.x!.data.length);
   });
 

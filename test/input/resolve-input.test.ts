@@ -165,21 +165,21 @@ describe('resolveRequest', () => {
   describe('--expected-softmax, --expected-grad and --source', () => {
     test('carry the values to judge and who produced them', async () => {
       const { input } = await resolve({ x: '1,2', g: '1,0', expectedGrad: '[0.19, -0.19]', source: 'my kernel' });
-      expect(input.expected).toEqual({ softmax: undefined, grad: Float64Array.of(0.19, -0.19) });
+      expect(input.expected).toEqual({ forward: undefined, grad: Float64Array.of(0.19, -0.19) });
       expect(input.source).toBe('my kernel');
     });
 
     test('add to a document that has no expected values of that quantity', async () => {
       const doc = file('{"x": [1, 2], "g": [1, 0], "expected": {"softmax": [0.25, 0.75]}, "source": "torch"}');
       const { input } = await resolve({ input: 'in.json', expectedGrad: '0.1,-0.1' }, doc);
-      expect(input.expected).toEqual({ softmax: Float64Array.of(0.25, 0.75), grad: Float64Array.of(0.1, -0.1) });
+      expect(input.expected).toEqual({ forward: Float64Array.of(0.25, 0.75), grad: Float64Array.of(0.1, -0.1) });
       expect(input.source).toBe('torch');
     });
 
     test('read .npy files as --x does', async () => {
       const files: InputFiles = { ...noFiles, readNpy: (_, field) => ({ shape: [2], data: Float64Array.of(field.length, 0) }) };
       const { input } = await resolve({ x: '1,2', g: '1,0', expectedSoftmax: 'mine.npy' }, files);
-      expect(input.expected?.softmax).toEqual(Float64Array.of('--expected-softmax'.length, 0));
+      expect(input.expected?.forward).toEqual(Float64Array.of('--expected-softmax'.length, 0));
     });
 
     test.each<[string, RawRequest, string]>([

@@ -30,7 +30,7 @@ function fixtureOf(values: number[]): FixtureV1 {
     dim: -1,
     x: { shape: [values.length], data },
     g: { shape: [values.length], data },
-    expected: { softmax: data, grad: data },
+    expected: { forward: data, grad: data },
   };
 }
 
@@ -40,7 +40,7 @@ describe('fixtureToJson', () => {
   test('reads back bit for bit, awkward and random float64s alike', () => {
     const values = [...AWKWARD, ...randomDoubles(2000)];
     const doc = parseInputDocument(fixtureToJson(fixtureOf(values)), { requireFixture: true });
-    for (const array of [doc.x!.data, doc.g!.data, doc.expected!.softmax!, doc.expected!.grad!]) {
+    for (const array of [doc.x!.data, doc.g!.data, doc.expected!.forward!, doc.expected!.grad!]) {
       values.forEach((v, i) => expect(sameBits(array[i], v), `element ${i}: ${v}`).toBe(true));
     }
   });
@@ -63,7 +63,7 @@ describe('fixtureToJson', () => {
     const doc = parseInputDocument(text, { requireFixture: true });
     expect(doc).toMatchObject({ name: 'n-d', description: 'a 2×3 case', dtype: 'float32', dim: 0, tolerance: { rtol: 1e-3, atol: 0 } });
     expect(doc.x!.shape).toEqual([2, 3]);
-    expect(doc.expected!.softmax).toBeUndefined();
+    expect(doc.expected!.forward).toBeUndefined();
   });
 
   // python3 is on every machine of this project, CI's included.

@@ -126,7 +126,7 @@ describe('the streamed JSON report is the report renderJson wrote before, byte f
     [
       'failing expected values (failures listed)',
       async () =>
-        verify(tensorInput([2, 2], [1, 2, 3, 4], [1, 0, 0, 1], -1, { expected: { softmax: f64([0.2, 0.8, 0.2, 0.7]), grad: f64([0.1, 0.1, 0, 0]) } }), {
+        verify(tensorInput([2, 2], [1, 2, 3, 4], [1, 0, 0, 1], -1, { expected: { forward: f64([0.2, 0.8, 0.2, 0.7]), grad: f64([0.1, 0.1, 0, 0]) } }), {
           accurate: true,
           finiteDifferences: true,
         }),
@@ -219,10 +219,10 @@ describe('streamJson on a large report', () => {
     check(doc.input.g, report.input.g.data);
     for (const method of report.methods) {
       const result = report.results[method]!;
-      check(doc.results[method].softmax, result.softmax);
+      check(doc.results[method].softmax, result.forward);
       check(doc.results[method].grad, result.grad);
     }
-    check(doc.differences.softmax, report.differences.softmax);
+    check(doc.differences.softmax, report.differences.forward);
     check(doc.differences.grad, report.differences.grad);
     expect(Object.is(decode(doc.input.x[0][0]), NaN)).toBe(true);
     expect(doc.input.x.flat().map(decode).some((v: number) => Object.is(v, -0))).toBe(true);

@@ -14,7 +14,7 @@ const text = (report: ReturnType<typeof verify>, rows: number | 'all' = 10) =>
 
 describe('renderText', () => {
   test('starts with the input, its shape, dim, dtype, description and the source of expected values', () => {
-    const report = verify(input([0, 0], [1, 0], { description: 'two equal logits', source: 'by hand', expected: { softmax: f64([0.5, 0.5]) } }));
+    const report = verify(input([0, 0], [1, 0], { description: 'two equal logits', source: 'by hand', expected: { forward: f64([0.5, 0.5]) } }));
     expect(text(report).split('\n').slice(0, 4)).toEqual([
       'softmax-verify: unit test',
       'x: shape [2], softmax along dim -1 (1 slice of 2), dtype float64',
@@ -41,7 +41,7 @@ describe('renderText', () => {
     const n = 250;
     const x = Array.from({ length: n }, (_, i) => i / n);
     const g = Array.from({ length: n }, (_, i) => i % 3);
-    const report = verify(input(x, g, { expected: { softmax: new Float64Array(n).fill(1) } }));
+    const report = verify(input(x, g, { expected: { forward: new Float64Array(n).fill(1) } }));
     const out = text(report, 5);
     expect(out).toContain('235 more failing rows not shown (a larger --rows, or --rows all, shows them)');
     expect(out.split('\n').filter((l) => / ✗$/.test(l))).toHaveLength(15);

@@ -27,7 +27,7 @@ describe('buildFixture', () => {
     const built = build(input(), { name: 'two' });
     expect(built.ok).toBe(true);
     if (!built.ok) return;
-    expect(Array.from(built.fixture.expected.softmax!)).toEqual([0.5, 0.5]);
+    expect(Array.from(built.fixture.expected.forward!)).toEqual([0.5, 0.5]);
     expect(Array.from(built.fixture.expected.grad!)).toEqual([0.25, -0.25]);
     expect(built.fixture.source).toBe(
       'softmax-verify 1.2.3: closed form dx = s ⊙ (g − ⟨s, g⟩) in float64, agreeing with the explicit Jacobian within what rounding allows at rtol 1e-7, atol 1e-7',
@@ -73,7 +73,7 @@ describe('buildFixture', () => {
     const x = { shape: [3], data: f64([1, 2, 3]) };
     const g = { shape: [3], data: f64([11, 12, 13]) };
     const right = verify(input({ x, g })).results.jacobian!;
-    const jacobianResult = { softmax: right.softmax, grad: right.grad.map((v, k) => (k === 0 ? v * 1.01 : v)) };
+    const jacobianResult = { forward: right.forward, grad: right.grad.map((v, k) => (k === 0 ? v * 1.01 : v)) };
     const built = build(input({ x, g }), { name: 'n' }, {}, { jacobianResult });
     expect(built.ok).toBe(false);
   });

@@ -19,8 +19,8 @@ describe('computeReference', () => {
     expect(loaded).toBe(false);
     expect(result.slicesByBigNumber).toBe(0);
     // Along dim 0 the columns are [0, 1] and [0, 1].
-    expect(result.softmax[0]).toBe(result.softmax[1]);
-    expect(result.softmax[0] + result.softmax[2]).toBeCloseTo(1, 15);
+    expect(result.forward[0]).toBe(result.forward[1]);
+    expect(result.forward[0] + result.forward[2]).toBeCloseTo(1, 15);
   });
 
   test('hands a slice too close to call to BigNumber, leaving the others as they are', async () => {
