@@ -3,6 +3,9 @@ import { allowed, bothSidesRounded, roundingAllowances, type Allowances, type Sl
 import { compareClose, difference, isClose, type Closeness } from './comparisons/assert-close.js';
 import { checkFiniteDifferences, type FiniteDifferenceCheck } from './comparisons/finite-differences.js';
 import { runAccurateFloat64, runClosedFormMethod, runJacobianMethod, storedIn, type MethodResult } from './methods/pipelines.js';
+import { runLogSoftmaxClosedFormMethod, runLogSoftmaxJacobianMethod } from './methods/log-softmax.js';
+import { runAccurateLogSoftmaxFloat64 } from './methods/accurate-log-softmax.js';
+import { logSoftmaxAllowances } from './comparisons/log-softmax-allowance.js';
 import { sliceLabel, sliceLayout, sliceStart, type SliceLayout } from './methods/slices.js';
 import { checkInvariants, type InvariantCheck } from './comparisons/invariants.js';
 import { ulpAccuracy, type UlpAccuracy } from './comparisons/ulp-accuracy.js';
@@ -184,14 +187,18 @@ export function verify(original: VerifyInput, options: VerifyOptions = {}): Repo
   const x = input.x.data;
   const g = input.g.data;
   const skipped = options.jacobianSkipped;
+  const op = input.op ?? 'softmax';
   const runsAccurate = options.accurate === true || skipped !== undefined;
   // The accurate closed form in float64 is both the judge of expected values and, stored in the
   // dtype, the optional third method: computed once for both.
-  const exact = input.expected !== undefined || runsAccurate ? runAccurateFloat64(x, g, layout) : undefined;
+  const exact = input.expected !== undefined || runsAccurate ? (op === 'log_softmax' ? runAccurateLogSoftmaxFloat64 : runAccurateFloat64)(x, g, layout) : undefined;
   const results: MethodResults = {
     jacobian:
-      skipped === undefined ? (options.jacobianResult ?? runJacobianMethod(x, g, layout, options.materialiseLimit, arithmetic)) : undefined,
-    closedForm: runClosedFormMethod(x, g, layout, arithmetic),
+      skipped === undefined
+        ? (options.jacobianResult ??
+          (op === 'log_softmax' ? runLogSoftmaxJacobianMethod(x, g, layout, arithmetic) : runJacobianMethod(x, g, layout, options.materialiseLimit, arithmetic)))
+        : undefined,
+    closedForm: (op === 'log_softmax' ? runLogSoftmaxClosedFormMethod : runClosedFormMethod)(x, g, layout, arithmetic),
     accurate: runsAccurate && exact !== undefined ? storedIn(exact, arithmetic) : undefined,
   };
   const methods = METHOD_IDS.filter((method) => results[method] !== undefined);
@@ -207,8 +214,11 @@ export function verify(original: VerifyInput, options: VerifyOptions = {}): Repo
         ? [input.tolerance, 'input']
         : [DEFAULT_TOLERANCE[input.dtype], 'dtype'];
   const { closedForm } = results;
-  const scale = { x, g, softmax: closedForm.forward, grad: closedForm.grad, layout };
-  const allowances = roundingAllowances(scale, arithmetic, tolerance);
+  const allowancesIn = (a: Arithmetic): Allowances =>
+    op === 'log_softmax'
+      ? logSoftmaxAllowances({ x, g, forward: closedForm.forward, grad: closedForm.grad, layout }, a, tolerance)
+      : roundingAllowances({ x, g, softmax: closedForm.forward, grad: closedForm.grad, layout }, a, tolerance);
+  const allowances = allowancesIn(arithmetic);
 
   const comparisons: Comparison[] = [];
   for (const quantity of QUANTITIES) {
@@ -231,7 +241,7 @@ export function verify(original: VerifyInput, options: VerifyOptions = {}): Repo
 
   const epsilon = EPSILON[input.dtype];
   const invariantsOf = (values: { forward?: Float64Array; grad?: Float64Array }, bounds = allowances.slices) =>
-    checkInvariants(values, closedForm.forward, g, layout, bounds, epsilon);
+    checkInvariants(values, closedForm.forward, g, layout, bounds, epsilon, op === 'log_softmax' ? 'log_softmax' : 'softmax');
   const invariants: Partial<Record<MethodId | 'expected', InvariantCheck>> = Object.fromEntries(
     methods.map((method) => [method, invariantsOf(resultOf(results, method))]),
   );
@@ -248,7 +258,7 @@ export function verify(original: VerifyInput, options: VerifyOptions = {}): Repo
           input.expected,
           exact,
           failing,
-          roundingAllowances(scale, arithmeticFor(input.dtype, { compute: input.dtype, accumulate: arithmetic.accumulate }), tolerance),
+          allowancesIn(arithmeticFor(input.dtype, { compute: input.dtype, accumulate: arithmetic.accumulate })),
           (values, bounds) => invariantsOf(values, bounds).flaggedSlices,
         )
       : undefined;

@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { DTYPES } from '../dtype.js';
+import { SUPPORTED_OPS } from '../op.js';
 import { OverBudgetError } from '../core/budget.js';
 import { InputError } from '../input-error.js';
 import { describeRefusal, FLAG_WORDS } from '../output/describe-budget.js';
@@ -61,9 +62,11 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
     // Options before a command name belong to the verifier, not to check or record.
     .enablePositionalOptions()
     .allowExcessArguments(true)
+    .option('--op <name>', `the operation: ${SUPPORTED_OPS.join(', ')} (default: the input's, else softmax)`)
     .option('--x <values>', 'logits: a JSON array (nested for N-D), a list such as 1,2,3, or a .npy file')
     .option('--g <values>', 'upstream gradient, in the shape of x')
     .option('--expected-softmax <values>', 'your softmax values to judge, in the forms --x takes')
+    .option('--expected-log-softmax <values>', 'your log_softmax values to judge (--op log_softmax)')
     .option('--expected-grad <values>', 'your gradient values to judge, in the forms --x takes')
     .option('--source <text>', "who produced the expected values, for the report (replaces the input's own)")
     .option(
@@ -138,9 +141,11 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
 
   configure(program.command('record'), io)
     .description('write a fixture v1 file from an input (values from a dump, or computed and cross-checked here)')
+    .option('--op <name>', `the operation: ${SUPPORTED_OPS.join(', ')} (default: the input's, else softmax)`)
     .option('--x <values>', 'logits')
     .option('--g <values>', 'upstream gradient')
     .option('--expected-softmax <values>', 'expected softmax values, in the forms --x takes')
+    .option('--expected-log-softmax <values>', 'expected log_softmax values (--op log_softmax)')
     .option('--expected-grad <values>', 'expected gradient values, in the forms --x takes')
     .option('-i, --input <file>', 'a dump (.npz, .safetensors or JSON), with or without expected values; "-" reads JSON from stdin')
     .option('--dim <n>', 'softmax dimension (default: the input\'s, else -1)')

@@ -23,6 +23,7 @@ import { DEFAULT_TOLERANCE, SMALLEST_SUBNORMAL, UNIT_ROUNDOFF, type Tolerance } 
 import type { Arithmetic } from '../numeric/arithmetic.js';
 import { maxPropagatingNaN } from '../methods/max.js';
 import { forEachSlice, type SliceLayout } from '../methods/slices.js';
+import { logSoftmaxAllowed, logSoftmaxParts, type LogSoftmaxAllowances, type LogSoftmaxElementAllowance } from './log-softmax-allowance.js';
 
 /**
  * One quantity's allowances, element by element (the terms above). The terms are made when asked
@@ -30,7 +31,9 @@ import { forEachSlice, type SliceLayout } from '../methods/slices.js';
  * memory of their own; plain data read by plain functions, which V8 inlines into the comparisons'
  * loop.
  */
-export interface ElementAllowance {
+export type ElementAllowance = SoftmaxElementAllowance | LogSoftmaxElementAllowance;
+
+export interface SoftmaxElementAllowance {
   readonly atol: number;
   /** rtol on |b|, at least 2u_d: a result read back and stored again in the dtype. */
   readonly rtol: number;
@@ -68,18 +71,18 @@ export interface AllowanceTerms {
 }
 
 /** μ_i of element i in slice k. */
-export function arithmeticShare(allowance: ElementAllowance, i: number, k: number): number {
+export function arithmeticShare(allowance: SoftmaxElementAllowance, i: number, k: number): number {
   const { softmax, x, sliceMax, twoUc, shared } = allowance.terms;
   return softmax[i] === 0 ? 0 : withHigherOrders(twoUc * Math.abs(x[i] - sliceMax[k]) + shared);
 }
 
 /** C_i = s_i Σ_j s_j |g_j| of element i in slice k: 0 for the softmax. */
-export function cancellationSize(allowance: ElementAllowance, i: number, k: number): number {
+export function cancellationSize(allowance: SoftmaxElementAllowance, i: number, k: number): number {
   return allowance.quantity === 'grad' ? allowance.terms.softmax[i] * allowance.terms.weights[k] : 0;
 }
 
 /** s_i Σ_j μ_j s_j |g_j| + ν_i of element i in slice k; ν for the softmax. */
-export function absoluteShare(allowance: ElementAllowance, i: number, k: number): number {
+export function absoluteShare(allowance: SoftmaxElementAllowance, i: number, k: number): number {
   const t = allowance.terms;
   if (allowance.quantity === 'softmax') return t.softmaxUnderflow;
   const s = t.softmax[i];
@@ -106,9 +109,11 @@ export interface SliceBounds {
   readonly gradSum: Float64Array;
 }
 
-export interface Allowances {
-  readonly forward: ElementAllowance;
-  readonly grad: ElementAllowance;
+export type Allowances = SoftmaxAllowances | LogSoftmaxAllowances;
+
+export interface SoftmaxAllowances {
+  readonly forward: SoftmaxElementAllowance;
+  readonly grad: SoftmaxElementAllowance;
   readonly slices: SliceBounds;
   /**
    * The sums' bounds for expected values: `slices`, plus, when the tolerance is looser than the
@@ -129,8 +134,12 @@ export interface AllowanceInputs {
 }
 
 /** The same allowance for comparing two rounded results with each other. */
-export function bothSidesRounded(allowance: ElementAllowance): ElementAllowance {
+export function bothSidesRounded<A extends ElementAllowance>(allowance: A): A {
   return { ...allowance, bothSidesRounded: true };
+}
+
+function isLogSoftmax(allowance: ElementAllowance): allowance is LogSoftmaxElementAllowance {
+  return allowance.quantity === 'log_softmax' || allowance.quantity === 'log_softmax_grad';
 }
 
 /**
@@ -138,6 +147,7 @@ export function bothSidesRounded(allowance: ElementAllowance): ElementAllowance 
  * element's slice `k` as it goes.
  */
 export function allowed(allowance: ElementAllowance, i: number, b: number, k: number = sliceOf(allowance.terms.layout, i)): number {
+  if (isLogSoftmax(allowance)) return logSoftmaxAllowed(allowance, i, b, k);
   // μ_i is infinite where the arithmetic bounds nothing (a sum of more than 1/(3u_a) terms);
   // a |b| of 0 then adds nothing rather than NaN.
   const relative = b === 0 ? 0 : (allowance.rtol + arithmeticShare(allowance, i, k)) * Math.abs(b);
@@ -147,6 +157,17 @@ export function allowed(allowance: ElementAllowance, i: number, b: number, k: nu
 
 export function allowanceParts(allowance: ElementAllowance, i: number, b: number): AllowanceParts {
   const k = sliceOf(allowance.terms.layout, i);
+  if (isLogSoftmax(allowance)) {
+    const sides = allowance.bothSidesRounded ? 2 : 1;
+    const parts = logSoftmaxParts(allowance, i, b, k);
+    return {
+      atol: allowance.atol,
+      relative: sides * parts.relative,
+      cancellation: sides * parts.cancellation,
+      arithmetic: sides * parts.arithmetic,
+      total: allowed(allowance, i, b, k),
+    };
+  }
   const sides = allowance.bothSidesRounded ? 2 : 1;
   const magnitude = Math.abs(b);
   const arithmetic = (b === 0 ? 0 : arithmeticShare(allowance, i, k) * magnitude) + absoluteShare(allowance, i, k);
@@ -252,7 +273,7 @@ function addSliceSums(
 }
 
 /** The allowances for one input in the arithmetic a kernel is taken to run in. */
-export function roundingAllowances(inputs: AllowanceInputs, arithmetic: Arithmetic, tolerance: Tolerance): Allowances {
+export function roundingAllowances(inputs: AllowanceInputs, arithmetic: Arithmetic, tolerance: Tolerance): SoftmaxAllowances {
   const { x, g, softmax, grad, layout } = inputs;
   const ud = UNIT_ROUNDOFF[arithmetic.dtype];
   const uc = UNIT_ROUNDOFF[arithmetic.compute];

@@ -46,7 +46,9 @@ export function checkInvariants(
   layout: SliceLayout,
   bounds: SliceBounds,
   epsilon: number,
+  law: 'softmax' | 'log_softmax' = 'softmax',
 ): InvariantCheck {
+  const logs = law === 'log_softmax';
   const softmax = results.forward === undefined ? undefined : new WorstSlice();
   const grad = results.grad === undefined ? undefined : new WorstSlice();
   let worstOfMagnitudes = { ulps: 0, slice: -1 };
@@ -57,14 +59,14 @@ export function checkInvariants(
     let flagged = false;
     const softmaxBound = bounds.softmaxSum[k];
     if (softmax !== undefined && softmaxBound === softmaxBound) {
-      flagged = softmax.offer(Math.abs(compensatedSum(own) - 1) / epsilon, softmaxBound / epsilon, k) || flagged;
+      flagged = softmax.offer(Math.abs((logs ? compensatedSumOfExponentials(own) : compensatedSum(own)) - 1) / epsilon, softmaxBound / epsilon, k) || flagged;
     }
     const gradBound = bounds.gradSum[k];
     // A non-finite g has no gradient to sum (its dx is NaN or infinite in every kernel).
     if (grad !== undefined && softmaxBound === softmaxBound && Number.isFinite(gradBound)) {
       // Where g is 0 throughout there is no scale to show the sum against; it is shown in plain
       // epsilons then, against the bound (underflow terms only: every correct dx is 0 there).
-      const scale = gradientScale(ss, gs) || 1;
+      const scale = (logs ? logSoftmaxGradientScale(gs) : gradientScale(ss, gs)) || 1;
       const total = Math.abs(compensatedSum(dx));
       // Divided one after the other: scale·ε underflows for a subnormal g.
       flagged = grad.offer(total / scale / epsilon, gradBound / scale / epsilon, k) || flagged;
@@ -109,6 +111,22 @@ function gradientScale(s: Float64Array, g: Float64Array): number {
   let scale = 0;
   for (let i = 0; i < s.length; i++) scale += s[i] * (Math.abs(g[i]) + Math.abs(dot));
   return scale;
+}
+
+/** Σ |g_i| + |Σ g|: how large the terms that cancel into log_softmax's dx = g − s Σg are. */
+function logSoftmaxGradientScale(g: Float64Array): number {
+  let total = 0;
+  let magnitude = 0;
+  for (let i = 0; i < g.length; i++) {
+    total += g[i];
+    magnitude += Math.abs(g[i]);
+  }
+  return magnitude + Math.abs(total);
+}
+
+/** Σ exp(values), compensated: the probabilities a log_softmax holds. */
+function compensatedSumOfExponentials(values: Float64Array): number {
+  return compensatedSum(values.map(Math.exp));
 }
 
 function sumOfMagnitudes(values: Float64Array): number {

@@ -1,4 +1,5 @@
 import { InputError } from '../input-error.js';
+import { supportedOp } from '../op.js';
 import { runsInParallel } from '../parallel/parallel-threshold.js';
 import { sliceLayout } from '../methods/slices.js';
 import type { MethodResult } from '../methods/pipelines.js';
@@ -43,17 +44,23 @@ export async function runVerification(input: VerifyInput, options: RunOptions = 
   const types = options.arithmetic ?? {};
   const narrower = narrowerThanDType(input.dtype, types);
   if (narrower !== undefined) throw new InputError(narrower);
+  const op = supportedOp(input.op ?? 'softmax', 'op');
+  if (op !== 'softmax' && options.finiteDifferences) throw new InputError(`finite differences (--fd) check softmax only in this version, not ${op}`);
+  const choice = options.reference ?? 'auto';
+  if (op !== 'softmax' && choice !== 'auto' && choice !== 'off') {
+    throw new InputError(`--reference ${choice} computes softmax's correctly rounded results only in this version, not ${op}'s: use auto or off`);
+  }
   const fdRefusal = options.allowSlow || !options.finiteDifferences ? undefined : finiteDifferencesOverBudget(input);
   if (fdRefusal !== undefined) throw new OverBudgetError(fdRefusal);
   const jacobianSkipped = options.allowSlow ? undefined : jacobianOverBudget(input, types);
 
   // The reference is computed from the inputs the methods see: rounded to the dtype.
   const rounded = roundedInput(input);
-  const choice = options.reference ?? 'auto';
   const referenceSkipped = choice === 'auto' ? autoReferenceOverBudget(rounded) : undefined;
-  const reference = referenceSkipped === undefined ? await referenceFor(rounded, choice, options.allowSlow === true) : undefined;
+  const reference =
+    referenceSkipped === undefined && op === 'softmax' ? await referenceFor(rounded, choice, options.allowSlow === true) : undefined;
   const jacobianResult =
-    jacobianSkipped === undefined && options.parallel !== false && runsInParallel(jacobianEntries(rounded), arithmeticFor(rounded.dtype, types))
+    jacobianSkipped === undefined && op === 'softmax' && options.parallel !== false && runsInParallel(jacobianEntries(rounded), arithmeticFor(rounded.dtype, types))
       ? await parallelJacobian(rounded, types)
       : undefined;
   return verify(rounded, {

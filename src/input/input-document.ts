@@ -1,7 +1,7 @@
 import { DTYPES, dtypeNamed, isDType, type DType, type Tolerance } from '../dtype.js';
 import { formatShape, sameShape, type Tensor } from '../tensor.js';
 import { describeValue, InputError } from '../input-error.js';
-import { FORWARD_NAME, isOp, OPS, type Op } from '../op.js';
+import { FORWARD_NAME, isOp, OPS, supportedOp, SUPPORTED_OPS, type Op } from '../op.js';
 import { parseLenientJson } from './lenient-json.js';
 import { tensorFromNested } from './nested-array.js';
 
@@ -155,8 +155,8 @@ function readExpected(
 
 /** A document's `op`; cross_entropy's fields are not read by this version yet. */
 function readOp(value: unknown): Op {
-  if (!isOp(value)) throw new InputError(`op must be one of ${OPS.join(', ')}, got ${describeValue(value)}`);
-  return value;
+  if (!isOp(value)) throw new InputError(`op must be one of ${SUPPORTED_OPS.join(', ')}, got ${describeValue(value)}`);
+  return supportedOp(value, 'op');
 }
 
 function readTolerance(value: unknown): Tolerance {

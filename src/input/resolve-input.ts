@@ -6,7 +6,7 @@ import { QUANTITIES, type DTypeOrigin, type VerifyInput } from '../verify.js';
 import { captureInputError, InputError, withInputLabel, type Result } from '../input-error.js';
 import { readDTypeFlag, type InputDocument } from './input-document.js';
 import { parseNumberToken, readIntegerText } from './number-token.js';
-import { quantityName } from '../op.js';
+import { FORWARD_NAME, isOp, quantityName, supportedOp, SUPPORTED_OPS, type Op } from '../op.js';
 import { tensorFromValuesText } from './values-text.js';
 
 /** What the command line gave, as text: nothing here has been checked yet. */
@@ -19,8 +19,11 @@ export interface RawRequest {
   readonly dtype?: string;
   readonly rtol?: string;
   readonly atol?: string;
-  /** `--expected-softmax`, `--expected-grad`: values to judge, in the forms `--x` takes. */
+  /** `--op`: softmax (the default), log_softmax or cross_entropy. */
+  readonly op?: string;
+  /** `--expected-softmax` (`--expected-log-softmax`), `--expected-grad`: values to judge, in the forms `--x` takes. */
   readonly expectedSoftmax?: string;
+  readonly expectedLogSoftmax?: string;
   readonly expectedGrad?: string;
   /** `--source`: who produced the expected values. */
   readonly source?: string;
@@ -55,6 +58,7 @@ export function resolveRequest(raw: RawRequest, files: InputFiles): Promise<Resu
     const overrides: Overrides = {
       dim: raw.dim === undefined ? undefined : readIntegerText(raw.dim, '--dim'),
       dtype: raw.dtype === undefined ? undefined : readDTypeFlag(raw.dtype, '--dtype'),
+      op: raw.op === undefined ? undefined : readOpFlag(raw.op),
     };
     // A value ending in .npy names a file; anything else is the values themselves.
     const values = (text: string | undefined, field: string): Tensor | undefined => {
@@ -64,8 +68,13 @@ export function resolveRequest(raw: RawRequest, files: InputFiles): Promise<Resu
     if (raw.source !== undefined && raw.source.trim() === '') {
       throw new InputError('--source is empty: say who produced the expected values (a kernel, a framework and its version)');
     }
+    if (raw.expectedSoftmax !== undefined && raw.expectedLogSoftmax !== undefined) {
+      throw new InputError('--expected-softmax and --expected-log-softmax belong to different ops: give the one of --op');
+    }
+    const forwardFlag = raw.expectedLogSoftmax === undefined ? '--expected-softmax' : '--expected-log-softmax';
     const given: ExpectedFlags = {
-      forward: values(raw.expectedSoftmax, '--expected-softmax'),
+      forward: values(raw.expectedSoftmax ?? raw.expectedLogSoftmax, forwardFlag),
+      forwardOp: raw.expectedSoftmax !== undefined ? 'softmax' : raw.expectedLogSoftmax !== undefined ? 'log_softmax' : undefined,
       grad: values(raw.expectedGrad, '--expected-grad'),
       source: raw.source,
     };
@@ -73,7 +82,7 @@ export function resolveRequest(raw: RawRequest, files: InputFiles): Promise<Resu
       if (given.forward !== undefined || given.grad !== undefined || given.source !== undefined) {
         throw new InputError('--expected-softmax, --expected-grad and --source need an input: give --x and --g, or --input');
       }
-      const example = builtInExample();
+      const example = builtInExample(overrides.op);
       return { input: inputFromDocument(example.label, example, overrides), tolerance };
     }
     if (raw.input !== undefined && (raw.x !== undefined || raw.g !== undefined)) {
@@ -81,16 +90,18 @@ export function resolveRequest(raw: RawRequest, files: InputFiles): Promise<Resu
     }
     if (raw.input !== undefined) {
       const { label, doc } = await files.readInput(raw.input);
-      const merged = withExpectedFlags(doc, given, label);
+      const merged = withExpectedFlags(doc, given, label, overrides.op);
       return { input: withInputLabel(label, () => inputFromDocument(label, merged, overrides)), tolerance };
     }
-    const doc = withExpectedFlags({ x: values(raw.x, 'x'), g: values(raw.g, 'g') }, given, 'command line');
+    const doc = withExpectedFlags({ x: values(raw.x, 'x'), g: values(raw.g, 'g') }, given, 'command line', overrides.op);
     return { input: inputFromDocument('command line', doc, overrides), tolerance };
   });
 }
 
 interface ExpectedFlags {
   readonly forward?: Tensor;
+  /** The op whose forward output the flag gave (`--expected-softmax`: softmax). */
+  readonly forwardOp?: Op;
   readonly grad?: Tensor;
   readonly source?: string;
 }
@@ -99,10 +110,15 @@ interface ExpectedFlags {
  * Adds `--expected-softmax/--expected-grad/--source` to a document. A quantity given both ways is
  * refused rather than one silently winning; so is a `--source` with nothing to label.
  */
-function withExpectedFlags(doc: InputDocument, given: ExpectedFlags, label: string): InputDocument {
+function withExpectedFlags(doc: InputDocument, given: ExpectedFlags, label: string, op: Op | undefined): InputDocument {
   const fromDoc = doc.expected ?? {};
+  const docOp = op ?? doc.op ?? 'softmax';
+  if (given.forwardOp !== undefined && given.forwardOp !== docOp) {
+    const flag = given.forwardOp === 'softmax' ? '--expected-softmax' : '--expected-log-softmax';
+    throw new InputError(`${flag} gives ${given.forwardOp} values, but the op is ${docOp}: give --expected-${FORWARD_NAME[docOp].replace('_', '-')}`);
+  }
   for (const quantity of QUANTITIES) {
-    const name = quantityName(doc.op, quantity);
+    const name = quantityName(docOp, quantity);
     if (given[quantity] !== undefined && fromDoc[quantity] !== undefined) {
       throw new InputError(`${label} has expected ${name} values already: give them there or with --expected-${name.replace('_', '-')}, not both`);
     }
@@ -124,10 +140,11 @@ function withExpectedFlags(doc: InputDocument, given: ExpectedFlags, label: stri
   return { ...doc, expected, expectedStored, source: given.source ?? doc.source };
 }
 
-/** `--dim` and `--dtype`, which win over the document's own. */
+/** `--dim`, `--dtype` and `--op`, which win over the document's own (an `--op` the document contradicts is refused). */
 export interface Overrides {
   readonly dim?: number;
   readonly dtype?: DType;
+  readonly op?: Op;
 }
 
 /** Checks that a document's parts fit together (g's shape, dim's range) and fills in defaults. */
@@ -149,8 +166,13 @@ export function inputFromDocument(label: string, doc: InputDocument, overrides: 
     throw new InputError(`dim ${dim} is out of range for x of shape ${formatShape(x.shape)} (expected ${-rank} to ${rank - 1})`);
   }
   const { dtype, dtypeFrom } = chooseDType(doc, overrides);
+  if (overrides.op !== undefined && doc.op !== undefined && overrides.op !== doc.op) {
+    throw new InputError(`--op ${overrides.op}, but the input is op ${doc.op}: leave --op out, or give an input of op ${overrides.op}`);
+  }
+  const op = overrides.op ?? doc.op;
   return {
     ...doc,
+    ...(op === undefined ? {} : { op }),
     label,
     x,
     g,
@@ -173,7 +195,7 @@ function chooseDType(doc: InputDocument, overrides: Overrides): { dtype: DType; 
   const stored: [string, DType | undefined][] = [
     ['x', doc.x?.stored],
     ['g', doc.g?.stored],
-    [`expected ${quantityName(doc.op, 'forward')}`, doc.expectedStored?.forward],
+    [`expected ${quantityName(overrides.op ?? doc.op, 'forward')}`, doc.expectedStored?.forward],
     ['expected grad', doc.expectedStored?.grad],
   ];
   const known = stored.filter((entry): entry is [string, DType] => entry[1] !== undefined);
@@ -209,4 +231,11 @@ export function readArithmeticFlags(raw: { readonly compute?: string; readonly a
     compute: raw.compute === undefined ? undefined : readDTypeFlag(raw.compute, '--compute'),
     accumulate: raw.accumulate === undefined ? undefined : readDTypeFlag(raw.accumulate, '--accumulate'),
   };
+}
+
+/** `--op`: one of the ops, as written (log-softmax and cross-entropy, with hyphens, too). */
+function readOpFlag(text: string): Op {
+  const name = text.trim().replace('-', '_');
+  if (isOp(name)) return supportedOp(name, '--op');
+  throw new InputError(`--op must be one of ${SUPPORTED_OPS.join(', ')}, got ${JSON.stringify(text)}`);
 }

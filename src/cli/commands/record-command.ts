@@ -14,7 +14,9 @@ import { TOOL, type Io } from '../io.js';
 export interface RecordFlags {
   x?: string;
   g?: string;
+  op?: string;
   expectedSoftmax?: string;
+  expectedLogSoftmax?: string;
   expectedGrad?: string;
   input?: string;
   dim?: string;
@@ -35,12 +37,12 @@ export interface RecordFlags {
  * only once what it records passes the verdict.
  */
 export async function recordCommand(flags: RecordFlags, io: Io): Promise<Outcome> {
-  const { x, g, input, dim, dtype, rtol, atol, expectedSoftmax, expectedGrad, source } = flags;
+  const { op, x, g, input, dim, dtype, rtol, atol, expectedSoftmax, expectedLogSoftmax, expectedGrad, source } = flags;
   if (x === undefined && g === undefined && input === undefined) {
     throw new InputError('record needs an input: --x and --g, or --input FILE');
   }
   checkOutputPath(flags.output, flags.force, io.cwd);
-  const resolved = await resolveRequest({ x, g, input, dim, dtype, rtol, atol, expectedSoftmax, expectedGrad, source }, inputFiles(io));
+  const resolved = await resolveRequest({ op, x, g, input, dim, dtype, rtol, atol, expectedSoftmax, expectedLogSoftmax, expectedGrad, source }, inputFiles(io));
   if (!resolved.ok) throw resolved.error;
   // --rtol/--atol become the fixture's own tolerance: what it is judged by here and in every check.
   const { tolerance } = resolved.value;

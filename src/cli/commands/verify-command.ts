@@ -11,7 +11,9 @@ import { TOOL, type Io } from '../io.js';
 export interface VerifyFlags {
   x?: string;
   g?: string;
+  op?: string;
   expectedSoftmax?: string;
+  expectedLogSoftmax?: string;
   expectedGrad?: string;
   source?: string;
   input?: string;
@@ -40,8 +42,8 @@ export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome
   const rows = readRows(flags.rows);
   const precision = readPrecision(flags.precision);
   const types = readArithmeticFlags(flags);
-  const { x, g, input, dim, dtype, rtol, atol, expectedSoftmax, expectedGrad, source } = flags;
-  const resolved = await resolveRequest({ x, g, input, dim, dtype, rtol, atol, expectedSoftmax, expectedGrad, source }, inputFiles(io));
+  const { op, x, g, input, dim, dtype, rtol, atol, expectedSoftmax, expectedLogSoftmax, expectedGrad, source } = flags;
+  const resolved = await resolveRequest({ op, x, g, input, dim, dtype, rtol, atol, expectedSoftmax, expectedLogSoftmax, expectedGrad, source }, inputFiles(io));
   if (!resolved.ok) throw resolved.error;
   const report = await runVerification(resolved.value.input, {
     tolerance: resolved.value.tolerance,

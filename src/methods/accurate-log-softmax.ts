@@ -1,0 +1,96 @@
+import { add, dd, mul, neg, type DD } from '../numeric/double-double.js';
+import { expDoubleDouble, exponentials } from '../numeric/double-double-exp.js';
+import { ldexp } from '../numeric/ldexp.js';
+import { maxPropagatingNaN } from './max.js';
+import type { MethodResult } from './pipelines.js';
+import { forEachSlice, type SliceLayout } from './slices.js';
+
+/**
+ * log_softmax and its gradient in double-double, rounded to float64 once: the exact result that
+ * expected values are judged against (as the accurate closed form is for softmax).
+ *
+ *   L = log S, S = Σ_j exp(x_j − m)   (S in [1, n]: each exp(x_j − m) in double-double, within 2^-102)
+ *   y_i = (x_i − m) − L               (x_i − m exact by two-sum; no cancellation: x_i − m ≤ 0 ≤ L)
+ *   dx_i = g_i − exp(y_i)·Σg          (exp, products and Σg in double-double)
+ *
+ * L from Math.log(S) refined by one Newton step on exp(−L0)·S = 1 + δ: log S = L0 + δ − δ²/2 + …,
+ * |δ| ≈ 2^-52, so the neglected δ³/3 is below 2^-150. y_i is then within about 2^-100 of |y_i| + L
+ * and dx_i within 2^-98 of |g_i| + exp(y_i)|Σg|: far below the allowance of any dtype, where
+ * expected values are judged.
+ *
+ * Special cases as PyTorch: a −Infinity logit has y = −Infinity and dx = g_i; an all-−Infinity,
+ * NaN or +Infinity slice is NaN throughout.
+ */
+export function accurateLogSoftmaxSlice(x: Float64Array, g: Float64Array, y: Float64Array, dx: Float64Array): void {
+  const n = x.length;
+  const max = maxPropagatingNaN(x);
+  if (!(max > -Infinity && max < Infinity)) {
+    y.fill(NaN);
+    dx.fill(NaN);
+    return;
+  }
+  const p = x.indexOf(max);
+  const exponents = new Float64Array(n);
+  const highs = new Float64Array(n);
+  const lows = new Float64Array(n);
+  // Returns false where some x_j − m is below −2^40: its exp is then far below any float64, and
+  // it adds nothing to S.
+  exponentials(x, p, exponents, highs, lows);
+  let sum = dd(0);
+  for (let j = 0; j < n; j++) {
+    const k = exponents[j];
+    if (k === -Infinity) continue;
+    sum = add(sum, { hi: ldexp(highs[j], k), lo: ldexp(lows[j], k) });
+  }
+  const logSum = logOf(sum);
+  let total = dd(0);
+  for (let j = 0; j < n; j++) total = add(total, dd(g[j]));
+  const out = new Float64Array(3);
+  for (let i = 0; i < n; i++) {
+    if (x[i] === -Infinity) {
+      y[i] = -Infinity;
+      // s_i = 0: 0·Σg is 0 unless Σg is not finite, as in PyTorch's g − 0·Σg.
+      dx[i] = g[i] - 0 * total.hi;
+      continue;
+    }
+    const t = x[i] - max;
+    const shifted: DD = { hi: t, lo: twoSumLow(x[i], -max, t) };
+    const logSoftmax = add(shifted, neg(logSum));
+    y[i] = logSoftmax.hi + logSoftmax.lo;
+    if (!expDoubleDouble(logSoftmax.hi, logSoftmax.lo, out)) {
+      dx[i] = g[i] - 0 * total.hi;
+      continue;
+    }
+    // s_i·Σg = 2^k (m_hi + m_lo)·Σg, scaled after the product so that a tiny s_i keeps its digits.
+    const product = mul({ hi: out[1], lo: out[2] }, total);
+    const scaled: DD = { hi: ldexp(product.hi, out[0]), lo: ldexp(product.lo, out[0]) };
+    const difference = add(dd(g[i]), neg(scaled));
+    dx[i] = difference.hi + difference.lo;
+  }
+}
+
+/** log S for S ≥ 1 in double-double: Math.log refined by one Newton step (see above). */
+function logOf(s: DD): DD {
+  const first = Math.log(s.hi);
+  if (first === 0 && s.lo === 0) return dd(0);
+  const out = new Float64Array(3);
+  expDoubleDouble(-first, 0, out);
+  // exp(−L0)·S = 1 + δ.
+  const scaled = mul({ hi: ldexp(out[1], out[0]), lo: ldexp(out[2], out[0]) }, s);
+  const delta = add(scaled, dd(-1));
+  const d = delta.hi + delta.lo;
+  return add(dd(first), add(delta, dd(-0.5 * d * d)));
+}
+
+/** The rounding error of t = a + b (two-sum's low part). */
+function twoSumLow(a: number, b: number, t: number): number {
+  const v = t - a;
+  return a - (t - v) + (b - v);
+}
+
+export function runAccurateLogSoftmaxFloat64(x: Float64Array, g: Float64Array, layout: SliceLayout): MethodResult {
+  const forward = new Float64Array(x.length);
+  const grad = new Float64Array(x.length);
+  forEachSlice(layout, [x, g], [forward, grad], ([xs, gs], [ys, dxs]) => accurateLogSoftmaxSlice(xs, gs, ys, dxs));
+  return { forward, grad };
+}

@@ -1,0 +1,77 @@
+import { LOG_SOFTMAX_KERNEL_BASE64, LOG_SOFTMAX_KERNEL_COLUMNS } from '../wasm/log-softmax-jacobian-kernel.generated.js';
+
+/**
+ * The log_softmax explicit Jacobian's columns through a WebAssembly SIMD kernel
+ * (src/wasm/log-softmax-jacobian-kernel.wat.mjs): vectorised across columns, each lane running one
+ * column's loop over i with the scalar loop's very operations in the same order, so that every sum
+ * is the scalar JavaScript's, bit for bit (logSoftmaxJacobianBackwardSlice is the specification,
+ * and the tests hold the kernel to it).
+ */
+export type LogSoftmaxKernel = 'float64' | 'float32';
+
+interface KernelExports {
+  columnsFloat64(ps: number, pg: number, pout: number, n: number, from: number, to: number): void;
+  columnsFloat32(ps: number, pg: number, pout: number, n: number, from: number, to: number): void;
+}
+
+interface Instance {
+  readonly exports: KernelExports;
+  readonly bytes: number;
+  readonly float64: Float64Array;
+  readonly float32: Float32Array;
+}
+
+let compiled: WebAssembly.Module | undefined;
+let instance: Instance | undefined;
+
+const PAGE = 65536;
+const MAX_BYTES = 2 ** 31;
+
+/** An instance whose (imported, never grown) memory holds at least `bytes`: see jacobian-wasm.ts. */
+function instanceWith(bytes: number): Instance {
+  if (instance !== undefined && instance.bytes >= bytes) return instance;
+  compiled ??= new WebAssembly.Module(Buffer.from(LOG_SOFTMAX_KERNEL_BASE64, 'base64'));
+  const pages = Math.ceil(Math.min(bytes * 1.5, MAX_BYTES) / PAGE);
+  const memory = new WebAssembly.Memory({ initial: pages });
+  const exports = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as KernelExports;
+  instance = { exports, bytes: pages * PAGE, float64: new Float64Array(memory.buffer), float32: new Float32Array(memory.buffer) };
+  return instance;
+}
+
+const align = (bytes: number): number => Math.ceil(bytes / 16) * 16;
+
+/**
+ * The sums Σ_i (δ_ij − s_j) g_i of the columns in whole blocks, from 0, into `out` (before any
+ * rounding to the dtype: a float32 sum is exact in float64). Returns how many columns it did: the
+ * caller does the rest. 0 when a float32 kernel is given values float32 cannot hold, or the slice
+ * does not fit the kernel's memory.
+ */
+export function logSoftmaxColumnsWasm(kernel: LogSoftmaxKernel, s: Float64Array, g: Float64Array, out: Float64Array): number {
+  const n = s.length;
+  const block = LOG_SOFTMAX_KERNEL_COLUMNS[kernel];
+  const done = n - (n % block);
+  if (done === 0) return 0;
+  const width = kernel === 'float64' ? 8 : 4;
+  const pg = align(width * n);
+  const pout = pg + align(width * n);
+  if (pout + 8 * done > MAX_BYTES) return 0;
+  const k = instanceWith(pout + 8 * done);
+  if (kernel === 'float64') {
+    k.float64.set(s, 0);
+    k.float64.set(g, pg / 8);
+  } else {
+    const values = k.float32;
+    for (let j = 0; j < n; j++) {
+      values[j] = s[j];
+      values[pg / 4 + j] = g[j];
+      // Not float32 (NaN stays NaN through the conversion: it is float32 too).
+      if ((values[j] !== s[j] && s[j] === s[j]) || (values[pg / 4 + j] !== g[j] && g[j] === g[j])) return 0;
+    }
+  }
+  const columns = kernel === 'float64' ? k.exports.columnsFloat64 : k.exports.columnsFloat32;
+  // Calls of about 2^20 entries: V8 moves a WebAssembly function to optimised code between calls.
+  const step = block * Math.max(1, Math.round(2 ** 20 / (n * block)));
+  for (let j = 0; j < done; j += step) columns(0, pg, pout + 8 * j, n, j, Math.min(done, j + step));
+  out.set(k.float64.subarray(pout / 8, pout / 8 + done));
+  return done;
+}
