@@ -12,6 +12,7 @@ import { renderJson } from '../output/render-json.js';
 import { formatShape, sameShape, type Tensor } from '../tensor.js';
 import type { Report } from '../verify.js';
 import { runVerification, type RunOptions } from './run.js';
+import { FORWARD_NAME, isOp, supportedOp, SUPPORTED_OPS, type Op } from '../op.js';
 import { TOOL } from './tool.js';
 
 /**
@@ -22,14 +23,16 @@ export type Values = NestedNumbers | ArrayLike<number> | { readonly shape: reado
 type NestedNumbers = readonly (number | NestedNumbers)[];
 
 export interface VerifyRequest {
+  /** The operation: softmax (the default) or log_softmax. */
+  readonly op?: Op;
   readonly x: Values;
   readonly g: Values;
   /** The dimension softmax runs along; negative counts from the end (default -1). */
   readonly dim?: number;
   /** The dtype the kernel computes in (default float64). */
   readonly dtype?: DType;
-  /** Your kernel's outputs, judged against the exact result. */
-  readonly expected?: { readonly softmax?: Values; readonly grad?: Values };
+  /** Your kernel's outputs, judged against the exact result: the op's forward output (by its name) and grad. */
+  readonly expected?: { readonly softmax?: Values; readonly log_softmax?: Values; readonly grad?: Values };
   /** A tolerance of the input's own, instead of the dtype's. */
   readonly tolerance?: Tolerance;
   /** Who produced the expected values; a name and a description for the report. */
@@ -46,7 +49,12 @@ export interface VerifyRequest {
 export async function verify(request: VerifyRequest, options: RunOptions = {}): Promise<Report> {
   const x = tensorOf(request.x, 'x');
   const g = tensorOf(request.g, 'g');
-  const expectedOf = (key: 'softmax' | 'grad'): Float64Array | undefined => {
+  if (request.op !== undefined && !isOp(request.op)) throw new InputError(`op must be one of ${SUPPORTED_OPS.join(', ')}, got ${JSON.stringify(request.op)}`);
+  const op = request.op === undefined ? undefined : supportedOp(request.op, 'op');
+  const forwardName = FORWARD_NAME[op ?? 'softmax'];
+  const misplaced = (['softmax', 'log_softmax'] as const).find((key) => key !== forwardName && request.expected?.[key] !== undefined);
+  if (misplaced !== undefined) throw new InputError(`expected.${misplaced} is not an output of op ${op ?? 'softmax'}: give expected.${forwardName}`);
+  const expectedOf = (key: 'softmax' | 'log_softmax' | 'grad'): Float64Array | undefined => {
     const values = request.expected?.[key];
     if (values === undefined) return undefined;
     const tensor = tensorOf(values, `expected.${key}`);
@@ -55,18 +63,19 @@ export async function verify(request: VerifyRequest, options: RunOptions = {}): 
     }
     return tensor.data;
   };
-  const softmax = expectedOf('softmax');
+  const forward = forwardName === 'loss' ? undefined : expectedOf(forwardName);
   const grad = expectedOf('grad');
   if (request.dtype !== undefined && !isDType(request.dtype)) {
     throw new InputError(`dtype must be one of ${DTYPES.join(', ')}, got ${JSON.stringify(request.dtype)}`);
   }
   const tolerance = request.tolerance === undefined ? undefined : readTolerance(request.tolerance);
   const input = inputFromDocument(request.name ?? 'library call', {
+    op,
     x,
     g,
     dim: request.dim,
     dtype: request.dtype,
-    expected: softmax === undefined && grad === undefined ? undefined : { forward: softmax, grad },
+    expected: forward === undefined && grad === undefined ? undefined : { forward, grad },
     tolerance,
     source: request.source,
     name: request.name,
@@ -111,12 +120,14 @@ export async function readInput(path: string): Promise<VerifyRequest> {
   if (!resolved.ok) throw resolved.error;
   const { input } = resolved.value;
   const shaped = (data: Float64Array | undefined) => (data === undefined ? undefined : { shape: input.x.shape, data });
+  const forwardName = FORWARD_NAME[input.op ?? 'softmax'];
   return {
+    ...(input.op === undefined ? {} : { op: input.op }),
     x: input.x,
     g: input.g,
     dim: input.dim,
     dtype: input.dtype,
-    expected: input.expected === undefined ? undefined : { softmax: shaped(input.expected.forward), grad: shaped(input.expected.grad) },
+    expected: input.expected === undefined ? undefined : { [forwardName]: shaped(input.expected.forward), grad: shaped(input.expected.grad) },
     tolerance: input.tolerance,
     source: input.source,
     name: input.name,

@@ -1,6 +1,6 @@
 import { FLOAT64_ARITHMETIC, type Arithmetic } from '../numeric/arithmetic.js';
 import { maxPropagatingNaN } from './max.js';
-import { logSoftmaxColumnsWasm } from './log-softmax-jacobian-wasm.js';
+import { logSoftmaxColumnsWasm, type LogSoftmaxKernel } from './log-softmax-jacobian-wasm.js';
 
 /** Below this many entries a slice stays in JavaScript: the kernel's copies would cost more. */
 const KERNEL_FROM_ENTRIES = 4096;
@@ -14,7 +14,9 @@ import { forEachSlice, type SliceLayout } from './slices.js';
  *   of kernels that keep one lse per row); then every entry J[i][j] = δ_ij − s_j, s = exp(y), and
  *   dx = Jᵀ·g, dx_j = Σ_i J[i][j] g_i;
  * - closed form: y = (x − m) − log Σ exp(x − m), as PyTorch's CPU kernel subtracts; then
- *   dx = g − s·Σg with s = exp(y) from the output, as PyTorch's backward reads it.
+ *   dx = g − s·Σg with s = exp(y) from the output, as PyTorch's backward reads it. Its roundings
+ *   follow PyTorch 1.13's CPU kernels (the half types store Σ exp and its log, and Σg, in the
+ *   dtype; float32's backward fuses the multiply and the subtraction).
  *
  * In a narrower dtype every operation rounds to the compute type, sums accumulate in
  * `a.accumulate`, and what a kernel stores (y, which backward reads, and dx) rounds to the dtype.
@@ -29,7 +31,9 @@ export function logSoftmaxClosedFormForwardSlice(x: Float64Array, out: Float64Ar
   const max = maxPropagatingNaN(x);
   let sum = 0;
   for (let i = 0; i < x.length; i++) sum = roundSum(sum + round(Math.exp(round(x[i] - max))));
-  const logSum = round(Math.log(sum));
+  // PyTorch's half-type kernels store the sum and its log in the dtype before subtracting
+  // (a no-op where the dtype is the compute type).
+  const logSum = store(round(Math.log(store(sum))));
   for (let i = 0; i < x.length; i++) out[i] = store(round(round(x[i] - max) - logSum));
 }
 
@@ -53,16 +57,33 @@ export function logSoftmaxLseForwardSlice(x: Float64Array, out: Float64Array, a:
  */
 export function logSoftmaxJacobianBackwardSlice(y: Float64Array, g: Float64Array, out: Float64Array, a: Arithmetic = FLOAT64_ARITHMETIC): void {
   const n = y.length;
-  const { round, roundSum, store } = a;
   const s = new Float64Array(n);
-  for (let j = 0; j < n; j++) s[j] = round(Math.exp(y[j]));
-  const kernel = a.compute === 'float64' && a.accumulate === 'float64' ? 'float64' : a.compute === 'float32' && a.accumulate === 'float32' ? 'float32' : undefined;
-  // The columns in whole blocks through the WebAssembly kernel (the same bits), the rest below.
+  for (let j = 0; j < n; j++) s[j] = a.round(Math.exp(y[j]));
+  const kernel = kernelFor(a);
+  // The columns in whole blocks through the WebAssembly kernel (the same bits), the rest in JavaScript.
   const fromKernel = kernel !== undefined && n * n >= KERNEL_FROM_ENTRIES ? logSoftmaxColumnsWasm(kernel, s, g, out) : 0;
-  for (let j = 0; j < fromKernel; j++) out[j] = store(out[j]);
+  for (let j = 0; j < fromKernel; j++) out[j] = a.store(out[j]);
+  logSoftmaxJacobianColumnsScalar(s, g, out, a, fromKernel);
+}
+
+/** The WebAssembly kernel for an arithmetic, when it has one: float64 throughout, or float32 throughout. */
+function kernelFor(a: Arithmetic): LogSoftmaxKernel | undefined {
+  if (a.compute === 'float64' && a.accumulate === 'float64') return 'float64';
+  if (a.compute === 'float32' && a.accumulate === 'float32') return 'float32';
+  return undefined;
+}
+
+/**
+ * Columns `from` to n − 1 of dx = Jᵀ·g, s = exp(y) as rounded, in JavaScript: the specification
+ * the WebAssembly kernel is held to, bit for bit.
+ */
+export function logSoftmaxJacobianColumnsScalar(s: Float64Array, g: Float64Array, out: Float64Array, a: Arithmetic, from = 0): void {
+  const n = s.length;
+  const { round, roundSum, store } = a;
+  const kernel = kernelFor(a);
   if (kernel === 'float64') {
     // The identity roundings written out: n² entries, and V8 does not always inline the closures.
-    for (let j = fromKernel; j < n; j++) {
+    for (let j = from; j < n; j++) {
       const sj = s[j];
       let acc = 0;
       for (let i = 0; i < n; i++) acc += ((i === j ? 1 : 0) - sj) * g[i];
@@ -71,10 +92,10 @@ export function logSoftmaxJacobianBackwardSlice(y: Float64Array, g: Float64Array
     return;
   }
   if (kernel === 'float32') {
-    float32Columns(s, g, out, store, fromKernel);
+    float32Columns(s, g, out, store, from);
     return;
   }
-  for (let j = 0; j < n; j++) {
+  for (let j = from; j < n; j++) {
     const sj = s[j];
     let acc = 0;
     for (let i = 0; i < n; i++) acc = roundSum(acc + round(round((i === j ? 1 : 0) - sj) * g[i]));
@@ -87,7 +108,14 @@ export function logSoftmaxClosedFormBackwardSlice(y: Float64Array, g: Float64Arr
   const { round, roundSum, store } = a;
   let sum = 0;
   for (let i = 0; i < g.length; i++) sum = roundSum(sum + g[i]);
-  const total = round(sum);
+  // Σg stored in the dtype, as PyTorch's half-type kernels do.
+  const total = store(round(sum));
+  if (a.compute === 'float32') {
+    // g − e·Σg fused, one rounding, as PyTorch's vectorised kernel: e·Σg of two float32 values is
+    // exact in float64, and the difference rounds once more to float32.
+    for (let i = 0; i < y.length; i++) out[i] = store(round(g[i] - round(Math.exp(y[i])) * total));
+    return;
+  }
   for (let i = 0; i < y.length; i++) out[i] = store(round(g[i] - round(round(Math.exp(y[i])) * total)));
 }
 
@@ -113,7 +141,7 @@ export function runLogSoftmaxClosedFormMethod(x: Float64Array, g: Float64Array, 
  * general loop. Four columns run together: each column's sum is a chain of dependent additions,
  * and four chains in flight take a quarter of the time of one after another.
  */
-export function float32Columns(s: Float64Array, g: Float64Array, out: Float64Array, store: (value: number) => number, from = 0): void {
+function float32Columns(s: Float64Array, g: Float64Array, out: Float64Array, store: (value: number) => number, from = 0): void {
   const n = s.length;
   const fround = Math.fround;
   let j = from;

@@ -1,6 +1,12 @@
 import { EPSILON } from '../dtype.js';
 import type { InvariantCheck, SliceDeviation } from '../comparisons/invariants.js';
 import { sliceLabel, sliceLayout } from '../methods/slices.js';
+
+/** How each op's laws are shown: the probabilities' sum, and the size the gradient's sum is measured in. */
+const LAW_WORDS = {
+  softmax: { forwardSum: '|Σ s − 1|', gradScale: 'Σ s(|g| + |⟨s,g⟩|)' },
+  log_softmax: { forwardSum: '|Σ exp(y) − 1|', gradScale: '(Σ|g| + |Σg|)' },
+} as const;
 import { SIDE_LABEL, type MethodId, type Report } from '../verify.js';
 
 /** `0.03`, `0.5`, `12`, `3.1e3`: invariant deviations are ratios, read for their size. */
@@ -42,7 +48,8 @@ export function renderInvariants(report: Report): string[] {
       magnitudes === undefined ? '—' : magnitudes.slice < 0 ? 'no slice' : `${formatInvariantUlps(magnitudes.ulps)}${where(magnitudes.slice)}`,
     ];
   });
-  const header = ['', '|Σ s − 1| vs bound', '|Σ dx| / Σ s(|g| + |⟨s,g⟩|) vs bound', 'flagged', '|Σ dx| / Σ|dx| (not flagged)'];
+  const { forwardSum, gradScale } = LAW_WORDS[input.op === 'log_softmax' ? 'log_softmax' : 'softmax'];
+  const header = ['', `${forwardSum} vs bound`, `|Σ dx| / ${gradScale} vs bound`, 'flagged', '|Σ dx| / Σ|dx| (not flagged)'];
   const widths = header.map((title, c) => Math.max(title.length, ...rows.map((row) => row[c].length)));
   const line = (row: string[]): string => row.map((text, c) => text.padEnd(widths[c])).join('   ').trimEnd();
   return [
@@ -68,7 +75,8 @@ export function describeExpectedInvariants(report: Report): string[] {
     const at = sliceLabel(layout, input.x.shape, input.axis, found.slice);
     laws.push(`${law} in ${at}: ${formatInvariantUlps(found.ulps)} units of ${unit}, where rounding allows ${formatInvariantUlps(found.bound)}`);
   };
-  describe("the probabilities' |Σ s − 1|", check.softmaxSum, 'ε');
-  describe("the gradient's |Σ dx|", check.gradSum, 'ε·Σ s(|g| + |⟨s,g⟩|)');
+  const { forwardSum, gradScale } = LAW_WORDS[input.op === 'log_softmax' ? 'log_softmax' : 'softmax'];
+  describe(`the probabilities' ${forwardSum}`, check.softmaxSum, 'ε');
+  describe("the gradient's |Σ dx|", check.gradSum, `ε·${gradScale}`);
   return [`expected: ${check.flaggedSlices} / ${layout.count} slices sum beyond what rounding allows; worst, ${laws.join('; ')}`];
 }

@@ -91,7 +91,7 @@ function renderHeader(report: Report, palette: Palette): string[] {
   const slices = input.x.data.length / input.x.shape[input.axis];
   const lines = [
     palette.strong(`softmax-verify: ${printable(input.label)}`),
-    `x: shape ${formatShape(input.x.shape)}, softmax along dim ${input.dim} ` +
+    `x: shape ${formatShape(input.x.shape)}, ${input.op ?? 'softmax'} along dim ${input.dim} ` +
       `(${plural(slices, 'slice')} of ${input.x.shape[input.axis]}), dtype ${input.dtype}${input.dtypeFrom === undefined ? '' : ` (${DTYPE_ORIGIN[input.dtypeFrom]})`}`,
   ];
   if (report.jacobianSkipped !== undefined) {
@@ -227,9 +227,18 @@ function renderComparisons(report: Report): string[] {
   const widths = header.map((title, c) => Math.max(title.length, ...rows.map((row) => row[c].length)));
   const line = (row: string[]): string => row.map((cell, c) => cell.padEnd(widths[c])).join('   ').trimEnd();
   const sums = arithmetic.accumulate === arithmetic.compute ? 'and sums' : `and ${arithmetic.accumulate} sums`;
+  const rule =
+    input.op === 'log_softmax'
+      ? [
+          `close: |a − b| ≤ atol + rtol·|b| + rtol·s_i |Σg| |y_i| (grad) + arithmetic, rtol ${formatTolerance(tolerance.rtol)}, atol ${formatTolerance(tolerance.atol)} (${origin})`,
+          `       s_i |Σg| |y_i|: the stored log_softmax's rounding, which backward's exp(y_i)·Σg reads; arithmetic: the rounding of ${arithmetic.compute} operations ${sums} (docs/verdict.md)`,
+        ]
+      : [
+          `close: |a − b| ≤ atol + rtol·(|b| + s_i Σ_j s_j |g_j|) + arithmetic, rtol ${formatTolerance(tolerance.rtol)}, atol ${formatTolerance(tolerance.atol)} (${origin})`,
+          `       s_i Σ_j s_j |g_j|: what cancels in the gradient's g_i − ⟨s, g⟩; arithmetic: the rounding of ${arithmetic.compute} operations ${sums} (docs/verdict.md)`,
+        ];
   return [
-    `close: |a − b| ≤ atol + rtol·(|b| + s_i Σ_j s_j |g_j|) + arithmetic, rtol ${formatTolerance(tolerance.rtol)}, atol ${formatTolerance(tolerance.atol)} (${origin})`,
-    `       s_i Σ_j s_j |g_j|: what cancels in the gradient's g_i − ⟨s, g⟩; arithmetic: the rounding of ${arithmetic.compute} operations ${sums} (docs/verdict.md)`,
+    ...rule,
     line(header),
     ...rows.map(line),
   ];
