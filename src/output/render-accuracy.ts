@@ -1,5 +1,6 @@
 import type { ReferenceEngine } from '../reference/reference-slice.js';
 import { formatIndex } from '../tensor.js';
+import { quantityName } from '../op.js';
 import { METHOD_LABEL, QUANTITIES, type Accuracy, type Report } from '../verify.js';
 
 export const ENGINE_LABEL: Readonly<Record<ReferenceEngine, string>> = {
@@ -31,7 +32,7 @@ export function renderAccuracy(report: Report): string[] {
   const columns = [...report.methods, ...(input.expected === undefined ? [] : (['expected'] as const))];
   const header = ['', ...columns.map((of) => (of === 'expected' ? 'expected' : METHOD_LABEL[of]))];
   const rows = QUANTITIES.map((quantity) => [
-    quantity,
+    quantityName(input.op, quantity),
     ...columns.map((of) => {
       const found = reference.accuracy.find((a) => a.quantity === quantity && a.of === of);
       return found === undefined ? '—' : describeAccuracy(found, input.x.shape);

@@ -55,7 +55,8 @@ function disagreement(x: Float64Array, g: Float64Array): { certain: boolean; sof
 // that the file takes seconds. REFERENCE_FIXTURES=all compares every slice (about a minute).
 const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures');
 const fixtureFiles = readdirSync(FIXTURES, { recursive: true, encoding: 'utf8' })
-  .filter((name) => name.endsWith('.json'))
+  // softmax's fixtures: the log_softmax ones hold the same kind of x and g, and would only add time.
+  .filter((name) => name.endsWith('.json') && !name.includes('log-softmax-'))
   .sort();
 const everySlice = process.env.REFERENCE_FIXTURES === 'all';
 
