@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, test } from 'vitest';
@@ -20,6 +20,22 @@ function valid(text: string): boolean {
 describe('the fixture v1 JSON Schema', () => {
   test.each(pytorchFixtureNames())('accepts %s', (name) => {
     expect(valid(fixtureText(name)), JSON.stringify(validate.errors)).toBe(true);
+  });
+
+  const familyAndMpmath = ['family', 'mpmath'].flatMap((dir) =>
+    readdirSync(join(ROOT, 'fixtures', dir))
+      .filter((name) => name.endsWith('.json'))
+      .map((name) => join(dir, name)),
+  );
+  test.each(familyAndMpmath)('accepts %s', (name) => {
+    expect(valid(readFileSync(join(ROOT, 'fixtures', name), 'utf8')), JSON.stringify(validate.errors)).toBe(true);
+  });
+
+  test("refuses a log_softmax fixture with softmax's expected values, and a softmax one with log_softmax's", () => {
+    const logSoftmax = readFileSync(join(ROOT, 'fixtures', 'family', 'log-softmax-seed.json'), 'utf8');
+    expect(valid(logSoftmax.replace('"log_softmax": [', '"softmax": ['))).toBe(false);
+    expect(valid(logSoftmax.replace('"op": "log_softmax", ', ''))).toBe(false);
+    expect(valid(logSoftmax.replace('"op": "log_softmax"', '"op": "logsoftmax"'))).toBe(false);
   });
 
   test('accepts a fixture with a tolerance and only expected.grad', () => {
