@@ -20,14 +20,18 @@ import { forEachSlice, type SliceLayout } from './slices.js';
  *
  * Special cases as PyTorch: a −Infinity logit has y = −Infinity and dx = g_i; an all-−Infinity,
  * NaN or +Infinity slice is NaN throughout.
+ *
+ * Each result also carries an error bound, and the function says whether every y, and every dx,
+ * is certainly the nearest float64 to the exact value (the log_softmax reference's double-double
+ * engine; the undecided go to BigNumber).
  */
-export function accurateLogSoftmaxSlice(x: Float64Array, g: Float64Array, y: Float64Array, dx: Float64Array): void {
+export function accurateLogSoftmaxSlice(x: Float64Array, g: Float64Array, y: Float64Array, dx: Float64Array): Decided {
   const n = x.length;
   const max = maxPropagatingNaN(x);
   if (!(max > -Infinity && max < Infinity)) {
     y.fill(NaN);
     dx.fill(NaN);
-    return;
+    return BOTH_DECIDED;
   }
   const p = x.indexOf(max);
   const exponents = new Float64Array(n);
@@ -43,9 +47,21 @@ export function accurateLogSoftmaxSlice(x: Float64Array, g: Float64Array, y: Flo
     sum = add(sum, { hi: ldexp(highs[j], k), lo: ldexp(lows[j], k) });
   }
   const logSum = logOf(sum);
+  const L = logSum.hi;
+  // |L̃ − L|: S's relative error (each exp 2^-102, each of the n additions 3u² of its partial
+  // sum, S ≥ 1) becomes an absolute one in log S; the Newton step's own, 2^-101 and 2^-100 L.
+  const logError = (4 + n / 16 + 2 * L) * 2 ** -100;
   let total = dd(0);
-  for (let j = 0; j < n; j++) total = add(total, dd(g[j]));
+  let magnitude = 0;
+  for (let j = 0; j < n; j++) {
+    total = add(total, dd(g[j]));
+    magnitude += Math.abs(g[j]);
+  }
+  // Σg's error: 3u² (1 + …) of the partial sums' magnitudes at each of n additions.
+  const totalError = 3 * n * 2 ** -106 * magnitude * 1.01;
   const out = new Float64Array(3);
+  let yDecided = true;
+  let dxDecided = true;
   for (let i = 0; i < n; i++) {
     if (x[i] === -Infinity) {
       y[i] = -Infinity;
@@ -57,8 +73,11 @@ export function accurateLogSoftmaxSlice(x: Float64Array, g: Float64Array, y: Flo
     const shifted: DD = { hi: t, lo: twoSumLow(x[i], -max, t) };
     const logSoftmax = add(shifted, neg(logSum));
     y[i] = logSoftmax.hi + logSoftmax.lo;
+    const yError = logError + 2 ** -104 * (Math.abs(t) + L);
+    yDecided &&= decided(logSoftmax, yError);
     if (!expDoubleDouble(logSoftmax.hi, logSoftmax.lo, out)) {
       dx[i] = g[i] - 0 * total.hi;
+      dxDecided = false;
       continue;
     }
     // s_i·Σg = 2^k (m_hi + m_lo)·Σg, scaled after the product so that a tiny s_i keeps its digits.
@@ -66,7 +85,30 @@ export function accurateLogSoftmaxSlice(x: Float64Array, g: Float64Array, y: Flo
     const scaled: DD = { hi: ldexp(product.hi, out[0]), lo: ldexp(product.lo, out[0]) };
     const difference = add(dd(g[i]), neg(scaled));
     dx[i] = difference.hi + difference.lo;
+    // exp(ỹ) is off by ỹ's error (relative) and 2^-102; the product 2^-103; the difference 3u².
+    const s = ldexp(out[1], out[0]);
+    const dxError = Math.abs(scaled.hi) * (yError + 2 ** -101) + s * totalError + 2 ** -104 * (Math.abs(g[i]) + Math.abs(scaled.hi));
+    dxDecided &&= decided(difference, dxError * 1.01);
   }
+  return (yDecided ? Y_DECIDED : 0) | (dxDecided ? DX_DECIDED : 0);
+}
+
+/** Which of a slice's results are certainly the nearest float64s: bits Y_DECIDED and DX_DECIDED. */
+export type Decided = number;
+export const Y_DECIDED = 1;
+export const DX_DECIDED = 2;
+const BOTH_DECIDED = Y_DECIDED | DX_DECIDED;
+
+/**
+ * Whether every value within `error` of the double-double v rounds to the same float64 as v: both
+ * ends of the interval, formed in float64 (δ covers their own rounding, 2^-105 |v.hi|), round to
+ * v.hi. Values below 2^-900 (or 0) are never decided here: the BigNumber engine takes them.
+ */
+function decided(v: DD, error: number): boolean {
+  const magnitude = Math.abs(v.hi);
+  if (!(magnitude >= 2 ** -900 && magnitude < 2 ** 1000) || !(error < magnitude / 4)) return false;
+  const d = error * (1 + 2 ** -40) + magnitude * 2 ** -105;
+  return v.hi + (v.lo + d) === v.hi && v.hi + (v.lo - d) === v.hi;
 }
 
 /** log S for S ≥ 1 in double-double: Math.log refined by one Newton step (see above). */
@@ -91,6 +133,6 @@ function twoSumLow(a: number, b: number, t: number): number {
 export function runAccurateLogSoftmaxFloat64(x: Float64Array, g: Float64Array, layout: SliceLayout): MethodResult {
   const forward = new Float64Array(x.length);
   const grad = new Float64Array(x.length);
-  forEachSlice(layout, [x, g], [forward, grad], ([xs, gs], [ys, dxs]) => accurateLogSoftmaxSlice(xs, gs, ys, dxs));
+  forEachSlice(layout, [x, g], [forward, grad], ([xs, gs], [ys, dxs]) => void accurateLogSoftmaxSlice(xs, gs, ys, dxs));
   return { forward, grad };
 }

@@ -1,0 +1,195 @@
+import type { BigNumber } from 'mathjs';
+import { accurateLogSoftmaxSlice, DX_DECIDED, Y_DECIDED, type Decided } from '../methods/accurate-log-softmax.js';
+import { forEachSlice, sliceLayout } from '../methods/slices.js';
+import { scaledInteger, SCALED_INTEGER_SHIFT } from '../numeric/float64-parts.js';
+import type { Tensor } from '../tensor.js';
+import { exactDecimal } from './bignumber-reference.js';
+import type { ReferenceResult } from './compute-reference.js';
+import { isRationalSlice, roundRational } from './exact-rational.js';
+import { gradientDefined, pivotIndex, type ReferenceEngine } from './reference-slice.js';
+
+/**
+ * The correctly rounded log_softmax and its gradient: every element the float64 nearest to
+ *   y_i = x_i − m − log Σ_j exp(x_j − m),   dx_i = g_i − exp(y_i) Σ_j g_j.
+ *
+ * As for softmax, two engines: double-double (the accurate log_softmax with its error bounds,
+ * accurate-log-softmax.ts), whose undecided slices go to BigNumber (mathjs's decimal.js, 64 digits,
+ * then 256 and 1024 where a result lies too close to a rounding midpoint).
+ *
+ * Exact where the value is rational, which no rounded computation decides: a gradient whose slice
+ * has equal logits (s = 1/c: dx_i = (c g_i − Σg)/c, in BigInt), and one whose Σg is exactly 0
+ * (dx = g). A −Infinity logit gives y = −Infinity and dx = g_i; a slice with a NaN or +Infinity
+ * logit, or every logit −Infinity, is NaN throughout; a non-finite g leaves the gradient NaN (no
+ * exact value to measure a method against), as the softmax reference does.
+ */
+export type LogSoftmaxReferenceSlice = (x: Float64Array, g: Float64Array, y: Float64Array, dx: Float64Array) => Decided;
+
+/** The double-double engine on one slice, with the exact cases; says which results it decided. */
+export function doubleDoubleLogSoftmaxReferenceSlice(x: Float64Array, g: Float64Array, y: Float64Array, dx: Float64Array): Decided {
+  return withExactCases(x, g, y, dx, accurateLogSoftmaxSlice(x, g, y, dx));
+}
+
+/** Overwrites the gradients that are rational (or undefined) with their exact values, and says so. */
+function withExactCases(x: Float64Array, g: Float64Array, y: Float64Array, dx: Float64Array, found: Decided): Decided {
+  if (y.every((v) => v !== v)) return found;
+  if (!gradientDefined(g)) {
+    dx.fill(NaN);
+    return found | DX_DECIDED;
+  }
+  let count = 0n;
+  let total = 0n;
+  for (let i = 0; i < x.length; i++) {
+    total += scaledInteger(g[i]);
+    if (x[i] !== -Infinity) count++;
+  }
+  if (total === 0n) {
+    dx.set(g);
+    return found | DX_DECIDED;
+  }
+  if (isRationalSlice(x)) {
+    const denominator = count << BigInt(SCALED_INTEGER_SHIFT);
+    for (let i = 0; i < x.length; i++) dx[i] = x[i] === -Infinity ? g[i] : roundRational(count * scaledInteger(g[i]) - total, denominator);
+    return found | DX_DECIDED;
+  }
+  return found;
+}
+
+/** Significant digits of the BigNumber engine: more only where a rounding is not decided. */
+const PRECISIONS = [64, 256, 1024] as const;
+
+type DecimalClass = new (value: string | number) => BigNumber;
+
+/** Loads the BigNumber engine for log_softmax (mathjs's single-file bundle, as for softmax). */
+export async function loadBigNumberLogSoftmaxReference(): Promise<LogSoftmaxReferenceSlice> {
+  const mathjs = (await import('mathjs/lib/browser/math.js')).default;
+  const instance = mathjs.create(mathjs.all, { number: 'BigNumber' }) as unknown as {
+    BigNumber: { clone(config: { precision: number }): DecimalClass };
+  };
+  const classes = PRECISIONS.map((precision) => ({ precision, Decimal: instance.BigNumber.clone({ precision }) }));
+  return (x, g, y, dx) => {
+    let found: Decided = 0;
+    // The last precision's answer stands even if undecided: a result within 1e-1000 of a midpoint.
+    for (const { precision, Decimal } of classes) {
+      found = withExactCases(x, g, y, dx, sliceAt(Decimal, precision, x, g, y, dx));
+      if (found === (Y_DECIDED | DX_DECIDED)) break;
+    }
+    return found;
+  };
+}
+
+function sliceAt(Decimal: DecimalClass, precision: number, x: Float64Array, g: Float64Array, y: Float64Array, dx: Float64Array): Decided {
+  const n = x.length;
+  let undefinedSlice = false;
+  let masked = 0;
+  for (const v of x) {
+    if (v !== v || v === Infinity) undefinedSlice = true;
+    else if (v === -Infinity) masked++;
+  }
+  if (undefinedSlice || masked === n) {
+    y.fill(NaN);
+    dx.fill(NaN);
+    return Y_DECIDED | DX_DECIDED;
+  }
+  const big = (value: number): BigNumber => new Decimal(exactDecimal(value));
+  const unit = 10 ** (1 - precision);
+  const p = pivotIndex(x);
+  const top = big(x[p]);
+  const shifted = Array.from(x, (v) => (v === -Infinity ? undefined : big(v).minus(top)));
+  // T = Σ_{j≠p} exp(x_j − m): S = 1 + T, and log S from T directly where T is small (a series),
+  // since 1 + T would round T away.
+  let rest = big(0);
+  shifted.forEach((t, j) => {
+    if (t !== undefined && j !== p) rest = rest.plus(t.exp());
+  });
+  const logSum = logOnePlus(rest, Decimal, precision);
+  const logError = logSum.abs().times(new Decimal((n + 8) * unit));
+  let total = big(0);
+  let magnitude = big(0);
+  for (const v of g) {
+    total = total.plus(big(v));
+    magnitude = magnitude.plus(big(v).abs());
+  }
+  const totalError = magnitude.times(new Decimal((n + 2) * unit));
+  let found: Decided = Y_DECIDED | DX_DECIDED;
+  shifted.forEach((t, i) => {
+    if (t === undefined) {
+      y[i] = -Infinity;
+      dx[i] = g[i];
+      return;
+    }
+    const value = t.minus(logSum);
+    y[i] = toNumber(value);
+    const yError = logError.plus(t.abs().times(new Decimal(2 * unit))).plus(value.abs().times(new Decimal(unit)));
+    if (!roundsUniquely(value, yError)) found &= ~Y_DECIDED;
+    const s = value.exp();
+    const product = s.times(total);
+    const difference = big(g[i]).minus(product);
+    dx[i] = toNumber(difference);
+    const dxError = product
+      .abs()
+      .times(yError.plus(new Decimal(3 * unit)))
+      .plus(s.times(totalError))
+      .plus(big(g[i]).abs().times(new Decimal(unit)));
+    if (!roundsUniquely(difference, dxError)) found &= ~DX_DECIDED;
+  });
+  return found;
+}
+
+/** log(1 + t) for t ≥ 0: decimal.js's ln, or the series t − t²/2 + t³/3 − … where 1 + t would lose t. */
+function logOnePlus(t: BigNumber, Decimal: DecimalClass, precision: number): BigNumber {
+  if (t.isZero()) return t;
+  if (t.gt(new Decimal(`1e-${Math.ceil(precision / 4)}`))) return t.plus(new Decimal(1)).ln();
+  let sum = t;
+  let power = t;
+  const limit = t.times(new Decimal(`1e-${precision + 2}`));
+  for (let k = 2; ; k++) {
+    power = power.times(t).neg();
+    const term = power.div(new Decimal(k));
+    if (term.abs().lt(limit)) return sum;
+    sum = sum.plus(term);
+  }
+}
+
+function toNumber(value: BigNumber): number {
+  return Number(value.toString());
+}
+
+/** Whether every value within `error` (absolute) of `value` rounds to the same float64; 0 never does. */
+function roundsUniquely(value: BigNumber, error: BigNumber): boolean {
+  if (value.isZero()) return false;
+  const slack = error.times(1.001);
+  return toNumber(value.minus(slack)) === toNumber(value.plus(slack));
+}
+
+/**
+ * The correctly rounded log_softmax and gradient of a whole input. With `double-double`, a slice
+ * with some rounding too close to call goes to the BigNumber engine, which is loaded only then.
+ */
+export async function computeLogSoftmaxReference(
+  x: Tensor,
+  g: Tensor,
+  axis: number,
+  engine: ReferenceEngine,
+  loadBigNumber: () => Promise<LogSoftmaxReferenceSlice> = loadBigNumberLogSoftmaxReference,
+): Promise<ReferenceResult> {
+  const layout = sliceLayout(x.shape, axis);
+  const forward = new Float64Array(x.data.length);
+  const grad = new Float64Array(x.data.length);
+  const undecided = new Set<number>();
+  if (engine === 'double-double') {
+    forEachSlice(layout, [x.data, g.data], [forward, grad], ([xs, gs], [ys, dxs], k) => {
+      if (doubleDoubleLogSoftmaxReferenceSlice(xs, gs, ys, dxs) !== (Y_DECIDED | DX_DECIDED)) undecided.add(k);
+    });
+  }
+  if (engine === 'bignumber' || undecided.size > 0) {
+    const bigNumber = await loadBigNumber();
+    forEachSlice(layout, [x.data, g.data, forward, grad], [forward, grad], ([xs, gs, y0, d0], [ys, dxs], k) => {
+      if (engine === 'bignumber' || undecided.has(k)) bigNumber(xs, gs, ys, dxs);
+      else {
+        ys.set(y0);
+        dxs.set(d0);
+      }
+    });
+  }
+  return { forward, grad, engine, slicesByBigNumber: engine === 'bignumber' ? layout.count : undecided.size };
+}
