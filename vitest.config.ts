@@ -9,7 +9,7 @@ export default defineConfig({
     globalSetup: ['./test/global-setup.ts'],
     // Threads start faster than processes, and vitest's default (one worker fewer than the cores)
     // would run one file at a time on two cores. Files share a worker's modules (isolate: false):
-    // importing them afresh for each of ~90 files was a tenth of the run (5 s of 36). The modules
+    // importing them afresh for each of some 70 files was a tenth of the run (5 s of 36). The modules
     // keep no state a test can see but the worker pool, which the tests that count it close first.
     pool: 'threads',
     isolate: false,

@@ -50,7 +50,7 @@ const wrong = await verify({ x, g, expected: { grad: Array.from(right, (v) => v 
 const doc = JSON.parse(toJson(seed));
 console.log(JSON.stringify({ seed: seed.passed, wrong: wrong.passed, format: doc.format }));
 JS
-[ "$(cd "$work/app" && node library.mjs)" = '{"seed":true,"wrong":false,"format":"softmax-verify.report/v1"}' ] ||
+[ "$(cd "$work/app" && node library.mjs)" = '{"seed":true,"wrong":false,"format":"softmax-verify.report/v2"}' ] ||
   fail "the installed library does not verify the seed (passed) and a wrong grad (not passed)"
 cat > "$work/app/consumer.ts" <<'TS'
 import { verify, type Report, type VerifyRequest } from 'softmax-verify';

@@ -27,7 +27,7 @@ describe('the library API', () => {
   test('toJson gives the document --format json writes', async () => {
     const report = await verify({ x: X, g: G }, { reference: 'off' });
     const doc = JSON.parse(toJson(report));
-    expect(doc.format).toBe('softmax-verify.report/v1');
+    expect(doc.format).toBe('softmax-verify.report/v2');
     expect(doc.input.x).toEqual(X);
     expect(doc.referenceSkipped).toBeNull();
   });

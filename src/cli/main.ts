@@ -3,7 +3,7 @@ import { DTYPES } from '../dtype.js';
 import { SUPPORTED_OPS } from '../op.js';
 import { OverBudgetError } from '../core/budget.js';
 import { InputError } from '../input-error.js';
-import { describeRefusal, FLAG_WORDS } from '../output/describe-budget.js';
+import { describeBudget, FLAG_WORDS } from '../output/describe-budget.js';
 import { DEFAULT_EDGE_ROWS, DEFAULT_PRECISION } from '../output/render-text.js';
 import type { BenchFlags } from './commands/bench-command.js';
 import type { CheckFlags } from './commands/check-command.js';
@@ -21,7 +21,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     return exitCodeFor(await run(argv, io));
   } catch (error) {
     if (error instanceof InputError) {
-      const message = error instanceof OverBudgetError ? describeRefusal(error.budget, FLAG_WORDS) : error.message;
+      const message = error instanceof OverBudgetError ? describeBudget(error.budget, FLAG_WORDS) : error.message;
       io.stderr.write(`error: ${message}\n`);
       return exitCodeFor({ kind: 'bad-input' });
     }

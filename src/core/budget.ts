@@ -1,5 +1,5 @@
 import { InputError } from '../input-error.js';
-import { describeRefusal, LIBRARY_WORDS } from '../output/describe-budget.js';
+import { describeBudget, LIBRARY_WORDS } from '../output/describe-budget.js';
 import { jacobianNanosecondsPerEntry } from '../parallel/parallel-threshold.js';
 import { arithmeticFor, type ArithmeticTypes } from '../numeric/arithmetic.js';
 import type { VerifyInput } from '../verify.js';
@@ -19,7 +19,11 @@ export interface OverBudget {
    * the references, forward-pass steps for finite differences.
    */
   readonly entries: number;
-  /** The most of it that starts without `allowSlow`. */
+  /**
+   * The most of it that starts on its own: beyond it, the Jacobian, BigNumber and finite
+   * differences wait for `allowSlow`, and `reference: 'auto'` leaves the reference out (naming an
+   * engine computes it whatever the size).
+   */
   readonly limit: number;
   /** About how long it would take on one thread here. */
   readonly seconds: number;
@@ -97,7 +101,8 @@ export function autoReferenceOverBudget(input: VerifyInput): OverBudget | undefi
 
 /** Work the run was asked for and will not start without `allowSlow`. */
 export class OverBudgetError extends InputError {
+  override readonly name = 'OverBudgetError';
   constructor(readonly budget: OverBudget) {
-    super(describeRefusal(budget, LIBRARY_WORDS));
+    super(describeBudget(budget, LIBRARY_WORDS));
   }
 }

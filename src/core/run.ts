@@ -24,7 +24,7 @@ export interface RunOptions {
   readonly accurate?: boolean;
   /** Check the gradient against central differences too (O(n²)). */
   readonly finiteDifferences?: boolean;
-  /** Run work beyond the limits of budget.ts instead of skipping or refusing it. */
+  /** Run the explicit Jacobian, BigNumber and finite differences beyond the limits of budget.ts instead of skipping or refusing them. */
   readonly allowSlow?: boolean;
   /**
    * Share a large explicit Jacobian's rows among worker threads (default true): the same bits as

@@ -11,22 +11,15 @@ export const LIBRARY_WORDS: OptionWords = { allowSlow: 'allowSlow: true', refere
 
 /**
  * Work over its budget, in words: why the run left it out (the explicit Jacobian, the `auto`
- * reference). `slices`, when given, says how the Jacobian's entries come about.
+ * reference) or will not start it (the BigNumber reference, finite differences). `slices`, when
+ * given, says how the Jacobian's entries come about.
  */
-export function describeSkip(budget: OverBudget, words: OptionWords, slices?: { readonly count: number; readonly length: number }): string {
+export function describeBudget(budget: OverBudget, words: OptionWords, slices?: { readonly count: number; readonly length: number }): string {
   switch (budget.kind) {
     case 'jacobian':
       return `it would compute ${exponent(budget.entries)} entries${slices === undefined ? '' : ` (${slices.count === 1 ? '1 slice' : `${slices.count} slices`} of ${slices.length})`}, about ${duration(budget.seconds)} on one thread here, beyond the limit of ${exponent(budget.limit)}; ${words.allowSlow} runs it`;
     case 'auto-reference':
       return `not computed for ${budget.entries} elements by ${words.reference('auto')} (limit ${budget.limit}); ${words.reference('double-double')} computes it, in about ${duration(budget.seconds)}`;
-    default:
-      return describeRefusal(budget, words);
-  }
-}
-
-/** Why the run will not start the work it was asked for (the BigNumber reference, finite differences). */
-export function describeRefusal(budget: OverBudget, words: OptionWords): string {
-  switch (budget.kind) {
     case 'bignumber-reference':
       return (
         `the BigNumber reference would take about ${duration(budget.seconds)} for ${budget.entries} elements ` +
@@ -38,8 +31,13 @@ export function describeRefusal(budget: OverBudget, words: OptionWords): string 
         `(the limit is ${exponent(budget.limit)}): add ${words.allowSlow} to run them anyway`
       );
     default:
-      return describeSkip(budget, words);
+      return unknownKind(budget.kind);
   }
+}
+
+/** A kind added to BudgetKind without words here fails the type check, not a run. */
+function unknownKind(kind: never): never {
+  throw new Error(`no words for the budget kind ${String(kind)}`);
 }
 
 function exponent(value: number): string {

@@ -10,7 +10,7 @@ import { describeSliceNote } from './render-text.js';
 import { FORWARD_NAME, quantityName } from '../op.js';
 import type { Tool } from '../core/tool.js';
 
-export const REPORT_FORMAT = 'softmax-verify.report/v1';
+export const REPORT_FORMAT = 'softmax-verify.report/v2';
 
 export type { Tool } from '../core/tool.js';
 

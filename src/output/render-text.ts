@@ -5,7 +5,7 @@ import { renderAccuracy } from './render-accuracy.js';
 import { describeExpectedInvariants, renderInvariants } from './render-invariants.js';
 import { formatDifference, formatTolerance, formatValue } from './format-number.js';
 import { printable } from './printable.js';
-import { describeSkip, FLAG_WORDS } from './describe-budget.js';
+import { describeBudget, FLAG_WORDS } from './describe-budget.js';
 import { quantityName } from '../op.js';
 import { selectRows } from './row-selection.js';
 
@@ -68,7 +68,7 @@ export function renderText(report: Report, options: TextOptions): string {
     ...renderFailingElements(report),
     ...renderFiniteDifferences(report),
     ...(report.reference === undefined ? [] : ['', ...renderAccuracy(report)]),
-    ...(report.referenceSkipped === undefined ? [] : ['', `ulps from the correctly rounded result: ${describeSkip(report.referenceSkipped, FLAG_WORDS)}`]),
+    ...(report.referenceSkipped === undefined ? [] : ['', `ulps from the correctly rounded result: ${describeBudget(report.referenceSkipped, FLAG_WORDS)}`]),
     '',
     ...renderInvariants(report),
     ...describeExpectedInvariants(report),
@@ -95,7 +95,7 @@ function renderHeader(report: Report, palette: Palette): string[] {
       `(${plural(slices, 'slice')} of ${input.x.shape[input.axis]}), dtype ${input.dtype}${input.dtypeFrom === undefined ? '' : ` (${DTYPE_ORIGIN[input.dtypeFrom]})`}`,
   ];
   if (report.jacobianSkipped !== undefined) {
-    lines.push(palette.warn(`explicit Jacobian skipped: ${describeSkip(report.jacobianSkipped, FLAG_WORDS, { count: slices, length: input.x.shape[input.axis] })}; the accurate closed form stands in as the second witness`));
+    lines.push(palette.warn(`explicit Jacobian skipped: ${describeBudget(report.jacobianSkipped, FLAG_WORDS, { count: slices, length: input.x.shape[input.axis] })}; the accurate closed form stands in as the second witness`));
   }
   const { arithmetic } = report;
   if (arithmetic.dtype !== 'float64' || arithmetic.compute !== 'float64') {

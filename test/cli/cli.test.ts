@@ -135,7 +135,7 @@ describe('output', () => {
     const { code, stdout } = await runMain(['--x', '[[0, 0], [0, Infinity]]', '--g', '[[1, 0], [1, 0]]', '--format', 'json']);
     expect(code).toBe(0);
     const report = JSON.parse(stdout);
-    expect(report.format).toBe('softmax-verify.report/v1');
+    expect(report.format).toBe('softmax-verify.report/v2');
     expect(report.input).toMatchObject({ shape: [2, 2], dim: -1, dtype: 'float64', x: [[0, 0], [0, 'Infinity']] });
     expect(report.results.jacobian.softmax).toEqual([[0.5, 0.5], ['NaN', 'NaN']]);
     expect(report.results.closedForm.grad).toEqual([[0.25, -0.25], ['NaN', 'NaN']]);

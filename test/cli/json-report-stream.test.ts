@@ -80,7 +80,7 @@ describe('verify --format json, streamed', () => {
       if (head.length > 1000) child.stdout.destroy();
     });
     expect(await exited).toBe(0);
-    expect(head.startsWith('{\n  "format": "softmax-verify.report/v1"')).toBe(true);
+    expect(head.startsWith('{\n  "format": "softmax-verify.report/v2"')).toBe(true);
     expect(stderr).toBe('');
   });
 });

@@ -9,7 +9,7 @@ import {
   OverBudgetError,
 } from '../../src/core/budget.js';
 import { InputError } from '../../src/input-error.js';
-import { describeRefusal, describeSkip, FLAG_WORDS } from '../../src/output/describe-budget.js';
+import { describeBudget, FLAG_WORDS } from '../../src/output/describe-budget.js';
 import type { VerifyInput } from '../../src/verify.js';
 
 function input(shape: number[], axis: number): VerifyInput {
@@ -45,7 +45,7 @@ describe('the explicit-Jacobian budget', () => {
 
   test('is worded with the way the caller allows it', () => {
     const budget = jacobianOverBudget(input([300_000], 0))!;
-    expect(describeSkip(budget, FLAG_WORDS)).toBe(
+    expect(describeBudget(budget, FLAG_WORDS)).toBe(
       'it would compute 9.0e10 entries, about 14 s on one thread here, beyond the limit of 5.0e9; --allow-slow runs it',
     );
   });
@@ -56,7 +56,7 @@ describe('the references and finite differences', () => {
     expect(autoReferenceOverBudget(input([10, 1_000_000], 1))).toBeUndefined();
     const budget = autoReferenceOverBudget(input([10_000_001], 0))!;
     expect(budget).toMatchObject({ kind: 'auto-reference', entries: 10_000_001, limit: 10_000_000 });
-    expect(describeSkip(budget, FLAG_WORDS)).toBe(
+    expect(describeBudget(budget, FLAG_WORDS)).toBe(
       'not computed for 10000001 elements by --reference auto (limit 10000000); --reference double-double computes it, in about 1 s',
     );
   });
@@ -76,7 +76,7 @@ describe('the references and finite differences', () => {
     expect(finiteDifferencesOverBudget(input([10_000], 0))).toBeUndefined();
     const budget = finiteDifferencesOverBudget(input([20_000], 0))!;
     expect(budget).toEqual({ kind: 'finite-differences', entries: 8e8, limit: 2e8, seconds: 8 });
-    expect(describeRefusal(budget, FLAG_WORDS)).toBe(
+    expect(describeBudget(budget, FLAG_WORDS)).toBe(
       'finite differences are O(n²): 8.0e8 forward-pass steps here, about 8 s (the limit is 2.0e8): add --allow-slow to run them anyway',
     );
   });

@@ -109,6 +109,7 @@ describe('the explicit Jacobian on worker threads', () => {
   }, 30_000);
 
   test('finishes on the threads that run when a worker cannot start, and drops that worker', async () => {
+    await closeJacobianWorkers();
     const { x, g } = batch([4, 300], 'float64');
     const layout = sliceLayout([4, 300], 1);
     const one = runJacobianMethod(x, g, layout);
