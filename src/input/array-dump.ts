@@ -3,9 +3,12 @@ import { InputError } from '../input-error.js';
 import { readIntegerText } from './number-token.js';
 import type { InputDocument } from './input-document.js';
 
-/** The arrays a dump holds, by name: x and g, and the expected values softmax and grad. */
+/**
+ * The arrays a dump holds, by name: x and g, and the expected values softmax (or log_softmax: the
+ * dump is then of op log_softmax) and grad.
+ */
 const REQUIRED = ['x', 'g'] as const;
-const EXPECTED = ['softmax', 'grad'] as const;
+const EXPECTED = ['softmax', 'log_softmax', 'grad'] as const;
 const KNOWN = [...REQUIRED, ...EXPECTED];
 
 export interface ArrayDump {
@@ -30,7 +33,7 @@ export function documentFromArrays(dump: ArrayDump): InputDocument {
   }
   for (const name of REQUIRED) {
     if (!arrays.has(name)) {
-      throw new InputError(`${itemKind} ${JSON.stringify(name)} is missing: a dump holds x and g, and optionally softmax and grad`);
+      throw new InputError(`${itemKind} ${JSON.stringify(name)} is missing: a dump holds x and g, and optionally softmax (or log_softmax) and grad`);
     }
   }
   const x = arrays.get('x')!;
@@ -41,14 +44,18 @@ export function documentFromArrays(dump: ArrayDump): InputDocument {
     }
     return tensor;
   };
-  const softmax = expectedOf('softmax');
+  if (arrays.has('softmax') && arrays.has('log_softmax')) {
+    throw new InputError(`a dump holds softmax or log_softmax values, not both (its ${itemKind}s "softmax" and "log_softmax")`);
+  }
+  const forward = expectedOf('softmax') ?? expectedOf('log_softmax');
   const grad = expectedOf('grad');
   const metadata = dump.metadata ?? {};
   return {
+    ...(arrays.has('log_softmax') ? { op: 'log_softmax' as const } : {}),
     x,
     g: arrays.get('g'),
-    expected: softmax === undefined && grad === undefined ? undefined : { forward: softmax?.data, grad: grad?.data },
-    expectedStored: { forward: softmax?.stored, grad: grad?.stored },
+    expected: forward === undefined && grad === undefined ? undefined : { forward: forward?.data, grad: grad?.data },
+    expectedStored: { forward: forward?.stored, grad: grad?.stored },
     dim: Object.hasOwn(metadata, 'dim') ? readIntegerText(metadata.dim, 'metadata "dim"') : undefined,
     source: Object.hasOwn(metadata, 'source') ? metadata.source : undefined,
   };

@@ -1,0 +1,36 @@
+import { describe, expect, test } from 'vitest';
+import { documentFromArrays } from '../../src/input/array-dump.js';
+import { inputFromDocument } from '../../src/input/resolve-input.js';
+import type { Tensor } from '../../src/tensor.js';
+import { verify } from '../../src/verify.js';
+
+const tensor = (values: number[], stored: Tensor['stored'] = 'float64'): Tensor => ({ shape: [values.length], data: Float64Array.from(values), stored });
+
+describe('a dump of named arrays', () => {
+  test('holding log_softmax is of op log_softmax, its values the expected forward output', () => {
+    // PyTorch's F.log_softmax of x = [0, 0] (−ln 2 each) and its gradient for g = [1, 0].
+    const arrays = new Map([
+      ['x', tensor([0, 0])],
+      ['g', tensor([1, 0])],
+      ['log_softmax', tensor([-0.6931471805599453, -0.6931471805599453])],
+      ['grad', tensor([0.5, -0.5])],
+    ]);
+    const doc = documentFromArrays({ arrays, itemKind: 'member' });
+    expect(doc.op).toBe('log_softmax');
+    const input = inputFromDocument('dump.npz', doc);
+    expect(verify(input).passed).toBe(true);
+    // The same values as softmax's would fail: they are not probabilities.
+    expect(verify({ ...input, op: 'softmax' }).passed).toBe(false);
+  });
+
+  test('holding softmax is of op softmax; both at once is refused', () => {
+    const arrays = new Map([
+      ['x', tensor([0, 0])],
+      ['g', tensor([1, 0])],
+      ['softmax', tensor([0.5, 0.5])],
+    ]);
+    expect(documentFromArrays({ arrays, itemKind: 'member' }).op).toBeUndefined();
+    arrays.set('log_softmax', tensor([-0.6931471805599453, -0.6931471805599453]));
+    expect(() => documentFromArrays({ arrays, itemKind: 'member' })).toThrow('a dump holds softmax or log_softmax values, not both (its members "softmax" and "log_softmax")');
+  });
+});
