@@ -1,4 +1,5 @@
 import { JACOBIAN_KERNEL_BASE64, JACOBIAN_KERNEL_ROWS } from '../wasm/jacobian-kernel.generated.js';
+import { KERNEL_MAX_BYTES, kernelInstances } from './wasm-instance.js';
 
 /**
  * The explicit Jacobian's rows through a WebAssembly SIMD kernel (src/wasm/jacobian-kernel.wat.mjs):
@@ -21,35 +22,8 @@ interface KernelExports {
   rowsFloat32Wide(p: number, pout: number, n: number, from: number, to: number): void;
 }
 
-interface Instance {
-  readonly exports: KernelExports;
-  readonly bytes: number;
-  readonly float64: Float64Array;
-  readonly float32: Float32Array;
-}
-
-let compiled: WebAssembly.Module | undefined;
-let instance: Instance | undefined;
-
-const PAGE = 65536;
-/** The most memory the kernel is given: 2 GiB, with room to spare below WebAssembly's 4 GiB. */
-const MAX_BYTES = 2 ** 31;
-
-/**
- * An instance whose memory holds at least `bytes`. The memory is imported: a larger slice gets a
- * new memory and instance rather than a grown one, since growing detaches the old buffer, and the
- * first detached ArrayBuffer in a process makes V8 check every typed array access from then on.
- */
-function instanceWith(bytes: number): Instance {
-  if (instance !== undefined && instance.bytes >= bytes) return instance;
-  compiled ??= new WebAssembly.Module(Buffer.from(JACOBIAN_KERNEL_BASE64, 'base64'));
-  // Room for half as much again, so that slices of slowly growing lengths do not each make one.
-  const pages = Math.ceil(Math.min(bytes * 1.5, MAX_BYTES) / PAGE);
-  const memory = new WebAssembly.Memory({ initial: pages });
-  const exports = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as KernelExports;
-  instance = { exports, bytes: pages * PAGE, float64: new Float64Array(memory.buffer), float32: new Float32Array(memory.buffer) };
-  return instance;
-}
+const instanceWith = kernelInstances<KernelExports>(JACOBIAN_KERNEL_BASE64);
+const MAX_BYTES = KERNEL_MAX_BYTES;
 
 /**
  * Rows per call into the kernel: a multiple of every kernel's block, about 2^20 entries (0.15 ms).

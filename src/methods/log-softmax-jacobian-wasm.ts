@@ -1,4 +1,5 @@
 import { LOG_SOFTMAX_KERNEL_BASE64, LOG_SOFTMAX_KERNEL_COLUMNS } from '../wasm/log-softmax-jacobian-kernel.generated.js';
+import { KERNEL_MAX_BYTES, kernelInstances } from './wasm-instance.js';
 
 /**
  * The log_softmax explicit Jacobian's columns through a WebAssembly SIMD kernel
@@ -14,29 +15,8 @@ interface KernelExports {
   columnsFloat32(ps: number, pg: number, pout: number, n: number, from: number, to: number): void;
 }
 
-interface Instance {
-  readonly exports: KernelExports;
-  readonly bytes: number;
-  readonly float64: Float64Array;
-  readonly float32: Float32Array;
-}
-
-let compiled: WebAssembly.Module | undefined;
-let instance: Instance | undefined;
-
-const PAGE = 65536;
-const MAX_BYTES = 2 ** 31;
-
-/** An instance whose (imported, never grown) memory holds at least `bytes`: see jacobian-wasm.ts. */
-function instanceWith(bytes: number): Instance {
-  if (instance !== undefined && instance.bytes >= bytes) return instance;
-  compiled ??= new WebAssembly.Module(Buffer.from(LOG_SOFTMAX_KERNEL_BASE64, 'base64'));
-  const pages = Math.ceil(Math.min(bytes * 1.5, MAX_BYTES) / PAGE);
-  const memory = new WebAssembly.Memory({ initial: pages });
-  const exports = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as KernelExports;
-  instance = { exports, bytes: pages * PAGE, float64: new Float64Array(memory.buffer), float32: new Float32Array(memory.buffer) };
-  return instance;
-}
+const instanceWith = kernelInstances<KernelExports>(LOG_SOFTMAX_KERNEL_BASE64);
+const MAX_BYTES = KERNEL_MAX_BYTES;
 
 const align = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 

@@ -3,7 +3,7 @@ import { accurateLogSoftmaxSlice, DX_DECIDED, Y_DECIDED, type Decided } from '..
 import { forEachSlice, sliceLayout } from '../methods/slices.js';
 import { scaledInteger, SCALED_INTEGER_SHIFT } from '../numeric/float64-parts.js';
 import type { Tensor } from '../tensor.js';
-import { exactDecimal } from './bignumber-reference.js';
+import { BIGNUMBER_PRECISIONS, decimalClasses, exactDecimal, type DecimalClass } from './bignumber-reference.js';
 import type { ReferenceResult } from './compute-reference.js';
 import { isRationalSlice, roundRational } from './exact-rational.js';
 import { gradientDefined, pivotIndex, type ReferenceEngine } from './reference-slice.js';
@@ -54,18 +54,10 @@ function withExactCases(x: Float64Array, g: Float64Array, y: Float64Array, dx: F
   return found;
 }
 
-/** Significant digits of the BigNumber engine: more only where a rounding is not decided. */
-const PRECISIONS = [64, 256, 1024] as const;
-
-type DecimalClass = new (value: string | number) => BigNumber;
 
 /** Loads the BigNumber engine for log_softmax (mathjs's single-file bundle, as for softmax). */
 export async function loadBigNumberLogSoftmaxReference(): Promise<LogSoftmaxReferenceSlice> {
-  const mathjs = (await import('mathjs/lib/browser/math.js')).default;
-  const instance = mathjs.create(mathjs.all, { number: 'BigNumber' }) as unknown as {
-    BigNumber: { clone(config: { precision: number }): DecimalClass };
-  };
-  const classes = PRECISIONS.map((precision) => ({ precision, Decimal: instance.BigNumber.clone({ precision }) }));
+  const classes = await decimalClasses(BIGNUMBER_PRECISIONS);
   return (x, g, y, dx) => {
     let found: Decided = 0;
     // The last precision's answer stands even if undecided: a result within 1e-1000 of a midpoint.
