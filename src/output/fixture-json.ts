@@ -3,8 +3,11 @@ import { FIXTURE_FORMAT } from '../input/input-document.js';
 import { toNested } from '../tensor.js';
 import type { Tensor } from '../tensor.js';
 import { RawJson, writeJson } from './json-text.js';
+import { FORWARD_NAME, type Op } from '../op.js';
 
 export interface FixtureV1 {
+  /** Absent for softmax: fixtures of softmax do not name it. */
+  readonly op?: Op;
   readonly name: string;
   readonly description?: string;
   readonly source: string;
@@ -28,6 +31,7 @@ export function fixtureToJson(fixture: FixtureV1): string {
   const document = {
     format: FIXTURE_FORMAT,
     name: fixture.name,
+    op: fixture.op === 'softmax' ? undefined : fixture.op,
     description: fixture.description,
     source: fixture.source,
     dtype: fixture.dtype,
@@ -39,7 +43,7 @@ export function fixtureToJson(fixture: FixtureV1): string {
     x: nested(fixture.x.data),
     g: nested(fixture.g.data),
     expected: {
-      softmax: fixture.expected.forward && nested(fixture.expected.forward),
+      [FORWARD_NAME[fixture.op ?? 'softmax']]: fixture.expected.forward && nested(fixture.expected.forward),
       grad: fixture.expected.grad && nested(fixture.expected.grad),
     },
   };

@@ -4,6 +4,13 @@ import type { Tool } from '../core/tool.js';
 import { InputError } from '../input-error.js';
 import { METHOD_LABEL, type Report, type VerifyInput } from '../verify.js';
 
+/** What each op's closed form computes, for the source of the values `record` computed. */
+const CLOSED_FORM = {
+  softmax: 'dx = s ⊙ (g − ⟨s, g⟩)',
+  log_softmax: 'dx = g − exp(y)·Σg',
+  cross_entropy: 'dx = (s·Σ w q − w ⊙ q)·scale',
+} as const;
+
 export interface FixtureLabels {
   /** `--name`, else the input's own name, else `fallbackName`. */
   readonly name?: string;
@@ -38,6 +45,7 @@ export function buildFixture(input: VerifyInput, labels: FixtureLabels, tool: To
   const name = labels.name ?? input.name ?? labels.fallbackName;
   if (name === undefined || name === '') throw new InputError('--name is missing: give the fixture a name');
   const common = {
+    op: input.op,
     name,
     description: labels.description ?? input.description,
     dtype: input.dtype,
@@ -60,7 +68,7 @@ export function buildFixture(input: VerifyInput, labels: FixtureLabels, tool: To
   if (!report.passed) return { ok: false, report, why: 'methods-disagree' };
   const { rtol, atol } = report.tolerance;
   const source =
-    `${tool.name} ${tool.version}: closed form dx = s ⊙ (g − ⟨s, g⟩) in ${report.arithmetic.dtype}, agreeing with the ` +
+    `${tool.name} ${tool.version}: closed form ${CLOSED_FORM[input.op ?? 'softmax']} in ${report.arithmetic.dtype}, agreeing with the ` +
     `${METHOD_LABEL[report.witness]} within what rounding allows at rtol ${formatTolerance(rtol)}, atol ${formatTolerance(atol)}`;
   return {
     ok: true,

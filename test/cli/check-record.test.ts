@@ -184,6 +184,23 @@ describe('softmax-verify record', () => {
     expect((await runMain(['check', out])).code).toBe(0);
   });
 
+  test('record keeps the op: a log_softmax dump and computed log_softmax values both check as log_softmax', async () => {
+    const dir = folderWith({});
+    const kept = join(dir, 'kept.json');
+    const recorded = await runMain(['record', '--input', 'fixtures/family/log-softmax-seed.json', '--name', 'kept', '-o', kept]);
+    expect(recorded.stdout).toMatch(/^wrote .*kept\.json: fixture "kept" of log_softmax, shape \[9\]/);
+    const original = parseInputDocument(readFileSync('fixtures/family/log-softmax-seed.json', 'utf8'));
+    const copy = parseInputDocument(readFileSync(kept, 'utf8'), { requireFixture: true });
+    expect(copy.op).toBe('log_softmax');
+    expect(Array.from(copy.expected!.forward!)).toEqual(Array.from(original.expected!.forward!));
+    const computed = join(dir, 'computed.json');
+    expect((await runMain(['record', '--op', 'log_softmax', '--x', '1,2,3', '--g', '1,0,0', '-o', computed])).code).toBe(0);
+    expect(JSON.parse(readFileSync(computed, 'utf8'))).toMatchObject({ op: 'log_softmax', expected: { log_softmax: expect.any(Array) } });
+    expect(JSON.parse(readFileSync(computed, 'utf8')).source).toContain('closed form dx = g − exp(y)·Σg');
+    const checked = await runMain(['check', kept, computed]);
+    expect([checked.code, checked.stdout]).toEqual([0, expect.stringContaining('2 passed, 0 failed, 0 errored')]);
+  });
+
   test('record --input - normalises a kernel dump, with --source and the name given', async () => {
     const out = join(folderWith({}), 'dump.json');
     const stdin = JSON.stringify({ x: [1, 2], g: [1, 0], expected: { grad: [0.19661193324148185, -0.19661193324148182] } });

@@ -69,7 +69,7 @@ export async function recordCommand(flags: RecordFlags, io: Io): Promise<Outcome
   const { fixture } = built;
   const mismatch = built.report.passed ? '' : ' (they fail the verdict: recorded as --allow-mismatch asked)';
   io.stdout.write(
-    `wrote ${flags.output}: fixture ${JSON.stringify(fixture.name)}, shape ${formatShape(fixture.x.shape)}, ` +
+    `wrote ${flags.output}: fixture ${JSON.stringify(fixture.name)}${fixture.op === undefined || fixture.op === 'softmax' ? '' : ` of ${fixture.op}`}, shape ${formatShape(fixture.x.shape)}, ` +
       `dim ${fixture.dim}, ${fixture.dtype}; expected values from ${fixture.source}${mismatch}\n`,
   );
   return { kind: 'verdict', passed: true };
