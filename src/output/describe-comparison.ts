@@ -54,7 +54,9 @@ export function describeElement(report: Report, comparison: Comparison, index: n
   const terms = [
     `atol ${formatTolerance(parts.atol)}`,
     `rtol·|b| ${formatDifference(parts.relative)}`,
-    ...(comparison.quantity === 'grad' ? [`rtol·s_i Σ s_j|g_j| ${formatDifference(parts.cancellation)}`] : []),
+    ...(comparison.quantity === 'grad'
+      ? [`${report.input.op === 'log_softmax' ? 'rtol·s_i|Σg||y_i|' : 'rtol·s_i Σ s_j|g_j|'} ${formatDifference(parts.cancellation)}`]
+      : []),
     `arithmetic ${formatDifference(parts.arithmetic)}`,
   ].join(' + ');
   const share = difference === 0 ? '0' : `${formatDifference(difference)} is ${formatDifference(difference / parts.total)} times`;
