@@ -1,11 +1,12 @@
 import { DEFAULT_TOLERANCE, EPSILON, UNIT_ROUNDOFF, type DType, type Tolerance } from './dtype.js';
-import { allowed, bothSidesRounded, roundingAllowances, type Allowances, type SliceBounds } from './comparisons/allowance.js';
+import { allowed, bothSidesRounded, type Allowances, type SliceBounds } from './comparisons/allowance.js';
 import { compareClose, difference, isClose, type Closeness } from './comparisons/assert-close.js';
 import { checkFiniteDifferences, type FiniteDifferenceCheck } from './comparisons/finite-differences.js';
-import { runAccurateFloat64, runClosedFormMethod, runJacobianMethod, storedIn, type MethodResult } from './methods/pipelines.js';
-import { runLogSoftmaxClosedFormMethod, runLogSoftmaxJacobianMethod } from './methods/log-softmax.js';
-import { runAccurateLogSoftmaxFloat64 } from './methods/accurate-log-softmax.js';
-import { logSoftmaxAllowances } from './comparisons/log-softmax-allowance.js';
+import { storedIn, type MethodResult } from './methods/pipelines.js';
+import { methodsFor } from './methods/op-methods.js';
+import { allowancesFor } from './comparisons/allowances-for.js';
+import { lossLayer } from './methods/cross-entropy.js';
+import type { CrossEntropySpec } from './cross-entropy-spec.js';
 import { sliceLabel, sliceLayout, sliceStart, type SliceLayout } from './methods/slices.js';
 import { checkInvariants, type InvariantCheck } from './comparisons/invariants.js';
 import { ulpAccuracy, type UlpAccuracy } from './comparisons/ulp-accuracy.js';
@@ -34,6 +35,8 @@ export interface VerifyInput {
   readonly dtypeFrom?: DTypeOrigin;
   /** The operation verified (default softmax). */
   readonly op?: Op;
+  /** cross_entropy's target, reduction, smoothing, ignore_index and weights (op cross_entropy only). */
+  readonly crossEntropy?: CrossEntropySpec;
   readonly expected?: { readonly forward?: Float64Array; readonly grad?: Float64Array };
   /** A tolerance carried by the input itself (a fixture's). */
   readonly tolerance?: Tolerance;
@@ -191,14 +194,11 @@ export function verify(original: VerifyInput, options: VerifyOptions = {}): Repo
   const runsAccurate = options.accurate === true || skipped !== undefined;
   // The accurate closed form in float64 is both the judge of expected values and, stored in the
   // dtype, the optional third method: computed once for both.
-  const exact = input.expected !== undefined || runsAccurate ? (op === 'log_softmax' ? runAccurateLogSoftmaxFloat64 : runAccurateFloat64)(x, g, layout) : undefined;
+  const opMethods = methodsFor(op, input.crossEntropy);
+  const exact = input.expected !== undefined || runsAccurate ? opMethods.accurateFloat64(x, g, layout) : undefined;
   const results: MethodResults = {
-    jacobian:
-      skipped === undefined
-        ? (options.jacobianResult ??
-          (op === 'log_softmax' ? runLogSoftmaxJacobianMethod(x, g, layout, arithmetic) : runJacobianMethod(x, g, layout, options.materialiseLimit, arithmetic)))
-        : undefined,
-    closedForm: (op === 'log_softmax' ? runLogSoftmaxClosedFormMethod : runClosedFormMethod)(x, g, layout, arithmetic),
+    jacobian: skipped === undefined ? (options.jacobianResult ?? opMethods.jacobian(x, g, layout, arithmetic, options.materialiseLimit)) : undefined,
+    closedForm: opMethods.closedForm(x, g, layout, arithmetic),
     accurate: runsAccurate && exact !== undefined ? storedIn(exact, arithmetic) : undefined,
   };
   const methods = METHOD_IDS.filter((method) => results[method] !== undefined);
@@ -214,10 +214,7 @@ export function verify(original: VerifyInput, options: VerifyOptions = {}): Repo
         ? [input.tolerance, 'input']
         : [DEFAULT_TOLERANCE[input.dtype], 'dtype'];
   const { closedForm } = results;
-  const allowancesIn = (a: Arithmetic): Allowances =>
-    op === 'log_softmax'
-      ? logSoftmaxAllowances({ x, g, forward: closedForm.forward, grad: closedForm.grad, layout }, a, tolerance)
-      : roundingAllowances({ x, g, softmax: closedForm.forward, grad: closedForm.grad, layout }, a, tolerance);
+  const allowancesIn = (a: Arithmetic): Allowances => allowancesFor(input, closedForm, layout, a, tolerance);
   const allowances = allowancesIn(arithmetic);
 
   const comparisons: Comparison[] = [];
@@ -235,13 +232,16 @@ export function verify(original: VerifyInput, options: VerifyOptions = {}): Repo
   }
 
   const rowClose = new Uint8Array(x.length).fill(1);
-  for (const { closeness } of comparisons) {
+  // The rows are x's elements: a loss (cross_entropy's forward output) is not one of them.
+  for (const { closeness } of comparisons.filter((c) => c.closeness.total === x.length)) {
     for (let k = 0; k < rowClose.length; k++) rowClose[k] &= closeness.closeMask[k];
   }
 
   const epsilon = EPSILON[input.dtype];
+  // cross_entropy's gradient is log_softmax's backward of h = dL/dy: its sums are measured against h.
+  const lawGradient = op === 'cross_entropy' ? lossLayer(input.crossEntropy!, g, layout, arithmetic).h : g;
   const invariantsOf = (values: { forward?: Float64Array; grad?: Float64Array }, bounds = allowances.slices) =>
-    checkInvariants(values, closedForm.forward, g, layout, bounds, epsilon, op === 'log_softmax' ? 'log_softmax' : 'softmax');
+    checkInvariants(op === 'cross_entropy' ? { grad: values.grad } : values, closedForm.forward, lawGradient, layout, bounds, epsilon, op === 'softmax' ? 'softmax' : 'log_softmax');
   const invariants: Partial<Record<MethodId | 'expected', InvariantCheck>> = Object.fromEntries(
     methods.map((method) => [method, invariantsOf(resultOf(results, method))]),
   );

@@ -24,6 +24,7 @@ import type { Arithmetic } from '../numeric/arithmetic.js';
 import { maxPropagatingNaN } from '../methods/max.js';
 import { forEachSlice, type SliceLayout } from '../methods/slices.js';
 import { logSoftmaxAllowed, logSoftmaxParts, type LogSoftmaxAllowances, type LogSoftmaxElementAllowance } from './log-softmax-allowance.js';
+import { lossAllowed, type CrossEntropyAllowances, type LossElementAllowance } from './cross-entropy-allowance.js';
 
 /**
  * One quantity's allowances, element by element (the terms above). The terms are made when asked
@@ -31,7 +32,7 @@ import { logSoftmaxAllowed, logSoftmaxParts, type LogSoftmaxAllowances, type Log
  * memory of their own; plain data read by plain functions, which V8 inlines into the comparisons'
  * loop.
  */
-export type ElementAllowance = SoftmaxElementAllowance | LogSoftmaxElementAllowance;
+export type ElementAllowance = SoftmaxElementAllowance | LogSoftmaxElementAllowance | LossElementAllowance;
 
 export interface SoftmaxElementAllowance {
   readonly atol: number;
@@ -109,7 +110,7 @@ export interface SliceBounds {
   readonly gradSum: Float64Array;
 }
 
-export type Allowances = SoftmaxAllowances | LogSoftmaxAllowances;
+export type Allowances = SoftmaxAllowances | LogSoftmaxAllowances | CrossEntropyAllowances;
 
 export interface SoftmaxAllowances {
   readonly forward: SoftmaxElementAllowance;
@@ -142,12 +143,17 @@ function isLogSoftmax(allowance: ElementAllowance): allowance is LogSoftmaxEleme
   return allowance.quantity === 'log_softmax' || allowance.quantity === 'log_softmax_grad';
 }
 
+function isLoss(allowance: ElementAllowance): allowance is LossElementAllowance {
+  return allowance.quantity === 'loss';
+}
+
 /**
  * `allowanceParts(...).total`, without the parts: the comparisons' inner loop, which knows each
  * element's slice `k` as it goes.
  */
 export function allowed(allowance: ElementAllowance, i: number, b: number, k: number = sliceOf(allowance.terms.layout, i)): number {
   if (isLogSoftmax(allowance)) return logSoftmaxAllowed(allowance, i, b, k);
+  if (isLoss(allowance)) return lossAllowed(allowance, i, b);
   // μ_i is infinite where the arithmetic bounds nothing (a sum of more than 1/(3u_a) terms);
   // a |b| of 0 then adds nothing rather than NaN.
   const relative = b === 0 ? 0 : (allowance.rtol + arithmeticShare(allowance, i, k)) * Math.abs(b);
@@ -157,6 +163,16 @@ export function allowed(allowance: ElementAllowance, i: number, b: number, k: nu
 
 export function allowanceParts(allowance: ElementAllowance, i: number, b: number): AllowanceParts {
   const k = sliceOf(allowance.terms.layout, i);
+  if (isLoss(allowance)) {
+    const sides = allowance.bothSidesRounded ? 2 : 1;
+    return {
+      atol: allowance.atol,
+      relative: sides * allowance.rtol * Math.abs(b),
+      cancellation: 0,
+      arithmetic: sides * allowance.terms.arithmetic[i],
+      total: lossAllowed(allowance, i, b),
+    };
+  }
   if (isLogSoftmax(allowance)) {
     const sides = allowance.bothSidesRounded ? 2 : 1;
     const parts = logSoftmaxParts(allowance, i, b, k);

@@ -98,6 +98,8 @@ export function logSoftmaxAllowances(
   inputs: { readonly x: Float64Array; readonly g: Float64Array; readonly forward: Float64Array; readonly grad: Float64Array; readonly layout: SliceLayout },
   arithmetic: Arithmetic,
   tolerance: Tolerance,
+  /** Added to n·u_a + 2u_c: g's own rounding, when g is computed (cross_entropy's dL/dy). */
+  gRounding = 0,
 ): LogSoftmaxAllowances {
   const { x, g, forward: y, grad, layout } = inputs;
   const ud = UNIT_ROUNDOFF[arithmetic.dtype];
@@ -127,7 +129,7 @@ export function logSoftmaxAllowances(
     y,
     uc,
     ud,
-    sumShare: n * ua + 2 * uc,
+    sumShare: n * ua + 2 * uc + gRounding,
     tinyComputed,
     tinyStored,
     sliceMax,

@@ -1,0 +1,176 @@
+import type { CrossEntropySpec } from '../cross-entropy-spec.js';
+import { FLOAT64_ARITHMETIC, type Arithmetic } from '../numeric/arithmetic.js';
+import { accurateLogSoftmaxSlice } from './accurate-log-softmax.js';
+import { logSoftmaxClosedFormForwardSlice, logSoftmaxJacobianBackwardSlice, logSoftmaxLseForwardSlice } from './log-softmax.js';
+import type { MethodResult } from './pipelines.js';
+import { forEachSlice, type SliceLayout } from './slices.js';
+
+/**
+ * cross_entropy as torch.nn.functional.cross_entropy defines it, over slices along the class
+ * dimension (one slice a sample). With y = log_softmax(x), q the sample's target distribution
+ * (index t: (1 − ε)·[c = t] + ε/C; probabilities p: (1 − ε)·p + ε/C; an ignored sample: 0), w the
+ * class weights (1 without):
+ *
+ *   loss_n = −Σ_c w_c q_c y_c,   L = Σ_n loss_n / D (mean: D = Σ w_t over the counted index
+ *   targets, or N for probabilities; sum: D = 1), or loss_n itself (none);
+ *   dL/dy_c = −w_c q_c · scale_n,   scale_n = g/D (mean, sum) or g_n (none).
+ *
+ * The two methods, as for log_softmax, share nothing but the loss's gradient with respect to y
+ * (its definition, not a computation of either):
+ * - explicit Jacobian: y = x − lse, then dx = Jᵀ·h with every entry δ_ij − s_j of log_softmax's
+ *   Jacobian, h = dL/dy; the loss as −Σ_c h-weights·y_c;
+ * - closed form: y as PyTorch's kernel, dx_c = scale·(s_c Σ_c' w_c' q_c' − w_c q_c); the loss as
+ *   PyTorch composes it, nll (−w_t y_t) and the smoothing term (−Σ_c w_c y_c / C) apart.
+ */
+
+/** What the loss makes of each sample: the weighted target w ⊙ q per element, and per sample the scale and whether it counts. */
+export interface LossLayer {
+  /** w_c q_c, element by element (x's shape). */
+  readonly weighted: Float64Array;
+  /** dL/dy = −w_c q_c · scale_n, element by element; 0 for an ignored sample. */
+  readonly h: Float64Array;
+  /** scale_n per sample (slice). */
+  readonly scales: Float64Array;
+  /** 1 for a sample that counts, 0 for one whose target is ignore_index. */
+  readonly counted: Uint8Array;
+  /** D: what mean divides by (1 for sum and none). */
+  readonly divisor: number;
+}
+
+/** The loss layer in arithmetic `a`: q, w ⊙ q, D (stored in the dtype, as PyTorch's is), the scales and h. */
+export function lossLayer(spec: CrossEntropySpec, g: Float64Array, layout: SliceLayout, a: Arithmetic = FLOAT64_ARITHMETIC): LossLayer {
+  const { round, roundSum, store } = a;
+  const classes = layout.length;
+  const size = classes * layout.count;
+  const weighted = new Float64Array(size);
+  const counted = new Uint8Array(layout.count);
+  const keep = round(1 - spec.labelSmoothing);
+  const spread = round(spec.labelSmoothing / classes);
+  const weightOf = (c: number): number => spec.weight?.[c] ?? 1;
+  let weightSum = 0;
+  forEachSlice(layout, [], [weighted], (_, [wq], k) => {
+    if (spec.targetKind === 'index') {
+      const t = spec.target.data[k];
+      // forEachSlice reuses its output buffer for a strided layout: every slice writes all of it.
+      wq.fill(0);
+      if (t === spec.ignoreIndex) return;
+      counted[k] = 1;
+      weightSum = roundSum(weightSum + weightOf(t));
+      for (let c = 0; c < classes; c++) wq[c] = round(weightOf(c) * (c === t ? round(keep + spread) : spread));
+    } else {
+      counted[k] = 1;
+      for (let c = 0; c < classes; c++) {
+        const p = spec.target.data[sliceIndex(layout, k, c)];
+        wq[c] = round(weightOf(c) * round(round(keep * p) + spread));
+      }
+    }
+  });
+  const divisor =
+    spec.reduction === 'sum' || spec.reduction === 'none' ? 1 : store(spec.targetKind === 'index' ? round(weightSum) : layout.count);
+  const scales = new Float64Array(layout.count);
+  for (let k = 0; k < layout.count; k++) scales[k] = spec.reduction === 'none' ? g[k] : round(g[0] / divisor);
+  const h = new Float64Array(size);
+  forEachSlice(layout, [weighted], [h], ([wq], [hs], k) => {
+    for (let c = 0; c < classes; c++) hs[c] = counted[k] === 0 ? 0 : store(round(-wq[c] * scales[k]));
+  });
+  return { weighted, h, scales, counted, divisor };
+}
+
+/** Flat index of class c in slice k. */
+function sliceIndex(layout: SliceLayout, k: number, c: number): number {
+  const outer = Math.floor(k / layout.stride);
+  return outer * layout.length * layout.stride + (k % layout.stride) + c * layout.stride;
+}
+
+/** The loss from per-sample losses: their sum over D (mean, sum), or each (none; ignored samples 0). */
+function reduce(spec: CrossEntropySpec, perSample: Float64Array, layer: LossLayer, a: Arithmetic): Float64Array {
+  if (spec.reduction === 'none') return perSample.map((v, k) => (layer.counted[k] === 0 ? 0 : a.store(v)));
+  let total = 0;
+  for (let k = 0; k < perSample.length; k++) if (layer.counted[k] === 1) total = a.roundSum(total + perSample[k]);
+  return Float64Array.of(a.store(a.round(a.round(total) / layer.divisor)));
+}
+
+export function runCrossEntropyJacobianMethod(x: Float64Array, g: Float64Array, spec: CrossEntropySpec, layout: SliceLayout, a: Arithmetic = FLOAT64_ARITHMETIC): MethodResult {
+  const layer = lossLayer(spec, g, layout, a);
+  const y = new Float64Array(x.length);
+  const grad = new Float64Array(x.length);
+  const perSample = new Float64Array(layout.count);
+  forEachSlice(layout, [x, layer.weighted], [y], ([xs, wq], [ys], k) => {
+    logSoftmaxLseForwardSlice(xs, ys, a);
+    let sum = 0;
+    for (let c = 0; c < ys.length; c++) {
+      // An index target without smoothing weighs its class alone: the others' 0·(−Infinity) is not a term.
+      if (wq[c] !== 0 || spec.targetKind === 'probability') sum = a.roundSum(sum + a.round(wq[c] * ys[c]));
+    }
+    perSample[k] = a.round(-sum);
+  });
+  forEachSlice(layout, [y, layer.h], [grad], ([ys, hs], [dx], k) => {
+    // An ignored sample's gradient is 0 (its h is 0, but its scale may be infinite: mean over no target).
+    if (layer.counted[k] === 1) logSoftmaxJacobianBackwardSlice(ys, hs, dx, a);
+    else dx.fill(0);
+  });
+  return { forward: reduce(spec, perSample, layer, a), grad };
+}
+
+export function runCrossEntropyClosedFormMethod(x: Float64Array, g: Float64Array, spec: CrossEntropySpec, layout: SliceLayout, a: Arithmetic = FLOAT64_ARITHMETIC): MethodResult {
+  const { round, roundSum, store } = a;
+  const layer = lossLayer(spec, g, layout, a);
+  const y = new Float64Array(x.length);
+  const grad = new Float64Array(x.length);
+  const perSample = new Float64Array(layout.count);
+  const classes = layout.length;
+  const keep = round(1 - spec.labelSmoothing);
+  const smoothing = round(spec.labelSmoothing / classes);
+  forEachSlice(layout, [x, layer.weighted], [y, grad], ([xs, wq], [ys, dx], k) => {
+    logSoftmaxClosedFormForwardSlice(xs, ys, a);
+    if (layer.counted[k] === 0) {
+      dx.fill(0);
+      return;
+    }
+    if (spec.targetKind === 'index') {
+      // nll and the smoothing term apart, as PyTorch composes them.
+      const t = spec.target.data[k];
+      const weightOf = (c: number): number => spec.weight?.[c] ?? 1;
+      const nll = round(-round(weightOf(t) * ys[t]));
+      let smooth = 0;
+      if (spec.labelSmoothing !== 0) for (let c = 0; c < classes; c++) smooth = roundSum(smooth + round(weightOf(c) * ys[c]));
+      perSample[k] = spec.labelSmoothing === 0 ? nll : round(round(keep * nll) + round(-round(smooth) * smoothing));
+    } else {
+      let sum = 0;
+      for (let c = classes - 1; c >= 0; c--) sum = roundSum(sum + round(wq[c] * ys[c]));
+      perSample[k] = round(-sum);
+    }
+    let total = 0;
+    for (let c = 0; c < classes; c++) total = roundSum(total + wq[c]);
+    const weightTotal = round(total);
+    const scale = layer.scales[k];
+    for (let c = 0; c < classes; c++) dx[c] = store(round(scale * round(round(round(Math.exp(ys[c])) * weightTotal) - wq[c])));
+  });
+  return { forward: reduce(spec, perSample, layer, a), grad };
+}
+
+/**
+ * The judge of expected values: log_softmax and dx = h − s·Σh (= scale·(s W − w ⊙ q)) in
+ * double-double (accurate-log-softmax.ts), h in float64; the loss by compensated sums in float64.
+ */
+export function runAccurateCrossEntropyFloat64(x: Float64Array, g: Float64Array, spec: CrossEntropySpec, layout: SliceLayout): MethodResult {
+  const layer = lossLayer(spec, g, layout);
+  const y = new Float64Array(x.length);
+  const grad = new Float64Array(x.length);
+  const perSample = new Float64Array(layout.count);
+  forEachSlice(layout, [x, layer.h, layer.weighted], [y, grad], ([xs, hs, wq], [ys, dx], k) => {
+    accurateLogSoftmaxSlice(xs, hs, ys, dx);
+    if (layer.counted[k] === 0) dx.fill(0);
+    let sum = 0;
+    let compensation = 0;
+    for (let c = 0; c < ys.length; c++) {
+      if (wq[c] === 0 && spec.targetKind === 'index') continue;
+      const term = wq[c] * ys[c];
+      const t = sum + term;
+      compensation += Math.abs(sum) >= Math.abs(term) ? sum - t + term : term - t + sum;
+      sum = t;
+    }
+    perSample[k] = -(sum + compensation);
+  });
+  return { forward: reduce(spec, perSample, layer, FLOAT64_ARITHMETIC), grad };
+}

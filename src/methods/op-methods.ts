@@ -1,0 +1,37 @@
+import type { CrossEntropySpec } from '../cross-entropy-spec.js';
+import type { Op } from '../op.js';
+import type { Arithmetic } from '../numeric/arithmetic.js';
+import { runAccurateLogSoftmaxFloat64 } from './accurate-log-softmax.js';
+import { runAccurateCrossEntropyFloat64, runCrossEntropyClosedFormMethod, runCrossEntropyJacobianMethod } from './cross-entropy.js';
+import { runLogSoftmaxClosedFormMethod, runLogSoftmaxJacobianMethod } from './log-softmax.js';
+import { runAccurateFloat64, runClosedFormMethod, runJacobianMethod, type MethodResult } from './pipelines.js';
+import type { SliceLayout } from './slices.js';
+
+/** One op's two methods and its exact result (the judge of expected values), over all slices. */
+export interface OpMethods {
+  readonly jacobian: (x: Float64Array, g: Float64Array, layout: SliceLayout, a: Arithmetic, materialiseLimit?: number) => MethodResult;
+  readonly closedForm: (x: Float64Array, g: Float64Array, layout: SliceLayout, a: Arithmetic) => MethodResult;
+  readonly accurateFloat64: (x: Float64Array, g: Float64Array, layout: SliceLayout) => MethodResult;
+}
+
+export function methodsFor(op: Op, crossEntropy?: CrossEntropySpec): OpMethods {
+  switch (op) {
+    case 'softmax':
+      return {
+        jacobian: (x, g, layout, a, materialiseLimit) => runJacobianMethod(x, g, layout, materialiseLimit, a),
+        closedForm: runClosedFormMethod,
+        accurateFloat64: runAccurateFloat64,
+      };
+    case 'log_softmax':
+      return { jacobian: runLogSoftmaxJacobianMethod, closedForm: runLogSoftmaxClosedFormMethod, accurateFloat64: runAccurateLogSoftmaxFloat64 };
+    case 'cross_entropy': {
+      if (crossEntropy === undefined) throw new Error('cross_entropy without its target');
+      const spec = crossEntropy;
+      return {
+        jacobian: (x, g, layout, a) => runCrossEntropyJacobianMethod(x, g, spec, layout, a),
+        closedForm: (x, g, layout, a) => runCrossEntropyClosedFormMethod(x, g, spec, layout, a),
+        accurateFloat64: (x, g, layout) => runAccurateCrossEntropyFloat64(x, g, spec, layout),
+      };
+    }
+  }
+}
