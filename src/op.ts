@@ -6,7 +6,7 @@ export const OPS = ['softmax', 'log_softmax', 'cross_entropy'] as const;
 export type Op = (typeof OPS)[number];
 
 /** The ops this version verifies; cross_entropy's fields are read by a later one. */
-export const SUPPORTED_OPS = ['softmax', 'log_softmax'] as const;
+export const SUPPORTED_OPS = ['softmax', 'log_softmax', 'cross_entropy'] as const;
 
 export function isOp(value: unknown): value is Op {
   return typeof value === 'string' && (OPS as readonly string[]).includes(value);

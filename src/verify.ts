@@ -6,7 +6,7 @@ import { storedIn, type MethodResult } from './methods/pipelines.js';
 import { methodsFor } from './methods/op-methods.js';
 import { allowancesFor } from './comparisons/allowances-for.js';
 import { lossLayer } from './methods/cross-entropy.js';
-import type { CrossEntropySpec } from './cross-entropy-spec.js';
+import { lossShape, type CrossEntropySpec } from './cross-entropy-spec.js';
 import { sliceLabel, sliceLayout, sliceStart, type SliceLayout } from './methods/slices.js';
 import { checkInvariants, type InvariantCheck } from './comparisons/invariants.js';
 import { ulpAccuracy, type UlpAccuracy } from './comparisons/ulp-accuracy.js';
@@ -310,6 +310,12 @@ function passesWithLooserArithmetic(
     return true;
   });
   return elementsPass && flaggedSlices(expected, looser.expectedSlices) === 0;
+}
+
+/** The shape a quantity's values have: x's, but cross_entropy's loss has its own (one number, or one a sample). */
+export function quantityShape(input: VerifyInput, quantity: Quantity): readonly number[] {
+  if (quantity === 'forward' && input.crossEntropy !== undefined) return lossShape(input.crossEntropy, input.x.shape, input.axis);
+  return input.x.shape;
 }
 
 /** The values of one side of a comparison. */

@@ -2,6 +2,7 @@ import { DTYPES, dtypeNamed, isDType, type DType, type Tolerance } from '../dtyp
 import { formatShape, sameShape, type Tensor } from '../tensor.js';
 import { describeValue, InputError } from '../input-error.js';
 import { FORWARD_NAME, isOp, OPS, supportedOp, SUPPORTED_OPS, type Op } from '../op.js';
+import { REDUCTIONS, type Reduction } from '../cross-entropy-spec.js';
 import { parseLenientJson } from './lenient-json.js';
 import { tensorFromNested } from './nested-array.js';
 
@@ -25,9 +26,17 @@ export interface InputDocument {
   /** The dtypes the expected values were stored in, when read from binary files (see Tensor.stored). */
   readonly expectedStored?: { readonly forward?: DType; readonly grad?: DType };
   readonly tolerance?: Tolerance;
+  /** cross_entropy's fields, as written (checked against x in resolve-input.ts). */
+  readonly target?: Tensor;
+  readonly reduction?: Reduction;
+  readonly labelSmoothing?: number;
+  readonly ignoreIndex?: number;
+  readonly weight?: Tensor;
 }
 
-const KNOWN_FIELDS = ['format', 'name', 'description', 'source', 'dtype', 'dim', 'x', 'g', 'expected', 'tolerance', 'op'];
+/** cross_entropy's own fields, in the document's spelling (PyTorch's keyword arguments). */
+const CROSS_ENTROPY_FIELDS = ['target', 'reduction', 'label_smoothing', 'ignore_index', 'weight'];
+const KNOWN_FIELDS = ['format', 'name', 'description', 'source', 'dtype', 'dim', 'x', 'g', 'expected', 'tolerance', 'op', ...CROSS_ENTROPY_FIELDS];
 const FIXTURE_REQUIRED = ['name', 'source', 'dtype', 'dim', 'x', 'g', 'expected'];
 
 /**
@@ -76,10 +85,20 @@ export function parseInputDocument(text: string, options: DocumentOptions = {}):
     return options.loadNpy(value, field);
   };
   const op = optional(doc, 'op', readOp);
+  const misplaced = op === 'cross_entropy' ? undefined : CROSS_ENTROPY_FIELDS.find((key) => Object.hasOwn(doc, key));
+  if (misplaced !== undefined) throw new InputError(`${misplaced} is a field of op cross_entropy: add "op": "cross_entropy", or leave it out`);
+  // cross_entropy's g and target may be single numbers (a loss reduced to one number; one sample's class).
+  const tensorOrNumber = (v: unknown, field: string): Tensor =>
+    op === 'cross_entropy' && typeof v === 'number' ? { shape: [], data: Float64Array.of(v) } : tensor(v, field);
   const x = optional(doc, 'x', (v) => tensor(v, 'x'));
-  const g = optional(doc, 'g', (v) => tensor(v, 'g'));
+  const g = optional(doc, 'g', (v) => tensorOrNumber(v, 'g'));
   return {
     op,
+    target: optional(doc, 'target', (v) => tensorOrNumber(v, 'target')),
+    reduction: optional(doc, 'reduction', readReduction),
+    labelSmoothing: optional(doc, 'label_smoothing', (v) => readFraction(v, 'label_smoothing')),
+    ignoreIndex: optional(doc, 'ignore_index', (v) => readInteger(v, 'ignore_index')),
+    weight: optional(doc, 'weight', (v) => tensor(v, 'weight')),
     name: optional(doc, 'name', (v) => readString(v, 'name')),
     description: optional(doc, 'description', (v) => readString(v, 'description')),
     source: optional(doc, 'source', (v) => readString(v, 'source')),
@@ -87,7 +106,7 @@ export function parseInputDocument(text: string, options: DocumentOptions = {}):
     dim: optional(doc, 'dim', (v) => readInteger(v, 'dim')),
     x,
     g,
-    ...optional(doc, 'expected', (v) => readExpected(v, x, tensor, op ?? 'softmax')),
+    ...optional(doc, 'expected', (v) => readExpected(v, x, tensorOrNumber, op ?? 'softmax')),
     tolerance: optional(doc, 'tolerance', readTolerance),
   };
 }
@@ -107,6 +126,17 @@ export function readDTypeFlag(text: string, flag: string): DType {
 
 function optional<T>(doc: Record<string, unknown>, key: string, read: (value: unknown) => T): T | undefined {
   return Object.hasOwn(doc, key) ? read(doc[key]) : undefined;
+}
+
+function readReduction(value: unknown): Reduction {
+  if (typeof value === 'string' && (REDUCTIONS as readonly string[]).includes(value)) return value as Reduction;
+  throw new InputError(`reduction must be one of ${REDUCTIONS.join(', ')}, got ${describeValue(value)}`);
+}
+
+/** A number from 0 to 1 (label_smoothing, as PyTorch requires). */
+export function readFraction(value: unknown, field: string): number {
+  if (typeof value === 'number' && value >= 0 && value <= 1) return value;
+  throw new InputError(`${field} must be a number from 0 to 1, got ${describeValue(value)}`);
 }
 
 function readString(value: unknown, field: string): string {
@@ -140,7 +170,8 @@ function readExpected(
     optional(value, key, (v) => {
       const field = `expected.${key}`;
       const read = tensor(v, field);
-      if (x !== undefined && !sameShape(read.shape, x.shape)) {
+      // A loss has its own shape (checked against the reduction in resolve-input.ts).
+      if (x !== undefined && key !== 'loss' && !sameShape(read.shape, x.shape)) {
         throw new InputError(`${field} has shape ${formatShape(read.shape)}, but x has shape ${formatShape(x.shape)}`);
       }
       return read;

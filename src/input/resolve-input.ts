@@ -4,8 +4,10 @@ import type { ArithmeticTypes } from '../numeric/arithmetic.js';
 import { formatShape, normaliseDim, sameShape, type Tensor } from '../tensor.js';
 import { QUANTITIES, type DTypeOrigin, type VerifyInput } from '../verify.js';
 import { captureInputError, InputError, withInputLabel, type Result } from '../input-error.js';
-import { readDTypeFlag, type InputDocument } from './input-document.js';
+import { readDTypeFlag, readFraction, type InputDocument } from './input-document.js';
 import { parseNumberToken, readIntegerText } from './number-token.js';
+import { crossEntropyFrom } from './cross-entropy-input.js';
+import { lossShape, REDUCTIONS, type Reduction } from '../cross-entropy-spec.js';
 import { FORWARD_NAME, isOp, quantityName, supportedOp, SUPPORTED_OPS, type Op } from '../op.js';
 import { tensorFromValuesText } from './values-text.js';
 
@@ -24,6 +26,13 @@ export interface RawRequest {
   /** `--expected-softmax` (`--expected-log-softmax`), `--expected-grad`: values to judge, in the forms `--x` takes. */
   readonly expectedSoftmax?: string;
   readonly expectedLogSoftmax?: string;
+  readonly expectedLoss?: string;
+  /** cross_entropy's `--target`, `--reduction`, `--label-smoothing`, `--ignore-index`, `--weight`. */
+  readonly target?: string;
+  readonly reduction?: string;
+  readonly labelSmoothing?: string;
+  readonly ignoreIndex?: string;
+  readonly weight?: string;
   readonly expectedGrad?: string;
   /** `--source`: who produced the expected values. */
   readonly source?: string;
@@ -68,19 +77,29 @@ export function resolveRequest(raw: RawRequest, files: InputFiles): Promise<Resu
     if (raw.source !== undefined && raw.source.trim() === '') {
       throw new InputError('--source is empty: say who produced the expected values (a kernel, a framework and its version)');
     }
-    if (raw.expectedSoftmax !== undefined && raw.expectedLogSoftmax !== undefined) {
-      throw new InputError('--expected-softmax and --expected-log-softmax belong to different ops: give the one of --op');
+    const forwardFlags = (
+      [
+        ['softmax', raw.expectedSoftmax],
+        ['log_softmax', raw.expectedLogSoftmax],
+        ['cross_entropy', raw.expectedLoss],
+      ] as const
+    ).filter(([, text]) => text !== undefined);
+    if (forwardFlags.length > 1) {
+      throw new InputError(`${forwardFlags.map(([op]) => expectedFlagOf(op)).join(' and ')} belong to different ops: give the one of --op`);
     }
-    const forwardFlag = raw.expectedLogSoftmax === undefined ? '--expected-softmax' : '--expected-log-softmax';
+    const [forwardOp, forwardText] = forwardFlags[0] ?? [undefined, undefined];
     const given: ExpectedFlags = {
-      forward: values(raw.expectedSoftmax ?? raw.expectedLogSoftmax, forwardFlag),
-      forwardOp: raw.expectedSoftmax !== undefined ? 'softmax' : raw.expectedLogSoftmax !== undefined ? 'log_softmax' : undefined,
+      forward: forwardOp === undefined ? undefined : values(forwardText, expectedFlagOf(forwardOp)),
+      forwardOp,
       grad: values(raw.expectedGrad, '--expected-grad'),
       source: raw.source,
     };
     if (raw.x === undefined && raw.g === undefined && raw.input === undefined) {
       if (given.forward !== undefined || given.grad !== undefined || given.source !== undefined) {
         throw new InputError('--expected-softmax, --expected-grad and --source need an input: give --x and --g, or --input');
+      }
+      if (overrides.op === 'cross_entropy') {
+        throw new InputError('--op cross_entropy has no built-in example: give --x, --target (and --g, --reduction, …), or --input');
       }
       const example = builtInExample(overrides.op);
       return { input: inputFromDocument(example.label, example, overrides), tolerance };
@@ -90,10 +109,15 @@ export function resolveRequest(raw: RawRequest, files: InputFiles): Promise<Resu
     }
     if (raw.input !== undefined) {
       const { label, doc } = await files.readInput(raw.input);
-      const merged = withExpectedFlags(doc, given, label, overrides.op);
+      const merged = withCrossEntropyFlags(withExpectedFlags(doc, given, label, overrides.op), raw, values, label);
       return { input: withInputLabel(label, () => inputFromDocument(label, merged, overrides)), tolerance };
     }
-    const doc = withExpectedFlags({ x: values(raw.x, 'x'), g: values(raw.g, 'g') }, given, 'command line', overrides.op);
+    const doc = withCrossEntropyFlags(
+      withExpectedFlags({ x: values(raw.x, 'x'), g: values(raw.g, 'g') }, given, 'command line', overrides.op),
+      raw,
+      values,
+      'command line',
+    );
     return { input: inputFromDocument('command line', doc, overrides), tolerance };
   });
 }
@@ -114,8 +138,7 @@ function withExpectedFlags(doc: InputDocument, given: ExpectedFlags, label: stri
   const fromDoc = doc.expected ?? {};
   const docOp = op ?? doc.op ?? 'softmax';
   if (given.forwardOp !== undefined && given.forwardOp !== docOp) {
-    const flag = given.forwardOp === 'softmax' ? '--expected-softmax' : '--expected-log-softmax';
-    throw new InputError(`${flag} gives ${given.forwardOp} values, but the op is ${docOp}: give --expected-${FORWARD_NAME[docOp].replace('_', '-')}`);
+    throw new InputError(`${expectedFlagOf(given.forwardOp)} gives ${FORWARD_NAME[given.forwardOp]} values, but the op is ${docOp}: give ${expectedFlagOf(docOp)}`);
   }
   for (const quantity of QUANTITIES) {
     const name = quantityName(docOp, quantity);
@@ -123,7 +146,7 @@ function withExpectedFlags(doc: InputDocument, given: ExpectedFlags, label: stri
       throw new InputError(`${label} has expected ${name} values already: give them there or with --expected-${name.replace('_', '-')}, not both`);
     }
     const tensor = given[quantity];
-    if (tensor !== undefined && doc.x !== undefined && !sameShape(tensor.shape, doc.x.shape)) {
+    if (tensor !== undefined && doc.x !== undefined && !(docOp === 'cross_entropy' && quantity === 'forward') && !sameShape(tensor.shape, doc.x.shape)) {
       throw new InputError(`--expected-${name.replace('_', '-')} has shape ${formatShape(tensor.shape)}, but x has shape ${formatShape(doc.x.shape)}`);
     }
   }
@@ -149,27 +172,38 @@ export interface Overrides {
 
 /** Checks that a document's parts fit together (g's shape, dim's range) and fills in defaults. */
 export function inputFromDocument(label: string, doc: InputDocument, overrides: Overrides = {}): VerifyInput {
-  const { x, g } = doc;
+  const { x } = doc;
   if (x === undefined) {
     throw new InputError('x is missing: give the logits with --x (for example --x 1,2,3) or as the field "x" of an --input file');
   }
-  if (g === undefined) {
-    throw new InputError('g is missing: give the upstream gradient with --g (for example --g 1,0,0) or as the field "g" of an --input file');
+  if (overrides.op !== undefined && doc.op !== undefined && overrides.op !== doc.op) {
+    throw new InputError(`--op ${overrides.op}, but the input is op ${doc.op}: leave --op out, or give an input of op ${overrides.op}`);
   }
-  if (!sameShape(g.shape, x.shape)) {
-    throw new InputError(`g has shape ${formatShape(g.shape)}, but x has shape ${formatShape(x.shape)}: they must match`);
-  }
-  const dim = overrides.dim ?? doc.dim ?? -1;
+  const op = overrides.op ?? doc.op;
+  // cross_entropy's classes run along dim 1 by default, as PyTorch's (dim 0 for one sample of shape [C]).
+  const dim = overrides.dim ?? doc.dim ?? (op === 'cross_entropy' ? Math.min(1, x.shape.length - 1) : -1);
   const axis = normaliseDim(dim, x.shape.length);
   if (axis === undefined) {
     const rank = x.shape.length;
     throw new InputError(`dim ${dim} is out of range for x of shape ${formatShape(x.shape)} (expected ${-rank} to ${rank - 1})`);
   }
   const { dtype, dtypeFrom } = chooseDType(doc, overrides);
-  if (overrides.op !== undefined && doc.op !== undefined && overrides.op !== doc.op) {
-    throw new InputError(`--op ${overrides.op}, but the input is op ${doc.op}: leave --op out, or give an input of op ${overrides.op}`);
+  if (op === 'cross_entropy') {
+    const { spec, g } = crossEntropyFrom(doc, x, axis);
+    const loss = doc.expected?.forward;
+    const shape = lossShape(spec, x.shape, axis);
+    if (loss !== undefined && loss.length !== shape.reduce((a, b) => a * b, 1)) {
+      throw new InputError(`expected.loss has ${loss.length} values, but reduction ${spec.reduction} gives ${shape.length === 0 ? 'one number' : `one per sample, shape ${formatShape(shape)}`}`);
+    }
+    return { ...doc, op, crossEntropy: spec, label, x, g, dim, axis, dtype, dtypeFrom };
   }
-  const op = overrides.op ?? doc.op;
+  const { g } = doc;
+  if (g === undefined) {
+    throw new InputError('g is missing: give the upstream gradient with --g (for example --g 1,0,0) or as the field "g" of an --input file');
+  }
+  if (!sameShape(g.shape, x.shape)) {
+    throw new InputError(`g has shape ${formatShape(g.shape)}, but x has shape ${formatShape(x.shape)}: they must match`);
+  }
   return {
     ...doc,
     ...(op === undefined ? {} : { op }),
@@ -238,4 +272,45 @@ function readOpFlag(text: string): Op {
   const name = text.trim().replace('-', '_');
   if (isOp(name)) return supportedOp(name, '--op');
   throw new InputError(`--op must be one of ${SUPPORTED_OPS.join(', ')}, got ${JSON.stringify(text)}`);
+}
+
+/** The flag that gives an op's expected forward output. */
+function expectedFlagOf(op: Op): string {
+  return `--expected-${FORWARD_NAME[op].replace('_', '-')}`;
+}
+
+/**
+ * Adds `--target`, `--reduction`, `--label-smoothing`, `--ignore-index`, `--weight` to a
+ * document; one the document has already is refused rather than one silently winning.
+ */
+function withCrossEntropyFlags(
+  doc: InputDocument,
+  raw: RawRequest,
+  values: (text: string | undefined, field: string) => Tensor | undefined,
+  label: string,
+): InputDocument {
+  const given: Partial<InputDocument> = {
+    target: values(raw.target, '--target'),
+    reduction: raw.reduction === undefined ? undefined : readReductionFlag(raw.reduction),
+    labelSmoothing: raw.labelSmoothing === undefined ? undefined : readFraction(parseNumberToken(raw.labelSmoothing.trim()) ?? raw.labelSmoothing, '--label-smoothing'),
+    ignoreIndex: raw.ignoreIndex === undefined ? undefined : readIntegerText(raw.ignoreIndex, '--ignore-index'),
+    weight: values(raw.weight, '--weight'),
+  };
+  const flags: Record<string, string> = { target: '--target', reduction: '--reduction', labelSmoothing: '--label-smoothing', ignoreIndex: '--ignore-index', weight: '--weight' };
+  const merged: Record<string, unknown> = { ...doc };
+  for (const [key, value] of Object.entries(given)) {
+    if (value === undefined) continue;
+    if ((doc as Record<string, unknown>)[key] !== undefined) throw new InputError(`${label} has its ${flags[key].slice(2)} already: give it there or with ${flags[key]}, not both`);
+    merged[key] = value;
+  }
+  const op = doc.op ?? raw.op?.trim().replace('-', '_');
+  const named = Object.keys(flags).find((key) => (given as Record<string, unknown>)[key] !== undefined);
+  if (named !== undefined && op !== 'cross_entropy') throw new InputError(`${flags[named]} is for --op cross_entropy`);
+  return merged as InputDocument;
+}
+
+function readReductionFlag(text: string): Reduction {
+  const name = text.trim();
+  if ((REDUCTIONS as readonly string[]).includes(name)) return name as Reduction;
+  throw new InputError(`--reduction must be one of ${REDUCTIONS.join(', ')}, got ${JSON.stringify(text)}`);
 }

@@ -2,7 +2,7 @@ import { allowanceParts } from '../comparisons/allowance.js';
 import type { Extreme } from '../comparisons/assert-close.js';
 import { quantityName, type Op } from '../op.js';
 import { formatIndex } from '../tensor.js';
-import { SIDE_LABEL, sideValues, type Comparison, type Report } from '../verify.js';
+import { quantityShape, SIDE_LABEL, sideValues, type Comparison, type Report } from '../verify.js';
 import { formatDifference, formatTolerance, formatValue } from './format-number.js';
 
 /** `grad, explicit Jacobian vs closed form`, `grad, expected vs exact`. */
@@ -43,7 +43,7 @@ export function describeComparison(report: Report, comparison: Comparison): stri
 export function describeElement(report: Report, comparison: Comparison, index: number): string {
   const a = sideValues(report, comparison.actual, comparison.quantity)[index];
   const b = sideValues(report, comparison.expected, comparison.quantity)[index];
-  const where = formatIndex(index, report.input.x.shape);
+  const where = formatIndex(index, quantityShape(report.input, comparison.quantity));
   const values = `${SIDE_LABEL[comparison.actual]} ${formatValue(a, 6)}, ${SIDE_LABEL[comparison.expected]} ${formatValue(b, 6)}`;
   if (!Number.isFinite(a) || !Number.isFinite(b)) {
     const verdict = a === b || (a !== a && b !== b) ? 'the same non-finite value' : 'a non-finite value matches only itself';

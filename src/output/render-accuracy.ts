@@ -1,7 +1,7 @@
 import type { ReferenceEngine } from '../reference/reference-slice.js';
 import { formatIndex } from '../tensor.js';
 import { quantityName } from '../op.js';
-import { METHOD_LABEL, QUANTITIES, type Accuracy, type Report } from '../verify.js';
+import { METHOD_LABEL, QUANTITIES, quantityShape, type Accuracy, type Report } from '../verify.js';
 
 export const ENGINE_LABEL: Readonly<Record<ReferenceEngine, string>> = {
   'double-double': 'double-double, about 32 significant digits',
@@ -35,7 +35,7 @@ export function renderAccuracy(report: Report): string[] {
     quantityName(input.op, quantity),
     ...columns.map((of) => {
       const found = reference.accuracy.find((a) => a.quantity === quantity && a.of === of);
-      return found === undefined ? '—' : describeAccuracy(found, input.x.shape);
+      return found === undefined ? '—' : describeAccuracy(found, quantityShape(input, quantity));
     }),
   ]);
   const widths = header.map((title, c) => Math.max(title.length, ...rows.map((row) => row[c].length)));

@@ -3,7 +3,7 @@ import { allowanceParts } from '../comparisons/allowance.js';
 import type { Extreme } from '../comparisons/assert-close.js';
 import type { InvariantCheck, SliceDeviation } from '../comparisons/invariants.js';
 import { sliceLabel, sliceLayout, type SliceLayout } from '../methods/slices.js';
-import { resultOf, sideValues, type Comparison, type Report, type SliceNote } from '../verify.js';
+import { quantityShape, resultOf, sideValues, type Comparison, type Report, type SliceNote } from '../verify.js';
 import { jsonChunks, JsonTensor } from './json-text.js';
 import { writeChunks, type JsonSink } from './json-stream.js';
 import { describeSliceNote } from './render-text.js';
@@ -48,8 +48,13 @@ function* reportChunks(report: Report, tool: Tool): Generator<string, void, unde
 export function reportDocument(report: Report, tool: Tool) {
   const { input } = report;
   const nested = (data: Float64Array) => new JsonTensor(data, input.x.shape);
+  const shaped = (data: Float64Array, shape: readonly number[]) => (shape.length === 0 ? jsonNumber(data[0]) : new JsonTensor(data, shape));
+  // The forward output in its own shape: cross_entropy's loss is one number, or one a sample.
+  const forwardShape = quantityShape(input, 'forward');
+  const forwardOf = (data: Float64Array) => shaped(data, forwardShape);
   const layout = sliceLayout(input.x.shape, input.axis);
   const forwardName = FORWARD_NAME[input.op ?? 'softmax'];
+  const spec = input.crossEntropy;
   return {
     format: REPORT_FORMAT,
     tool,
@@ -64,12 +69,22 @@ export function reportDocument(report: Report, tool: Tool) {
       dtype: input.dtype,
       dtypeFrom: input.dtypeFrom ?? null,
       x: nested(input.x.data),
-      g: nested(input.g.data),
+      g: shaped(input.g.data, input.g.shape),
+      ...(spec === undefined
+        ? {}
+        : {
+            target: shaped(spec.target.data, spec.target.shape),
+            targetKind: spec.targetKind,
+            reduction: spec.reduction,
+            labelSmoothing: spec.labelSmoothing,
+            ignoreIndex: spec.targetKind === 'index' ? spec.ignoreIndex : null,
+            weight: spec.weight === undefined ? null : new JsonTensor(spec.weight, [spec.weight.length]),
+          }),
       expected:
         input.expected === undefined
           ? null
           : {
-              [forwardName]: input.expected.forward === undefined ? null : nested(input.expected.forward),
+              [forwardName]: input.expected.forward === undefined ? null : forwardOf(input.expected.forward),
               grad: input.expected.grad === undefined ? null : nested(input.expected.grad),
             },
     },
@@ -81,14 +96,14 @@ export function reportDocument(report: Report, tool: Tool) {
     results: Object.fromEntries(
       report.methods.map((method) => {
         const { forward, grad } = resultOf(report.results, method);
-        return [method, { [forwardName]: nested(forward), grad: nested(grad) }];
+        return [method, { [forwardName]: forwardOf(forward), grad: nested(grad) }];
       }),
     ),
     exact:
       report.exact === undefined
         ? null
-        : { by: 'accurate closed form, float64', [forwardName]: nested(report.exact.forward), grad: nested(report.exact.grad) },
-    differences: { of: report.witness, [forwardName]: nested(report.differences.forward), grad: nested(report.differences.grad) },
+        : { by: 'accurate closed form, float64', [forwardName]: forwardOf(report.exact.forward), grad: nested(report.exact.grad) },
+    differences: { of: report.witness, [forwardName]: forwardOf(report.differences.forward), grad: nested(report.differences.grad) },
     comparisons: report.comparisons.map((comparison) => comparisonJson(report, comparison)),
     notes: report.sliceNotes.map(sliceNoteJson),
     invariants: invariantsJson(report, layout),
@@ -113,7 +128,7 @@ export function reportDocument(report: Report, tool: Tool) {
         : {
             engine: report.reference.engine,
             slicesByBigNumber: report.reference.slicesByBigNumber,
-            [forwardName]: nested(report.reference.forward),
+            [forwardName]: forwardOf(report.reference.forward),
             grad: nested(report.reference.grad),
             accuracy: report.reference.accuracy.map(({ quantity, of, total, notCorrectlyRounded, maxUlps }) => ({
               quantity: quantityName(input.op, quantity),
@@ -121,7 +136,7 @@ export function reportDocument(report: Report, tool: Tool) {
               dtype: input.dtype,
               total,
               notCorrectlyRounded,
-              maxUlps: extremeJson(maxUlps, input.x.shape),
+              maxUlps: extremeJson(maxUlps, quantityShape(input, quantity)),
             })),
           },
     passesComputingInDtype: report.passesComputingInDtype ?? null,
@@ -136,7 +151,7 @@ export function reportDocument(report: Report, tool: Tool) {
  */
 export function comparisonJson(report: Report, comparison: Comparison) {
   const { quantity, actual, expected, closeness } = comparison;
-  const { shape } = report.input.x;
+  const shape = quantityShape(report.input, quantity);
   const at = (found: Extreme) => extremeJson(found, shape);
   const a = sideValues(report, actual, quantity);
   const b = sideValues(report, expected, quantity);

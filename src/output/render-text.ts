@@ -1,5 +1,5 @@
 import { formatIndex, formatShape } from '../tensor.js';
-import { METHOD_LABEL, QUANTITIES, resultOf, type DTypeOrigin, type MethodId, type Report, type SliceNote } from '../verify.js';
+import { METHOD_LABEL, QUANTITIES, resultOf, type DTypeOrigin, type MethodId, type Report, type SliceNote, quantityShape } from '../verify.js';
 import { comparedSides, comparisonTitle, describeComputeHint, describeElement, describeExtreme, mismatchPercent } from './describe-comparison.js';
 import { renderAccuracy } from './render-accuracy.js';
 import { describeExpectedInvariants, renderInvariants } from './render-invariants.js';
@@ -7,6 +7,8 @@ import { formatDifference, formatTolerance, formatValue } from './format-number.
 import { printable } from './printable.js';
 import { describeBudget, FLAG_WORDS } from './describe-budget.js';
 import { quantityName } from '../op.js';
+import type { CrossEntropySpec } from '../cross-entropy-spec.js';
+import type { Tensor } from '../tensor.js';
 import { selectRows } from './row-selection.js';
 
 /** Colours as the renderer uses them; the CLI maps them onto chalk, tests pass `PLAIN`. */
@@ -62,6 +64,7 @@ export function renderText(report: Report, options: TextOptions): string {
     ...renderHeader(report, options.palette),
     '',
     ...renderTable(report, options),
+    ...renderLoss(report, options),
     ...renderNotes(report.sliceNotes, options.palette),
     '',
     ...renderComparisons(report),
@@ -106,6 +109,7 @@ function renderHeader(report: Report, palette: Palette): string[] {
   } else if (arithmetic.accumulate !== 'float64') {
     lines.push(`arithmetic: float64, sums in ${arithmetic.accumulate}`);
   }
+  if (input.crossEntropy !== undefined) lines.push(describeCrossEntropy(input.crossEntropy, input.g));
   if (input.description !== undefined) lines.push(`about: ${printable(input.description)}`);
   if (input.expected !== undefined) lines.push(`expected: ${input.source === undefined ? 'from the input, source not given' : printable(input.source)}`);
   return lines;
@@ -127,11 +131,13 @@ function renderTable(report: Report, options: TextOptions): string[] {
       columns: [
         { header: 'index', cell: (k) => formatIndex(k, input.x.shape) },
         { header: 'x', cell: value(input.x.data) },
-        { header: 'g', cell: value(input.g.data) },
+        // cross_entropy's g is the loss's (one number, or one a sample): the header says it.
+        ...(input.op === 'cross_entropy' ? [] : [{ header: 'g', cell: value(input.g.data) }]),
       ],
     },
   ];
-  for (const quantity of QUANTITIES) {
+  // The rows are x's elements; cross_entropy's loss is not one of them (renderLoss shows it).
+  for (const quantity of input.op === 'cross_entropy' ? (['grad'] as const) : QUANTITIES) {
     const columns: Column[] = report.methods.map((method) => ({
       header: METHOD_SHORT_LABEL[method],
       cell: value(resultOf(results, method)[quantity]),
@@ -181,6 +187,43 @@ function renderTable(report: Report, options: TextOptions): string[] {
   return lines;
 }
 
+/** `target: class indices, reduction mean, label_smoothing 0.1, ignore_index -100, weights; g 0.5`. */
+function describeCrossEntropy(spec: CrossEntropySpec, g: Tensor): string {
+  const parts = [
+    spec.targetKind === 'index' ? 'class indices' : 'class probabilities',
+    `reduction ${spec.reduction}`,
+    ...(spec.labelSmoothing === 0 ? [] : [`label_smoothing ${spec.labelSmoothing}`]),
+    ...(spec.targetKind === 'index' ? [`ignore_index ${spec.ignoreIndex}`] : []),
+    spec.weight === undefined ? 'no weights' : 'class weights',
+  ];
+  const upstream = g.shape.length === 0 ? `g ${formatValue(g.data[0], 8)}` : `g one a sample, shape ${formatShape(g.shape)}`;
+  return `target: ${parts.join(', ')}; ${upstream} (the loss's upstream gradient)`;
+}
+
+/** cross_entropy's loss by each method (one number, or the first and last of one a sample). */
+function renderLoss(report: Report, options: TextOptions): string[] {
+  const { input, results } = report;
+  if (input.op !== 'cross_entropy') return [];
+  const values = (data: Float64Array | undefined) => (k: number) => (data === undefined ? '' : formatValue(data[k], options.precision));
+  const columns: Column[] = [
+    ...report.methods.map((method) => ({ header: METHOD_SHORT_LABEL[method], cell: values(resultOf(results, method).forward) })),
+    ...(input.expected?.forward === undefined ? [] : [{ header: 'expected', cell: values(input.expected.forward) }]),
+    { header: `${report.witness === 'jacobian' ? 'J' : 'A'} − C`, cell: (k: number) => formatDifference(report.differences.forward[k]) },
+  ];
+  const n = results.closedForm.forward.length;
+  const shown = options.rows === 'all' ? Number.MAX_SAFE_INTEGER : Math.max(1, options.rows);
+  const rows = n <= 2 * shown ? [...Array(n).keys()] : [...Array(shown).keys(), ...Array.from({ length: shown }, (_, i) => n - shown + i)];
+  const samples = input.x.shape.filter((_, d) => d !== input.axis);
+  const index = (k: number) => (n === 1 && input.crossEntropy?.reduction !== 'none' ? '' : formatIndex(k, samples));
+  const cells = rows.map((k) => [index(k), ...columns.map((column) => column.cell(k))]);
+  const header = [n === 1 && input.crossEntropy?.reduction !== 'none' ? 'loss' : 'loss at', ...columns.map((column) => column.header)];
+  const widths = header.map((title, c) => Math.max(title.length, ...cells.map((row) => row[c].length)));
+  const line = (row: string[]) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd();
+  const lines = ['', options.palette.strong(line(header)), ...cells.map(line)];
+  if (n > rows.length) lines.push(options.palette.faint(`  ⋮  ${plural(n - rows.length, 'sample')} not shown (--format json has every one)`));
+  return lines;
+}
+
 function gapLine(hidden: number): string {
   return `  ⋮  ${plural(hidden, 'row')} not shown (--rows all shows every row)`;
 }
@@ -212,15 +255,14 @@ function renderComparisons(report: Report): string[] {
   const { tolerance, toleranceOrigin, input, arithmetic } = report;
   const origin =
     toleranceOrigin === 'dtype' ? `${input.dtype} default` : toleranceOrigin === 'input' ? 'from the input' : 'from --rtol/--atol';
-  const shape = input.x.shape;
   const rows = report.comparisons.map((comparison) => {
     const { closeness } = comparison;
     return [
       quantityName(input.op, comparison.quantity),
       comparedSides(comparison),
       `${closeness.mismatched} / ${closeness.total} (${mismatchPercent(comparison)})`,
-      describeExtreme(closeness.maxAbs, shape),
-      describeExtreme(closeness.worst, shape),
+      describeExtreme(closeness.maxAbs, quantityShape(input, comparison.quantity)),
+      describeExtreme(closeness.worst, quantityShape(input, comparison.quantity)),
     ];
   });
   const header = ['', 'a vs b', 'mismatched', 'greatest |a − b|', 'worst |a − b| / allowed'];
@@ -228,7 +270,12 @@ function renderComparisons(report: Report): string[] {
   const line = (row: string[]): string => row.map((cell, c) => cell.padEnd(widths[c])).join('   ').trimEnd();
   const sums = arithmetic.accumulate === arithmetic.compute ? 'and sums' : `and ${arithmetic.accumulate} sums`;
   const rule =
-    input.op === 'log_softmax'
+    input.op === 'cross_entropy'
+      ? [
+          `close: |a − b| ≤ atol + rtol·|b| + rtol·s_i |Σh| |y_i| (grad) + arithmetic, rtol ${formatTolerance(tolerance.rtol)}, atol ${formatTolerance(tolerance.atol)} (${origin})`,
+          `       h = dL/dy = −w ⊙ q · scale, which log_softmax's backward takes; s_i |Σh| |y_i|: the stored log_softmax's rounding; arithmetic: the rounding of ${arithmetic.compute} operations ${sums} (docs/verdict.md)`,
+        ]
+      : input.op === 'log_softmax'
       ? [
           `close: |a − b| ≤ atol + rtol·|b| + rtol·s_i |Σg| |y_i| (grad) + arithmetic, rtol ${formatTolerance(tolerance.rtol)}, atol ${formatTolerance(tolerance.atol)} (${origin})`,
           `       s_i |Σg| |y_i|: the stored log_softmax's rounding, which backward's exp(y_i)·Σg reads; arithmetic: the rounding of ${arithmetic.compute} operations ${sums} (docs/verdict.md)`,

@@ -17,6 +17,12 @@ export interface RecordFlags {
   op?: string;
   expectedSoftmax?: string;
   expectedLogSoftmax?: string;
+  expectedLoss?: string;
+  target?: string;
+  reduction?: string;
+  labelSmoothing?: string;
+  ignoreIndex?: string;
+  weight?: string;
   expectedGrad?: string;
   input?: string;
   dim?: string;
@@ -37,12 +43,16 @@ export interface RecordFlags {
  * only once what it records passes the verdict.
  */
 export async function recordCommand(flags: RecordFlags, io: Io): Promise<Outcome> {
-  const { op, x, g, input, dim, dtype, rtol, atol, expectedSoftmax, expectedLogSoftmax, expectedGrad, source } = flags;
+  const { op, x, g, input, dim, dtype, rtol, atol, expectedSoftmax, expectedLogSoftmax, expectedLoss, expectedGrad, source } = flags;
+  const { target, reduction, labelSmoothing, ignoreIndex, weight } = flags;
   if (x === undefined && g === undefined && input === undefined) {
     throw new InputError('record needs an input: --x and --g, or --input FILE');
   }
   checkOutputPath(flags.output, flags.force, io.cwd);
-  const resolved = await resolveRequest({ op, x, g, input, dim, dtype, rtol, atol, expectedSoftmax, expectedLogSoftmax, expectedGrad, source }, inputFiles(io));
+  const resolved = await resolveRequest(
+    { op, x, g, input, dim, dtype, rtol, atol, expectedSoftmax, expectedLogSoftmax, expectedLoss, expectedGrad, source, target, reduction, labelSmoothing, ignoreIndex, weight },
+    inputFiles(io),
+  );
   if (!resolved.ok) throw resolved.error;
   // --rtol/--atol become the fixture's own tolerance: what it is judged by here and in every check.
   const { tolerance } = resolved.value;

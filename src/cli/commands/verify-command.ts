@@ -14,6 +14,12 @@ export interface VerifyFlags {
   op?: string;
   expectedSoftmax?: string;
   expectedLogSoftmax?: string;
+  expectedLoss?: string;
+  target?: string;
+  reduction?: string;
+  labelSmoothing?: string;
+  ignoreIndex?: string;
+  weight?: string;
   expectedGrad?: string;
   source?: string;
   input?: string;
@@ -42,8 +48,12 @@ export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome
   const rows = readRows(flags.rows);
   const precision = readPrecision(flags.precision);
   const types = readArithmeticFlags(flags);
-  const { op, x, g, input, dim, dtype, rtol, atol, expectedSoftmax, expectedLogSoftmax, expectedGrad, source } = flags;
-  const resolved = await resolveRequest({ op, x, g, input, dim, dtype, rtol, atol, expectedSoftmax, expectedLogSoftmax, expectedGrad, source }, inputFiles(io));
+  const { op, x, g, input, dim, dtype, rtol, atol, expectedSoftmax, expectedLogSoftmax, expectedLoss, expectedGrad, source } = flags;
+  const { target, reduction, labelSmoothing, ignoreIndex, weight } = flags;
+  const resolved = await resolveRequest(
+    { op, x, g, input, dim, dtype, rtol, atol, expectedSoftmax, expectedLogSoftmax, expectedLoss, expectedGrad, source, target, reduction, labelSmoothing, ignoreIndex, weight },
+    inputFiles(io),
+  );
   if (!resolved.ok) throw resolved.error;
   const report = await runVerification(resolved.value.input, {
     tolerance: resolved.value.tolerance,
