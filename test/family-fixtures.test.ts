@@ -7,11 +7,14 @@ import { inputFromDocument } from '../src/input/resolve-input.js';
 import { arithmeticFor } from '../src/numeric/arithmetic.js';
 import { forEachSlice, sliceLayout } from '../src/methods/slices.js';
 import { verify, type VerifyInput } from '../src/verify.js';
+import type { CrossEntropySpec } from '../src/cross-entropy-spec.js';
+import { lossLayer, runCrossEntropyClosedFormMethod } from '../src/methods/cross-entropy.js';
 
 /**
  * The softmax family's PyTorch fixtures (fixtures/family/, made by
  * scripts/pytorch/generate-family-fixtures.py): log_softmax in float64, float32, bfloat16 and
- * float16, along the last, the first and a middle dim, masked, large logits, rows of 32,000.
+ * float16, along the last, the first and a middle dim, masked, large logits, rows of 32,000;
+ * cross_entropy with every reduction, smoothing, ignore_index, weights and soft targets.
  */
 const FAMILY = join(import.meta.dirname, '..', 'fixtures', 'family');
 const logSoftmaxNames = readdirSync(FAMILY)
@@ -90,5 +93,94 @@ describe('PyTorch log_softmax fixtures', () => {
     expect(report.passed).toBe(false);
     const failing = report.comparisons.find((c) => c.quantity === 'grad' && c.actual === 'expected')!;
     expect(failing.closeness.mismatched).toBeGreaterThan(0);
+  });
+});
+
+const crossEntropyNames = readdirSync(FAMILY)
+  .filter((name) => name.startsWith('cross-entropy-') && name.endsWith('.json'))
+  .sort();
+
+/** A correct kernel with one of the bugs cross_entropy's backward is written with: its gradient, from PyTorch's inputs. */
+function plantedGradient(input: VerifyInput, change: (spec: CrossEntropySpec) => CrossEntropySpec, scale = 1): Float64Array {
+  const spec = change(input.crossEntropy!);
+  const { grad } = runCrossEntropyClosedFormMethod(input.x.data, input.g.data, spec, sliceLayout(input.x.shape, input.axis), arithmeticFor(input.dtype));
+  return grad.map((v) => arithmeticFor(input.dtype).store(v * scale));
+}
+
+const layerOf = (input: VerifyInput) => lossLayer(input.crossEntropy!, input.g.data, sliceLayout(input.x.shape, input.axis), arithmeticFor(input.dtype));
+
+const CROSS_ENTROPY_BUGS: Record<string, { applies: (input: VerifyInput) => boolean; grad: (input: VerifyInput) => Float64Array }> = {
+  // mean's division by D left out: the gradient of the sum.
+  'a mean not divided': {
+    // (D = 1 for a single sample: the sum is the mean there.)
+    applies: (input) => input.crossEntropy!.reduction === 'mean' && layerOf(input).divisor !== 1,
+    grad: (input) => plantedGradient(input, (spec) => ({ ...spec, reduction: 'sum' })),
+  },
+  'label smoothing ignored': {
+    applies: (input) => input.crossEntropy!.labelSmoothing > 0,
+    grad: (input) => plantedGradient(input, (spec) => ({ ...spec, labelSmoothing: 0 })),
+  },
+  // The ignored samples counted, as class 0: in the mean's divisor and with a gradient of their own.
+  'ignored rows counted': {
+    applies: (input) => input.crossEntropy!.targetKind === 'index' && input.crossEntropy!.target.data.includes(input.crossEntropy!.ignoreIndex),
+    grad: (input) =>
+      plantedGradient(input, (spec) => ({
+        ...spec,
+        ignoreIndex: -1e9,
+        target: { ...spec.target, data: spec.target.data.map((t) => (t === spec.ignoreIndex ? 0 : t)) },
+      })),
+  },
+  // dx = −w ⊙ q · scale: log_softmax's backward without its s·Σh term.
+  'the s·Σ(w q) term forgotten': {
+    // (Every sample ignored: the gradient is 0 either way.)
+    applies: (input) => layerOf(input).counted.includes(1),
+    grad: (input) => {
+      const layer = lossLayer(input.crossEntropy!, input.g.data, sliceLayout(input.x.shape, input.axis), arithmeticFor(input.dtype));
+      return layer.h.map(arithmeticFor(input.dtype).store);
+    },
+  },
+};
+
+describe('PyTorch cross_entropy fixtures', () => {
+  test('are the cases the issue asks for: every reduction, smoothing, ignore_index, weights, soft targets, [N, C, H, W], three dtypes, 32,000 classes', () => {
+    const specs = crossEntropyNames.map((name) => [familyInput(name), familyInput(name).crossEntropy!] as const);
+    expect(new Set(specs.map(([, spec]) => spec.reduction))).toEqual(new Set(['mean', 'sum', 'none']));
+    expect(new Set(specs.map(([, spec]) => spec.targetKind))).toEqual(new Set(['index', 'probability']));
+    expect(specs.some(([, spec]) => spec.labelSmoothing > 0 && spec.targetKind === 'index' && spec.target.data.includes(spec.ignoreIndex))).toBe(true);
+    expect(specs.some(([, spec]) => spec.weight !== undefined && spec.targetKind === 'probability')).toBe(true);
+    expect(specs.some(([input]) => input.x.shape.length === 4)).toBe(true);
+    expect(specs.some(([input]) => input.x.shape.length === 1)).toBe(true);
+    expect(new Set(specs.map(([input]) => input.dtype))).toEqual(new Set(['float64', 'float32', 'bfloat16']));
+    expect(Math.max(...specs.map(([input]) => input.x.shape[input.axis]))).toBe(32_000);
+  });
+
+  test('every one passes check, the explicit Jacobian included', async () => {
+    const run = await runCheck(crossEntropyNames.map((name) => join(FAMILY, name)), { parallel: false });
+    expect(run.outcomes.map((outcome) => [outcome.name, outcome.status])).toEqual(crossEntropyNames.map((name) => [name.replace('.json', ''), 'pass']));
+    for (const outcome of run.outcomes) if (outcome.status !== 'error') expect(outcome.report.methods).toContain('jacobian');
+  });
+
+  test("the closed form gives PyTorch's bfloat16 mean over 32,000 classes bit for bit", () => {
+    const input = familyInput('cross-entropy-bf16-2x32000-mean.json');
+    const report = verify(input);
+    expect(report.results.closedForm.grad.every((v, k) => Object.is(v, input.expected!.grad![k]))).toBe(true);
+    expect(report.results.closedForm.forward[0]).toBe(input.expected!.forward![0]);
+  });
+
+  const cases = crossEntropyNames.flatMap((name) =>
+    Object.entries(CROSS_ENTROPY_BUGS)
+      .filter(([, bug]) => bug.applies(familyInput(name)))
+      .map(([bug]) => [name, bug] as const),
+  );
+  test('the planted bugs apply to the cases they are about', () => {
+    for (const bug of Object.keys(CROSS_ENTROPY_BUGS)) expect(cases.filter(([, b]) => b === bug).length, bug).toBeGreaterThanOrEqual(2);
+  });
+
+  test.each(cases)('%s with a planted bug (%s) fails', (name, bug) => {
+    const input = familyInput(name);
+    const grad = CROSS_ENTROPY_BUGS[bug].grad(input);
+    const report = verify({ ...input, expected: { ...input.expected, grad } });
+    expect(report.passed).toBe(false);
+    expect(report.comparisons.find((c) => c.quantity === 'grad' && c.actual === 'expected')!.closeness.mismatched).toBeGreaterThan(0);
   });
 });

@@ -72,3 +72,27 @@ describe('the library API', () => {
     await expect(refusal).rejects.toThrow(message);
   });
 });
+
+describe('the library API, cross_entropy', () => {
+  test('verifies a loss and its gradient given as numbers and nested arrays, and fails a mean not divided', async () => {
+    // F.cross_entropy(x, target) for x = [[0, 0], [0, 0]], target = [0, 1]: loss log 2, dx = (s − onehot)/2.
+    const request = { op: 'cross_entropy' as const, x: [[0, 0], [0, 0]], target: [0, 1], expected: { loss: 0.6931471805599453, grad: [[-0.25, 0.25], [0.25, -0.25]] } };
+    const report = await verify(request);
+    expect([report.passed, report.input.crossEntropy?.reduction, report.results.closedForm.forward.length]).toEqual([true, 'mean', 1]);
+    const undivided = await verify({ ...request, expected: { grad: [[-0.5, 0.5], [0.5, -0.5]] } });
+    expect(undivided.passed).toBe(false);
+    const doc = JSON.parse(toJson(report));
+    expect([doc.input.op, doc.input.g, doc.input.target, doc.input.expected.loss, doc.results.closedForm.loss]).toEqual(['cross_entropy', 1, [0, 1], 0.6931471805599453, 0.6931471805599453]);
+  });
+
+  test('rejects cross_entropy fields on another op, and a target out of range', async () => {
+    await expect(verify({ x: [1, 2], g: [1, 0], target: 1 })).rejects.toThrow('target is for op cross_entropy');
+    await expect(verify({ op: 'cross_entropy', x: [[1, 2]], target: [2] })).rejects.toThrow('target[0] is 2, not a class: x has 2 classes (0 to 1), and ignore_index is -100');
+  });
+
+  test('readInput reads a cross_entropy fixture into a request verify takes as it is', async () => {
+    const request = await readInput('fixtures/family/cross-entropy-f64-single-sample-mean.json');
+    expect([request.op, request.target, typeof request.g, request.reduction]).toEqual(['cross_entropy', 8, 'number', 'mean']);
+    expect((await verify(request)).passed).toBe(true);
+  });
+});

@@ -6,13 +6,14 @@ import { inputFiles } from '../io/input-files.js';
 import { inputFromDocument, resolveRequest } from '../input/resolve-input.js';
 import type { ArithmeticTypes } from '../numeric/arithmetic.js';
 import { InputError } from '../input-error.js';
-import { readTolerancePart } from '../input/input-document.js';
+import { readFraction, readTolerancePart } from '../input/input-document.js';
 import { tensorFromNested } from '../input/nested-array.js';
 import { renderJson } from '../output/render-json.js';
 import { formatShape, sameShape, type Tensor } from '../tensor.js';
-import type { Report } from '../verify.js';
+import { quantityShape, type Report } from '../verify.js';
 import { runVerification, type RunOptions } from './run.js';
 import { FORWARD_NAME, isOp, supportedOp, SUPPORTED_OPS, type Op } from '../op.js';
+import { REDUCTIONS, type Reduction } from '../cross-entropy-spec.js';
 import { TOOL } from './tool.js';
 
 /**
@@ -23,16 +24,27 @@ export type Values = NestedNumbers | ArrayLike<number> | { readonly shape: reado
 type NestedNumbers = readonly (number | NestedNumbers)[];
 
 export interface VerifyRequest {
-  /** The operation: softmax (the default) or log_softmax. */
+  /** The operation: softmax (the default), log_softmax or cross_entropy. */
   readonly op?: Op;
   readonly x: Values;
-  readonly g: Values;
+  /** The upstream gradient: in x's shape; for cross_entropy, the loss's (a number for mean and sum, default 1). */
+  readonly g?: Values | number;
+  /** cross_entropy: class indices (x's shape without the class dim; a number for one sample) or probabilities (x's shape). */
+  readonly target?: Values | number;
+  /** cross_entropy: mean (default), sum or none. */
+  readonly reduction?: Reduction;
+  /** cross_entropy: from 0 to 1 (default 0). */
+  readonly labelSmoothing?: number;
+  /** cross_entropy with class indices: default -100. */
+  readonly ignoreIndex?: number;
+  /** cross_entropy: one weight per class. */
+  readonly weight?: Values;
   /** The dimension softmax runs along; negative counts from the end (default -1). */
   readonly dim?: number;
   /** The dtype the kernel computes in (default float64). */
   readonly dtype?: DType;
   /** Your kernel's outputs, judged against the exact result: the op's forward output (by its name) and grad. */
-  readonly expected?: { readonly softmax?: Values; readonly log_softmax?: Values; readonly grad?: Values };
+  readonly expected?: { readonly softmax?: Values; readonly log_softmax?: Values; readonly loss?: Values | number; readonly grad?: Values };
   /** A tolerance of the input's own, instead of the dtype's. */
   readonly tolerance?: Tolerance;
   /** Who produced the expected values; a name and a description for the report. */
@@ -48,11 +60,12 @@ export interface VerifyRequest {
  */
 export async function verify(request: VerifyRequest, options: RunOptions = {}): Promise<Report> {
   const x = tensorOf(request.x, 'x');
-  const g = tensorOf(request.g, 'g');
+  // cross_entropy's g is the loss's and may be left out (1); every other op's is x's shape.
+  const g = request.g === undefined ? undefined : tensorOrNumber(request.g, 'g');
   if (request.op !== undefined && !isOp(request.op)) throw new InputError(`op must be one of ${SUPPORTED_OPS.join(', ')}, got ${JSON.stringify(request.op)}`);
   const op = request.op === undefined ? undefined : supportedOp(request.op, 'op');
   const forwardName = FORWARD_NAME[op ?? 'softmax'];
-  const misplaced = (['softmax', 'log_softmax'] as const).find((key) => key !== forwardName && request.expected?.[key] !== undefined);
+  const misplaced = (['softmax', 'log_softmax', 'loss'] as const).find((key) => key !== forwardName && request.expected?.[key] !== undefined);
   if (misplaced !== undefined) throw new InputError(`expected.${misplaced} is not an output of op ${op ?? 'softmax'}: give expected.${forwardName}`);
   const expectedOf = (key: 'softmax' | 'log_softmax' | 'grad'): Float64Array | undefined => {
     const values = request.expected?.[key];
@@ -63,16 +76,28 @@ export async function verify(request: VerifyRequest, options: RunOptions = {}): 
     }
     return tensor.data;
   };
-  const forward = forwardName === 'loss' ? undefined : expectedOf(forwardName);
+  const loss = request.expected?.loss;
+  const forward = forwardName === 'loss' ? (loss === undefined ? undefined : tensorOrNumber(loss, 'expected.loss').data) : expectedOf(forwardName);
   const grad = expectedOf('grad');
   if (request.dtype !== undefined && !isDType(request.dtype)) {
     throw new InputError(`dtype must be one of ${DTYPES.join(', ')}, got ${JSON.stringify(request.dtype)}`);
   }
   const tolerance = request.tolerance === undefined ? undefined : readTolerance(request.tolerance);
+  const crossEntropyFields = ['target', 'reduction', 'labelSmoothing', 'ignoreIndex', 'weight'] as const;
+  const stray = op === 'cross_entropy' ? undefined : crossEntropyFields.find((key) => request[key] !== undefined);
+  if (stray !== undefined) throw new InputError(`${stray} is for op cross_entropy`);
+  if (request.reduction !== undefined && !(REDUCTIONS as readonly string[]).includes(request.reduction)) {
+    throw new InputError(`reduction must be one of ${REDUCTIONS.join(', ')}, got ${JSON.stringify(request.reduction)}`);
+  }
   const input = inputFromDocument(request.name ?? 'library call', {
     op,
     x,
     g,
+    target: request.target === undefined ? undefined : tensorOrNumber(request.target, 'target'),
+    reduction: request.reduction,
+    labelSmoothing: request.labelSmoothing === undefined ? undefined : readFraction(request.labelSmoothing, 'labelSmoothing'),
+    ignoreIndex: request.ignoreIndex,
+    weight: request.weight === undefined ? undefined : tensorOf(request.weight, 'weight'),
     dim: request.dim,
     dtype: request.dtype,
     expected: forward === undefined && grad === undefined ? undefined : { forward, grad },
@@ -121,13 +146,32 @@ export async function readInput(path: string): Promise<VerifyRequest> {
   const { input } = resolved.value;
   const shaped = (data: Float64Array | undefined) => (data === undefined ? undefined : { shape: input.x.shape, data });
   const forwardName = FORWARD_NAME[input.op ?? 'softmax'];
+  const spec = input.crossEntropy;
+  // A 0-d tensor (a reduced loss, its g, one sample's class) as the number it is.
+  const asValues = (tensor: Tensor): Values | number => (tensor.shape.length === 0 ? tensor.data[0] : tensor);
+  const lossShape = quantityShape(input, 'forward');
   return {
     ...(input.op === undefined ? {} : { op: input.op }),
     x: input.x,
-    g: input.g,
+    g: asValues(input.g),
+    ...(spec === undefined
+      ? {}
+      : {
+          target: asValues(spec.target),
+          reduction: spec.reduction,
+          labelSmoothing: spec.labelSmoothing,
+          ...(spec.targetKind === 'index' ? { ignoreIndex: spec.ignoreIndex } : {}),
+          ...(spec.weight === undefined ? {} : { weight: spec.weight }),
+        }),
     dim: input.dim,
     dtype: input.dtype,
-    expected: input.expected === undefined ? undefined : { [forwardName]: shaped(input.expected.forward), grad: shaped(input.expected.grad) },
+    expected:
+      input.expected === undefined
+        ? undefined
+        : {
+            [forwardName]: input.expected.forward === undefined ? undefined : asValues({ shape: forwardName === 'loss' ? lossShape : input.x.shape, data: input.expected.forward }),
+            grad: shaped(input.expected.grad),
+          },
     tolerance: input.tolerance,
     source: input.source,
     name: input.name,
@@ -167,4 +211,9 @@ function isShaped(values: Values): values is { readonly shape: readonly number[]
 
 function readTolerance(tolerance: Tolerance): Tolerance {
   return { rtol: readTolerancePart(tolerance.rtol, 'tolerance.rtol'), atol: readTolerancePart(tolerance.atol, 'tolerance.atol') };
+}
+
+/** A number (a reduced loss, its g, one sample's class) as a 0-d tensor; anything else as tensorOf reads it. */
+function tensorOrNumber(values: Values | number, field: string): Tensor {
+  return typeof values === 'number' ? { shape: [], data: Float64Array.of(values) } : tensorOf(values, field);
 }

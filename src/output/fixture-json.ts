@@ -4,6 +4,7 @@ import { toNested } from '../tensor.js';
 import type { Tensor } from '../tensor.js';
 import { RawJson, writeJson } from './json-text.js';
 import { FORWARD_NAME, type Op } from '../op.js';
+import type { CrossEntropySpec } from '../cross-entropy-spec.js';
 
 export interface FixtureV1 {
   /** Absent for softmax: fixtures of softmax do not name it. */
@@ -17,6 +18,9 @@ export interface FixtureV1 {
   readonly x: Tensor;
   readonly g: Tensor;
   readonly expected: { readonly forward?: Float64Array; readonly grad?: Float64Array };
+  /** cross_entropy's target and settings, with the shape of its loss. */
+  readonly crossEntropy?: CrossEntropySpec;
+  readonly lossShape?: readonly number[];
 }
 
 /**
@@ -28,6 +32,11 @@ export interface FixtureV1 {
  */
 export function fixtureToJson(fixture: FixtureV1): string {
   const nested = (data: Float64Array): unknown[] => toNested(data, fixture.x.shape, (v) => new RawJson(pythonFloat(v)));
+  // A scalar (a reduced loss, its g, one sample's target) as one number; an index target as integers.
+  const shaped = (data: ArrayLike<number>, shape: readonly number[], write: (v: number) => string = pythonFloat): unknown =>
+    shape.length === 0 ? new RawJson(write(data[0])) : toNested(data, shape, (v) => new RawJson(write(v)));
+  const spec = fixture.crossEntropy;
+  const forwardShape = fixture.lossShape ?? fixture.x.shape;
   const document = {
     format: FIXTURE_FORMAT,
     name: fixture.name,
@@ -41,9 +50,18 @@ export function fixtureToJson(fixture: FixtureV1): string {
       atol: new RawJson(pythonFloat(fixture.tolerance.atol)),
     },
     x: nested(fixture.x.data),
-    g: nested(fixture.g.data),
+    g: shaped(fixture.g.data, fixture.g.shape),
+    ...(spec === undefined
+      ? {}
+      : {
+          target: shaped(spec.target.data, spec.target.shape, spec.targetKind === 'index' ? String : pythonFloat),
+          reduction: spec.reduction,
+          label_smoothing: new RawJson(pythonFloat(spec.labelSmoothing)),
+          ignore_index: spec.targetKind === 'index' ? spec.ignoreIndex : undefined,
+          weight: spec.weight === undefined ? undefined : shaped(spec.weight, [spec.weight.length]),
+        }),
     expected: {
-      [FORWARD_NAME[fixture.op ?? 'softmax']]: fixture.expected.forward && nested(fixture.expected.forward),
+      [FORWARD_NAME[fixture.op ?? 'softmax']]: fixture.expected.forward && shaped(fixture.expected.forward, forwardShape),
       grad: fixture.expected.grad && nested(fixture.expected.grad),
     },
   };

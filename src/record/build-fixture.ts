@@ -2,7 +2,7 @@ import { formatTolerance } from '../output/format-number.js';
 import type { FixtureV1 } from '../output/fixture-json.js';
 import type { Tool } from '../core/tool.js';
 import { InputError } from '../input-error.js';
-import { METHOD_LABEL, type Report, type VerifyInput } from '../verify.js';
+import { METHOD_LABEL, quantityShape, type Report, type VerifyInput } from '../verify.js';
 
 /** What each op's closed form computes, for the source of the values `record` computed. */
 const CLOSED_FORM = {
@@ -53,6 +53,8 @@ export function buildFixture(input: VerifyInput, labels: FixtureLabels, tool: To
     tolerance: input.tolerance,
     x: input.x,
     g: input.g,
+    crossEntropy: input.crossEntropy,
+    lossShape: input.crossEntropy === undefined ? undefined : quantityShape(input, 'forward'),
   };
   const { allowMismatch } = options;
   if (input.expected !== undefined) {
