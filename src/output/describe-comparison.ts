@@ -18,7 +18,8 @@ export function comparedSides(comparison: Comparison): string {
 /** `1.11e-16 at [8]`, or `0` when there is no difference at all. */
 export function describeExtreme(found: Extreme, shape: readonly number[]): string {
   if (found.value === 0) return '0';
-  return `${formatDifference(found.value)} at ${formatIndex(found.index, shape)}`;
+  // A single number (a reduced loss) has no index to name.
+  return shape.length === 0 ? formatDifference(found.value) : `${formatDifference(found.value)} at ${formatIndex(found.index, shape)}`;
 }
 
 /**
