@@ -7,7 +7,7 @@ import { arithmeticFor, narrowerThanDType, type ArithmeticTypes } from '../numer
 import { computeReference, type ReferenceResult } from '../reference/compute-reference.js';
 import type { Tolerance } from '../dtype.js';
 import { roundedInput, verify, type Report, type VerifyInput } from '../verify.js';
-import { autoReferenceOverBudget, bigNumberOverBudget, finiteDifferencesOverBudget, jacobianEntries, jacobianOverBudget, OverBudgetError } from './budget.js';
+import { type OverBudget, autoReferenceOverBudget, bigNumberOverBudget, finiteDifferencesOverBudget, jacobianEntries, jacobianOverBudget, OverBudgetError } from './budget.js';
 
 export const REFERENCE_CHOICES = ['auto', 'double-double', 'bignumber', 'off'] as const;
 export type ReferenceChoice = (typeof REFERENCE_CHOICES)[number];
@@ -47,9 +47,7 @@ export async function runVerification(input: VerifyInput, options: RunOptions = 
   const op = supportedOp(input.op ?? 'softmax', 'op');
   if (op !== 'softmax' && options.finiteDifferences) throw new InputError(`finite differences (--fd) check softmax only in this version, not ${op}`);
   const choice = options.reference ?? 'auto';
-  if (op === 'cross_entropy' && choice !== 'auto' && choice !== 'off') {
-    throw new InputError(`--reference ${choice}: cross_entropy's correctly rounded loss and gradient are not computed by this version yet (auto leaves them out)`);
-  }
+
   const fdRefusal = options.allowSlow || !options.finiteDifferences ? undefined : finiteDifferencesOverBudget(input);
   if (fdRefusal !== undefined) throw new OverBudgetError(fdRefusal);
   const jacobianSkipped = options.allowSlow ? undefined : jacobianOverBudget(input, types);
@@ -57,8 +55,13 @@ export async function runVerification(input: VerifyInput, options: RunOptions = 
   // The reference is computed from the inputs the methods see: rounded to the dtype.
   const rounded = roundedInput(input);
   const referenceSkipped = choice === 'auto' ? autoReferenceOverBudget(rounded) : undefined;
-  // cross_entropy has no reference engine yet: auto leaves the ulp figures out.
-  const reference = referenceSkipped === undefined && op !== 'cross_entropy' ? await referenceFor(rounded, choice, options.allowSlow === true) : undefined;
+  let reference = referenceSkipped === undefined ? await referenceFor(rounded, choice, options.allowSlow === true) : undefined;
+  let bigNumberSkipped: OverBudget | undefined;
+  if (reference === null) {
+    // cross_entropy's double-double left something undecided, and BigNumber is over its budget.
+    bigNumberSkipped = bigNumberOverBudget(rounded);
+    reference = undefined;
+  }
   const jacobianResult =
     jacobianSkipped === undefined && op === 'softmax' && options.parallel !== false && runsInParallel(jacobianEntries(rounded), arithmeticFor(rounded.dtype, types))
       ? await parallelJacobian(rounded, types)
@@ -71,7 +74,7 @@ export async function runVerification(input: VerifyInput, options: RunOptions = 
     arithmetic: types,
     finiteDifferences: options.finiteDifferences,
     jacobianSkipped,
-    referenceSkipped,
+    referenceSkipped: referenceSkipped ?? bigNumberSkipped,
   });
 }
 
@@ -82,12 +85,21 @@ async function parallelJacobian(input: VerifyInput, types: ArithmeticTypes): Pro
   return runJacobianMethodParallel(input.x.data, input.g.data, layout, arithmeticFor(input.dtype, types));
 }
 
-/** The correctly rounded results, loaded and computed only when asked for. */
-async function referenceFor(input: VerifyInput, choice: ReferenceChoice, allowSlow: boolean): Promise<ReferenceResult | undefined> {
+/**
+ * The correctly rounded results, loaded and computed only when asked for; null when cross_entropy's
+ * double-double engine leaves something undecided and BigNumber, which would recompute the whole
+ * input, is over its budget.
+ */
+async function referenceFor(input: VerifyInput, choice: ReferenceChoice, allowSlow: boolean): Promise<ReferenceResult | undefined | null> {
   if (choice === 'off') return undefined;
   const engine = choice === 'auto' ? 'double-double' : choice;
   const refusal = engine === 'bignumber' && !allowSlow ? bigNumberOverBudget(input) : undefined;
   if (refusal !== undefined) throw new OverBudgetError(refusal);
+  if (input.crossEntropy !== undefined) {
+    const { computeCrossEntropyReference } = await import('../reference/cross-entropy-reference.js');
+    const found = await computeCrossEntropyReference(input.x, input.g, input.crossEntropy, input.axis, engine, allowSlow || bigNumberOverBudget(input) === undefined);
+    return found ?? null;
+  }
   if (input.op === 'log_softmax') {
     const { computeLogSoftmaxReference } = await import('../reference/log-softmax-reference.js');
     return computeLogSoftmaxReference(input.x, input.g, input.axis, engine);

@@ -25,7 +25,16 @@ import { forEachSlice, type SliceLayout } from './slices.js';
  * is certainly the nearest float64 to the exact value (the log_softmax reference's double-double
  * engine; the undecided go to BigNumber).
  */
-export function accurateLogSoftmaxSlice(x: Float64Array, g: Float64Array, y: Float64Array, dx: Float64Array): Decided {
+export function accurateLogSoftmaxSlice(
+  x: Float64Array,
+  g: Float64Array,
+  y: Float64Array,
+  dx: Float64Array,
+  /** g's low parts, when g is a double-double (cross_entropy's exact dL/dy); 0 without. */
+  gLow?: Float64Array,
+  /** Where to write y's low parts (y + yLow is the double-double log_softmax), when asked. */
+  yLow?: Float64Array,
+): Decided {
   const n = x.length;
   const max = maxPropagatingNaN(x);
   if (!(max > -Infinity && max < Infinity)) {
@@ -53,8 +62,9 @@ export function accurateLogSoftmaxSlice(x: Float64Array, g: Float64Array, y: Flo
   const logError = (4 + n / 16 + 2 * L) * 2 ** -100;
   let total = dd(0);
   let magnitude = 0;
+  const gOf = (j: number): DD => ({ hi: g[j], lo: gLow?.[j] ?? 0 });
   for (let j = 0; j < n; j++) {
-    total = add(total, dd(g[j]));
+    total = add(total, gOf(j));
     magnitude += Math.abs(g[j]);
   }
   // Σg's error: 3u² (1 + …) of the partial sums' magnitudes at each of n additions.
@@ -65,14 +75,20 @@ export function accurateLogSoftmaxSlice(x: Float64Array, g: Float64Array, y: Flo
   for (let i = 0; i < n; i++) {
     if (x[i] === -Infinity) {
       y[i] = -Infinity;
-      // s_i = 0: 0·Σg is 0 unless Σg is not finite, as in PyTorch's g − 0·Σg.
-      dx[i] = g[i] - 0 * total.hi;
+      if (yLow !== undefined) yLow[i] = 0;
+      // s_i = 0: dx_i is g_i exactly (its sign kept, as the BigNumber engine and the exact cases
+      // give it), unless Σg is not finite: then NaN, as PyTorch's g − 0·Σg.
+      dx[i] = Number.isFinite(total.hi) ? withLow(g[i], gLow?.[i] ?? 0) : g[i] - 0 * total.hi;
       continue;
     }
     const t = x[i] - max;
     const shifted: DD = { hi: t, lo: twoSumLow(x[i], -max, t) };
     const logSoftmax = add(shifted, neg(logSum));
     y[i] = logSoftmax.hi + logSoftmax.lo;
+    if (yLow !== undefined) {
+      y[i] = logSoftmax.hi;
+      yLow[i] = logSoftmax.lo;
+    }
     const yError = logError + 2 ** -104 * (Math.abs(t) + L);
     yDecided &&= decided(logSoftmax, yError);
     if (!expDoubleDouble(logSoftmax.hi, logSoftmax.lo, out)) {
@@ -83,11 +99,14 @@ export function accurateLogSoftmaxSlice(x: Float64Array, g: Float64Array, y: Flo
     // s_i·Σg = 2^k (m_hi + m_lo)·Σg, scaled after the product so that a tiny s_i keeps its digits.
     const product = mul({ hi: out[1], lo: out[2] }, total);
     const scaled: DD = { hi: ldexp(product.hi, out[0]), lo: ldexp(product.lo, out[0]) };
-    const difference = add(dd(g[i]), neg(scaled));
+    const difference = add(gOf(i), neg(scaled));
     dx[i] = difference.hi + difference.lo;
     // exp(ỹ) is off by ỹ's error (relative) and 2^-102; the product 2^-103; the difference 3u².
     const s = ldexp(out[1], out[0]);
-    const dxError = Math.abs(scaled.hi) * (yError + 2 ** -101) + s * totalError + 2 ** -104 * (Math.abs(g[i]) + Math.abs(scaled.hi));
+    // A double-double g (cross_entropy's h, a few double-double operations from its inputs) is
+    // itself within 2^-100 of its exact value.
+    const gError = gLow === undefined ? 0 : 2 ** -100 * (Math.abs(g[i]) + s * magnitude);
+    const dxError = Math.abs(scaled.hi) * (yError + 2 ** -101) + s * totalError + 2 ** -104 * (Math.abs(g[i]) + Math.abs(scaled.hi)) + gError;
     dxDecided &&= decided(difference, dxError * 1.01);
   }
   return (yDecided ? Y_DECIDED : 0) | (dxDecided ? DX_DECIDED : 0);
@@ -109,6 +128,11 @@ function decided(v: DD, error: number): boolean {
   if (!(magnitude >= 2 ** -900 && magnitude < 2 ** 1000) || !(error < magnitude / 4)) return false;
   const d = error * (1 + 2 ** -40) + magnitude * 2 ** -105;
   return v.hi + (v.lo + d) === v.hi && v.hi + (v.lo - d) === v.hi;
+}
+
+/** A double-double's value as a float64, −0 kept (−0 + 0 would be +0). */
+function withLow(high: number, low: number): number {
+  return low === 0 ? high : high + low;
 }
 
 /** log S for S ≥ 1 in double-double: Math.log refined by one Newton step (see above). */

@@ -128,7 +128,7 @@ function sliceAt(Decimal: DecimalClass, precision: number, x: Float64Array, g: F
 }
 
 /** log(1 + t) for t ≥ 0: decimal.js's ln, or the series t − t²/2 + t³/3 − … where 1 + t would lose t. */
-function logOnePlus(t: BigNumber, Decimal: DecimalClass, precision: number): BigNumber {
+export function logOnePlus(t: BigNumber, Decimal: DecimalClass, precision: number): BigNumber {
   if (t.isZero()) return t;
   if (t.gt(new Decimal(`1e-${Math.ceil(precision / 4)}`))) return t.plus(new Decimal(1)).ln();
   let sum = t;
@@ -142,12 +142,12 @@ function logOnePlus(t: BigNumber, Decimal: DecimalClass, precision: number): Big
   }
 }
 
-function toNumber(value: BigNumber): number {
+export function toNumber(value: BigNumber): number {
   return Number(value.toString());
 }
 
 /** Whether every value within `error` (absolute) of `value` rounds to the same float64; 0 never does. */
-function roundsUniquely(value: BigNumber, error: BigNumber): boolean {
+export function roundsUniquely(value: BigNumber, error: BigNumber): boolean {
   if (value.isZero()) return false;
   const slack = error.times(1.001);
   return toNumber(value.minus(slack)) === toNumber(value.plus(slack));

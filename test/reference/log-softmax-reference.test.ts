@@ -52,7 +52,7 @@ describe('the log_softmax reference', () => {
         bigNumber(x, g, y2, d2);
         return ((decided & Y_DECIDED) === 0 || sameBits(y1, y2)) && ((decided & DX_DECIDED) === 0 || sameBits(d1, d2));
       }),
-      { ...PROPERTY_OPTIONS, numRuns: Math.min(PROPERTY_OPTIONS.numRuns, 300) },
+      PROPERTY_OPTIONS,
     );
   }, propertyTimeout(20));
 

@@ -13,8 +13,8 @@ import { PROPERTY_OPTIONS, propertyTimeout, randomSlice } from '../helpers/prope
 import { bitDifferences, runReference, valueDifferences } from '../helpers/reference-run.js';
 
 const MPMATH = join(PYTORCH_FIXTURES, '..', 'mpmath');
-// softmax's: the log_softmax ones are the log_softmax reference's (log-softmax-reference.test.ts).
-const mpmathFixtures = readdirSync(MPMATH).filter((f) => f.endsWith('.json') && !f.startsWith('log-softmax-')).sort();
+// softmax's: the log_softmax and cross_entropy ones are their references' (log-softmax-reference.test.ts, cross-entropy-reference.test.ts).
+const mpmathFixtures = readdirSync(MPMATH).filter((f) => f.endsWith('.json') && !f.startsWith('log-softmax-') && !f.startsWith('cross-entropy-')).sort();
 /** Either engine as a plain slice filler (double-double's verdict on its own certainty is tested apart). */
 const asFilling = (engine: (x: Float64Array, g: Float64Array, s: Float64Array, d: Float64Array) => unknown) =>
   (x: Float64Array, g: Float64Array, s: Float64Array, d: Float64Array) => void engine(x, g, s, d);

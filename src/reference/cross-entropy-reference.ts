@@ -1,0 +1,249 @@
+import type { BigNumber } from 'mathjs';
+import type { CrossEntropySpec } from '../cross-entropy-spec.js';
+import { accurateLogSoftmaxSlice, DX_DECIDED, Y_DECIDED } from '../methods/accurate-log-softmax.js';
+import { maxPropagatingNaN } from '../methods/max.js';
+import { forEachSlice, sliceLayout, type SliceLayout } from '../methods/slices.js';
+import { add, dd, div, mul, mulNumber, neg, type DD } from '../numeric/double-double.js';
+import type { Tensor } from '../tensor.js';
+import { BIGNUMBER_PRECISIONS, decimalClasses, exactDecimal, type DecimalClass } from './bignumber-reference.js';
+import type { ReferenceResult } from './compute-reference.js';
+import { logOnePlus, roundsUniquely, toNumber } from './log-softmax-reference.js';
+import { pivotIndex, type ReferenceEngine } from './reference-slice.js';
+
+/**
+ * The correctly rounded cross_entropy loss and gradient (see methods/cross-entropy.ts for the
+ * definitions): double-double first, BigNumber for whatever it leaves undecided.
+ *
+ * Double-double: h = dL/dy = −w ⊙ q · scale formed in double-double from the inputs (q's 1 − ε
+ * exactly, ε/C, D and g/D each within 2^-104), then log_softmax's backward of h in double-double
+ * with its bounds (accurate-log-softmax.ts, which allows h 2^-100 of its own); the loss from the
+ * double-double log_softmax, term by term, each y_c's error weighted by w_c q_c. An ignored
+ * sample's gradient is exactly 0. BigNumber does the same in decimal at 64, 256 or 1024 digits.
+ */
+export async function computeCrossEntropyReference(
+  x: Tensor,
+  g: Tensor,
+  spec: CrossEntropySpec,
+  axis: number,
+  engine: ReferenceEngine,
+  /** Whether BigNumber may take over what double-double leaves undecided (it recomputes the whole input). */
+  bigNumberAllowed = true,
+): Promise<ReferenceResult | undefined> {
+  const layout = sliceLayout(x.shape, axis);
+  if (engine === 'double-double') {
+    const found = doubleDoubleCrossEntropy(x.data, g.data, spec, layout);
+    if (found.decided) return { forward: found.loss, grad: found.grad, engine, slicesByBigNumber: 0 };
+    if (!bigNumberAllowed) return undefined;
+  }
+  const classes = await decimalClasses(BIGNUMBER_PRECISIONS);
+  let result: { loss: Float64Array; grad: Float64Array } | undefined;
+  for (const { precision, Decimal } of classes) {
+    const found = bigNumberCrossEntropy(Decimal, precision, x.data, g.data, spec, layout);
+    result = found;
+    if (found.decided) break;
+  }
+  return { forward: result!.loss, grad: result!.grad, engine, slicesByBigNumber: layout.count };
+}
+
+interface Found {
+  readonly loss: Float64Array;
+  readonly grad: Float64Array;
+  readonly decided: boolean;
+}
+
+function doubleDoubleCrossEntropy(x: Float64Array, g: Float64Array, spec: CrossEntropySpec, layout: SliceLayout): Found {
+  const C = layout.length;
+  const weightOf = (c: number): number => spec.weight?.[c] ?? 1;
+  const epsilon = spec.labelSmoothing;
+  const keep: DD = { hi: 1 - epsilon, lo: twoSumLow(1, -epsilon, 1 - epsilon) };
+  const spread = div(dd(epsilon), dd(C));
+  const counted = (k: number): boolean => spec.targetKind === 'probability' || spec.target.data[k] !== spec.ignoreIndex;
+  // D: the mean's divisor.
+  let divisor = dd(1);
+  if (spec.reduction === 'mean') {
+    if (spec.targetKind === 'probability') divisor = dd(layout.count);
+    else {
+      divisor = dd(0);
+      for (let k = 0; k < layout.count; k++) if (counted(k)) divisor = add(divisor, dd(weightOf(spec.target.data[k])));
+    }
+  }
+  const scaleOf = (k: number): DD => (spec.reduction === 'none' ? dd(g[k]) : div(dd(g[0]), divisor));
+  const size = x.length;
+  const weighted = new Float64Array(size);
+  const weightedLow = new Float64Array(size);
+  const hHigh = new Float64Array(size);
+  const hLow = new Float64Array(size);
+  forEachSlice(layout, [spec.targetKind === 'probability' ? spec.target.data : new Float64Array(size)], [weighted, weightedLow, hHigh, hLow], ([p], [wq, wql, hh, hl], k) => {
+    wq.fill(0);
+    wql.fill(0);
+    hh.fill(0);
+    hl.fill(0);
+    if (!counted(k)) return;
+    const scale = scaleOf(k);
+    for (let c = 0; c < C; c++) {
+      const q = spec.targetKind === 'index' ? (c === spec.target.data[k] ? add(keep, spread) : spread) : add(mul(keep, dd(p[c])), spread);
+      const w = mulNumber(q, weightOf(c));
+      wq[c] = w.hi;
+      wql[c] = w.lo;
+      const h = neg(mul(w, scale));
+      hh[c] = h.hi;
+      hl[c] = h.lo;
+    }
+  });
+  const grad = new Float64Array(size);
+  const perSample: DD[] = [];
+  const perSampleError: number[] = [];
+  let decided = true;
+  forEachSlice(layout, [x, hHigh, hLow, weighted, weightedLow], [grad], ([xs, hh, hl, wq, wql], [dx], k) => {
+    const y = new Float64Array(C);
+    const yLow = new Float64Array(C);
+    const found = accurateLogSoftmaxSlice(xs, hh, y, dx, hl, yLow);
+    if (!counted(k)) dx.fill(0);
+    else if ((found & DX_DECIDED) === 0) decided = false;
+    // The loss: −Σ_c w_c q_c y_c, each y_c within (4 + C/16 + 2L + |t_c|)·2^-99 (a bound above
+    // accurate-log-softmax.ts's own).
+    const max = maxPropagatingNaN(xs);
+    const L = Math.max(0, -y[pivotIndex(xs)]) || 0;
+    let sum = dd(0);
+    let error = 0;
+    for (let c = 0; c < C; c++) {
+      if (wq[c] === 0 && wql[c] === 0) continue;
+      if (y[c] === -Infinity) {
+        // A masked class with a target weight: the loss is infinite, exactly.
+        sum = dd(-Infinity);
+        continue;
+      }
+      const term = mul({ hi: wq[c], lo: wql[c] }, { hi: y[c], lo: yLow[c] });
+      sum = add(sum, term);
+      error += Math.abs(wq[c]) * (4 + C / 16 + 2 * L + Math.abs(xs[c] - max)) * 2 ** -99 + Math.abs(term.hi) * 2 ** -102;
+    }
+    perSample.push(counted(k) ? neg(sum) : dd(0));
+    perSampleError.push(counted(k) ? error : 0);
+    if ((found & Y_DECIDED) === 0 && counted(k)) decided = false;
+  });
+  let loss: Float64Array;
+  if (spec.reduction === 'none') {
+    loss = Float64Array.from(perSample, (v) => v.hi + v.lo);
+    perSample.forEach((v, k) => (decided &&= lossDecided(v, perSampleError[k])));
+  } else {
+    let total = dd(0);
+    let error = 0;
+    perSample.forEach((v, k) => {
+      total = add(total, v);
+      error += perSampleError[k] + Math.abs(v.hi) * 2 ** -104;
+    });
+    const value = div(total, divisor);
+    loss = Float64Array.of(value.hi + value.lo);
+    decided &&= lossDecided(value, (error / Math.abs(divisor.hi)) * (1 + 2 ** -90) + Math.abs(value.hi) * 2 ** -102);
+  }
+  return { loss, grad, decided };
+}
+
+/** Whether every value within `error` of v rounds as v does (non-finite values are what they are). */
+function lossDecided(v: DD, error: number): boolean {
+  // Not finite, or exactly 0 (every sample ignored): what it is, exactly.
+  if (!Number.isFinite(v.hi) || (v.hi === 0 && v.lo === 0 && error === 0)) return true;
+  const magnitude = Math.abs(v.hi);
+  if (!(magnitude >= 2 ** -900) || !(error < magnitude / 4)) return false;
+  const d = error * (1 + 2 ** -40) + magnitude * 2 ** -105;
+  return v.hi + (v.lo + d) === v.hi && v.hi + (v.lo - d) === v.hi;
+}
+
+function twoSumLow(a: number, b: number, s: number): number {
+  const v = s - a;
+  return a - (s - v) + (b - v);
+}
+
+/** The whole input in decimal at one precision: y by the log-sum-exp (log(1 + T) by its series where small), h, dx, the loss. */
+function bigNumberCrossEntropy(Decimal: DecimalClass, precision: number, x: Float64Array, g: Float64Array, spec: CrossEntropySpec, layout: SliceLayout): Found {
+  const big = (value: number): BigNumber => new Decimal(exactDecimal(value));
+  const unit = 10 ** (1 - precision);
+  const C = layout.length;
+  const weightOf = (c: number): BigNumber => (spec.weight === undefined ? big(1) : big(spec.weight[c]));
+  const epsilon = big(spec.labelSmoothing);
+  const keep = big(1).minus(epsilon);
+  const spread = epsilon.div(new Decimal(C));
+  const counted = (k: number): boolean => spec.targetKind === 'probability' || spec.target.data[k] !== spec.ignoreIndex;
+  let divisor = big(1);
+  if (spec.reduction === 'mean') {
+    if (spec.targetKind === 'probability') divisor = big(layout.count);
+    else {
+      divisor = big(0);
+      for (let k = 0; k < layout.count; k++) if (counted(k)) divisor = divisor.plus(weightOf(spec.target.data[k]));
+    }
+  }
+  const grad = new Float64Array(x.length);
+  const perSample: BigNumber[] = [];
+  const perSampleError: BigNumber[] = [];
+  let decided = true;
+  const probabilities = spec.targetKind === 'probability' ? spec.target.data : new Float64Array(x.length);
+  forEachSlice(layout, [x, probabilities], [grad], ([xs, ps], [dx], k) => {
+    if (!counted(k)) {
+      dx.fill(0);
+      perSample.push(big(0));
+      perSampleError.push(big(0));
+      return;
+    }
+    const max = maxPropagatingNaN(xs);
+    if (!(max > -Infinity && max < Infinity)) {
+      dx.fill(NaN);
+      perSample.push(new Decimal(NaN));
+      perSampleError.push(big(0));
+      return;
+    }
+    const p = pivotIndex(xs);
+    const top = big(xs[p]);
+    const shifted = Array.from(xs, (v) => (v === -Infinity ? undefined : big(v).minus(top)));
+    let rest = big(0);
+    shifted.forEach((t, j) => {
+      if (t !== undefined && j !== p) rest = rest.plus(t.exp());
+    });
+    const logSum = logOnePlus(rest, Decimal, precision);
+    const scale = spec.reduction === 'none' ? big(g[k]) : big(g[0]).div(divisor);
+    const wq = Array.from({ length: C }, (_, c) => {
+      const q = spec.targetKind === 'index' ? (c === spec.target.data[k] ? keep.plus(spread) : spread) : keep.times(big(ps[c])).plus(spread);
+      return weightOf(c).times(q);
+    });
+    const h = wq.map((w) => w.times(scale).neg());
+    const hTotal = h.reduce((a, b) => a.plus(b), big(0));
+    const hMagnitude = h.reduce((a, b) => a.plus(b.abs()), big(0));
+    let loss = big(0);
+    let lossMagnitude = big(0);
+    for (let c = 0; c < C; c++) {
+      const t = shifted[c];
+      if (t === undefined) {
+        // A masked class: s = 0, dx = h; a target weight on it makes the loss infinite.
+        dx[c] = toNumber(h[c]);
+        if (!wq[c].isZero()) loss = new Decimal(Infinity);
+        continue;
+      }
+      const y = t.minus(logSum);
+      if (!wq[c].isZero() || spec.targetKind === 'probability') {
+        const term = wq[c].times(y);
+        loss = loss.minus(term);
+        lossMagnitude = lossMagnitude.plus(term.abs());
+      }
+      const s = y.exp();
+      const value = h[c].minus(s.times(hTotal));
+      dx[c] = toNumber(value);
+      const error = hMagnitude.times(s).plus(h[c].abs()).times(new Decimal((C + 12) * unit)).plus(s.times(hTotal.abs()).times(new Decimal(y.abs().toNumber() * unit + (C + 12) * unit)));
+      if (value.isZero() ? !hTotal.isZero() || !h[c].isZero() : !roundsUniquely(value, error)) decided = false;
+    }
+    perSample.push(loss);
+    perSampleError.push(lossMagnitude.times(new Decimal((C + 12) * unit)));
+  });
+  let loss: Float64Array;
+  if (spec.reduction === 'none') {
+    loss = Float64Array.from(perSample, toNumber);
+    perSample.forEach((v, k) => {
+      if (v.isFinite() && !v.isZero() && !roundsUniquely(v, perSampleError[k])) decided = false;
+    });
+  } else {
+    const total = perSample.reduce((a, b) => a.plus(b), big(0));
+    const error = perSampleError.reduce((a, b) => a.plus(b), big(0)).plus(total.abs().times(new Decimal(4 * unit)));
+    const value = total.div(divisor);
+    loss = Float64Array.of(toNumber(value));
+    if (value.isFinite() && !value.isZero() && !roundsUniquely(value, error.div(divisor.abs()))) decided = false;
+  }
+  return { loss, grad, decided };
+}
