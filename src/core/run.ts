@@ -63,7 +63,8 @@ export async function runVerification(input: VerifyInput, options: RunOptions = 
     reference = undefined;
   }
   const jacobianResult =
-    jacobianSkipped === undefined && op === 'softmax' && options.parallel !== false && runsInParallel(jacobianEntries(rounded), arithmeticFor(rounded.dtype, types))
+    // (cross_entropy's explicit method runs on one thread: its h and loss are its own.)
+    jacobianSkipped === undefined && op !== 'cross_entropy' && options.parallel !== false && runsInParallel(jacobianEntries(rounded), arithmeticFor(rounded.dtype, types))
       ? await parallelJacobian(rounded, types)
       : undefined;
   return verify(rounded, {
@@ -78,11 +79,12 @@ export async function runVerification(input: VerifyInput, options: RunOptions = 
   });
 }
 
-/** The explicit-Jacobian method with its rows shared among the cores (loaded only for large work). */
+/** The explicit-Jacobian method with its rows (log_softmax: columns) shared among the cores (loaded only for large work). */
 async function parallelJacobian(input: VerifyInput, types: ArithmeticTypes): Promise<MethodResult> {
   const { runJacobianMethodParallel } = await import('../parallel/parallel-jacobian.js');
   const layout = sliceLayout(input.x.shape, input.axis);
-  return runJacobianMethodParallel(input.x.data, input.g.data, layout, arithmeticFor(input.dtype, types));
+  const op = input.op === 'log_softmax' ? 'log_softmax' : 'softmax';
+  return runJacobianMethodParallel(input.x.data, input.g.data, layout, arithmeticFor(input.dtype, types), undefined, undefined, undefined, op);
 }
 
 /**

@@ -21,21 +21,21 @@ const MAX_BYTES = KERNEL_MAX_BYTES;
 const align = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
 /**
- * The sums Σ_i (δ_ij − s_j) g_i of the columns in whole blocks, from 0, into `out` (before any
- * rounding to the dtype: a float32 sum is exact in float64). Returns how many columns it did: the
- * caller does the rest. 0 when a float32 kernel is given values float32 cannot hold, or the slice
- * does not fit the kernel's memory.
+ * The sums Σ_i (δ_ij − s_j) g_i of the columns from `from` in whole blocks, up to `to` at most,
+ * into `out[from…)` (before any rounding to the dtype: a float32 sum is exact in float64). Returns
+ * the column it stopped at: the caller does the rest. `from` when a float32 kernel is given values
+ * float32 cannot hold, or the slice does not fit the kernel's memory.
  */
-export function logSoftmaxColumnsWasm(kernel: LogSoftmaxKernel, s: Float64Array, g: Float64Array, out: Float64Array): number {
+export function logSoftmaxColumnsWasm(kernel: LogSoftmaxKernel, s: Float64Array, g: Float64Array, out: Float64Array, from = 0, to = s.length): number {
   const n = s.length;
   const block = LOG_SOFTMAX_KERNEL_COLUMNS[kernel];
-  const done = n - (n % block);
-  if (done === 0) return 0;
+  const done = to - ((to - from) % block);
+  if (done === from) return from;
   const width = kernel === 'float64' ? 8 : 4;
   const pg = align(width * n);
   const pout = pg + align(width * n);
-  if (pout + 8 * done > MAX_BYTES) return 0;
-  const k = instanceWith(pout + 8 * done);
+  if (pout + 8 * (done - from) > MAX_BYTES) return from;
+  const k = instanceWith(pout + 8 * (done - from));
   if (kernel === 'float64') {
     k.float64.set(s, 0);
     k.float64.set(g, pg / 8);
@@ -45,13 +45,13 @@ export function logSoftmaxColumnsWasm(kernel: LogSoftmaxKernel, s: Float64Array,
       values[j] = s[j];
       values[pg / 4 + j] = g[j];
       // Not float32 (NaN stays NaN through the conversion: it is float32 too).
-      if ((values[j] !== s[j] && s[j] === s[j]) || (values[pg / 4 + j] !== g[j] && g[j] === g[j])) return 0;
+      if ((values[j] !== s[j] && s[j] === s[j]) || (values[pg / 4 + j] !== g[j] && g[j] === g[j])) return from;
     }
   }
   const columns = kernel === 'float64' ? k.exports.columnsFloat64 : k.exports.columnsFloat32;
   // Calls of about 2^20 entries: V8 moves a WebAssembly function to optimised code between calls.
   const step = block * Math.max(1, Math.round(2 ** 20 / (n * block)));
-  for (let j = 0; j < done; j += step) columns(0, pg, pout + 8 * j, n, j, Math.min(done, j + step));
-  out.set(k.float64.subarray(pout / 8, pout / 8 + done));
+  for (let j = from; j < done; j += step) columns(0, pg, pout + 8 * (j - from), n, j, Math.min(done, j + step));
+  out.set(k.float64.subarray(pout / 8, pout / 8 + (done - from)), from);
   return done;
 }

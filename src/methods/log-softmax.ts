@@ -5,7 +5,7 @@ import { logSoftmaxColumnsWasm, type LogSoftmaxKernel } from './log-softmax-jaco
 /** Below this many entries a slice stays in JavaScript: the kernel's copies would cost more. */
 const KERNEL_FROM_ENTRIES = 4096;
 import type { MethodResult } from './pipelines.js';
-import { forEachSlice, type SliceLayout } from './slices.js';
+import { forEachSlice, sliceStart, type SliceLayout } from './slices.js';
 
 /**
  * log_softmax and its gradient, the two witnesses as for softmax, each forward and backward sharing
@@ -56,14 +56,25 @@ export function logSoftmaxLseForwardSlice(x: Float64Array, out: Float64Array, a:
  * independent witness of the closed form.
  */
 export function logSoftmaxJacobianBackwardSlice(y: Float64Array, g: Float64Array, out: Float64Array, a: Arithmetic = FLOAT64_ARITHMETIC): void {
-  const n = y.length;
-  const s = new Float64Array(n);
-  for (let j = 0; j < n; j++) s[j] = a.round(Math.exp(y[j]));
+  logSoftmaxJacobianColumns(jacobianProbabilities(y, a), g, out, 0, y.length, a);
+}
+
+/** The s of the Jacobian's entries δ_ij − s_j: exp(y), rounded to the compute type. */
+export function jacobianProbabilities(y: Float64Array, a: Arithmetic): Float64Array {
+  return y.map((v) => a.round(Math.exp(v)));
+}
+
+/**
+ * Columns `from` to `to` of dx = Jᵀ·g: those in whole blocks through the WebAssembly kernel (the
+ * same bits), the rest in JavaScript. Each column depends on s and g alone, so threads may share a
+ * slice's columns (parallel/jacobian-chunks.ts) with the bits of one thread.
+ */
+export function logSoftmaxJacobianColumns(s: Float64Array, g: Float64Array, out: Float64Array, from: number, to: number, a: Arithmetic): void {
+  const n = s.length;
   const kernel = kernelFor(a);
-  // The columns in whole blocks through the WebAssembly kernel (the same bits), the rest in JavaScript.
-  const fromKernel = kernel !== undefined && n * n >= KERNEL_FROM_ENTRIES ? logSoftmaxColumnsWasm(kernel, s, g, out) : 0;
-  for (let j = 0; j < fromKernel; j++) out[j] = a.store(out[j]);
-  logSoftmaxJacobianColumnsScalar(s, g, out, a, fromKernel);
+  const fromKernel = kernel !== undefined && (to - from) * n >= KERNEL_FROM_ENTRIES ? logSoftmaxColumnsWasm(kernel, s, g, out, from, to) : from;
+  for (let j = from; j < fromKernel; j++) out[j] = a.store(out[j]);
+  logSoftmaxJacobianColumnsScalar(s, g, out, a, fromKernel, to);
 }
 
 /** The WebAssembly kernel for an arithmetic, when it has one: float64 throughout, or float32 throughout. */
@@ -77,13 +88,13 @@ function kernelFor(a: Arithmetic): LogSoftmaxKernel | undefined {
  * Columns `from` to n − 1 of dx = Jᵀ·g, s = exp(y) as rounded, in JavaScript: the specification
  * the WebAssembly kernel is held to, bit for bit.
  */
-export function logSoftmaxJacobianColumnsScalar(s: Float64Array, g: Float64Array, out: Float64Array, a: Arithmetic, from = 0): void {
+export function logSoftmaxJacobianColumnsScalar(s: Float64Array, g: Float64Array, out: Float64Array, a: Arithmetic, from = 0, to = s.length): void {
   const n = s.length;
   const { round, roundSum, store } = a;
   const kernel = kernelFor(a);
   if (kernel === 'float64') {
     // The identity roundings written out: n² entries, and V8 does not always inline the closures.
-    for (let j = from; j < n; j++) {
+    for (let j = from; j < to; j++) {
       const sj = s[j];
       let acc = 0;
       for (let i = 0; i < n; i++) acc += ((i === j ? 1 : 0) - sj) * g[i];
@@ -92,10 +103,10 @@ export function logSoftmaxJacobianColumnsScalar(s: Float64Array, g: Float64Array
     return;
   }
   if (kernel === 'float32') {
-    float32Columns(s, g, out, store, from);
+    float32Columns(s, g, out, store, from, to);
     return;
   }
-  for (let j = from; j < n; j++) {
+  for (let j = from; j < to; j++) {
     const sj = s[j];
     let acc = 0;
     for (let i = 0; i < n; i++) acc = roundSum(acc + round(round((i === j ? 1 : 0) - sj) * g[i]));
@@ -141,11 +152,11 @@ export function runLogSoftmaxClosedFormMethod(x: Float64Array, g: Float64Array, 
  * general loop. Four columns run together: each column's sum is a chain of dependent additions,
  * and four chains in flight take a quarter of the time of one after another.
  */
-function float32Columns(s: Float64Array, g: Float64Array, out: Float64Array, store: (value: number) => number, from = 0): void {
+function float32Columns(s: Float64Array, g: Float64Array, out: Float64Array, store: (value: number) => number, from: number, to: number): void {
   const n = s.length;
   const fround = Math.fround;
   let j = from;
-  for (; j + 4 <= n; j += 4) {
+  for (; j + 4 <= to; j += 4) {
     const s0 = s[j];
     const s1 = s[j + 1];
     const s2 = s[j + 2];
@@ -166,10 +177,44 @@ function float32Columns(s: Float64Array, g: Float64Array, out: Float64Array, sto
     out[j + 2] = store(acc2);
     out[j + 3] = store(acc3);
   }
-  for (; j < n; j++) {
+  for (; j < to; j++) {
     const sj = s[j];
     let acc = 0;
     for (let i = 0; i < n; i++) acc = fround(acc + fround(fround((i === j ? 1 : 0) - sj) * g[i]));
     out[j] = store(acc);
+  }
+}
+
+/**
+ * Columns `firstColumn` to `endColumn` of the whole input, counted across its slices (column j of
+ * slice k is k · length + j), into `grad`: one thread's share of a parallel run. `probabilities`
+ * holds each slice's s (jacobianProbabilities); every column is computed from its own slice alone,
+ * so the results do not depend on how the columns are shared.
+ */
+export function logSoftmaxColumnsOfSlices(
+  probabilities: Float64Array,
+  g: Float64Array,
+  grad: Float64Array,
+  layout: SliceLayout,
+  firstColumn: number,
+  endColumn: number,
+  a: Arithmetic,
+): void {
+  const { length: n, stride } = layout;
+  if (n === 0) return;
+  const s = new Float64Array(n);
+  const gs = new Float64Array(n);
+  const out = new Float64Array(n);
+  for (let k = Math.floor(firstColumn / n); k * n < endColumn; k++) {
+    const from = Math.max(firstColumn - k * n, 0);
+    const to = Math.min(endColumn - k * n, n);
+    const start = sliceStart(layout, k);
+    // Copied even when contiguous: the arrays may be shared memory (see jacobianRowsOfSlices).
+    for (let j = 0; j < n; j++) {
+      s[j] = probabilities[start + j * stride];
+      gs[j] = g[start + j * stride];
+    }
+    logSoftmaxJacobianColumns(s, gs, out, from, to, a);
+    for (let j = from; j < to; j++) grad[start + j * stride] = out[j];
   }
 }

@@ -7,6 +7,10 @@
 import type { DType } from '../dtype.js';
 import type { Arithmetic } from '../numeric/arithmetic.js';
 import { jacobianRowsOfSlices } from '../methods/jacobian-backward.js';
+import { logSoftmaxColumnsOfSlices } from '../methods/log-softmax.js';
+
+/** Whose Jacobian a run shares: softmax's rows, or log_softmax's columns (cross_entropy's too). */
+export type JacobianOp = 'softmax' | 'log_softmax';
 import type { SliceLayout } from '../methods/slices.js';
 
 export interface JacobianChunks {
@@ -21,6 +25,8 @@ export interface JacobianChunks {
 /** What a worker thread is sent for a run: shared buffers and the arithmetic, by name. */
 export interface JacobianTask {
   readonly run: number;
+  /** softmax: rows of J·g from the softmax; log_softmax: columns of Jᵀ·g from exp(y). */
+  readonly op: JacobianOp;
   readonly softmax: SharedArrayBuffer;
   readonly g: SharedArrayBuffer;
   readonly grad: SharedArrayBuffer;
@@ -45,11 +51,13 @@ export function takeChunks(
   { counters, chunkRows, rows }: JacobianChunks,
   a: Arithmetic,
   done: () => void = () => {},
+  op: JacobianOp = 'softmax',
 ): number {
   const chunks = Math.ceil(rows / chunkRows);
+  const ofSlices = op === 'softmax' ? jacobianRowsOfSlices : logSoftmaxColumnsOfSlices;
   let taken = 0;
   for (let chunk = Atomics.add(counters, 0, 1); chunk < chunks; chunk = Atomics.add(counters, 0, 1)) {
-    jacobianRowsOfSlices(softmax, g, grad, layout, chunk * chunkRows, Math.min(rows, (chunk + 1) * chunkRows), a);
+    ofSlices(softmax, g, grad, layout, chunk * chunkRows, Math.min(rows, (chunk + 1) * chunkRows), a);
     Atomics.add(counters, 1, 1);
     taken++;
     done();

@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { FLOAT64_ARITHMETIC, type Arithmetic } from '../numeric/arithmetic.js';
-import { chunksDone, takeChunks, type JacobianChunks, type JacobianTask } from './jacobian-chunks.js';
+import { chunksDone, takeChunks, type JacobianChunks, type JacobianOp, type JacobianTask } from './jacobian-chunks.js';
+import { jacobianProbabilities, logSoftmaxLseForwardSlice, runLogSoftmaxJacobianMethod } from '../methods/log-softmax.js';
 import { jacobianNanosecondsPerEntry, runsInParallel } from './parallel-threshold.js';
 import { runJacobianMethod, type MethodResult } from '../methods/pipelines.js';
 import { forEachSlice, type SliceLayout } from '../methods/slices.js';
@@ -32,19 +33,32 @@ export async function runJacobianMethodParallel(
   threads: number = availableParallelism(),
   workerUrl: URL = new URL('./jacobian-worker.js', import.meta.url),
   parallel: (entries: number, a: Arithmetic) => boolean = runsInParallel,
+  op: JacobianOp = 'softmax',
 ): Promise<MethodResult> {
   const { length: n, count } = layout;
   const rows = n * count;
-  if (threads < 2 || rows < 2 || !parallel(rows * n, a)) return runJacobianMethod(x, g, layout, undefined, a);
+  if (threads < 2 || rows < 2 || !parallel(rows * n, a)) {
+    return op === 'softmax' ? runJacobianMethod(x, g, layout, undefined, a) : runLogSoftmaxJacobianMethod(x, g, layout, a);
+  }
 
   // The workers start up while the softmax is computed.
   const workers = acquireWorkers(workerUrl, threads - 1);
   const id = ++runs;
   const listening: (() => void)[] = [];
   try {
-    const softmax = new Float64Array(x.length);
-    forEachSlice(layout, [x], [softmax], ([xs], [ss]) => softmaxNormalisedSlice(xs, ss, a));
-    const shared = { softmax: sharedCopy(softmax), g: sharedCopy(g), grad: new Float64Array(new SharedArrayBuffer(8 * x.length)) };
+    // The forward output, and the s every entry is formed from: the softmax itself, or log_softmax's exp(y).
+    const forward = new Float64Array(x.length);
+    const probabilities = new Float64Array(x.length);
+    if (op === 'softmax') {
+      forEachSlice(layout, [x], [forward], ([xs], [ss]) => softmaxNormalisedSlice(xs, ss, a));
+      probabilities.set(forward);
+    } else {
+      forEachSlice(layout, [x], [forward, probabilities], ([xs], [ys, ps]) => {
+        logSoftmaxLseForwardSlice(xs, ys, a);
+        ps.set(jacobianProbabilities(ys, a));
+      });
+    }
+    const shared = { softmax: sharedCopy(probabilities), g: sharedCopy(g), grad: new Float64Array(new SharedArrayBuffer(8 * x.length)) };
     const chunkRows = Math.max(1, Math.min(Math.round((CHUNK_MS * 1e6) / (jacobianNanosecondsPerEntry(a) * n)), Math.ceil(rows / (4 * threads))));
     const chunks: JacobianChunks = { counters: new Int32Array(new SharedArrayBuffer(8)), chunkRows, rows };
     // Settles when every chunk is done, whoever did it; a worker that fails or exits rejects it.
@@ -71,6 +85,7 @@ export async function runJacobianMethodParallel(
     });
     const task: JacobianTask = {
       run: id,
+      op,
       softmax: shared.softmax.buffer as SharedArrayBuffer,
       g: shared.g.buffer as SharedArrayBuffer,
       grad: shared.grad.buffer as SharedArrayBuffer,
@@ -83,11 +98,11 @@ export async function runJacobianMethodParallel(
       accumulate: a.accumulate,
     };
     for (const worker of workers) worker.postMessage(task);
-    takeChunks(shared.softmax, shared.g, shared.grad, layout, chunks, a);
+    takeChunks(shared.softmax, shared.g, shared.grad, layout, chunks, a, undefined, op);
     check();
     await finished;
     // Out of shared memory, so that the rest of the run reads plain arrays, as after one thread.
-    return { forward: softmax, grad: new Float64Array(shared.grad) };
+    return { forward, grad: new Float64Array(shared.grad) };
   } finally {
     for (const stop of listening) stop();
     releaseWorkers(workerUrl, workers);

@@ -8,6 +8,7 @@ import { jacobianKernelFor, jacobianRowsOfSlices } from '../../src/methods/jacob
 import { closeJacobianWorkers, idleJacobianWorkers, runJacobianMethodParallel } from '../../src/parallel/parallel-jacobian.js';
 import { PARALLEL_ENTRY_THRESHOLD, runsInParallel } from '../../src/parallel/parallel-threshold.js';
 import { runJacobianMethod } from '../../src/methods/pipelines.js';
+import { runLogSoftmaxJacobianMethod } from '../../src/methods/log-softmax.js';
 import { sliceLayout } from '../../src/methods/slices.js';
 import { arithmeticFor, FLOAT64_ARITHMETIC, type ArithmeticTypes } from '../../src/numeric/arithmetic.js';
 import { roundToDType } from '../../src/numeric/round-dtype.js';
@@ -72,6 +73,23 @@ describe('the explicit Jacobian on worker threads', () => {
     const many = await runJacobianMethodParallel(x, g, layout, undefined, threads, WORKER, always);
     expect(sameBits(many.grad, one.grad)).toBe(true);
     expect(sameBits(many.forward, one.forward)).toBe(true);
+  }, 30_000);
+
+  test.each([
+    ['float64', [16, 300], 1],
+    ['bfloat16', [16, 300], 1],
+    ['float32', [2, 701, 3], 1],
+    ['float64', [1, 1500], 1],
+  ] as const)("shares log_softmax's columns with one thread's bits: %s %o along dim %i", async (dtype, shape, dim) => {
+    const { x, g } = batch([...shape], dtype);
+    const layout = sliceLayout([...shape], dim);
+    const a = arithmeticFor(dtype);
+    const one = runLogSoftmaxJacobianMethod(x, g, layout, a);
+    for (const threads of [2, 3]) {
+      const many = await runJacobianMethodParallel(x, g, layout, a, threads, WORKER, always, 'log_softmax');
+      expect(sameBits(many.grad, one.grad), `${threads} threads`).toBe(true);
+      expect(sameBits(many.forward, one.forward), `${threads} threads`).toBe(true);
+    }
   }, 30_000);
 
   test('shares one slice by its rows, strided slices of a [2, 301, 3] batch by both', async () => {
