@@ -1,6 +1,7 @@
 import { float16FromBits } from '../numeric/round-dtype.js';
 import { MAX_RANK, type Tensor } from '../tensor.js';
 import { InputError } from '../input-error.js';
+import type { ArrayAcceptance } from './array-acceptance.js';
 
 /**
  * Reads numpy's .npy format (versions 1 to 3), as np.save writes it: float64, float32 and float16,
@@ -14,7 +15,7 @@ import { InputError } from '../input-error.js';
  * (npyjs, the npm package for this, reads neither big-endian nor Fortran order, nor detects
  * truncation, and needs an 8-byte-aligned buffer; hence this reader.)
  */
-export function parseNpy(bytes: Uint8Array, field: string): Tensor {
+export function parseNpy(bytes: Uint8Array, field: string, accept: ArrayAcceptance = {}): Tensor {
   const fail = (what: string): never => {
     throw new InputError(`${field} is not a valid .npy file: ${what}`);
   };
@@ -30,6 +31,8 @@ export function parseNpy(bytes: Uint8Array, field: string): Tensor {
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(prefix, dataStart));
   const { descr, fortranOrder, shape } = parseHeader(header, fail);
 
+  const integer = accept.integers ? /^([<>=|])([iu])([1248])$/.exec(descr) : null;
+  if (integer !== null) return integerArray(bytes, view, dataStart, integer, shape, fortranOrder, field, accept, fail);
   const match = /^([<>=|])f([248])$/.exec(descr);
   if (match === null) fail(`dtype ${JSON.stringify(descr)} is not float64, float32 or float16 ('<f8', '<f4', '<f2', or big-endian '>')`);
   const [, order, sizeText] = match!;
@@ -58,7 +61,7 @@ export function parseNpy(bytes: Uint8Array, field: string): Tensor {
             : float16FromBits(view.getUint16(at, littleEndian));
     }
   }
-  if (shape.length === 0) fail('it holds a 0-d array (a scalar), not an array');
+  if (shape.length === 0 && !accept.scalar) fail('it holds a 0-d array (a scalar), not an array');
   if (count === 0) throw new InputError(`${field} is empty (shape [${shape.join(', ')}])`);
   const stored = itemSize === 8 ? 'float64' : itemSize === 4 ? 'float32' : 'float16';
   return { shape, data: fortranOrder && shape.length > 1 ? toRowMajor(data, shape) : data, stored };
@@ -83,6 +86,44 @@ function parseHeader(header: string, fail: (what: string) => never): { descr: st
   });
   if (!shape.every(Number.isSafeInteger)) fail(`its shape (${shapeText}) is too large`);
   return { descr: descr!, fortranOrder: fortran === 'True', shape };
+}
+
+/** An integer array (cross_entropy's class indices), each value exact as a float64 while within ±2^53. */
+function integerArray(
+  bytes: Uint8Array,
+  view: DataView,
+  dataStart: number,
+  [, order, kind, sizeText]: RegExpExecArray,
+  shape: number[],
+  fortranOrder: boolean,
+  field: string,
+  accept: ArrayAcceptance,
+  fail: (what: string) => never,
+): Tensor {
+  const itemSize = Number(sizeText);
+  const littleEndian = order !== '>';
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (bytes.length - dataStart !== count * itemSize) {
+    fail(`the header's shape (${shape.join(', ')}) needs ${count * itemSize} bytes of data, but ${bytes.length - dataStart} follow`);
+  }
+  const signed = kind === 'i';
+  const data = new Float64Array(count);
+  for (let k = 0; k < count; k++) {
+    const at = dataStart + k * itemSize;
+    const value =
+      itemSize === 1
+        ? signed ? view.getInt8(at) : view.getUint8(at)
+        : itemSize === 2
+          ? signed ? view.getInt16(at, littleEndian) : view.getUint16(at, littleEndian)
+          : itemSize === 4
+            ? signed ? view.getInt32(at, littleEndian) : view.getUint32(at, littleEndian)
+            : Number(signed ? view.getBigInt64(at, littleEndian) : view.getBigUint64(at, littleEndian));
+    if (!Number.isSafeInteger(value)) fail(`its value at ${k} is beyond ±2^53`);
+    data[k] = value;
+  }
+  if (shape.length === 0 && !accept.scalar) fail('it holds a 0-d array (a scalar), not an array');
+  if (count === 0) throw new InputError(`${field} is empty (shape [${shape.join(', ')}])`);
+  return { shape, data: fortranOrder && shape.length > 1 ? toRowMajor(data, shape) : data };
 }
 
 /** Column-major data of `shape` rearranged into row-major order. */

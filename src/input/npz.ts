@@ -2,6 +2,7 @@ import { unzipSync, type UnzipFileInfo } from 'fflate';
 import type { Tensor } from '../tensor.js';
 import { InputError } from '../input-error.js';
 import { parseNpy } from './npy.js';
+import { acceptanceOf } from './array-acceptance.js';
 import { printable } from '../output/printable.js';
 
 /**
@@ -83,7 +84,8 @@ export function parseNpz(bytes: Uint8Array, label: string): ReadonlyMap<string, 
           : `member ${member.shown} inflates to ${data.length} bytes, not the ${member.size} it declares`,
       );
     }
-    tensors.set(member.name.slice(0, -'.npy'.length), parseNpy(data, `${label} member ${member.shown}`));
+    const name = member.name.slice(0, -'.npy'.length);
+    tensors.set(name, parseNpy(data, `${label} member ${member.shown}`, acceptanceOf(name)));
   }
   return tensors;
 }

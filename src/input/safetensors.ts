@@ -2,6 +2,7 @@ import type { DType } from '../dtype.js';
 import { bfloat16FromBits, float16FromBits } from '../numeric/round-dtype.js';
 import { formatShape, MAX_RANK, type Tensor } from '../tensor.js';
 import { describeValue, InputError } from '../input-error.js';
+import { acceptanceOf } from './array-acceptance.js';
 import { locateJsonError } from './lenient-json.js';
 
 /**
@@ -40,7 +41,8 @@ const ENTRY_FIELDS = ['dtype', 'shape', 'data_offsets'] as const;
 
 interface StoredFormat {
   readonly code: string;
-  readonly dtype: DType;
+  /** The float dtype, or undefined for an integer one (cross_entropy's class indices). */
+  readonly dtype: DType | undefined;
   readonly itemSize: number;
   readonly read: (view: DataView, at: number) => number;
 }
@@ -51,8 +53,17 @@ const READABLE_FORMATS: readonly StoredFormat[] = [
   { code: 'F16', dtype: 'float16', itemSize: 2, read: (view, at) => float16FromBits(view.getUint16(at, true)) },
   { code: 'BF16', dtype: 'bfloat16', itemSize: 2, read: (view, at) => bfloat16FromBits(view.getUint16(at, true)) },
 ];
+/** Integer tensors, read for cross_entropy's target alone (array-acceptance.ts); exact while within ±2^53. */
+const INTEGER_FORMATS: readonly StoredFormat[] = [
+  { code: 'I64', dtype: undefined, itemSize: 8, read: (view, at) => Number(view.getBigInt64(at, true)) },
+  { code: 'I32', dtype: undefined, itemSize: 4, read: (view, at) => view.getInt32(at, true) },
+  { code: 'I16', dtype: undefined, itemSize: 2, read: (view, at) => view.getInt16(at, true) },
+  { code: 'I8', dtype: undefined, itemSize: 1, read: (view, at) => view.getInt8(at) },
+  { code: 'U8', dtype: undefined, itemSize: 1, read: (view, at) => view.getUint8(at) },
+];
 // A Map, not an object: a dtype string such as "constructor" must find nothing.
 const FORMAT_OF_CODE: ReadonlyMap<string, StoredFormat> = new Map(READABLE_FORMATS.map((format) => [format.code, format]));
+const INTEGER_FORMAT_OF_CODE: ReadonlyMap<string, StoredFormat> = new Map(INTEGER_FORMATS.map((format) => [format.code, format]));
 
 /** A tensor's header entry once checked: its data is bytes [begin, end) of the data buffer. */
 interface TensorEntry {
@@ -189,7 +200,8 @@ function checkEntry(name: string, value: unknown, invalid: Fail, unusable: Fail)
   const { dtype, shape, data_offsets: offsets } = fields;
 
   if (typeof dtype !== 'string') invalid(`${tensor} has dtype ${describeValue(dtype)}, not a string`);
-  const format = FORMAT_OF_CODE.get(dtype);
+  const accept = acceptanceOf(name);
+  const format = FORMAT_OF_CODE.get(dtype) ?? (accept.integers ? INTEGER_FORMAT_OF_CODE.get(dtype) : undefined);
   if (format === undefined) unusable(`${tensor} has dtype ${describeValue(dtype)}; only F64, F32, F16 and BF16 can be read`);
 
   if (!Array.isArray(shape) || !shape.every(isWholeNumber)) {
@@ -208,7 +220,7 @@ function checkEntry(name: string, value: unknown, invalid: Fail, unusable: Fail)
   if (needed !== BigInt(end - begin)) {
     invalid(`${tensor} has data_offsets [${begin}, ${end}] but shape ${formatShape(dims)} of ${format.code} needs ${needed} bytes`);
   }
-  if (dims.length === 0) unusable(`${tensor} has shape [] (a scalar); an array of rank ≥ 1 is needed`);
+  if (dims.length === 0 && !accept.scalar) unusable(`${tensor} has shape [] (a scalar); an array of rank ≥ 1 is needed`);
   if (needed === 0n) unusable(`${tensor} has shape ${formatShape(dims)}, which holds no values; a non-empty array is needed`);
   return { name, format, shape: dims, begin, end };
 }

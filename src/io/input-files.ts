@@ -2,6 +2,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { InputError } from '../input-error.js';
 import { parseNpy } from '../input/npy.js';
+import { acceptanceOf } from '../input/array-acceptance.js';
 import type { InputFiles } from '../input/resolve-input.js';
 import type { Tensor } from '../tensor.js';
 import type { Surroundings } from './surroundings.js';
@@ -30,7 +31,7 @@ function readNpyFile(path: string, field: string, shown: string): Tensor {
   } catch (error) {
     throw new InputError(`${field}: cannot read ${shown}: ${readFailure(error)}`);
   }
-  return parseNpy(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), `${field} (${shown})`);
+  return parseNpy(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), `${field} (${shown})`, acceptanceOf(field));
 }
 
 /**

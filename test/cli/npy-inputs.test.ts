@@ -79,3 +79,20 @@ describe('.npy inputs', () => {
     expect(code).toBe(2);
   });
 });
+
+describe('cross_entropy dumps from PyTorch (scripts/pytorch/generate-cross-entropy-dumps.py)', () => {
+  test('an .npz with an int64 target and 0-d loss and g passes, told the smoothing it was made with; without it, fails', async () => {
+    const told = await runMain(['--input', 'test/data/dumps/cross-entropy.npz', '--label-smoothing', '0.1', '--summary']);
+    expect([told.code, told.stderr]).toEqual([0, '']);
+    expect(told.stdout).toContain('target: class indices, reduction mean, label_smoothing 0.1, ignore_index -100, no weights; g 0.5');
+    const untold = await runMain(['--input', 'test/data/dumps/cross-entropy.npz', '--summary']);
+    expect(untold.code).toBe(1);
+  });
+
+  test('a safetensors file carries the smoothing, reduction and source in its metadata', async () => {
+    const { code, stdout } = await runMain(['--input', 'test/data/dumps/cross-entropy.safetensors', '--summary']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('label_smoothing 0.1');
+    expect(stdout).toContain('expected: PyTorch 1.13.0a0 (Debian python3-torch): F.cross_entropy(x, target, label_smoothing=0.1)');
+  });
+});

@@ -31,6 +31,6 @@ describe('a dump of named arrays', () => {
     ]);
     expect(documentFromArrays({ arrays, itemKind: 'member' }).op).toBeUndefined();
     arrays.set('log_softmax', tensor([-0.6931471805599453, -0.6931471805599453]));
-    expect(() => documentFromArrays({ arrays, itemKind: 'member' })).toThrow('a dump holds softmax or log_softmax values, not both (its members "softmax" and "log_softmax")');
+    expect(() => documentFromArrays({ arrays, itemKind: 'member' })).toThrow('a dump holds one op\'s values: its members "softmax" and "log_softmax" belong to different ops');
   });
 });

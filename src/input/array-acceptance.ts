@@ -1,0 +1,19 @@
+/**
+ * What a named array of a dump (or a .npy file given for a field) may be beyond a non-empty float
+ * array: cross_entropy's target is class indices (int64, as PyTorch keeps them), a single one for
+ * a single sample; its g and loss are single numbers for mean and sum. Every other array stays a
+ * float array of rank ≥ 1, so that an int64 x is still refused by name.
+ */
+export interface ArrayAcceptance {
+  /** Integer dtypes (read exactly while within ±2^53). */
+  readonly integers?: boolean;
+  /** A 0-d array: one number. */
+  readonly scalar?: boolean;
+}
+
+export function acceptanceOf(name: string): ArrayAcceptance {
+  const bare = name.replace(/^--/, '').replace(/^expected[.-]/, '');
+  if (bare === 'target') return { integers: true, scalar: true };
+  if (bare === 'g' || bare === 'loss') return { scalar: true };
+  return {};
+}
