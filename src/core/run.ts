@@ -63,8 +63,7 @@ export async function runVerification(input: VerifyInput, options: RunOptions = 
     reference = undefined;
   }
   const jacobianResult =
-    // (cross_entropy's explicit method runs on one thread: its h and loss are its own.)
-    jacobianSkipped === undefined && op !== 'cross_entropy' && options.parallel !== false && runsInParallel(jacobianEntries(rounded), arithmeticFor(rounded.dtype, types))
+    jacobianSkipped === undefined && options.parallel !== false && runsInParallel(jacobianEntries(rounded), arithmeticFor(rounded.dtype, types))
       ? await parallelJacobian(rounded, types)
       : undefined;
   return verify(rounded, {
@@ -83,8 +82,16 @@ export async function runVerification(input: VerifyInput, options: RunOptions = 
 async function parallelJacobian(input: VerifyInput, types: ArithmeticTypes): Promise<MethodResult> {
   const { runJacobianMethodParallel } = await import('../parallel/parallel-jacobian.js');
   const layout = sliceLayout(input.x.shape, input.axis);
+  const a = arithmeticFor(input.dtype, types);
+  if (input.crossEntropy !== undefined) {
+    // log_softmax's explicit method on h = dL/dy, its columns shared; the loss from its y.
+    const { crossEntropyOfLogSoftmax, lossLayer } = await import('../methods/cross-entropy.js');
+    const layer = lossLayer(input.crossEntropy, input.g.data, layout, a);
+    const { forward: y, grad } = await runJacobianMethodParallel(input.x.data, layer.h, layout, a, undefined, undefined, undefined, 'log_softmax');
+    return crossEntropyOfLogSoftmax(y, grad, input.crossEntropy, layer, layout, a);
+  }
   const op = input.op === 'log_softmax' ? 'log_softmax' : 'softmax';
-  return runJacobianMethodParallel(input.x.data, input.g.data, layout, arithmeticFor(input.dtype, types), undefined, undefined, undefined, op);
+  return runJacobianMethodParallel(input.x.data, input.g.data, layout, a, undefined, undefined, undefined, op);
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { CrossEntropySpec } from '../cross-entropy-spec.js';
 import { FLOAT64_ARITHMETIC, type Arithmetic } from '../numeric/arithmetic.js';
 import { accurateLogSoftmaxSlice } from './accurate-log-softmax.js';
-import { logSoftmaxClosedFormForwardSlice, logSoftmaxJacobianBackwardSlice, logSoftmaxLseForwardSlice } from './log-softmax.js';
+import { logSoftmaxClosedFormForwardSlice, runLogSoftmaxJacobianMethod } from './log-softmax.js';
 import type { MethodResult } from './pipelines.js';
 import { forEachSlice, type SliceLayout } from './slices.js';
 
@@ -92,11 +92,24 @@ function reduce(spec: CrossEntropySpec, perSample: Float64Array, layer: LossLaye
 
 export function runCrossEntropyJacobianMethod(x: Float64Array, g: Float64Array, spec: CrossEntropySpec, layout: SliceLayout, a: Arithmetic = FLOAT64_ARITHMETIC): MethodResult {
   const layer = lossLayer(spec, g, layout, a);
-  const y = new Float64Array(x.length);
-  const grad = new Float64Array(x.length);
+  const { forward: y, grad } = runLogSoftmaxJacobianMethod(x, layer.h, layout, a);
+  return crossEntropyOfLogSoftmax(y, grad, spec, layer, layout, a);
+}
+
+/**
+ * The explicit method's loss and gradient from log_softmax's explicit method run on h (here, or
+ * with its columns shared among threads: the same bits): the loss −Σ_c w_c q_c y_c from y, and an
+ * ignored sample's gradient 0 (its h is 0, but its scale may be infinite: mean over no target).
+ */
+export function crossEntropyOfLogSoftmax(y: Float64Array, grad: Float64Array, spec: CrossEntropySpec, layer: LossLayer, layout: SliceLayout, a: Arithmetic): MethodResult {
   const perSample = new Float64Array(layout.count);
-  forEachSlice(layout, [x, layer.weighted], [y], ([xs, wq], [ys], k) => {
-    logSoftmaxLseForwardSlice(xs, ys, a);
+  const zeroed = grad.slice();
+  forEachSlice(layout, [y, layer.weighted, grad], [zeroed], ([ys, wq, dx], [out], k) => {
+    if (layer.counted[k] === 0) {
+      out.fill(0);
+      return;
+    }
+    out.set(dx);
     let sum = 0;
     for (let c = 0; c < ys.length; c++) {
       // An index target without smoothing weighs its class alone: the others' 0·(−Infinity) is not a term.
@@ -104,12 +117,7 @@ export function runCrossEntropyJacobianMethod(x: Float64Array, g: Float64Array, 
     }
     perSample[k] = a.round(-sum);
   });
-  forEachSlice(layout, [y, layer.h], [grad], ([ys, hs], [dx], k) => {
-    // An ignored sample's gradient is 0 (its h is 0, but its scale may be infinite: mean over no target).
-    if (layer.counted[k] === 1) logSoftmaxJacobianBackwardSlice(ys, hs, dx, a);
-    else dx.fill(0);
-  });
-  return { forward: reduce(spec, perSample, layer, a), grad };
+  return { forward: reduce(spec, perSample, layer, a), grad: zeroed };
 }
 
 export function runCrossEntropyClosedFormMethod(x: Float64Array, g: Float64Array, spec: CrossEntropySpec, layout: SliceLayout, a: Arithmetic = FLOAT64_ARITHMETIC): MethodResult {

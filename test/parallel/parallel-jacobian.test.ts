@@ -9,6 +9,8 @@ import { closeJacobianWorkers, idleJacobianWorkers, runJacobianMethodParallel } 
 import { PARALLEL_ENTRY_THRESHOLD, runsInParallel } from '../../src/parallel/parallel-threshold.js';
 import { runJacobianMethod } from '../../src/methods/pipelines.js';
 import { runLogSoftmaxJacobianMethod } from '../../src/methods/log-softmax.js';
+import { crossEntropyOfLogSoftmax, lossLayer, runCrossEntropyJacobianMethod } from '../../src/methods/cross-entropy.js';
+import type { CrossEntropySpec } from '../../src/cross-entropy-spec.js';
 import { sliceLayout } from '../../src/methods/slices.js';
 import { arithmeticFor, FLOAT64_ARITHMETIC, type ArithmeticTypes } from '../../src/numeric/arithmetic.js';
 import { roundToDType } from '../../src/numeric/round-dtype.js';
@@ -90,6 +92,28 @@ describe('the explicit Jacobian on worker threads', () => {
       expect(sameBits(many.grad, one.grad), `${threads} threads`).toBe(true);
       expect(sameBits(many.forward, one.forward), `${threads} threads`).toBe(true);
     }
+  }, 30_000);
+
+  test("gives cross_entropy's explicit method the one-thread bits: log_softmax's columns on h, an ignored sample 0", async () => {
+    const shape = [6, 400];
+    const { x, g } = batch(shape, 'bfloat16');
+    const layout = sliceLayout(shape, 1);
+    const a = arithmeticFor('bfloat16');
+    const spec: CrossEntropySpec = {
+      target: { shape: [6], data: f64([3, -100, 399, 0, 17, 250]) },
+      targetKind: 'index',
+      reduction: 'mean',
+      labelSmoothing: 0.1,
+      ignoreIndex: -100,
+      weight: Float64Array.from({ length: 400 }, (_, c) => 0.5 + (c % 7) / 4),
+    };
+    const one = runCrossEntropyJacobianMethod(x, g.subarray(0, 1), spec, layout, a);
+    const layer = lossLayer(spec, g.subarray(0, 1), layout, a);
+    const columns = await runJacobianMethodParallel(x, layer.h, layout, a, 2, WORKER, always, 'log_softmax');
+    const many = crossEntropyOfLogSoftmax(columns.forward, columns.grad, spec, layer, layout, a);
+    expect(sameBits(many.grad, one.grad)).toBe(true);
+    expect(sameBits(many.forward, one.forward)).toBe(true);
+    expect(one.grad.subarray(400, 800).every((v) => Object.is(v, 0))).toBe(true);
   }, 30_000);
 
   test('shares one slice by its rows, strided slices of a [2, 301, 3] batch by both', async () => {
