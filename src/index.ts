@@ -7,7 +7,7 @@
  *   report.passed; // true when both methods agree and the expected values are within rounding
  */
 export { verify, type VerifyRequest, type Values } from './core/library.js';
-export { check, readInput, toJson, type CheckRequest } from './core/library.js';
+export { check, readInput, toJson, type CheckRequest, type InputSettings } from './core/library.js';
 export { REFERENCE_CHOICES, type ReferenceChoice, type RunOptions } from './core/run.js';
 export { TOOL, type Tool } from './core/tool.js';
 export { OverBudgetError, type OverBudget, type BudgetKind } from './core/budget.js';

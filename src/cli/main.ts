@@ -77,9 +77,9 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
     .option('--source <text>', "who produced the expected values, for the report (replaces the input's own)")
     .option(
       '-i, --input <file>',
-      'a dump: .npz (np.savez) or .safetensors holding x, g and optionally softmax, grad; or JSON {"x", "g", "dim"?, "dtype"?, "expected"?: {"softmax"?, "grad"?}, "source"?} or a fixture; "-" reads JSON from stdin',
+      'a dump: .npz (np.savez) or .safetensors holding x, g and optionally softmax (log_softmax; or target, loss, weight for cross_entropy), grad; or JSON {"x", "g", "dim"?, "dtype"?, "op"?, "expected"?: {"softmax"?, "grad"?}, "source"?} or a fixture; "-" reads JSON from stdin',
     )
-    .option('--dim <n>', 'dimension softmax runs along; negative counts from the end (default: the input\'s, else -1)')
+    .option('--dim <n>', 'dimension softmax runs along (cross_entropy: its classes); negative counts from the end (default: the input\'s, else -1; cross_entropy 1)')
     .option('--dtype <name>', `arithmetic and default tolerance: ${DTYPES.join(', ')}, or fp32, bf16, half, … (default: the input's, else the dtype x and g are stored in, else float64)`)
     .option('--compute <name>', "the type every operation rounds to, in the methods and in what the verdict allows for (default: the dtype; float32 for the half types, as PyTorch's CPU kernels)")
     .option('--accumulate <name>', 'the type sums accumulate in, likewise (default: float32 for the half types, float64 otherwise)')

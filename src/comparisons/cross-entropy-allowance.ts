@@ -89,8 +89,10 @@ export function crossEntropyAllowances(
       magnitude += magnitudes[k];
     }
     const n = layout.count;
-    const total = (share + (n * ua + (Math.ceil(Math.log2(n)) + 2) * ud) * magnitude) / layer.divisor;
-    arithmeticTerms = Float64Array.of(total + 2 * ud * (magnitude / layer.divisor));
+    // |D|: class weights may be negative (PyTorch takes them), and so then may D.
+    const divisor = Math.abs(layer.divisor);
+    const total = (share + (n * ua + (Math.ceil(Math.log2(n)) + 2) * ud) * magnitude) / divisor;
+    arithmeticTerms = Float64Array.of(total + 2 * ud * (magnitude / divisor));
   }
   const forward: LossElementAllowance = {
     atol: tolerance.atol,
@@ -99,8 +101,9 @@ export function crossEntropyAllowances(
     quantity: 'loss',
     terms: { layout: { length: 1, stride: 1, count: arithmeticTerms.length }, arithmetic: arithmeticTerms },
   };
-  // The loss has no law of its own; the gradient sums to 0 over each sample's classes.
-  const noForwardLaw = new Float64Array(layout.count);
+  // The loss has no law of its own; the gradient sums to 0 over each sample's classes (NaN, as
+  // log_softmax's, where a sample has no log_softmax: its sums are left out).
+  const noForwardLaw = logs.slices.softmaxSum.map((bound) => (bound === bound ? 0 : NaN));
   return {
     forward,
     grad: logs.grad,

@@ -180,6 +180,11 @@ export function logSoftmaxAllowances(
     forwardSum[k] = forwardBound;
     gradSum[k] = gradBound;
     expectedForwardSum[k] = forwardBound + forwardSlack;
+    // A slice with no log_softmax (every logit masked, a NaN or +Infinity logit) has no sums to
+    // hold: NaN bounds leave it out, as for softmax.
+    if (!(terms.sliceMax[k] > -Infinity && terms.sliceMax[k] < Infinity)) {
+      forwardSum[k] = gradSum[k] = expectedForwardSum[k] = NaN;
+    }
     expectedGradSum[k] = gradBound + gradSlack + gradTotals[k] * forwardSlack;
   });
   return {

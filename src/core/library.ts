@@ -136,12 +136,36 @@ export async function check(paths: readonly string[], request: CheckRequest = {}
 }
 
 /**
+ * What a file may not say for itself (an .npz carries no strings), as the command line's flags of
+ * the same names: `op`, `dim` and `dtype` win over the file's own; cross_entropy's settings join a
+ * file that lacks them (one the file has already is refused).
+ */
+export interface InputSettings {
+  readonly op?: Op;
+  readonly dim?: number;
+  readonly dtype?: DType;
+  readonly reduction?: Reduction;
+  readonly labelSmoothing?: number;
+  readonly ignoreIndex?: number;
+}
+
+/**
  * An input as the command line reads it with `--input`: a JSON document or fixture, an .npz archive
  * or a safetensors file, checked, with its dtype from the file where the file says or stores it.
  * The result is a request `verify` takes as it is.
  */
-export async function readInput(path: string): Promise<VerifyRequest> {
-  const resolved = await resolveRequest({ input: path }, inputFiles(processFiles()));
+export async function readInput(path: string, settings: InputSettings = {}): Promise<VerifyRequest> {
+  const text = (value: number | undefined) => (value === undefined ? undefined : String(value));
+  const raw = {
+    input: path,
+    op: settings.op,
+    dim: text(settings.dim),
+    dtype: settings.dtype,
+    reduction: settings.reduction,
+    labelSmoothing: text(settings.labelSmoothing),
+    ignoreIndex: text(settings.ignoreIndex),
+  };
+  const resolved = await resolveRequest(raw, inputFiles(processFiles()));
   if (!resolved.ok) throw resolved.error;
   const { input } = resolved.value;
   const shaped = (data: Float64Array | undefined) => (data === undefined ? undefined : { shape: input.x.shape, data });

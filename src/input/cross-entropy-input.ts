@@ -27,7 +27,8 @@ export function crossEntropyFrom(doc: InputDocument, x: Tensor, axis: number): {
     );
   }
   const ignoreIndex = doc.ignoreIndex ?? DEFAULT_IGNORE_INDEX;
-  if (targetKind === 'probability' && doc.ignoreIndex !== undefined) {
+  // PyTorch refuses an ignore_index that names a class for probabilities; a negative one ignores nothing.
+  if (targetKind === 'probability' && doc.ignoreIndex !== undefined && doc.ignoreIndex >= 0) {
     throw new InputError('ignore_index is for class-index targets: a target of probabilities (x\'s shape) ignores nothing');
   }
   if (targetKind === 'index') {

@@ -4,6 +4,7 @@ import { describeValue, InputError } from '../input-error.js';
 import { FORWARD_NAME, isOp, OPS, supportedOp, SUPPORTED_OPS, type Op } from '../op.js';
 import { REDUCTIONS, type Reduction } from '../cross-entropy-spec.js';
 import { parseLenientJson } from './lenient-json.js';
+import { parseNumberToken } from './number-token.js';
 import { tensorFromNested } from './nested-array.js';
 
 export const FIXTURE_FORMAT = 'softmax-verify.fixture/v1';
@@ -88,8 +89,11 @@ export function parseInputDocument(text: string, options: DocumentOptions = {}):
   const misplaced = op === 'cross_entropy' ? undefined : CROSS_ENTROPY_FIELDS.find((key) => Object.hasOwn(doc, key));
   if (misplaced !== undefined) throw new InputError(`${misplaced} is a field of op cross_entropy: add "op": "cross_entropy", or leave it out`);
   // cross_entropy's g and target may be single numbers (a loss reduced to one number; one sample's class).
-  const tensorOrNumber = (v: unknown, field: string): Tensor =>
-    op === 'cross_entropy' && typeof v === 'number' ? { shape: [], data: Float64Array.of(v) } : tensor(v, field);
+  const tensorOrNumber = (v: unknown, field: string): Tensor => {
+    // The lenient reader hands Python's bare NaN and Infinity over as strings.
+    const number = typeof v === 'number' ? v : typeof v === 'string' ? parseNumberToken(v) : undefined;
+    return op === 'cross_entropy' && number !== undefined ? { shape: [], data: Float64Array.of(number) } : tensor(v, field);
+  };
   const x = optional(doc, 'x', (v) => tensor(v, 'x'));
   const g = optional(doc, 'g', (v) => tensorOrNumber(v, 'g'));
   return {

@@ -76,6 +76,15 @@ export function lossLayer(spec: CrossEntropySpec, g: Float64Array, layout: Slice
   return { weighted, h, scales, counted, divisor };
 }
 
+/**
+ * Whether class c's w_c q_c y_c is a term of the loss: always, but for an index target without
+ * smoothing, whose loss is its own class's nll alone (PyTorch never forms the others' 0·y_c, so a
+ * masked class there is no NaN).
+ */
+export function isLossTerm(spec: CrossEntropySpec, weighted: number): boolean {
+  return weighted !== 0 || spec.targetKind === 'probability' || spec.labelSmoothing !== 0;
+}
+
 /** Flat index of class c in slice k. */
 function sliceIndex(layout: SliceLayout, k: number, c: number): number {
   const outer = Math.floor(k / layout.stride);
@@ -111,10 +120,7 @@ export function crossEntropyOfLogSoftmax(y: Float64Array, grad: Float64Array, sp
     }
     out.set(dx);
     let sum = 0;
-    for (let c = 0; c < ys.length; c++) {
-      // An index target without smoothing weighs its class alone: the others' 0·(−Infinity) is not a term.
-      if (wq[c] !== 0 || spec.targetKind === 'probability') sum = a.roundSum(sum + a.round(wq[c] * ys[c]));
-    }
+    for (let c = 0; c < ys.length; c++) if (isLossTerm(spec, wq[c])) sum = a.roundSum(sum + a.round(wq[c] * ys[c]));
     perSample[k] = a.round(-sum);
   });
   return { forward: reduce(spec, perSample, layer, a), grad: zeroed };
@@ -172,13 +178,14 @@ export function runAccurateCrossEntropyFloat64(x: Float64Array, g: Float64Array,
     let sum = 0;
     let compensation = 0;
     for (let c = 0; c < ys.length; c++) {
-      if (wq[c] === 0 && spec.targetKind === 'index') continue;
+      if (!isLossTerm(spec, wq[c])) continue;
       const term = wq[c] * ys[c];
       const t = sum + term;
-      compensation += Math.abs(sum) >= Math.abs(term) ? sum - t + term : term - t + sum;
+      // (A non-finite term, a masked class with a target weight, makes the loss what it makes it.)
+      if (Number.isFinite(t)) compensation += Math.abs(sum) >= Math.abs(term) ? sum - t + term : term - t + sum;
       sum = t;
     }
-    perSample[k] = -(sum + compensation);
+    perSample[k] = Number.isFinite(sum) ? -(sum + compensation) : -sum;
   });
   return { forward: reduce(spec, perSample, layer, FLOAT64_ARITHMETIC), grad };
 }

@@ -1,6 +1,7 @@
 import type { BigNumber } from 'mathjs';
 import type { CrossEntropySpec } from '../cross-entropy-spec.js';
 import { accurateLogSoftmaxSlice, DX_DECIDED, Y_DECIDED } from '../methods/accurate-log-softmax.js';
+import { isLossTerm } from '../methods/cross-entropy.js';
 import { maxPropagatingNaN } from '../methods/max.js';
 import { forEachSlice, sliceLayout, type SliceLayout } from '../methods/slices.js';
 import { add, dd, div, mul, mulNumber, neg, type DD } from '../numeric/double-double.js';
@@ -107,10 +108,10 @@ function doubleDoubleCrossEntropy(x: Float64Array, g: Float64Array, spec: CrossE
     let sum = dd(0);
     let error = 0;
     for (let c = 0; c < C; c++) {
-      if (wq[c] === 0 && wql[c] === 0) continue;
-      if (y[c] === -Infinity) {
-        // A masked class with a target weight: the loss is infinite, exactly.
-        sum = dd(-Infinity);
+      if (!isLossTerm(spec, wq[c] + wql[c]) || !Number.isFinite(sum.hi)) continue;
+      if (!Number.isFinite(y[c])) {
+        // A masked class (or a NaN slice): the loss is what w_c q_c·y_c makes it, exactly.
+        sum = dd(sum.hi + (wq[c] + wql[c]) * y[c]);
         continue;
       }
       const term = mul({ hi: wq[c], lo: wql[c] }, { hi: y[c], lo: yLow[c] });
@@ -125,6 +126,9 @@ function doubleDoubleCrossEntropy(x: Float64Array, g: Float64Array, spec: CrossE
   if (spec.reduction === 'none') {
     loss = Float64Array.from(perSample, (v) => v.hi + v.lo);
     perSample.forEach((v, k) => (decided &&= lossDecided(v, perSampleError[k])));
+  } else if (perSample.some((v) => !Number.isFinite(v.hi))) {
+    // An infinite or NaN sample's loss is the whole loss's, exactly (double-double sums would make NaN of ∞ − ∞ parts).
+    loss = Float64Array.of(perSample.reduce((total, v) => total + v.hi, 0) / divisor.hi);
   } else {
     let total = dd(0);
     let error = 0;
@@ -212,13 +216,13 @@ function bigNumberCrossEntropy(Decimal: DecimalClass, precision: number, x: Floa
     for (let c = 0; c < C; c++) {
       const t = shifted[c];
       if (t === undefined) {
-        // A masked class: s = 0, dx = h; a target weight on it makes the loss infinite.
+        // A masked class: s = 0, dx = h; as a term of the loss, w_c q_c·(−Infinity): ±Infinity, or NaN for 0.
         dx[c] = toNumber(h[c]);
-        if (!wq[c].isZero()) loss = new Decimal(Infinity);
+        if (isLossTerm(spec, wq[c].toNumber())) loss = loss.plus(wq[c].isZero() ? new Decimal(NaN) : new Decimal(wq[c].isNegative() ? -Infinity : Infinity));
         continue;
       }
       const y = t.minus(logSum);
-      if (!wq[c].isZero() || spec.targetKind === 'probability') {
+      if (isLossTerm(spec, wq[c].toNumber())) {
         const term = wq[c].times(y);
         loss = loss.minus(term);
         lossMagnitude = lossMagnitude.plus(term.abs());
