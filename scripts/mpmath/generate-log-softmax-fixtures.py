@@ -12,7 +12,7 @@ rational (equal logits: exactly 1/n); for a masked logit it is 0 and dx_i = g_i.
 Every input is a float64, so mpf(x) is exact and x_i - m is exact at this precision.
 
 Rounding to float64: not mpmath's float(), which rounds the mantissa to 53 bits and then calls
-math.ldexp, rounding twice for results in the subnormal range. round_to_float64() below takes the
+math.ldexp, rounding twice for results in the subnormal range. round_to_float64() (float64_rounding.py) takes the
 mpf's exact binary value (sign, odd mantissa, exponent), picks the float64 grid spacing for that
 magnitude (2^(e-52) for normals, 2^-1074 for subnormals), and rounds the integer mantissa to that
 grid by hand, half to even; a negative value that rounds to zero gives -0.0, anything at or past
@@ -44,45 +44,7 @@ SOURCE = (
     f"{CHECK_DPS} digits"
 )
 
-# Notes of the roundings that needed care, printed at the end.
-NOTES = []
-
-
-def round_to_float64(v, where):
-    """The float64 nearest to the mpf v, ties to even, computed with integers (see the docstring)."""
-    if mpmath.isinf(v):
-        return INF if v > 0 else -INF
-    sign, man, exp, bc = v._mpf_
-    if man == 0:
-        return 0.0  # mpmath has no -0: an mpf zero is an exact +0
-    lead = exp + bc - 1  # |v| lies in [2^lead, 2^(lead+1))
-    q = max(lead - 52, -1074)  # the float64 grid spacing at this magnitude is 2^q
-    if exp >= q:
-        n = man << (exp - q)
-    else:
-        shift = q - exp
-        n = man >> shift
-        rem = man - (n << shift)
-        half = 1 << (shift - 1)
-        if rem == half:
-            NOTES.append(f"{where}: exactly half way between two float64s, ties to even")
-        elif abs(rem - half) << 3000 < (1 << shift):
-            raise ArithmeticError(f"{where}: within 2^-3000 ulp of a float64 midpoint, not decidable here")
-        elif abs(rem - half) << 20 < (1 << shift):
-            off = mpmath.mpf(rem - half) / (1 << shift)
-            NOTES.append(f"{where}: {mpmath.nstr(off, 3)} ulp from the midpoint between two float64s "
-                         "(a float64 computation that lands on the midpoint rounds it to even, maybe wrongly)")
-        if rem > half or (rem == half and n & 1):
-            n += 1
-    if n == 0:
-        NOTES.append(f"{where}: {mpmath.nstr(v, 5)} underflows to {'-' if sign else ''}0.0")
-        return -0.0 if sign else 0.0
-    if lead >= 1024 or n * 2 ** q >= 2 ** 1024:
-        return -INF if sign else INF
-    if q == -1074 and n < 2 ** 52:
-        NOTES.append(f"{where}: {mpmath.nstr(v, 5)} is subnormal in float64")
-    f = math.ldexp(n, q)  # exact: n < 2^54 and n * 2^q is on the float64 grid
-    return -f if sign else f
+from float64_rounding import NOTES, round_to_float64  # noqa: E402 (this folder is on sys.path)
 
 
 def log_softmax_1d(x, g):

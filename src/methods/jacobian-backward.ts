@@ -1,6 +1,6 @@
 import { FLOAT64_ARITHMETIC, type Arithmetic } from '../numeric/arithmetic.js';
 import { jacobianRowsWasm, type JacobianKernel } from './jacobian-wasm.js';
-import { sliceStart, type SliceLayout } from './slices.js';
+import { forEachSlicePart, type SliceLayout } from './slices.js';
 
 /**
  * Input gradient of softmax through its explicit Jacobian: every entry
@@ -152,29 +152,11 @@ export function jacobianRowsOfSlices(
   endRow: number,
   a: Arithmetic,
 ): void {
-  const { length: n, stride } = layout;
-  if (n === 0) return;
-  const s = new Float64Array(n);
-  const gs = new Float64Array(n);
-  const out = new Float64Array(n);
-  for (let k = Math.floor(firstRow / n); k * n < endRow; k++) {
-    const from = Math.max(firstRow - k * n, 0);
-    const to = Math.min(endRow - k * n, n);
-    const start = sliceStart(layout, k);
-    // Copied even when contiguous: the arrays may be shared memory, and the loops stay on plain
-    // arrays as in a one-thread run (V8 would otherwise deoptimise them on the first shared one).
-    if (stride === 1) {
-      s.set(softmax.subarray(start, start + n));
-      gs.set(g.subarray(start, start + n));
-    } else {
-      for (let j = 0; j < n; j++) {
-        s[j] = softmax[start + j * stride];
-        gs[j] = g[start + j * stride];
-      }
-    }
+  const out = new Float64Array(layout.length);
+  forEachSlicePart(layout, firstRow, endRow, [softmax, g], grad, ([s, gs], from, to, write) => {
     jacobianRowsTimesVector(s, gs, out, from, to, a);
-    for (let i = from; i < to; i++) grad[start + i * stride] = out[i];
-  }
+    for (let i = from; i < to; i++) write(i, out[i]);
+  });
 }
 
 /**

@@ -5,7 +5,7 @@ import { logSoftmaxColumnsWasm, type LogSoftmaxKernel } from './log-softmax-jaco
 /** Below this many entries a slice stays in JavaScript: the kernel's copies would cost more. */
 const KERNEL_FROM_ENTRIES = 4096;
 import type { MethodResult } from './pipelines.js';
-import { forEachSlice, sliceStart, type SliceLayout } from './slices.js';
+import { forEachSlice, forEachSlicePart, type SliceLayout } from './slices.js';
 
 /**
  * log_softmax and its gradient, the two witnesses as for softmax, each forward and backward sharing
@@ -200,21 +200,9 @@ export function logSoftmaxColumnsOfSlices(
   endColumn: number,
   a: Arithmetic,
 ): void {
-  const { length: n, stride } = layout;
-  if (n === 0) return;
-  const s = new Float64Array(n);
-  const gs = new Float64Array(n);
-  const out = new Float64Array(n);
-  for (let k = Math.floor(firstColumn / n); k * n < endColumn; k++) {
-    const from = Math.max(firstColumn - k * n, 0);
-    const to = Math.min(endColumn - k * n, n);
-    const start = sliceStart(layout, k);
-    // Copied even when contiguous: the arrays may be shared memory (see jacobianRowsOfSlices).
-    for (let j = 0; j < n; j++) {
-      s[j] = probabilities[start + j * stride];
-      gs[j] = g[start + j * stride];
-    }
+  const out = new Float64Array(layout.length);
+  forEachSlicePart(layout, firstColumn, endColumn, [probabilities, g], grad, ([s, gs], from, to, write) => {
     logSoftmaxJacobianColumns(s, gs, out, from, to, a);
-    for (let j = from; j < to; j++) grad[start + j * stride] = out[j];
-  }
+    for (let j = from; j < to; j++) write(j, out[j]);
+  });
 }

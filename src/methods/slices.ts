@@ -80,3 +80,35 @@ export function forEachSlice(
     });
   }
 }
+
+/**
+ * The slices that elements `first` to `end` fall in, counted across the slices (element j of
+ * slice k is k · length + j), each with its part [from, to) and its own copies of the arrays'
+ * values (`inputs`): one thread's share of a parallel run. Copied even when contiguous: the arrays
+ * may be shared memory, and the loops stay on plain arrays as in a one-thread run (V8 would
+ * otherwise deoptimise them on the first shared one). `write(j, value)` stores element j of the
+ * slice in `output`.
+ */
+export function forEachSlicePart(
+  layout: SliceLayout,
+  first: number,
+  end: number,
+  inputs: readonly Float64Array[],
+  output: Float64Array,
+  body: (slices: Float64Array[], from: number, to: number, write: (j: number, value: number) => void) => void,
+): void {
+  const { length: n, stride } = layout;
+  if (n === 0) return;
+  const copies = inputs.map(() => new Float64Array(n));
+  for (let k = Math.floor(first / n); k * n < end; k++) {
+    const from = Math.max(first - k * n, 0);
+    const to = Math.min(end - k * n, n);
+    const start = sliceStart(layout, k);
+    inputs.forEach((values, m) => {
+      const copy = copies[m];
+      if (stride === 1) copy.set(values.subarray(start, start + n));
+      else for (let j = 0; j < n; j++) copy[j] = values[start + j * stride];
+    });
+    body(copies, from, to, (j, value) => (output[start + j * stride] = value));
+  }
+}

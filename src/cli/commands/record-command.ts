@@ -1,7 +1,7 @@
 import { basename, extname } from 'node:path';
 import { runVerification } from '../../core/run.js';
 import { InputError, withInputLabel } from '../../input-error.js';
-import { resolveRequest } from '../../input/resolve-input.js';
+import { resolveRequest, type RawRequest } from '../../input/resolve-input.js';
 import { checkOutputPath, writeFileAtomic } from '../../io/atomic-write.js';
 import { fixtureToJson } from '../../output/fixture-json.js';
 import { DEFAULT_PRECISION, PLAIN, renderText } from '../../output/render-text.js';
@@ -11,27 +11,10 @@ import type { Outcome } from '../exit-code.js';
 import { inputFiles } from '../../io/input-files.js';
 import { TOOL, type Io } from '../io.js';
 
-export interface RecordFlags {
-  x?: string;
-  g?: string;
-  op?: string;
-  expectedSoftmax?: string;
-  expectedLogSoftmax?: string;
-  expectedLoss?: string;
-  target?: string;
-  reduction?: string;
-  labelSmoothing?: string;
-  ignoreIndex?: string;
-  weight?: string;
-  expectedGrad?: string;
-  input?: string;
-  dim?: string;
-  dtype?: string;
-  rtol?: string;
-  atol?: string;
+/** The input's flags are resolveRequest's own (RawRequest); the rest are this command's. */
+export interface RecordFlags extends RawRequest {
   name?: string;
   description?: string;
-  source?: string;
   output: string;
   force: boolean;
   allowSlow: boolean;
@@ -43,16 +26,11 @@ export interface RecordFlags {
  * only once what it records passes the verdict.
  */
 export async function recordCommand(flags: RecordFlags, io: Io): Promise<Outcome> {
-  const { op, x, g, input, dim, dtype, rtol, atol, expectedSoftmax, expectedLogSoftmax, expectedLoss, expectedGrad, source } = flags;
-  const { target, reduction, labelSmoothing, ignoreIndex, weight } = flags;
-  if (x === undefined && g === undefined && input === undefined) {
+  if (flags.x === undefined && flags.g === undefined && flags.input === undefined) {
     throw new InputError('record needs an input: --x and --g, or --input FILE');
   }
   checkOutputPath(flags.output, flags.force, io.cwd);
-  const resolved = await resolveRequest(
-    { op, x, g, input, dim, dtype, rtol, atol, expectedSoftmax, expectedLogSoftmax, expectedLoss, expectedGrad, source, target, reduction, labelSmoothing, ignoreIndex, weight },
-    inputFiles(io),
-  );
+  const resolved = await resolveRequest(flags, inputFiles(io));
   if (!resolved.ok) throw resolved.error;
   // --rtol/--atol become the fixture's own tolerance: what it is judged by here and in every check.
   const { tolerance } = resolved.value;
@@ -65,7 +43,7 @@ export async function recordCommand(flags: RecordFlags, io: Io): Promise<Outcome
   const report = await runVerification(recorded, { reference: 'off', allowSlow: flags.allowSlow });
   const fixtureFor = () => buildFixture(recorded, labels, TOOL, report, { allowMismatch: flags.allowMismatch });
   // What an --input file lacks is reported with the file's name, as the verifier's own errors are.
-  const built = input === undefined ? fixtureFor() : withInputLabel(recorded.label, fixtureFor);
+  const built = flags.input === undefined ? fixtureFor() : withInputLabel(recorded.label, fixtureFor);
   if (!built.ok) {
     io.stdout.write(renderText(built.report, { precision: DEFAULT_PRECISION, rows: 0, palette: PLAIN, summary: true }));
     io.stderr.write(

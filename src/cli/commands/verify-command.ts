@@ -1,6 +1,6 @@
 import { runVerification } from '../../core/run.js';
 import { InputError } from '../../input-error.js';
-import { readArithmeticFlags, resolveRequest } from '../../input/resolve-input.js';
+import { readArithmeticFlags, resolveRequest, type RawRequest } from '../../input/resolve-input.js';
 import { renderText } from '../../output/render-text.js';
 import { paletteForStdout } from '../colour.js';
 import type { Outcome } from '../exit-code.js';
@@ -8,25 +8,8 @@ import type { REFERENCE_CHOICES, VERIFY_FORMATS } from '../formats.js';
 import { inputFiles } from '../../io/input-files.js';
 import { TOOL, type Io } from '../io.js';
 
-export interface VerifyFlags {
-  x?: string;
-  g?: string;
-  op?: string;
-  expectedSoftmax?: string;
-  expectedLogSoftmax?: string;
-  expectedLoss?: string;
-  target?: string;
-  reduction?: string;
-  labelSmoothing?: string;
-  ignoreIndex?: string;
-  weight?: string;
-  expectedGrad?: string;
-  source?: string;
-  input?: string;
-  dim?: string;
-  dtype?: string;
-  rtol?: string;
-  atol?: string;
+/** The input's flags are resolveRequest's own (RawRequest); the rest are this command's. */
+export interface VerifyFlags extends RawRequest {
   format: (typeof VERIFY_FORMATS)[number];
   rows: string;
   summary: boolean;
@@ -48,12 +31,7 @@ export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome
   const rows = readRows(flags.rows);
   const precision = readPrecision(flags.precision);
   const types = readArithmeticFlags(flags);
-  const { op, x, g, input, dim, dtype, rtol, atol, expectedSoftmax, expectedLogSoftmax, expectedLoss, expectedGrad, source } = flags;
-  const { target, reduction, labelSmoothing, ignoreIndex, weight } = flags;
-  const resolved = await resolveRequest(
-    { op, x, g, input, dim, dtype, rtol, atol, expectedSoftmax, expectedLogSoftmax, expectedLoss, expectedGrad, source, target, reduction, labelSmoothing, ignoreIndex, weight },
-    inputFiles(io),
-  );
+  const resolved = await resolveRequest(flags, inputFiles(io));
   if (!resolved.ok) throw resolved.error;
   const report = await runVerification(resolved.value.input, {
     tolerance: resolved.value.tolerance,
