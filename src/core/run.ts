@@ -54,14 +54,8 @@ export async function runVerification(input: VerifyInput, options: RunOptions = 
 
   // The reference is computed from the inputs the methods see: rounded to the dtype.
   const rounded = roundedInput(input);
-  const referenceSkipped = choice === 'auto' ? autoReferenceOverBudget(rounded) : undefined;
-  let reference = referenceSkipped === undefined ? await referenceFor(rounded, choice, options.allowSlow === true) : undefined;
-  let bigNumberSkipped: OverBudget | undefined;
-  if (reference === null) {
-    // cross_entropy's double-double left something undecided, and BigNumber is over its budget.
-    bigNumberSkipped = bigNumberOverBudget(rounded);
-    reference = undefined;
-  }
+  const autoSkipped = choice === 'auto' ? autoReferenceOverBudget(rounded) : undefined;
+  const { reference, skipped } = autoSkipped === undefined ? await referenceFor(rounded, choice, options.allowSlow === true) : { skipped: autoSkipped };
   const jacobianResult =
     jacobianSkipped === undefined && options.parallel !== false && runsInParallel(jacobianEntries(rounded), arithmeticFor(rounded.dtype, types))
       ? await parallelJacobian(rounded, types)
@@ -74,7 +68,7 @@ export async function runVerification(input: VerifyInput, options: RunOptions = 
     arithmetic: types,
     finiteDifferences: options.finiteDifferences,
     jacobianSkipped,
-    referenceSkipped: referenceSkipped ?? bigNumberSkipped,
+    referenceSkipped: skipped,
   });
 }
 
@@ -95,24 +89,29 @@ async function parallelJacobian(input: VerifyInput, types: ArithmeticTypes): Pro
 }
 
 /**
- * The correctly rounded results, loaded and computed only when asked for; null when cross_entropy's
- * double-double engine leaves something undecided and BigNumber, which would recompute the whole
- * input, is over its budget.
+ * The correctly rounded results, loaded and computed only when asked for; or why they were left
+ * out: cross_entropy's double-double engine left something undecided, and BigNumber, which would
+ * recompute the whole input, is over its budget.
  */
-async function referenceFor(input: VerifyInput, choice: ReferenceChoice, allowSlow: boolean): Promise<ReferenceResult | undefined | null> {
-  if (choice === 'off') return undefined;
+async function referenceFor(
+  input: VerifyInput,
+  choice: ReferenceChoice,
+  allowSlow: boolean,
+): Promise<{ readonly reference?: ReferenceResult; readonly skipped?: OverBudget }> {
+  if (choice === 'off') return {};
   const engine = choice === 'auto' ? 'double-double' : choice;
   const refusal = engine === 'bignumber' && !allowSlow ? bigNumberOverBudget(input) : undefined;
   if (refusal !== undefined) throw new OverBudgetError(refusal);
   if (input.crossEntropy !== undefined) {
     const { computeCrossEntropyReference } = await import('../reference/cross-entropy-reference.js');
-    const found = await computeCrossEntropyReference(input.x, input.g, input.crossEntropy, input.axis, engine, allowSlow || bigNumberOverBudget(input) === undefined);
-    return found ?? null;
+    const bigNumberRefusal = allowSlow ? undefined : bigNumberOverBudget(input);
+    const found = await computeCrossEntropyReference(input.x, input.g, input.crossEntropy, input.axis, engine, bigNumberRefusal === undefined);
+    return found === undefined ? { skipped: bigNumberRefusal } : { reference: found };
   }
   if (input.op === 'log_softmax') {
     const { computeLogSoftmaxReference } = await import('../reference/log-softmax-reference.js');
-    return computeLogSoftmaxReference(input.x, input.g, input.axis, engine);
+    return { reference: await computeLogSoftmaxReference(input.x, input.g, input.axis, engine) };
   }
   const loadBigNumber = async () => (await import('../reference/bignumber-reference.js')).loadBigNumberReference();
-  return computeReference(input.x, input.g, input.axis, engine, loadBigNumber);
+  return { reference: await computeReference(input.x, input.g, input.axis, engine, loadBigNumber) };
 }
