@@ -7,6 +7,7 @@ import { arithmeticFor, narrowerThanDType, type ArithmeticTypes } from '../numer
 import { computeReference, type ReferenceResult } from '../reference/compute-reference.js';
 import type { Tolerance } from '../dtype.js';
 import { roundedInput, verify, type Report, type VerifyInput } from '../verify.js';
+import { crossEntropyOfLogSoftmax, lossLayer } from '../methods/cross-entropy.js';
 import { type OverBudget, autoReferenceOverBudget, bigNumberOverBudget, finiteDifferencesOverBudget, jacobianEntries, jacobianOverBudget, OverBudgetError } from './budget.js';
 
 export const REFERENCE_CHOICES = ['auto', 'double-double', 'bignumber', 'off'] as const;
@@ -79,7 +80,6 @@ async function parallelJacobian(input: VerifyInput, types: ArithmeticTypes): Pro
   const a = arithmeticFor(input.dtype, types);
   if (input.crossEntropy !== undefined) {
     // log_softmax's explicit method on h = dL/dy, its columns shared; the loss from its y.
-    const { crossEntropyOfLogSoftmax, lossLayer } = await import('../methods/cross-entropy.js');
     const layer = lossLayer(input.crossEntropy, input.g.data, layout, a);
     const { forward: y, grad } = await runJacobianMethodParallel(input.x.data, layer.h, layout, a, undefined, undefined, undefined, 'log_softmax');
     return crossEntropyOfLogSoftmax(y, grad, input.crossEntropy, layer, layout, a);
