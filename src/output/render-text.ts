@@ -111,7 +111,7 @@ function renderHeader(report: Report, palette: Palette): string[] {
   }
   if (input.crossEntropy !== undefined) lines.push(describeCrossEntropy(input.crossEntropy, input.g));
   if (input.description !== undefined) lines.push(`about: ${printable(input.description)}`);
-  if (input.expected !== undefined) lines.push(`expected: ${input.source === undefined ? 'from the input, source not given' : printable(input.source)}`);
+  if (input.expected !== undefined) lines.push(`expected: ${input.source === undefined ? 'source not given (--source names it)' : printable(input.source)}`);
   return lines;
 }
 
