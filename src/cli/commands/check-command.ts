@@ -7,7 +7,7 @@ import { InputError } from '../../input-error.js';
 import { readArithmeticFlags, readToleranceFlags } from '../../input/resolve-input.js';
 import { checkOutputPath, writeFileAtomic } from '../../io/atomic-write.js';
 import { refuseReportsOverFixtures, reportFiles } from '../../output/check-outputs.js';
-import { renderCheckSummary, renderOutcomeText } from '../../output/check-text.js';
+import { nameWidthFor, renderCheckSummary, renderOutcomeText } from '../../output/check-text.js';
 import { PLAIN } from '../../output/render-text.js';
 import { paletteForStdout } from '../colour.js';
 import type { Outcome } from '../exit-code.js';
@@ -65,6 +65,7 @@ export async function checkCommand(paths: readonly string[], flags: CheckFlags, 
   const annotate = await annotator(io, reportOnStdout);
   const { filter } = flags;
 
+  const nameWidth = nameWidthFor(files);
   // Large explicit Jacobians share their rows among the cores; the results are the same bits.
   const checked = await runCheck(files, {
     tolerance,
@@ -75,7 +76,7 @@ export async function checkCommand(paths: readonly string[], flags: CheckFlags, 
     npyBeside: inputFiles(io).npyBeside,
     select: filter === undefined ? undefined : (name) => name.includes(filter),
     onOutcome: (outcome) => {
-      if (!reportOnStdout) io.stdout.write(renderOutcomeText(outcome, palette));
+      if (!reportOnStdout) io.stdout.write(renderOutcomeText(outcome, palette, nameWidth));
       annotate?.(outcome);
     },
   });
@@ -136,6 +137,6 @@ async function renderReport(run: CheckRun, format: CheckFormat): Promise<string>
     case 'markdown':
       return (await import('../../output/check-markdown.js')).renderCheckMarkdown(run);
     case 'text':
-      return run.outcomes.map((outcome) => renderOutcomeText(outcome, PLAIN)).join('') + renderCheckSummary(run, PLAIN);
+      return run.outcomes.map((outcome) => renderOutcomeText(outcome, PLAIN, nameWidthFor(run.outcomes.map((o) => o.path)))).join('') + renderCheckSummary(run, PLAIN);
   }
 }
