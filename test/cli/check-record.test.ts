@@ -270,3 +270,21 @@ describe('relative paths', () => {
     expect(readdirSync(cwd).sort()).toEqual(['copy.json', 'in', 'report.json']);
   });
 });
+
+describe('check output', () => {
+  test('lines up its columns however long the fixture names are', async () => {
+    const long = 'a-fixture-named-at-length-as-generators-name-them';
+    const dir = folderWith({
+      'seed.json': fixtureText('seed.json'),
+      [`${long}.json`]: editedFixture('masked.json', (doc) => (doc.name = long)),
+    });
+    const { code, stdout } = await runMain(['check', dir]);
+    expect(code).toBe(0);
+    const lines = stdout.split('\n').filter((line) => line.startsWith('PASS'));
+    expect(lines).toHaveLength(2);
+    // The shape column starts at the same place on both lines, past the long name.
+    const shapeAt = lines.map((line) => line.indexOf('['));
+    expect(shapeAt[0]).toBe(shapeAt[1]);
+    expect(shapeAt[0]).toBeGreaterThan(long.length + 7);
+  });
+});
