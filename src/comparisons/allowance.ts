@@ -22,6 +22,7 @@
 import { DEFAULT_TOLERANCE, SMALLEST_SUBNORMAL, UNIT_ROUNDOFF, type Tolerance } from '../dtype.js';
 import type { Arithmetic } from '../numeric/arithmetic.js';
 import { maxPropagatingNaN } from '../methods/max.js';
+import { withHigherOrders } from './higher-orders.js';
 import { forEachSlice, type SliceLayout } from '../methods/slices.js';
 import { logSoftmaxAllowed, logSoftmaxParts, type LogSoftmaxAllowances, type LogSoftmaxElementAllowance } from './log-softmax-allowance.js';
 import { lossAllowed, type CrossEntropyAllowances, type LossElementAllowance } from './cross-entropy-allowance.js';
@@ -203,14 +204,6 @@ function sliceOf(layout: SliceLayout, i: number): number {
   return Math.floor(i / (length * stride)) * stride + (i % stride);
 }
 
-/**
- * μ from its first-order value: μ/(1 − μ) bounds the higher orders too, infinite from 1; below
- * 1/2 the bound μ(1 + 2μ), which is above it, saves a division per element.
- */
-function withHigherOrders(firstOrder: number): number {
-  if (firstOrder < 0.5) return firstOrder * (1 + 2 * firstOrder);
-  return firstOrder < 1 ? firstOrder / (1 - firstOrder) : Infinity;
-}
 
 /** The smallest normal float64: a product below it takes x86 dozens of times longer (microcode). */
 const MIN_NORMAL = 2 ** -1022;

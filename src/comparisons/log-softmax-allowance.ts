@@ -3,6 +3,7 @@ import type { Arithmetic } from '../numeric/arithmetic.js';
 import { maxPropagatingNaN } from '../methods/max.js';
 import { forEachSlice, sliceStart, type SliceLayout } from '../methods/slices.js';
 import type { SliceBounds } from './allowance.js';
+import { withHigherOrders } from './higher-orders.js';
 
 /**
  * What rounding allows a correct log_softmax kernel (docs/verdict.md, "log_softmax"). With u_d,
@@ -53,8 +54,7 @@ export interface LogSoftmaxTerms {
 
 /** μ_i of element i in slice k (absolute, on y). */
 export function logSoftmaxMu(t: LogSoftmaxTerms, i: number, k: number): number {
-  const first = t.uc * (Math.abs(t.x[i] - t.sliceMax[k]) + Math.abs(t.y[i])) + t.sharedMus[k];
-  return first < 0.5 ? first * (1 + 2 * first) : first < 1 ? first / (1 - first) : Infinity;
+  return withHigherOrders(t.uc * (Math.abs(t.x[i] - t.sliceMax[k]) + Math.abs(t.y[i])) + t.sharedMus[k]);
 }
 
 /** The allowance's parts for element i of slice k against the value b: rtol·|b|, the read-back term, the arithmetic. */

@@ -1,6 +1,7 @@
 import { add, dd, mul, neg, type DD } from '../numeric/double-double.js';
 import { expDoubleDouble, exponentials } from '../numeric/double-double-exp.js';
 import { ldexp } from '../numeric/ldexp.js';
+import { twoSumError } from '../numeric/error-free.js';
 import { maxPropagatingNaN } from './max.js';
 import type { MethodResult } from './pipelines.js';
 import { forEachSlice, type SliceLayout } from './slices.js';
@@ -82,7 +83,7 @@ export function accurateLogSoftmaxSlice(
       continue;
     }
     const t = x[i] - max;
-    const shifted: DD = { hi: t, lo: twoSumLow(x[i], -max, t) };
+    const shifted: DD = { hi: t, lo: twoSumError(x[i], -max, t) };
     const logSoftmax = add(shifted, neg(logSum));
     y[i] = logSoftmax.hi + logSoftmax.lo;
     if (yLow !== undefined) {
@@ -123,7 +124,7 @@ const BOTH_DECIDED = Y_DECIDED | DX_DECIDED;
  * ends of the interval, formed in float64 (δ covers their own rounding, 2^-105 |v.hi|), round to
  * v.hi. Values below 2^-900 (or 0) are never decided here: the BigNumber engine takes them.
  */
-function decided(v: DD, error: number): boolean {
+export function decided(v: DD, error: number): boolean {
   const magnitude = Math.abs(v.hi);
   if (!(magnitude >= 2 ** -900 && magnitude < 2 ** 1000) || !(error < magnitude / 4)) return false;
   const d = error * (1 + 2 ** -40) + magnitude * 2 ** -105;
@@ -148,11 +149,6 @@ function logOf(s: DD): DD {
   return add(dd(first), add(delta, dd(-0.5 * d * d)));
 }
 
-/** The rounding error of t = a + b (two-sum's low part). */
-function twoSumLow(a: number, b: number, t: number): number {
-  const v = t - a;
-  return a - (t - v) + (b - v);
-}
 
 export function runAccurateLogSoftmaxFloat64(x: Float64Array, g: Float64Array, layout: SliceLayout): MethodResult {
   const forward = new Float64Array(x.length);

@@ -1,10 +1,11 @@
 import type { BigNumber } from 'mathjs';
 import type { CrossEntropySpec } from '../cross-entropy-spec.js';
-import { accurateLogSoftmaxSlice, DX_DECIDED, Y_DECIDED } from '../methods/accurate-log-softmax.js';
+import { accurateLogSoftmaxSlice, decided, DX_DECIDED, Y_DECIDED } from '../methods/accurate-log-softmax.js';
 import { isLossTerm } from '../methods/cross-entropy.js';
 import { maxPropagatingNaN } from '../methods/max.js';
 import { forEachSlice, sliceLayout, type SliceLayout } from '../methods/slices.js';
 import { add, dd, div, mul, mulNumber, neg, type DD } from '../numeric/double-double.js';
+import { twoSumError } from '../numeric/error-free.js';
 import type { Tensor } from '../tensor.js';
 import { BIGNUMBER_PRECISIONS, decimalClasses, exactDecimal, type DecimalClass } from './bignumber-reference.js';
 import type { ReferenceResult } from './compute-reference.js';
@@ -56,7 +57,7 @@ function doubleDoubleCrossEntropy(x: Float64Array, g: Float64Array, spec: CrossE
   const C = layout.length;
   const weightOf = (c: number): number => spec.weight?.[c] ?? 1;
   const epsilon = spec.labelSmoothing;
-  const keep: DD = { hi: 1 - epsilon, lo: twoSumLow(1, -epsilon, 1 - epsilon) };
+  const keep: DD = { hi: 1 - epsilon, lo: twoSumError(1, -epsilon, 1 - epsilon) };
   const spread = div(dd(epsilon), dd(C));
   const counted = (k: number): boolean => spec.targetKind === 'probability' || spec.target.data[k] !== spec.ignoreIndex;
   // D: the mean's divisor.
@@ -146,17 +147,9 @@ function doubleDoubleCrossEntropy(x: Float64Array, g: Float64Array, spec: CrossE
 /** Whether every value within `error` of v rounds as v does (non-finite values are what they are). */
 function lossDecided(v: DD, error: number): boolean {
   // Not finite, or exactly 0 (every sample ignored): what it is, exactly.
-  if (!Number.isFinite(v.hi) || (v.hi === 0 && v.lo === 0 && error === 0)) return true;
-  const magnitude = Math.abs(v.hi);
-  if (!(magnitude >= 2 ** -900) || !(error < magnitude / 4)) return false;
-  const d = error * (1 + 2 ** -40) + magnitude * 2 ** -105;
-  return v.hi + (v.lo + d) === v.hi && v.hi + (v.lo - d) === v.hi;
+  return !Number.isFinite(v.hi) || (v.hi === 0 && v.lo === 0 && error === 0) || decided(v, error);
 }
 
-function twoSumLow(a: number, b: number, s: number): number {
-  const v = s - a;
-  return a - (s - v) + (b - v);
-}
 
 /** The whole input in decimal at one precision: y by the log-sum-exp (log(1 + T) by its series where small), h, dx, the loss. */
 function bigNumberCrossEntropy(Decimal: DecimalClass, precision: number, x: Float64Array, g: Float64Array, spec: CrossEntropySpec, layout: SliceLayout): Found {
