@@ -19,6 +19,11 @@ def round_to_float64(v, where):
     if man == 0:
         return 0.0  # mpmath has no -0: an mpf zero is an exact +0
     lead = exp + bc - 1  # |v| lies in [2^lead, 2^(lead+1))
+    if lead <= -1076:
+        # Below half the least subnormal (e.g. exp of a torch.finfo.min mask, 2^(-2.6e308)): a
+        # zero of v's sign, without shifting by the exponent's own size.
+        NOTES.append(f"{where}: far below the subnormals, underflows to {'-' if sign else ''}0.0")
+        return -0.0 if sign else 0.0
     q = max(lead - 52, -1074)  # the float64 grid spacing at this magnitude is 2^q
     if exp >= q:
         n = man << (exp - q)

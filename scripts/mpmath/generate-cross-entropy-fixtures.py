@@ -47,6 +47,7 @@ from fractions import Fraction
 
 import mpmath
 
+FINFO_MIN = -1.7976931348623157e308  # torch.finfo(torch.float64).min
 DPS = 1000
 CHECK_DPS = 1200
 OUT = pathlib.Path(__file__).resolve().parents[2] / "fixtures" / "mpmath"
@@ -328,6 +329,14 @@ def cases():
                     "must keep its low bits (Python random.Random(110)); g 1",
         dim=1, x=matrix(r, 3, 8, 1000.0, 20.0), target=[r.randrange(8) for _ in range(3)],
         reduction="sum", label_smoothing=0.0, ignore_index=-100, g=1.0))
+
+    out.append(dict(
+        name="finfo-min-mask", kind="index",
+        description="torch.finfo(float64).min masks, as Hugging Face models mask: a masked class beside "
+                    "small logits, one as the largest non-target class, one beside 1e308 (x - max "
+                    "overflows); reduction mean, g 1",
+        dim=1, x=[[0.0, 0.0, FINFO_MIN], [FINFO_MIN, 2.0, 1.0], [1e308, FINFO_MIN, -1e308]], target=[0, 1, 0],
+        reduction="mean", label_smoothing=0.0, ignore_index=-100, g=1.0))
     return out
 
 

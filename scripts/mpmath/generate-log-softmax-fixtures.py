@@ -35,6 +35,7 @@ DPS = 1000
 CHECK_DPS = 1200
 OUT = pathlib.Path(__file__).resolve().parents[2] / "fixtures" / "mpmath"
 INF = float("inf")
+FINFO_MIN = -1.7976931348623157e308  # torch.finfo(torch.float64).min
 SOURCE = (
     f"mpmath {mpmath.__version__} at {DPS} significant digits: "
     "y_i = x_i - m - ln sum_j exp(x_j - m) with m = max x (-inf logits: y = -inf, left out of the sum), "
@@ -158,6 +159,11 @@ def cases():
          "4 decimals: long sums", -1, many_x, many_g),
         ("dim0", "log_softmax along dim 0 of a 5x3 array, x ~ N(0, 3^2), g ~ N(0, 1) "
          "(Python random.Random(9))", 0, dim0_x, dim0_g),
+        ("finfo-min-mask", "torch.finfo(float64).min masks: y = x_i - m - ln S keeps x_i's bits (row 1) "
+         "or overflows to -inf (row 2, beside 1e308); dx_i = g_i - exp(y_i) sum g is g_i, or a zero of "
+         "-sum g's sign where g_i = 0", -1,
+         [[0.3, 0.3, FINFO_MIN, -1.0], [1e308, FINFO_MIN, 3.0, -1e308]],
+         [[1.0, 0.0, 0.0, 0.0], [1.0, 0.0, 2.0, 0.0]]),
     ]
 
 

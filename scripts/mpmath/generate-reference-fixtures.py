@@ -19,6 +19,7 @@ import mpmath
 mpmath.mp.dps = 1000
 OUT = pathlib.Path(__file__).resolve().parents[2] / "fixtures" / "mpmath"
 INF = float("inf")
+FINFO_MIN = -1.7976931348623157e308  # torch.finfo(torch.float64).min
 
 CASES = [
     ("seed", "the seed example x = 1..9, g = 11..19", list(range(1, 10)), list(range(11, 20))),
@@ -36,6 +37,12 @@ CASES = [
      [0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, -1.3831588799858851e-18]),
     ("structural-zero", "symmetric g over equal logits: the first gradient is exactly 0",
      [0.0, 1.0, 1.0], [0.0, 1.0, -1.0]),
+    ("finfo-min-mask", "a torch.finfo(float64).min mask, as Hugging Face models mask attention: its "
+     "probability rounds to +0 and its gradient to a zero of the sign of g_i - <s, g> (here -0)",
+     [0.3, 0.3, FINFO_MIN, -1.0], [1.0, 0.0, 0.0, 0.0]),
+    ("finfo-min-overflow", "logits at both ends of float64: x_i - max overflows to -inf for two of "
+     "them, whose gradients are zeros of opposite signs",
+     [1e308, FINFO_MIN, 3.0, -1e308], [1.0, 0.0, 2.0, 5.0]),
 ]
 
 

@@ -1,6 +1,7 @@
 import type { CrossEntropySpec } from '../cross-entropy-spec.js';
 import { FLOAT64_ARITHMETIC, type Arithmetic } from '../numeric/arithmetic.js';
 import { accurateLogSoftmaxSlice } from './accurate-log-softmax.js';
+import { maxPropagatingNaN } from './max.js';
 import { logSoftmaxClosedFormForwardSlice, runLogSoftmaxJacobianMethod } from './log-softmax.js';
 import type { MethodResult } from './pipelines.js';
 import { forEachSlice, type SliceLayout } from './slices.js';
@@ -71,18 +72,47 @@ export function lossLayer(spec: CrossEntropySpec, g: Float64Array, layout: Slice
   for (let k = 0; k < layout.count; k++) scales[k] = spec.reduction === 'none' ? g[k] : round(g[0] / divisor);
   const h = new Float64Array(size);
   forEachSlice(layout, [weighted], [h], ([wq], [hs], k) => {
-    for (let c = 0; c < classes; c++) hs[c] = counted[k] === 0 ? 0 : store(round(-wq[c] * scales[k]));
+    // A class that is no term of the loss has no gradient to scale: 0, as PyTorch's nll backward
+    // leaves it, even when the scale is not finite (a mean over weights that sum to 0).
+    for (let c = 0; c < classes; c++) hs[c] = counted[k] === 0 || !isLossTerm(spec, k, c) ? 0 : store(round(-wq[c] * scales[k]));
   });
   return { weighted, h, scales, counted, divisor };
 }
 
 /**
- * Whether class c's w_c q_c y_c is a term of the loss: always, but for an index target without
- * smoothing, whose loss is its own class's nll alone (PyTorch never forms the others' 0·y_c, so a
- * masked class there is no NaN).
+ * Whether class c of sample k is a term of the loss (and has a gradient from it): always, but for
+ * an index target without smoothing, whose loss is its own class's nll alone. PyTorch forms the
+ * target's −w_t·y_t whatever w_t (0·(−Infinity) is NaN, 0·(g/0) too) and never the others' 0·y_c,
+ * so a masked class there is no NaN, and its gradient from the loss is 0.
  */
-export function isLossTerm(spec: CrossEntropySpec, weighted: number): boolean {
-  return weighted !== 0 || spec.targetKind === 'probability' || spec.labelSmoothing !== 0;
+export function isLossTerm(spec: CrossEntropySpec, k: number, c: number): boolean {
+  return spec.targetKind === 'probability' || spec.labelSmoothing !== 0 || spec.target.data[k] === c;
+}
+
+/**
+ * An ignored sample's gradient, as PyTorch's log_softmax backward makes it of h = 0:
+ * 0 − exp(y_c)·0, which is 0 but where y_c is NaN (a sample whose logits are all −Infinity, or
+ * hold a NaN or +Infinity: padding rows are often both masked and ignored).
+ */
+export function ignoredSampleGradient(y: Float64Array, dx: Float64Array): void {
+  for (let c = 0; c < y.length; c++) dx[c] = y[c] === y[c] ? 0 : NaN;
+}
+
+/**
+ * A counted sample's gradient when its scale is ±Infinity or NaN: h_c = −w_c q_c·scale (0 where c is
+ * no term of the loss) and dx = h − s·Σh in float64, as PyTorch evaluates them (every element is
+ * then ±Infinity or NaN: there is no finite value to round).
+ */
+export function nonFiniteScaleGradient(xs: Float64Array, wq: Float64Array, spec: CrossEntropySpec, k: number, scale: number, dx: Float64Array): void {
+  const C = xs.length;
+  const h = new Float64Array(C);
+  let total = 0;
+  for (let c = 0; c < C; c++) {
+    h[c] = isLossTerm(spec, k, c) ? -wq[c] * scale : 0;
+    total += h[c];
+  }
+  const max = maxPropagatingNaN(xs);
+  for (let c = 0; c < C; c++) dx[c] = h[c] - Math.exp(xs[c] - max) * total;
 }
 
 /** Flat index of class c in slice k. */
@@ -108,19 +138,19 @@ export function runCrossEntropyJacobianMethod(x: Float64Array, g: Float64Array, 
 /**
  * The explicit method's loss and gradient from log_softmax's explicit method run on h (here, or
  * with its columns shared among threads: the same bits): the loss −Σ_c w_c q_c y_c from y, and an
- * ignored sample's gradient 0 (its h is 0, but its scale may be infinite: mean over no target).
+ * ignored sample's gradient (ignoredSampleGradient: its h is 0, but its scale may be infinite).
  */
 export function crossEntropyOfLogSoftmax(y: Float64Array, grad: Float64Array, spec: CrossEntropySpec, layer: LossLayer, layout: SliceLayout, a: Arithmetic): MethodResult {
   const perSample = new Float64Array(layout.count);
   const zeroed = grad.slice();
   forEachSlice(layout, [y, layer.weighted, grad], [zeroed], ([ys, wq, dx], [out], k) => {
     if (layer.counted[k] === 0) {
-      out.fill(0);
+      ignoredSampleGradient(ys, out);
       return;
     }
     out.set(dx);
     let sum = 0;
-    for (let c = 0; c < ys.length; c++) if (isLossTerm(spec, wq[c])) sum = a.roundSum(sum + a.round(wq[c] * ys[c]));
+    for (let c = 0; c < ys.length; c++) if (isLossTerm(spec, k, c)) sum = a.roundSum(sum + a.round(wq[c] * ys[c]));
     perSample[k] = a.round(-sum);
   });
   return { forward: reduce(spec, perSample, layer, a), grad: zeroed };
@@ -138,7 +168,7 @@ export function runCrossEntropyClosedFormMethod(x: Float64Array, g: Float64Array
   forEachSlice(layout, [x, layer.weighted], [y, grad], ([xs, wq], [ys, dx], k) => {
     logSoftmaxClosedFormForwardSlice(xs, ys, a);
     if (layer.counted[k] === 0) {
-      dx.fill(0);
+      ignoredSampleGradient(ys, dx);
       return;
     }
     if (spec.targetKind === 'index') {
@@ -174,11 +204,12 @@ export function runAccurateCrossEntropyFloat64(x: Float64Array, g: Float64Array,
   const perSample = new Float64Array(layout.count);
   forEachSlice(layout, [x, layer.h, layer.weighted], [y, grad], ([xs, hs, wq], [ys, dx], k) => {
     accurateLogSoftmaxSlice(xs, hs, ys, dx);
-    if (layer.counted[k] === 0) dx.fill(0);
+    if (layer.counted[k] === 0) ignoredSampleGradient(ys, dx);
+    else if (!Number.isFinite(layer.scales[k])) nonFiniteScaleGradient(xs, wq, spec, k, layer.scales[k], dx);
     let sum = 0;
     let compensation = 0;
     for (let c = 0; c < ys.length; c++) {
-      if (!isLossTerm(spec, wq[c])) continue;
+      if (!isLossTerm(spec, k, c)) continue;
       const term = wq[c] * ys[c];
       const t = sum + term;
       // (A non-finite term, a masked class with a target weight, makes the loss what it makes it.)

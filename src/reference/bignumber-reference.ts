@@ -1,4 +1,5 @@
 import type { BigNumber } from 'mathjs';
+import { FAR_LIMIT } from '../numeric/double-double-exp.js';
 import { float64Parts } from '../numeric/float64-parts.js';
 import { exactRationalSlice, isRationalSlice } from './exact-rational.js';
 import { exactZeroGradients } from '../comparisons/exact-zero-gradients.js';
@@ -9,6 +10,12 @@ import { gradientDefined, pivotIndex, undefinedSlice, type ReferenceSlice } from
  * for a slice where some result lies too close to a rounding midpoint for 64 to decide.
  */
 export const BIGNUMBER_PRECISIONS = [64, 256, 1024] as const;
+
+/**
+ * The same for the engines that take a logarithm: decimal.js's ln needs ln 10 to 12 digits beyond
+ * the precision, and it carries 1025 of them (at 1024 digits, ln throws "Precision limit exceeded").
+ */
+export const LOG_BIGNUMBER_PRECISIONS = [64, 256, 1000] as const;
 
 export type DecimalClass = new (value: string | number) => BigNumber;
 
@@ -55,7 +62,10 @@ function sliceAt(Decimal: DecimalClass, precision: number, x: Float64Array, g: F
   const n = x.length;
   const p = pivotIndex(x);
   const top = big(x[p]);
-  const e = Array.from(x, (v, j) => (v === -Infinity ? big(0) : j === p ? big(1) : big(v).minus(top).exp()));
+  // A far logit (see isFarLogit) weighs nothing at these precisions: its exponential is below
+  // 10^-(4.7e11), beyond decimal.js's range, and its results are zeros of known sign.
+  const far = Array.from(x, (v) => isFarLogit(v, x[p]));
+  const e = Array.from(x, (v, j) => (v === -Infinity || far[j] ? big(0) : j === p ? big(1) : big(v).minus(top).exp()));
   const total = e.reduce((sum, ej, j) => (j === p ? sum : sum.plus(ej)), big(1));
   const totalError = (n + 4) * unit;
   let certain = true;
@@ -87,14 +97,32 @@ function sliceAt(Decimal: DecimalClass, precision: number, x: Float64Array, g: F
     const product = offsets[i].times(total);
     const numerator = product.minus(spread);
     const magnitude = product.abs().plus(spreadMagnitude);
+    // Far weights alone move it from 0: 0 (reference-slice.ts).
+    if (numerator.isZero() && far.some(Boolean)) {
+      grad[i] = 0;
+      return;
+    }
     // Not 0 (exactZeroGradients found those): lost in the noise, it needs more digits.
     if (numerator.abs().lte(magnitude.times(4 * numeratorError))) certain = false;
+    if (far[i]) {
+      grad[i] = numerator.isNegative() ? -0 : 0;
+      return;
+    }
     const value = ei.times(numerator).div(totalSquared);
     grad[i] = toNumber(value);
     const error = magnitude.times(numeratorError).div(numerator.abs()).toNumber() + 3 * totalError;
     certain &&= roundsUniquely(value, error, Decimal);
   });
   return certain;
+}
+
+/**
+ * Whether x_i − max lies below FAR_LIMIT (−2^40; −Infinity when the difference overflows, as for a
+ * torch.finfo(dtype).min mask beside large logits): exp(x_i − max) < 2^(-1.58e12), which moves no
+ * float64 result of its slice and leaves its own results zeros. Both engines treat these alike.
+ */
+export function isFarLogit(value: number, max: number): boolean {
+  return value !== -Infinity && !(value - max >= FAR_LIMIT);
 }
 
 function toNumber(value: BigNumber): number {

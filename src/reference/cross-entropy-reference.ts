@@ -1,13 +1,13 @@
 import type { BigNumber } from 'mathjs';
 import type { CrossEntropySpec } from '../cross-entropy-spec.js';
 import { accurateLogSoftmaxSlice, decided, DX_DECIDED, Y_DECIDED } from '../methods/accurate-log-softmax.js';
-import { isLossTerm } from '../methods/cross-entropy.js';
+import { ignoredSampleGradient, isLossTerm, nonFiniteScaleGradient } from '../methods/cross-entropy.js';
 import { maxPropagatingNaN } from '../methods/max.js';
 import { forEachSlice, sliceLayout, type SliceLayout } from '../methods/slices.js';
 import { add, dd, div, mul, mulNumber, neg, type DD } from '../numeric/double-double.js';
 import { twoSumError } from '../numeric/error-free.js';
 import type { Tensor } from '../tensor.js';
-import { BIGNUMBER_PRECISIONS, decimalClasses, exactDecimal, type DecimalClass } from './bignumber-reference.js';
+import { decimalClasses, exactDecimal, isFarLogit, LOG_BIGNUMBER_PRECISIONS, type DecimalClass } from './bignumber-reference.js';
 import type { ReferenceResult } from './compute-reference.js';
 import { logOnePlus, roundsUniquely, toNumber } from './log-softmax-reference.js';
 import { pivotIndex, type ReferenceEngine } from './reference-slice.js';
@@ -37,7 +37,7 @@ export async function computeCrossEntropyReference(
     if (found.decided) return { forward: found.loss, grad: found.grad, engine, slicesByBigNumber: 0 };
     if (!bigNumberAllowed) return undefined;
   }
-  const classes = await decimalClasses(BIGNUMBER_PRECISIONS);
+  const classes = await decimalClasses(LOG_BIGNUMBER_PRECISIONS);
   let result: { loss: Float64Array; grad: Float64Array } | undefined;
   for (const { precision, Decimal } of classes) {
     const found = bigNumberCrossEntropy(Decimal, precision, x.data, g.data, spec, layout);
@@ -69,7 +69,11 @@ function doubleDoubleCrossEntropy(x: Float64Array, g: Float64Array, spec: CrossE
       for (let k = 0; k < layout.count; k++) if (counted(k)) divisor = add(divisor, dd(weightOf(spec.target.data[k])));
     }
   }
+  // Mean over weights that sum to 0 (all zero, or of both signs): the scale g/D is not finite, and
+  // neither is any counted sample's gradient, nor the loss but where it is 0/0.
+  const divisorZero = spec.reduction === 'mean' && divisor.hi === 0;
   const scaleOf = (k: number): DD => (spec.reduction === 'none' ? dd(g[k]) : div(dd(g[0]), divisor));
+  const scaleFinite = (k: number): boolean => (spec.reduction === 'none' ? Number.isFinite(g[k]) : !divisorZero && Number.isFinite(g[0]));
   const size = x.length;
   const weighted = new Float64Array(size);
   const weightedLow = new Float64Array(size);
@@ -81,12 +85,14 @@ function doubleDoubleCrossEntropy(x: Float64Array, g: Float64Array, spec: CrossE
     hh.fill(0);
     hl.fill(0);
     if (!counted(k)) return;
-    const scale = scaleOf(k);
+    const finite = scaleFinite(k);
+    const scale = finite ? scaleOf(k) : dd(0);
     for (let c = 0; c < C; c++) {
       const q = spec.targetKind === 'index' ? (c === spec.target.data[k] ? add(keep, spread) : spread) : add(mul(keep, dd(p[c])), spread);
       const w = mulNumber(q, weightOf(c));
       wq[c] = w.hi;
       wql[c] = w.lo;
+      if (!isLossTerm(spec, k, c)) continue;
       const h = neg(mul(w, scale));
       hh[c] = h.hi;
       hl[c] = h.lo;
@@ -100,7 +106,8 @@ function doubleDoubleCrossEntropy(x: Float64Array, g: Float64Array, spec: CrossE
     const y = new Float64Array(C);
     const yLow = new Float64Array(C);
     const found = accurateLogSoftmaxSlice(xs, hh, y, dx, hl, yLow);
-    if (!counted(k)) dx.fill(0);
+    if (!counted(k)) ignoredSampleGradient(y, dx);
+    else if (!scaleFinite(k)) nonFiniteScaleGradient(xs, wq, spec, k, scaleInFloat64(spec, g, divisor.hi, k), dx);
     else if ((found & DX_DECIDED) === 0) decided = false;
     // The loss: −Σ_c w_c q_c y_c, each y_c within (4 + C/16 + 2L + |t_c|)·2^-99 (a bound above
     // accurate-log-softmax.ts's own).
@@ -109,13 +116,16 @@ function doubleDoubleCrossEntropy(x: Float64Array, g: Float64Array, spec: CrossE
     let sum = dd(0);
     let error = 0;
     for (let c = 0; c < C; c++) {
-      if (!isLossTerm(spec, wq[c] + wql[c]) || !Number.isFinite(sum.hi)) continue;
+      if (!isLossTerm(spec, k, c) || !Number.isFinite(sum.hi)) continue;
       if (!Number.isFinite(y[c])) {
         // A masked class (or a NaN slice): the loss is what w_c q_c·y_c makes it, exactly.
         sum = dd(sum.hi + (wq[c] + wql[c]) * y[c]);
         continue;
       }
       const term = mul({ hi: wq[c], lo: wql[c] }, { hi: y[c], lo: yLow[c] });
+      // Dekker's split overflows beyond 2^996 (a torch.finfo.min class that is a term of the loss,
+      // under smoothing or soft targets): BigNumber, whose exponents have room, takes the loss.
+      if (!Number.isFinite(term.hi) || Math.abs(y[c]) > 2 ** 990 || Math.abs(term.hi) > 2 ** 990) decided = false;
       sum = add(sum, term);
       error += Math.abs(wq[c]) * (4 + C / 16 + 2 * L + Math.abs(xs[c] - max)) * 2 ** -99 + Math.abs(term.hi) * 2 ** -102;
     }
@@ -127,6 +137,10 @@ function doubleDoubleCrossEntropy(x: Float64Array, g: Float64Array, spec: CrossE
   if (spec.reduction === 'none') {
     loss = Float64Array.from(perSample, (v) => v.hi + v.lo);
     perSample.forEach((v, k) => (decided &&= lossDecided(v, perSampleError[k])));
+  } else if (divisorZero) {
+    const over = lossOverZero(perSample, perSampleError, divisor.hi);
+    loss = Float64Array.of(over.value);
+    decided &&= over.decided;
   } else if (perSample.some((v) => !Number.isFinite(v.hi))) {
     // An infinite or NaN sample's loss is the whole loss's, exactly (double-double sums would make NaN of ∞ − ∞ parts).
     loss = Float64Array.of(perSample.reduce((total, v) => total + v.hi, 0) / divisor.hi);
@@ -142,6 +156,31 @@ function doubleDoubleCrossEntropy(x: Float64Array, g: Float64Array, spec: CrossE
     decided &&= lossDecided(value, (error / Math.abs(divisor.hi)) * (1 + 2 ** -90) + Math.abs(value.hi) * 2 ** -102);
   }
   return { loss, grad, decided };
+}
+
+/**
+ * The scale g/D (or g_k) as float64 computes it: for a sample whose scale is not finite, where the
+ * gradient holds no finite value and PyTorch's IEEE arithmetic is the whole answer.
+ */
+function scaleInFloat64(spec: CrossEntropySpec, g: Float64Array, divisor: number, k: number): number {
+  return spec.reduction === 'none' ? g[k] : g[0] / divisor;
+}
+
+/**
+ * The mean's loss over a divisor of 0: Σ loss_n / 0 is ±Infinity by the sum's sign, NaN where the
+ * sum is exactly 0 (every counted weight 0) or some sample's loss is NaN. Undecided while the sum's
+ * sign is lost in its error bound (BigNumber then divides).
+ */
+function lossOverZero(perSample: readonly DD[], perSampleError: readonly number[], divisor: number): { value: number; decided: boolean } {
+  if (perSample.some((v) => !Number.isFinite(v.hi))) return { value: perSample.reduce((sum, v) => sum + v.hi, 0) / divisor, decided: true };
+  let total = dd(0);
+  let error = 0;
+  perSample.forEach((v, k) => {
+    total = add(total, v);
+    error += perSampleError[k] + Math.abs(v.hi) * 2 ** -104;
+  });
+  if (total.hi === 0 && error === 0) return { value: NaN, decided: true };
+  return { value: total.hi / divisor, decided: Math.abs(total.hi) > error };
 }
 
 /** Whether every value within `error` of v rounds as v does (non-finite values are what they are). */
@@ -176,7 +215,7 @@ function bigNumberCrossEntropy(Decimal: DecimalClass, precision: number, x: Floa
   const probabilities = spec.targetKind === 'probability' ? spec.target.data : new Float64Array(x.length);
   forEachSlice(layout, [x, probabilities], [grad], ([xs, ps], [dx], k) => {
     if (!counted(k)) {
-      dx.fill(0);
+      dx.fill(maxPropagatingNaN(xs) > -Infinity && maxPropagatingNaN(xs) < Infinity ? 0 : NaN);
       perSample.push(big(0));
       perSampleError.push(big(0));
       return;
@@ -191,17 +230,21 @@ function bigNumberCrossEntropy(Decimal: DecimalClass, precision: number, x: Floa
     const p = pivotIndex(xs);
     const top = big(xs[p]);
     const shifted = Array.from(xs, (v) => (v === -Infinity ? undefined : big(v).minus(top)));
+    // Far classes add nothing at these precisions (isFarLogit).
+    const far = Array.from(xs, (v) => isFarLogit(v, xs[p]));
     let rest = big(0);
     shifted.forEach((t, j) => {
-      if (t !== undefined && j !== p) rest = rest.plus(t.exp());
+      if (t !== undefined && j !== p && !far[j]) rest = rest.plus(t.exp());
     });
     const logSum = logOnePlus(rest, Decimal, precision);
-    const scale = spec.reduction === 'none' ? big(g[k]) : big(g[0]).div(divisor);
+    const scaleIndex = spec.reduction === 'none' ? k : 0;
+    const scale = Number.isFinite(g[scaleIndex]) && !divisor.isZero() ? big(g[scaleIndex]).div(divisor) : undefined;
     const wq = Array.from({ length: C }, (_, c) => {
       const q = spec.targetKind === 'index' ? (c === spec.target.data[k] ? keep.plus(spread) : spread) : keep.times(big(ps[c])).plus(spread);
       return weightOf(c).times(q);
     });
-    const h = wq.map((w) => w.times(scale).neg());
+    if (scale === undefined) nonFiniteScaleGradient(xs, Float64Array.from(wq, toNumber), spec, k, scaleInFloat64(spec, g, divisor.toNumber(), k), dx);
+    const h = wq.map((w, c) => (scale === undefined || !isLossTerm(spec, k, c) ? big(0) : w.times(scale).neg()));
     const hTotal = h.reduce((a, b) => a.plus(b), big(0));
     const hMagnitude = h.reduce((a, b) => a.plus(b.abs()), big(0));
     let loss = big(0);
@@ -210,15 +253,22 @@ function bigNumberCrossEntropy(Decimal: DecimalClass, precision: number, x: Floa
       const t = shifted[c];
       if (t === undefined) {
         // A masked class: s = 0, dx = h; as a term of the loss, w_c q_c·(−Infinity): ±Infinity, or NaN for 0.
-        dx[c] = toNumber(h[c]);
-        if (isLossTerm(spec, wq[c].toNumber())) loss = loss.plus(wq[c].isZero() ? new Decimal(NaN) : new Decimal(wq[c].isNegative() ? -Infinity : Infinity));
+        if (scale !== undefined) dx[c] = toNumber(h[c]);
+        if (isLossTerm(spec, k, c)) loss = loss.plus(wq[c].isZero() ? new Decimal(NaN) : new Decimal(wq[c].isNegative() ? -Infinity : Infinity));
         continue;
       }
       const y = t.minus(logSum);
-      if (isLossTerm(spec, wq[c].toNumber())) {
+      if (isLossTerm(spec, k, c)) {
         const term = wq[c].times(y);
         loss = loss.minus(term);
         lossMagnitude = lossMagnitude.plus(term.abs());
+      }
+      if (scale === undefined) continue;
+      if (far[c]) {
+        // s_c |Σh| is far below half the least subnormal: dx_c rounds as h_c, or to a zero of −Σh's sign.
+        dx[c] = h[c].isZero() ? (hTotal.isNegative() ? 0 : -0) : toNumber(h[c]);
+        if (h[c].isZero() ? hTotal.isZero() : !roundsUniquely(h[c], h[c].abs().times(new Decimal(unit)))) decided = false;
+        continue;
       }
       const s = y.exp();
       const value = h[c].minus(s.times(hTotal));

@@ -80,6 +80,7 @@ export function doubleDoubleReferenceSlice(x: Float64Array, g: Float64Array, sof
   }
   reserve(n);
   let certain = true;
+  let far = false;
 
   // Only g beyond half the float64 range is halved, so that g_j − g_p cannot overflow (nor the
   // two-sum's intermediates). Halving is exact but for a subnormal g with its last bit set: it
@@ -101,11 +102,10 @@ export function doubleDoubleReferenceSlice(x: Float64Array, g: Float64Array, sof
   // e_j = 2^k_j m_j (masked: k_j = −∞).
   for (let start = 0, end = 0; start < n; start = end) {
     end = chunkEnd(start, n);
-    if (!exponentials(x, p, EXPONENTS, HIGHS, LOWS, start, end)) {
-      // Some x_j − max below -2^40 (or -Infinity by overflow): its weight is below 2^-(1.5e12), a
-      // zero of unknown sign for its own gradient; treated as masked, and BigNumber decides.
-      certain = false;
-    }
+    // Some x_j − max below FAR_LIMIT (or −Infinity by overflow: a torch.finfo(dtype).min mask)
+    // leaves its k_j at −∞: its weight is below 2^(FAR_LIMIT/ln 2), so it moves neither sum
+    // beyond the absolute terms they already carry, and its own results come from signs (results).
+    if (!exponentials(x, p, EXPONENTS, HIGHS, LOWS, start, end)) far = true;
   }
   STATE[TOTAL_HI] = 1; // e_p = exp(0) = 1 exactly
   STATE[TOTAL_LO] = 0;
@@ -140,6 +140,9 @@ export function doubleDoubleReferenceSlice(x: Float64Array, g: Float64Array, sof
   // D · 2^-L, L = max_j (k_j + ⌊log2 |g_j − g_p|⌋), and M = Σ |terms| (see spread):
   //   |D̃ − D| ≤ spreadError · M + n 2^-1069 (at that scale).
   const largestTerm = STATE[LARGEST_TERM];
+  // A far weight is below 2^(-1.58e12) and its offset below 2^1025: beneath D's absolute error
+  // n 2^-1069 at the scale 2^-L unless L itself is that small (spreads beyond 10^12).
+  if (far && largestTerm !== -Infinity && largestTerm < FAR_TERM_EXPONENT) certain = false;
   const spreadScale = largestTerm === -Infinity ? 0 : -largestTerm;
   STATE[SPREAD_HI] = 0;
   STATE[SPREAD_LO] = 0;
@@ -169,7 +172,7 @@ export function doubleDoubleReferenceSlice(x: Float64Array, g: Float64Array, sof
   for (let start = 0, end = 0; start < n; start = end) {
     end = chunkEnd(start, n);
     const chunkCertain = results(
-      start, end, x, g, softmax, grad, p, gScale, gFactor, gRounding, spreadScale,
+      start, end, x, g, softmax, grad, p, gScale, gFactor, gRounding, spreadScale, far,
       numeratorError, (n + 8) * 2 ** -1068, softmaxError, pivotSoftmaxError, gradientError, pivotGradientError,
     );
     if (!chunkCertain) certain = false;
@@ -178,6 +181,8 @@ export function doubleDoubleReferenceSlice(x: Float64Array, g: Float64Array, sof
 }
 
 const U2 = 2 ** -106; // u²
+/** Above every far weight's binary exponent (FAR_LIMIT / ln 2 ≈ -1.5863e12), with a margin of 6e9. */
+const FAR_TERM_EXPONENT = -1.58e12;
 const MUL_ERROR = 8 * U2 * (1 + 2 ** -50);
 const ADD_ERROR = 3 * U2 * (1 + 2 ** -50);
 const RECIPROCAL_ERROR = U2 * (1 + 2 ** -40);
@@ -520,6 +525,7 @@ function results(
   gFactor: number,
   gRounding: boolean,
   spreadScale: number,
+  farSlice: boolean,
   numeratorError: number,
   numeratorAbsolute: number,
   softmaxError: number,
@@ -549,22 +555,30 @@ function results(
 
   for (let i = from; i < to; i++) {
     const k = exponents[i];
-    if (k === -Infinity) {
+    // A far logit (x_i − max below FAR_LIMIT, k = −∞ with x_i finite): s_i > 0 rounds to +0, and
+    // dx_i = s_i N'_i to a zero of N'_i's sign, decided below as any N' is.
+    const far = k === -Infinity;
+    if (far && x[i] === -Infinity) {
       softmax[i] = 0;
       grad[i] = 0;
       continue;
     }
-    // s̃ = m ⊗ R
-    const mh = highs[i];
-    const ph = mh * rh;
-    const ms = SPLITTER * mh;
-    const mhh = ms - (ms - mh);
-    const mhl = mh - mhh;
-    const pe = mhh * rhh - ph + mhh * rhl + mhl * rhh + mhl * rhl;
-    const pc = pe + (mh * rl + lows[i] * rh);
-    const sh = ph + pc;
-    const sl = pc - (sh - ph);
-    if (!roundInto(softmax, i, sh, sl, k, Math.abs(sh) * (i === p ? pivotSoftmaxError : softmaxError))) certain = false;
+    let sh = 0;
+    let sl = 0;
+    if (far) softmax[i] = 0;
+    else {
+      // s̃ = m ⊗ R
+      const mh = highs[i];
+      const ph = mh * rh;
+      const ms = SPLITTER * mh;
+      const mhh = ms - (ms - mh);
+      const mhl = mh - mhh;
+      const pe = mhh * rhh - ph + mhh * rhl + mhl * rhh + mhl * rhl;
+      const pc = pe + (mh * rl + lows[i] * rh);
+      sh = ph + pc;
+      sl = pc - (sh - ph);
+      if (!roundInto(softmax, i, sh, sl, k, Math.abs(sh) * (i === p ? pivotSoftmaxError : softmaxError))) certain = false;
+    }
 
     // y = (g_i − g_p) 2^c
     const gi = g[i] * gFactor;
@@ -618,7 +632,17 @@ function results(
         grad[i] = 0;
         continue;
       }
+      // Every offset beside the far weights is 0 (no D at all), and so is this one: far weights
+      // count as 0 (the convention of reference-slice.ts), and so does N'_i.
+      if (farSlice && oh === 0 && STATE[LARGEST_TERM] === -Infinity) {
+        grad[i] = 0;
+        continue;
+      }
       certain = false;
+    }
+    if (far) {
+      grad[i] = nh < 0 ? -0 : 0;
+      continue;
     }
     // dx = s̃ ⊗ Ñ'
     const qh = sh * nh;

@@ -1,9 +1,11 @@
 import type { BigNumber } from 'mathjs';
 import { accurateLogSoftmaxSlice, DX_DECIDED, Y_DECIDED, type Decided } from '../methods/accurate-log-softmax.js';
 import { forEachSlice, sliceLayout } from '../methods/slices.js';
+import { twoSumError } from '../numeric/error-free.js';
 import { scaledInteger, SCALED_INTEGER_SHIFT } from '../numeric/float64-parts.js';
+import { roundBelowMidpoint } from '../numeric/round-below.js';
 import type { Tensor } from '../tensor.js';
-import { BIGNUMBER_PRECISIONS, decimalClasses, exactDecimal, type DecimalClass } from './bignumber-reference.js';
+import { decimalClasses, exactDecimal, isFarLogit, LOG_BIGNUMBER_PRECISIONS, type DecimalClass } from './bignumber-reference.js';
 import type { ReferenceResult } from './compute-reference.js';
 import { isRationalSlice, roundRational } from './exact-rational.js';
 import { gradientDefined, pivotIndex, type ReferenceEngine } from './reference-slice.js';
@@ -57,7 +59,7 @@ function withExactCases(x: Float64Array, g: Float64Array, y: Float64Array, dx: F
 
 /** Loads the BigNumber engine for log_softmax (mathjs's single-file bundle, as for softmax). */
 export async function loadBigNumberLogSoftmaxReference(): Promise<LogSoftmaxReferenceSlice> {
-  const classes = await decimalClasses(BIGNUMBER_PRECISIONS);
+  const classes = await decimalClasses(LOG_BIGNUMBER_PRECISIONS);
   return (x, g, y, dx) => {
     let found: Decided = 0;
     // The last precision's answer stands even if undecided: a result within 1e-1000 of a midpoint.
@@ -88,10 +90,13 @@ function sliceAt(Decimal: DecimalClass, precision: number, x: Float64Array, g: F
   const top = big(x[p]);
   const shifted = Array.from(x, (v) => (v === -Infinity ? undefined : big(v).minus(top)));
   // T = Σ_{j≠p} exp(x_j − m): S = 1 + T, and log S from T directly where T is small (a series),
-  // since 1 + T would round T away.
+  // since 1 + T would round T away. Far logits add nothing at these precisions (isFarLogit).
+  const far = Array.from(x, (v) => isFarLogit(v, x[p]));
+  // The pivot alone beside far and masked logits: L is exactly 0 by the far weights' convention.
+  const pivotAlone = far.some(Boolean) && x.every((v, j) => j === p || v === -Infinity || far[j]);
   let rest = big(0);
   shifted.forEach((t, j) => {
-    if (t !== undefined && j !== p) rest = rest.plus(t.exp());
+    if (t !== undefined && j !== p && !far[j]) rest = rest.plus(t.exp());
   });
   const logSum = logOnePlus(rest, Decimal, precision);
   const logError = logSum.abs().times(new Decimal((n + 8) * unit));
@@ -112,11 +117,27 @@ function sliceAt(Decimal: DecimalClass, precision: number, x: Float64Array, g: F
     const value = t.minus(logSum);
     y[i] = toNumber(value);
     const yError = logError.plus(t.abs().times(new Decimal(2 * unit))).plus(value.abs().times(new Decimal(unit)));
-    if (!roundsUniquely(value, yError)) found &= ~Y_DECIDED;
+    if (!roundsUniquely(value, yError) && !(pivotAlone && i === p)) {
+      // t = x_i − m an exact float64 midpoint, with log S below its last bit: no precision
+      // decides that by rounding t − log S, but the side of the midpoint does (round-below.ts).
+      const tHi = x[i] - x[p];
+      const L = logSum.toNumber();
+      const slack = logError.toNumber() + L * 2 ** -50;
+      const below = roundBelowMidpoint(tHi, twoSumError(x[i], -x[p], tHi), L - slack, L + slack);
+      if (below === below) y[i] = below;
+      else found &= ~Y_DECIDED;
+    }
+    if (far[i]) {
+      // s_i |Σg| is far below half the least subnormal: dx_i is g_i, or a zero of −Σg's sign.
+      dx[i] = g[i] !== 0 ? g[i] : total.isNegative() ? 0 : -0;
+      if (g[i] === 0 && total.abs().lte(totalError)) found &= ~DX_DECIDED;
+      return;
+    }
     const s = value.exp();
     const product = s.times(total);
     const difference = big(g[i]).minus(product);
     dx[i] = toNumber(difference);
+    if (pivotAlone && i === p && difference.isZero()) return;
     const dxError = product
       .abs()
       .times(yError.plus(new Decimal(3 * unit)))

@@ -17,6 +17,15 @@
  * Special cases follow PyTorch: a slice with a NaN or +Infinity logit, or with every logit
  * -Infinity, is NaN throughout; a -Infinity logit is a mask (0, and gradient 0). A non-finite g
  * leaves the gradient undefined (NaN): there is no exact value to measure a method against.
+ *
+ * Far logits: one more than 2^40 below its slice's largest (a torch.finfo(dtype).min mask, the way
+ * Hugging Face models mask attention) has a weight exp(x_j − max) below 2^(-1.58e12), which moves
+ * no float64 result by a bit (it is far below every bound the engines keep). Both engines take it
+ * as 0 in every sum; its own probability rounds to +0 and its gradient to a zero of the sign of its
+ * numerator. A result that such weights alone keep from an exact value (the pivot's log_softmax
+ * −log(1 + T) beside nothing but far logits, a gradient whose every offset is 0 but theirs) is
+ * given that exact value: its magnitude is below 2^-1075, so only the sign of a zero can differ,
+ * which the ulp figures and the comparisons do not count.
  */
 export type ReferenceSlice = (x: Float64Array, g: Float64Array, softmax: Float64Array, grad: Float64Array) => void;
 

@@ -15,7 +15,7 @@ export const propertyTimeout = (msPerRun: number): number => 10_000 + PROPERTY_R
  */
 export function randomSlice(maxLength: number): fc.Arbitrary<[number[], number[]]> {
   const grid = (range: number) => fc.integer({ min: -range * 2 ** 20, max: range * 2 ** 20 }).map((k) => k * 2 ** -20);
-  const logit = fc.oneof(grid(5), grid(800), fc.constantFrom(0, 37.43, -Infinity));
+  const logit = fc.oneof(grid(5), grid(800), fc.constantFrom(0, 37.43, -Infinity, -1.7976931348623157e308));
   const gradient = fc.double({ min: -1e3, max: 1e3, noNaN: true });
   return fc
     .integer({ min: 1, max: maxLength })

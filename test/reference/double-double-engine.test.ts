@@ -87,7 +87,7 @@ describe('the double-double engine on the fixtures', () => {
  * Slices made to be hard: near-ties in g (g_i close to ⟨s, g⟩), one dominant logit (PyTorch
  * issue 195684, x = [37.43, 0], g = [1, 0]), g near the float64 limit and subnormal, masks,
  * probabilities in and below the subnormals, spreads beyond 4096 (the exponential's BigInt
- * reduction) and beyond 2^40 (refused).
+ * reduction) and beyond 2^40 (far logits: torch.finfo.min masks, differences that overflow).
  */
 const hardSlice: fc.Arbitrary<[number[], number[]]> = fc.oneof(
   randomSlice(12),
@@ -132,7 +132,7 @@ const hardSlice: fc.Arbitrary<[number[], number[]]> = fc.oneof(
         fc.oneof(
           fc.double({ min: -800, max: 800, noNaN: true }),
           fc.double({ min: -2e4, max: 2e4, noNaN: true }),
-          fc.constantFrom(0, -745.1, -1100, -4096.5, -3e12),
+          fc.constantFrom(0, -745.1, -1100, -4096.5, -3e12, -1.7976931348623157e308, 1e308),
         ),
         { minLength: n, maxLength: n },
       ),
@@ -204,13 +204,27 @@ describe('the double-double engine, particular slices', () => {
     expect(bitDifferences(run.grad, judge(x, g).grad)).toEqual([]);
   });
 
-  test('refuses a spread beyond 2^40, and computeReference hands it to BigNumber', async () => {
-    const x = f64([0, -3e12, 1]);
-    const g = f64([1, 2, 3]);
-    expect(doubleDouble(x, g).certain).toBe(false);
-    const result = await computeReference({ shape: [3], data: x }, { shape: [3], data: g }, 0, 'double-double', async () => bignumber);
-    expect(result.slicesByBigNumber).toBe(1);
-    expect(bitDifferences(result.grad, judge(x, g).grad)).toEqual([]);
+  test('decides far logits itself (torch.finfo.min masks): +0 probabilities, gradients zeros of their numerator\'s sign', async () => {
+    const min = -1.7976931348623157e308;
+    for (const [xs, gs, farGrad] of [
+      // g_i − ⟨s, g⟩ < 0 at the far logit: −0; > 0: +0.
+      [[0.3, 0.3, min, -1], [1, 0, 0, 0], [-0]],
+      [[0.3, 0.3, min, -1], [0, 0, 1, 0], [0]],
+      [[0, -3e12, 1], [1, 2, 3], [-0]],
+      // x_i − max overflows to −Infinity beside 1e308.
+      [[1e308, min, 3, -1e308], [1, 0, 2, 5], [-0, 0, 0]],
+    ] as const) {
+      const [x, g] = [f64(xs), f64(gs)];
+      const run = doubleDouble(x, g);
+      expect(run.certain).toBe(true);
+      const far = xs.flatMap((v, i) => (v - Math.max(...xs) < -(2 ** 40) ? [i] : []));
+      expect(far.map((i) => run.softmax[i])).toEqual(far.map(() => 0));
+      expect(far.map((i) => Object.is(run.grad[i], -0))).toEqual(farGrad.map((v) => Object.is(v, -0)));
+      expect(bitDifferences(run.softmax, judge(x, g).softmax)).toEqual([]);
+      expect(bitDifferences(run.grad, judge(x, g).grad)).toEqual([]);
+      const result = await computeReference({ shape: [x.length], data: x }, { shape: [x.length], data: g }, 0, 'double-double', async () => bignumber);
+      expect(result.slicesByBigNumber).toBe(0);
+    }
   });
 
   test('finds exact zeros without BigNumber: symmetric g over equal logits, constant g', () => {

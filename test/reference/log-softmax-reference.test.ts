@@ -56,6 +56,31 @@ describe('the log_softmax reference', () => {
     );
   }, propertyTimeout(20));
 
+  test('decides y beside a dominant logit, where x_i − m is an exact midpoint and log S lies below its last bit', () => {
+    // Full-precision logits a gap of 40 to 1200 below the largest: x_i − m often needs a bit
+    // beyond float64 (a midpoint), and log S ≈ e^-gap is far below it, or below the float64 range.
+    let decidedBothWays = 0;
+    fc.assert(
+      fc.property(
+        fc.double({ min: 40, max: 1200, noNaN: true }),
+        fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.double({ min: -2, max: 2, noNaN: true }), { minLength: 9, maxLength: 9 }),
+        (top, rest, gs) => {
+          const x = f64([top, ...rest]);
+          const g = f64(gs.slice(0, x.length));
+          const [y1, d1, y2, d2] = [0, 0, 0, 0].map(() => new Float64Array(x.length));
+          const decided = doubleDoubleLogSoftmaxReferenceSlice(x, g, y1, d1);
+          bigNumber(x, g, y2, d2);
+          if ((decided & Y_DECIDED) !== 0) decidedBothWays++;
+          return ((decided & Y_DECIDED) === 0 || sameBits(y1, y2)) && ((decided & DX_DECIDED) === 0 || sameBits(d1, d2));
+        },
+      ),
+      PROPERTY_OPTIONS,
+    );
+    // Double-double decides these itself (BigNumber would need hundreds of digits beyond a gap of 140).
+    expect(decidedBothWays).toBe(PROPERTY_OPTIONS.numRuns);
+  }, propertyTimeout(40));
+
   test('gives the rational gradients exactly: equal logits, and Σg = 0', async () => {
     // Three equal logits, one masked: dx_i = g_i − Σg/3, Σg = 0.1 + 0.2 + 0.4 + 5 (the masked g counts).
     const reference = await computeLogSoftmaxReference({ shape: [4], data: f64([2, 2, -Infinity, 2]) }, { shape: [4], data: f64([0.1, 0.2, 5, 0.4]) }, 0, 'double-double');
