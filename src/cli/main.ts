@@ -5,6 +5,7 @@ import { OverBudgetError } from '../core/budget.js';
 import { InputError } from '../input-error.js';
 import { describeBudget, FLAG_WORDS } from '../output/describe-budget.js';
 import { DEFAULT_EDGE_ROWS, DEFAULT_PRECISION } from '../output/render-text.js';
+import { printable } from '../output/printable.js';
 import type { BenchFlags } from './commands/bench-command.js';
 import type { CheckFlags } from './commands/check-command.js';
 import type { RecordFlags } from './commands/record-command.js';
@@ -20,14 +21,15 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   try {
     return exitCodeFor(await run(argv, io));
   } catch (error) {
+    // Each message is one line whatever it quotes: a file name or a value may hold a line break.
     if (error instanceof InputError) {
       const message = error instanceof OverBudgetError ? describeBudget(error.budget, FLAG_WORDS) : error.message;
-      io.stderr.write(`error: ${message}\n`);
+      io.stderr.write(`error: ${printable(message)}\n`);
       return exitCodeFor({ kind: 'bad-input' });
     }
     const message = error instanceof Error ? error.message : String(error);
     io.stderr.write(
-      `softmax-verify: internal error: ${message}. This is a bug in softmax-verify; please report it with the command that caused it.\n`,
+      `softmax-verify: internal error: ${printable(message)}. This is a bug in softmax-verify; please report it with the command that caused it.\n`,
     );
     if (io.env.SOFTMAX_VERIFY_DEBUG) io.stderr.write(`${(error as Error).stack}\n`);
     return exitCodeFor({ kind: 'internal' });
