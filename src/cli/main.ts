@@ -13,11 +13,17 @@ import { verifyCommand, type VerifyFlags } from './commands/verify-command.js';
 import { exitCodeFor, type Outcome } from './exit-code.js';
 import { CHECK_FORMATS, REFERENCE_CHOICES, VERIFY_FORMATS } from './formats.js';
 import { TOOL, type Io } from './io.js';
+import { guardWorkflowCommands } from './workflow-command-guard.js';
 
 export type { Io } from './io.js';
 
-/** Runs the command line `argv` (without node and the script) and returns the exit code. */
-export async function main(argv: readonly string[], io: Io): Promise<number> {
+/**
+ * Runs the command line `argv` (without node and the script) and returns the exit code. Under
+ * GitHub Actions its stdout and stderr are guarded: no line of theirs can be a workflow command but
+ * the tool's own annotations.
+ */
+export async function main(argv: readonly string[], outerIo: Io): Promise<number> {
+  const io = outerIo.env.GITHUB_ACTIONS === 'true' ? guardWorkflowCommands(outerIo) : outerIo;
   try {
     return exitCodeFor(await run(argv, io));
   } catch (error) {
