@@ -1,3 +1,5 @@
+import { printable } from './output/printable.js';
+
 /**
  * Something the user gave that the tool cannot use. Its message is the whole line the CLI prints
  * after `error: `, naming the field and, where there is one, the index.
@@ -18,21 +20,33 @@ export async function captureInputError<T>(parse: () => Promise<T>): Promise<Res
   }
 }
 
-/** Prefixes any input error raised by `work` with where the input came from (a path, `stdin`). */
+/** Prefixes any input error raised by `work` with where the input came from (a path, `stdin`), made printable. */
 export function withInputLabel<T>(label: string, work: () => T): T {
   try {
     return work();
   } catch (error) {
-    if (error instanceof InputError) throw new InputError(`${label}: ${error.message}`);
+    if (error instanceof InputError) throw new InputError(`${printable(label)}: ${error.message}`);
     throw error;
   }
 }
 
-/** A value as it should appear quoted in an error message: short, on one line. */
+/**
+ * A value as it should appear quoted in an error message: short, on one line. JSON's quoting
+ * escapes CR, LF and the other C0 controls; printable() the rest JSON leaves raw (C1 controls,
+ * U+2028, bidirectional controls).
+ */
 export function describeValue(value: unknown): string {
   let text: string;
   if (value === undefined) text = 'undefined';
   else if (typeof value === 'number') text = String(value);
-  else text = JSON.stringify(value) ?? String(value);
+  else text = printable(JSON.stringify(value) ?? String(value));
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
+/**
+ * Text a user gave (a name, a path, a filter), quoted whole in an error message: in double quotes,
+ * on one line, nothing in it that acts on a terminal or a CI log.
+ */
+export function quoted(text: string): string {
+  return printable(JSON.stringify(text));
 }

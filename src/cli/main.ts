@@ -5,6 +5,7 @@ import { OverBudgetError } from '../core/budget.js';
 import { InputError } from '../input-error.js';
 import { describeBudget, FLAG_WORDS } from '../output/describe-budget.js';
 import { DEFAULT_EDGE_ROWS, DEFAULT_PRECISION } from '../output/render-text.js';
+import { printable } from '../output/printable.js';
 import type { BenchFlags } from './commands/bench-command.js';
 import type { CheckFlags } from './commands/check-command.js';
 import type { RecordFlags } from './commands/record-command.js';
@@ -12,22 +13,29 @@ import { verifyCommand, type VerifyFlags } from './commands/verify-command.js';
 import { exitCodeFor, type Outcome } from './exit-code.js';
 import { CHECK_FORMATS, REFERENCE_CHOICES, VERIFY_FORMATS } from './formats.js';
 import { TOOL, type Io } from './io.js';
+import { guardWorkflowCommands } from './workflow-command-guard.js';
 
 export type { Io } from './io.js';
 
-/** Runs the command line `argv` (without node and the script) and returns the exit code. */
-export async function main(argv: readonly string[], io: Io): Promise<number> {
+/**
+ * Runs the command line `argv` (without node and the script) and returns the exit code. Under
+ * GitHub Actions its stdout and stderr are guarded: no line of theirs can be a workflow command but
+ * the tool's own annotations.
+ */
+export async function main(argv: readonly string[], outerIo: Io): Promise<number> {
+  const io = outerIo.env.GITHUB_ACTIONS === 'true' ? guardWorkflowCommands(outerIo) : outerIo;
   try {
     return exitCodeFor(await run(argv, io));
   } catch (error) {
+    // Each message is one line whatever it quotes: a file name or a value may hold a line break.
     if (error instanceof InputError) {
       const message = error instanceof OverBudgetError ? describeBudget(error.budget, FLAG_WORDS) : error.message;
-      io.stderr.write(`error: ${message}\n`);
+      io.stderr.write(`error: ${printable(message)}\n`);
       return exitCodeFor({ kind: 'bad-input' });
     }
     const message = error instanceof Error ? error.message : String(error);
     io.stderr.write(
-      `softmax-verify: internal error: ${message}. This is a bug in softmax-verify; please report it with the command that caused it.\n`,
+      `softmax-verify: internal error: ${printable(message)}. This is a bug in softmax-verify; please report it with the command that caused it.\n`,
     );
     if (io.env.SOFTMAX_VERIFY_DEBUG) io.stderr.write(`${(error as Error).stack}\n`);
     return exitCodeFor({ kind: 'internal' });

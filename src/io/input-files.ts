@@ -1,6 +1,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import { InputError } from '../input-error.js';
+import { InputError, quoted } from '../input-error.js';
+import { printable } from '../output/printable.js';
 import { parseNpy } from '../input/npy.js';
 import { acceptanceOf } from '../input/array-acceptance.js';
 import type { InputFiles } from '../input/resolve-input.js';
@@ -11,7 +12,7 @@ import { readFailure } from './read-failure.js';
 /**
  * The file system as a request reads it, seen from its surroundings: --input (stdin for `-`), .npy values,
  * and .npy files a document names. Relative paths are resolved against `io.cwd`; messages name
- * every path as it was given.
+ * every path as it was given, made printable (a file name may hold a line break).
  */
 export function inputFiles(io: Surroundings): InputFiles {
   const beside = (documentPath: string, relativePath: string, field: string): Tensor =>
@@ -29,9 +30,9 @@ function readNpyFile(path: string, field: string, shown: string): Tensor {
   try {
     bytes = readFileSync(path);
   } catch (error) {
-    throw new InputError(`${field}: cannot read ${shown}: ${readFailure(error)}`);
+    throw new InputError(`${field}: cannot read ${printable(shown)}: ${readFailure(error)}`);
   }
-  return parseNpy(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), `${field} (${shown})`, acceptanceOf(field));
+  return parseNpy(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), `${field} (${printable(shown)})`, acceptanceOf(field));
 }
 
 /**
@@ -41,7 +42,7 @@ function readNpyFile(path: string, field: string, shown: string): Tensor {
  */
 function readNpyBeside(documentPath: string, relativePath: string, field: string): Tensor {
   // documentPath is absolute here: inputFiles resolves it against the surroundings' working directory.
-  if (isAbsolute(relativePath)) throw new InputError(`${field} names ${JSON.stringify(relativePath)}: .npy files must be named relative to the document`);
+  if (isAbsolute(relativePath)) throw new InputError(`${field} names ${quoted(relativePath)}: .npy files must be named relative to the document`);
   const folder = dirname(documentPath);
   const target = resolve(folder, relativePath);
   const outside = (from: string, to: string): boolean => {
@@ -49,16 +50,16 @@ function readNpyBeside(documentPath: string, relativePath: string, field: string
     return path.startsWith('..') || isAbsolute(path);
   };
   if (outside(resolve(folder), target)) {
-    throw new InputError(`${field} names ${JSON.stringify(relativePath)}, which is outside the document's folder`);
+    throw new InputError(`${field} names ${quoted(relativePath)}, which is outside the document's folder`);
   }
   let real: string;
   try {
     real = realpathSync(target);
   } catch {
-    throw new InputError(`${field}: cannot read ${relativePath}: no such file`);
+    throw new InputError(`${field}: cannot read ${printable(relativePath)}: no such file`);
   }
   if (outside(realpathSync(folder), real)) {
-    throw new InputError(`${field} names ${JSON.stringify(relativePath)}, which leads outside the document's folder through a link`);
+    throw new InputError(`${field} names ${quoted(relativePath)}, which leads outside the document's folder through a link`);
   }
   return readNpyFile(real, field, relativePath);
 }

@@ -7,6 +7,8 @@ import { describeExpectedInvariants } from './render-invariants.js';
 /**
  * What went wrong with one fixture, a line per failing comparison with its worst element explained,
  * and the expected values' sums when they are beyond rounding (or the error); empty on a pass.
+ * An error's message may quote the fixture's text as it is: each report escapes these lines by its
+ * own rules (printable() for text, XML, Markdown, workflow commands).
  */
 export function outcomeDetails(outcome: FixtureOutcome): string[] {
   if (outcome.status === 'error') return [outcome.message];

@@ -2,11 +2,14 @@ import type { CheckRun } from '../check/run-check.js';
 import { dirname } from 'node:path';
 import { formatShape } from '../tensor.js';
 import { outcomeDetails } from './check-details.js';
+import { printable } from './printable.js';
 
 /**
  * JUnit XML, the test report GitHub Actions, GitLab and Jenkins all read: one testsuite, one
  * testcase per fixture, `<failure>` for a numerical mismatch and `<error>` for a fixture that could
- * not be checked, each carrying the assert_close-style lines.
+ * not be checked, each carrying the assert_close-style lines. Text from the fixtures (names, paths,
+ * messages) is made printable, then XML-escaped: test reporters print these names into CI logs and
+ * annotations, where a line break would start a line of the fixture's choosing.
  */
 export function renderCheckJunit(run: CheckRun): string {
   const { passed, failed, errored } = run.counts;
@@ -16,10 +19,10 @@ export function renderCheckJunit(run: CheckRun): string {
   const cases = run.outcomes.map((outcome) => {
     const shape = outcome.status === 'error' ? '' : ` ${formatShape(outcome.shape)} ${outcome.dtype}`;
     const attributes =
-      `classname="${escapeAttribute(dirname(outcome.path))}" name="${escapeAttribute(outcome.name + shape)}" ` +
-      `file="${escapeAttribute(outcome.path)}" time="${outcome.seconds.toFixed(3)}"`;
+      `classname="${escapeText(dirname(outcome.path))}" name="${escapeText(outcome.name + shape)}" ` +
+      `file="${escapeText(outcome.path)}" time="${outcome.seconds.toFixed(3)}"`;
     if (outcome.status === 'pass') return `    <testcase ${attributes}/>`;
-    const details = outcomeDetails(outcome);
+    const details = outcomeDetails(outcome).map(printable);
     const tag = outcome.status === 'fail' ? 'failure' : 'error';
     const type = outcome.status === 'fail' ? 'mismatch' : 'unreadable-fixture';
     return (
@@ -56,6 +59,11 @@ export function escapeXml(text: string): string {
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;')
     .replace(/'/g, '&apos;');
+}
+
+/** Text from a file or a user, for content or an attribute: printable, then XML-escaped. */
+function escapeText(text: string): string {
+  return escapeXml(printable(text));
 }
 
 /** As `escapeXml`, and line breaks kept as references: a parser turns raw ones in attributes into spaces. */

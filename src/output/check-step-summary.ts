@@ -1,4 +1,5 @@
 import { appendFileSync } from 'node:fs';
+import { printable } from './printable.js';
 
 /** GitHub refuses a step's summary over 1 MiB; earlier commands of the step may have written some. */
 export const STEP_SUMMARY_MAX_BYTES = 900 * 1024;
@@ -15,6 +16,6 @@ export function appendStepSummary(path: string, markdown: string): string | unde
     return undefined;
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    return `warning: cannot append the report to $GITHUB_STEP_SUMMARY (${path}): ${reason}; the exit code is the verdict's all the same`;
+    return `warning: cannot append the report to $GITHUB_STEP_SUMMARY (${printable(path)}): ${printable(reason)}; the exit code is the verdict's all the same`;
   }
 }

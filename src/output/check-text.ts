@@ -24,8 +24,9 @@ export function nameWidthFor(paths: readonly string[]): number {
 export function renderOutcomeText(outcome: FixtureOutcome, palette: Palette, nameWidth = NAME_WIDTH): string {
   const paint = outcome.status === 'pass' ? palette.good : palette.bad;
   const what = outcome.status === 'error' ? '' : `${formatShape(outcome.shape)} ${outcome.dtype}`;
-  const head = `${paint(LABEL[outcome.status])}  ${printable(outcome.name).padEnd(nameWidth)}  ${what.padEnd(20)}  ${palette.faint(outcome.path)}`;
-  return [head, ...outcomeDetails(outcome).map((line) => `       ${line}`)].join('\n') + '\n';
+  const head = `${paint(LABEL[outcome.status])}  ${printable(outcome.name).padEnd(nameWidth)}  ${what.padEnd(20)}  ${palette.faint(printable(outcome.path))}`;
+  // A file's name and an error's message may hold line breaks: each stays on its line.
+  return [head, ...outcomeDetails(outcome).map((line) => `       ${printable(line)}`)].join('\n') + '\n';
 }
 
 export function renderCheckSummary(run: CheckRun, palette: Palette): string {

@@ -1,6 +1,7 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { FixtureOutcome } from '../check/check-fixture.js';
 import { outcomeDetails } from './check-details.js';
+import { printable } from './printable.js';
 
 /**
  * A workflow command's message: `%`, CR and LF escaped as GitHub's runner unescapes them (and as
@@ -26,13 +27,16 @@ export function workflowCommand(command: string, properties: Readonly<Record<str
 /**
  * The `::error` line for a fixture that failed or could not be checked (none for a pass): titled
  * with its name, carrying the first line of what the text report says about it, the count of the
- * rest, and the file, which GitHub marks on the pull request.
+ * rest, and the file, which GitHub marks on the pull request. The name and the message are made
+ * printable before they are escaped: the runner would turn %0A back into a line break, and GitHub
+ * shows the annotation as the log does. The file stays as it is (escaped): GitHub must find it.
  */
 export function errorAnnotation(outcome: FixtureOutcome, file: string): string | undefined {
   if (outcome.status === 'pass') return undefined;
-  const title = outcome.status === 'fail' ? `softmax-verify: ${outcome.name} failed` : `softmax-verify: ${outcome.name} could not be checked`;
+  const name = printable(outcome.name);
+  const title = outcome.status === 'fail' ? `softmax-verify: ${name} failed` : `softmax-verify: ${name} could not be checked`;
   const [first = 'the expected values do not match', ...rest] = outcomeDetails(outcome);
-  const message = rest.length === 0 ? first : `${first} (+${rest.length} more in the report)`;
+  const message = printable(rest.length === 0 ? first : `${first} (+${rest.length} more in the report)`);
   return workflowCommand('error', { file, title }, message);
 }
 

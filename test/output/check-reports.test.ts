@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { runCheck } from '../../src/check/run-check.js';
 import { renderCheckJson } from '../../src/output/check-json.js';
 import { escapeAttribute, escapeXml, renderCheckJunit } from '../../src/output/check-junit.js';
-import { renderCheckMarkdown } from '../../src/output/check-markdown.js';
+import { markdownText, renderCheckMarkdown } from '../../src/output/check-markdown.js';
 import { renderOutcomeText } from '../../src/output/check-text.js';
 import { PLAIN } from '../../src/output/render-text.js';
 import { editedFixture } from '../helpers/fixture-edits.js';
@@ -71,12 +71,12 @@ describe('JSON report', () => {
 });
 
 describe('Markdown summary', () => {
-  test('is a table with the failures first and pipes escaped', () => {
+  test('is a table with the failures first, the names HTML-escaped and pipes escaped', () => {
     const md = renderCheckMarkdown(run).split('\n');
     expect(md[0]).toMatch(/^### softmax-verify check — 3 fixtures: 1 passed, 1 failed, 1 errored in \d+\.\d\d s$/);
     expect(md[2]).toBe('| result | fixture | shape | dtype | file | details |');
     expect(md[4]).toMatch(/^\| ⚠️ ERROR \| b \|/);
-    expect(md[5]).toMatch(/^\| ❌ FAIL \| tampered "<batch>" & co \| \[4, 7\] \| float64 \|/);
+    expect(md[5]).toMatch(/^\| ❌ FAIL \| tampered "&lt;batch&gt;" &amp; co \| \[4, 7\] \| float64 \| \S+c\.json \| grad, expected vs exact: .*\\\|a − b\\\| /);
     expect(md[6]).toMatch(/^\| ✅ PASS \| seed \| \[9\] \| float64 \|/);
   });
 
@@ -93,6 +93,26 @@ describe('Markdown summary', () => {
   test('has no table for a run with no fixtures', async () => {
     const empty = await runCheck([], {});
     expect(renderCheckMarkdown(empty)).toMatch(/^### softmax-verify check — 0 fixtures: 0 passed, 0 failed, 0 errored in \d+\.\d\d s\n$/);
+  });
+});
+
+describe('markdownText', () => {
+  test.each([
+    ['evil\r\r<!--', 'evil\\\\u000d\\\\u000d&lt;!--'],
+    ['<img src=x onerror=alert(1)>', '&lt;img src=x onerror=alert(1)&gt;'],
+    ['[link](http://evil.example)', '\\[link\\](http\\://evil.example)'],
+    ['![img](http://evil.example/x.png)', '!\\[img\\](http\\://evil.example/x.png)'],
+    ['[ref]: https://evil.example', '\\[ref\\]: https\\://evil.example'],
+    ['<https://evil.example>', '&lt;https\\://evil.example&gt;'],
+    ['WWW.evil.example www.x', 'WWW\\.evil.example www\\.x'],
+    ['me@evil.example @@user', 'me`@`evil.example `@@`user'],
+    ['`a` ``b``', '\\`a\\` \\`\\`b\\`\\`'],
+    ['a|b\\|c\\', 'a\\|b\\\\\\|c\\\\'],
+    ['*em* _u_ ~~s~~', '\\*em\\* \\_u\\_ \\~\\~s\\~\\~'],
+    ['&amp; &#60;', '&amp;amp; &amp;#60;'],
+    ['plain name 1.5 (x, y): ok', 'plain name 1.5 (x, y): ok'],
+  ])('%j', (raw, escaped) => {
+    expect(markdownText(raw)).toBe(escaped);
   });
 });
 

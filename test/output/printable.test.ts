@@ -10,6 +10,17 @@ describe('printable', () => {
     expect(printable('PyTorch 1.13 ⟨s, g⟩ — é')).toBe('PyTorch 1.13 ⟨s, g⟩ — é');
   });
 
+  test('escapes the bidirectional controls, which reorder what a terminal shows after them', () => {
+    expect(printable('a\u202eSSAP\u202c b\u2066c\u2069 d\u200fe\u061c')).toBe('a\\u202eSSAP\\u202c b\\u2066c\\u2069 d\\u200fe\\u061c');
+    // Other format characters show nothing but reorder nothing either: left as they are.
+    expect(printable('zero\u200bwidth\u200d')).toBe('zero\u200bwidth\u200d');
+  });
+
+  test('is idempotent: escaping twice changes nothing more', () => {
+    const once = printable('x\r\n\u2028\u202e\u001b[0m');
+    expect(printable(once)).toBe(once);
+  });
+
   test("keeps a dump's source from adding lines to the report", () => {
     const x = { shape: [2], data: Float64Array.of(0, 0) };
     const g = { shape: [2], data: Float64Array.of(1, 0) };

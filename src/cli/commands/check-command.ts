@@ -14,6 +14,7 @@ import type { Outcome } from '../exit-code.js';
 import { inputFiles } from '../../io/input-files.js';
 import type { CHECK_FORMATS } from '../formats.js';
 import { TOOL, type Io } from '../io.js';
+import { writeWorkflowCommand } from '../workflow-command-guard.js';
 
 type CheckFormat = (typeof CHECK_FORMATS)[number];
 
@@ -114,7 +115,8 @@ async function annotator(io: Io, reportOnStdout: boolean): Promise<((outcome: Fi
   const { cwd } = io;
   return (outcome) => {
     const line = errorAnnotation(outcome, annotationPath(outcome.path, cwd, io.env.GITHUB_WORKSPACE));
-    if (line !== undefined) stream.write(`${line}\n`);
+    // Past the guard main() puts on the streams: the one kind of line that may start with `::`.
+    if (line !== undefined) writeWorkflowCommand(stream, `${line}\n`);
   };
 }
 

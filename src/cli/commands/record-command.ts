@@ -1,9 +1,10 @@
 import { basename, extname } from 'node:path';
 import { runVerification } from '../../core/run.js';
-import { InputError, withInputLabel } from '../../input-error.js';
+import { InputError, quoted, withInputLabel } from '../../input-error.js';
 import { resolveRequest, type RawRequest } from '../../input/resolve-input.js';
 import { checkOutputPath, writeFileAtomic } from '../../io/atomic-write.js';
 import { fixtureToJson } from '../../output/fixture-json.js';
+import { printable } from '../../output/printable.js';
 import { DEFAULT_PRECISION, PLAIN, renderText } from '../../output/render-text.js';
 import { buildFixture } from '../../record/build-fixture.js';
 import { formatShape } from '../../tensor.js';
@@ -56,9 +57,10 @@ export async function recordCommand(flags: RecordFlags, io: Io): Promise<Outcome
   writeFileAtomic(flags.output, fixtureToJson(built.fixture), flags.force, io.cwd);
   const { fixture } = built;
   const mismatch = built.report.passed ? '' : ' (they fail the verdict: recorded as --allow-mismatch asked)';
+  // The path, the name and the source come from the user and the dump: each printed on this one line.
   io.stdout.write(
-    `wrote ${flags.output}: fixture ${JSON.stringify(fixture.name)}${fixture.op === undefined || fixture.op === 'softmax' ? '' : ` of ${fixture.op}`}, shape ${formatShape(fixture.x.shape)}, ` +
-      `dim ${fixture.dim}, ${fixture.dtype}; expected values from ${fixture.source}${mismatch}\n`,
+    `wrote ${printable(flags.output)}: fixture ${quoted(fixture.name)}${fixture.op === undefined || fixture.op === 'softmax' ? '' : ` of ${fixture.op}`}, shape ${formatShape(fixture.x.shape)}, ` +
+      `dim ${fixture.dim}, ${fixture.dtype}; expected values from ${printable(fixture.source)}${mismatch}\n`,
   );
   return { kind: 'verdict', passed: true };
 }
