@@ -108,6 +108,8 @@ export interface SliceNote {
   /** The slice as an index with `:` along the softmax dim, e.g. `[1, :]`. */
   readonly slice: string;
   readonly reason: 'all-masked' | 'nan-logit' | 'positive-infinite-logit';
+  /** cross_entropy: the sample's target is ignore_index (it adds nothing to the loss, but its gradient is NaN all the same). */
+  readonly ignored?: boolean;
 }
 
 /** How far one set of results is from the reference, in ulps of the input's dtype. */
@@ -281,7 +283,7 @@ export function verify(original: VerifyInput, options: VerifyOptions = {}): Repo
     },
     comparisons,
     rowClose,
-    sliceNotes: findNonFiniteSlices(input.x, input.axis, layout),
+    sliceNotes: findNonFiniteSlices(input.x, input.axis, layout, input.crossEntropy),
     invariants,
     reference: options.reference && measureAgainst(options.reference, methods, results, input),
     finiteDifferences,
@@ -357,7 +359,7 @@ function elementwise(a: Float64Array, b: Float64Array, f: (a: number, b: number)
   return out;
 }
 
-function findNonFiniteSlices(x: Tensor, axis: number, layout: SliceLayout): SliceNote[] {
+function findNonFiniteSlices(x: Tensor, axis: number, layout: SliceLayout, crossEntropy: CrossEntropySpec | undefined): SliceNote[] {
   const notes: SliceNote[] = [];
   for (let k = 0; k < layout.count; k++) {
     const start = sliceStart(layout, k);
@@ -371,7 +373,8 @@ function findNonFiniteSlices(x: Tensor, axis: number, layout: SliceLayout): Slic
     }
     if (reason === undefined && masked === layout.length) reason = 'all-masked';
     if (reason === undefined) continue;
-    notes.push({ slice: sliceLabel(layout, x.shape, axis, k), reason });
+    const ignored = crossEntropy?.targetKind === 'index' && crossEntropy.target.data[k] === crossEntropy.ignoreIndex;
+    notes.push({ slice: sliceLabel(layout, x.shape, axis, k), reason, ...(ignored ? { ignored } : {}) });
   }
   return notes;
 }

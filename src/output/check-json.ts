@@ -31,7 +31,7 @@ export function renderCheckJson(run: CheckRun, tool: Tool): string {
         tolerance: { ...report.tolerance, origin: report.toleranceOrigin },
         comparisons: report.comparisons.map((comparison) => comparisonJson(report, comparison)),
         invariants: invariantsJson(report, sliceLayout(report.input.x.shape, report.input.axis)),
-        notes: report.sliceNotes.map(sliceNoteJson),
+        notes: report.sliceNotes.map((note) => sliceNoteJson(note, report.input.op ?? 'softmax')),
       };
     }),
   };

@@ -7,7 +7,7 @@ import { quantityShape, resultOf, sideValues, type Comparison, type Report, type
 import { jsonChunks, JsonTensor } from './json-text.js';
 import { writeChunks, type JsonSink } from './json-stream.js';
 import { describeSliceNote } from './render-text.js';
-import { FORWARD_NAME, quantityName } from '../op.js';
+import { FORWARD_NAME, quantityName, type Op } from '../op.js';
 import type { Tool } from '../core/tool.js';
 
 export const REPORT_FORMAT = 'softmax-verify.report/v2';
@@ -105,7 +105,7 @@ export function reportDocument(report: Report, tool: Tool) {
         : { by: 'accurate closed form, float64', [forwardName]: forwardOf(report.exact.forward), grad: nested(report.exact.grad) },
     differences: { of: report.witness, [forwardName]: forwardOf(report.differences.forward), grad: nested(report.differences.grad) },
     comparisons: report.comparisons.map((comparison) => comparisonJson(report, comparison)),
-    notes: report.sliceNotes.map(sliceNoteJson),
+    notes: report.sliceNotes.map((note) => sliceNoteJson(note, report.input.op ?? 'softmax')),
     invariants: invariantsJson(report, layout),
     finiteDifferences:
       report.finiteDifferences === undefined
@@ -203,8 +203,8 @@ function extremeJson(found: Extreme, shape: readonly number[]) {
   return { value: jsonNumber(found.value), index: found.index < 0 ? null : multiIndex(found.index, shape) };
 }
 
-export function sliceNoteJson(note: SliceNote) {
-  return { ...note, message: describeSliceNote(note) };
+export function sliceNoteJson(note: SliceNote, op: Op) {
+  return { ...note, message: describeSliceNote(note, op) };
 }
 
 export function jsonNumber(value: number): number | string {

@@ -6,7 +6,7 @@ import { describeExpectedInvariants, renderInvariants } from './render-invariant
 import { formatDifference, formatTolerance, formatValue } from './format-number.js';
 import { printable } from './printable.js';
 import { describeBudget, FLAG_WORDS } from './describe-budget.js';
-import { quantityName } from '../op.js';
+import { quantityName, type Op } from '../op.js';
 import type { CrossEntropySpec } from '../cross-entropy-spec.js';
 import type { Tensor } from '../tensor.js';
 import { selectRows } from './row-selection.js';
@@ -65,7 +65,7 @@ export function renderText(report: Report, options: TextOptions): string {
     '',
     ...renderTable(report, options),
     ...renderLoss(report, options),
-    ...renderNotes(report.sliceNotes, options.palette),
+    ...renderNotes(report.sliceNotes, report.input.op ?? 'softmax', options.palette),
     '',
     ...renderComparisons(report),
     ...renderFailingElements(report),
@@ -236,19 +236,26 @@ function centre(title: string, width: number, fill: string, palette: Palette): s
   return palette.faint(fill.repeat(left)) + palette.strong(label) + palette.faint(fill.repeat(right));
 }
 
-const NOTE_TEXT: Readonly<Record<SliceNote['reason'], string>> = {
-  'all-masked': 'has every logit -Infinity: its softmax is undefined, and both methods give NaN there, as PyTorch does',
-  'nan-logit': 'has a NaN logit: the whole slice is NaN in both methods, as in PyTorch',
-  'positive-infinite-logit': 'has a +Infinity logit: the whole slice is NaN in both methods, as in PyTorch',
+const NOTE_CAUSE: Readonly<Record<SliceNote['reason'], string>> = {
+  'all-masked': 'has every logit -Infinity',
+  'nan-logit': 'has a NaN logit',
+  'positive-infinite-logit': 'has a +Infinity logit',
 };
 
-export function describeSliceNote(note: SliceNote): string {
-  return `slice x${note.slice} ${NOTE_TEXT[note.reason]}`;
+/** What a slice with no proper softmax becomes, in the words of its op: what the table shows there. */
+export function describeSliceNote(note: SliceNote, op: Op = 'softmax'): string {
+  const cause = NOTE_CAUSE[note.reason];
+  if (op === 'cross_entropy') {
+    const loss = note.ignored ? 'it adds nothing to the loss (its target is ignore_index)' : 'the loss is NaN';
+    return `sample x${note.slice} ${cause}: its log_softmax is undefined, so both methods give its gradient NaN, as PyTorch does even for an ignored sample; ${loss}`;
+  }
+  if (note.reason === 'all-masked') return `slice x${note.slice} ${cause}: its ${op} is undefined, and both methods give NaN there, as PyTorch does`;
+  return `slice x${note.slice} ${cause}: the whole slice is NaN in both methods, as in PyTorch`;
 }
 
-function renderNotes(notes: readonly SliceNote[], palette: Palette): string[] {
+function renderNotes(notes: readonly SliceNote[], op: Op, palette: Palette): string[] {
   if (notes.length === 0) return [];
-  return ['', ...notes.map((note) => palette.warn(`note: ${describeSliceNote(note)}`))];
+  return ['', ...notes.map((note) => palette.warn(`note: ${describeSliceNote(note, op)}`))];
 }
 
 function renderComparisons(report: Report): string[] {
