@@ -3,7 +3,7 @@ import { builtInExample } from '../example.js';
 import type { ArithmeticTypes } from '../numeric/arithmetic.js';
 import { formatShape, normaliseDim, sameShape, type Tensor } from '../tensor.js';
 import { QUANTITIES, type DTypeOrigin, type VerifyInput } from '../verify.js';
-import { captureInputError, InputError, withInputLabel, type Result } from '../input-error.js';
+import { captureInputError, describeValue, InputError, withInputLabel, type Result } from '../input-error.js';
 import { readDTypeFlag, readFraction, type InputDocument } from './input-document.js';
 import { parseNumberToken, readIntegerText } from './number-token.js';
 import { crossEntropyFrom } from './cross-entropy-input.js';
@@ -252,7 +252,7 @@ export function readToleranceFlags(raw: { readonly rtol?: string; readonly atol?
   const read = (text: string, flag: string): number => {
     const value = parseNumberToken(text.trim());
     if (value === undefined || !Number.isFinite(value) || value < 0) {
-      throw new InputError(`${flag} must be a finite number ≥ 0, got ${JSON.stringify(text)}`);
+      throw new InputError(`${flag} must be a finite number ≥ 0, got ${describeValue(text)}`);
     }
     return value;
   };
@@ -271,7 +271,7 @@ export function readArithmeticFlags(raw: { readonly compute?: string; readonly a
 function readOpFlag(text: string): Op {
   const name = text.trim().replace('-', '_');
   if (isOp(name)) return supportedOp(name, '--op');
-  throw new InputError(`--op must be one of ${SUPPORTED_OPS.join(', ')}, got ${JSON.stringify(text)}`);
+  throw new InputError(`--op must be one of ${SUPPORTED_OPS.join(', ')}, got ${describeValue(text)}`);
 }
 
 /** The flag that gives an op's expected forward output. */
@@ -312,5 +312,5 @@ function withCrossEntropyFlags(
 function readReductionFlag(text: string): Reduction {
   const name = text.trim();
   if ((REDUCTIONS as readonly string[]).includes(name)) return name as Reduction;
-  throw new InputError(`--reduction must be one of ${REDUCTIONS.join(', ')}, got ${JSON.stringify(text)}`);
+  throw new InputError(`--reduction must be one of ${REDUCTIONS.join(', ')}, got ${describeValue(text)}`);
 }
