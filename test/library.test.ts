@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { check, InputError, OverBudgetError, readInput, toJson, verify } from '../src/index.js';
 import { loadFixture } from './helpers/fixtures.js';
+import { PROPERTY_OPTIONS, PROPERTY_RUNS, propertyTimeout } from './helpers/properties.js';
 
 const X = [1, 2, 3, 4, 5, 6, 7, 8, 9];
 const G = [11, 12, 13, 14, 15, 16, 17, 18, 19];
@@ -144,6 +146,64 @@ describe('the library API refuses bad arguments by name', () => {
     await expect(refusal).rejects.toThrow(InputError);
     await expect(refusal).rejects.toThrow(message);
   });
+});
+
+describe('the library API, properties', () => {
+  // Anything JavaScript can hand over: BigInts, typed arrays, sparse arrays, boxed values, objects
+  // without a prototype, and keys such as __proto__.
+  const anything = fc.anything({ withBigInt: true, withTypedArray: true, withSparseArray: true, withBoxedValues: true, withNullPrototype: true, withObjectString: true, maxDepth: 3 });
+  // Mostly plausible values, so that many calls reach the run; anything in any field, and now and then a field of no name known.
+  const field = (plausible: fc.Arbitrary<unknown>) => fc.oneof({ arbitrary: plausible, weight: 12 }, { arbitrary: anything, weight: 1 });
+  const withStray = <T extends object>(record: fc.Arbitrary<T>) =>
+    fc.tuple(record, fc.oneof({ arbitrary: fc.constant(null), weight: 12 }, { arbitrary: fc.tuple(fc.string(), anything), weight: 1 })).map(([fields, stray]) =>
+      stray === null ? fields : { ...fields, [stray[0]]: stray[1] },
+    );
+  // x, g and the expected values of one length n, as arrays, typed arrays or { shape, data }.
+  const request = fc.integer({ min: 1, max: 4 }).chain((n) => {
+    const numbers = fc.array(fc.oneof(fc.double(), fc.integer({ min: -3, max: 3 })), { minLength: n, maxLength: n });
+    const values = fc.oneof(numbers, numbers.map((data) => ({ shape: [n], data })), numbers.map((data) => Float32Array.from(data)));
+    return withStray(
+      fc.record(
+        {
+          op: field(fc.constantFrom('softmax', 'log_softmax')),
+          x: field(values),
+          g: field(values),
+          dim: field(fc.integer({ min: -2, max: 1 })),
+          dtype: field(fc.constantFrom('float64', 'float32', 'float16', 'bfloat16')),
+          expected: field(fc.record({ grad: values }, { requiredKeys: [] })),
+          tolerance: field(fc.record({ rtol: fc.double({ min: 0, max: 1 }), atol: fc.double({ min: 0, max: 1 }) })),
+          name: field(fc.string()),
+        },
+        { requiredKeys: ['x', 'g'] },
+      ),
+    );
+  });
+  const options = withStray(
+    fc.record(
+      {
+        reference: field(fc.constant('off')),
+        arithmetic: field(fc.record({ compute: fc.constantFrom('float64', 'float32', 'int8') }, { requiredKeys: [] })),
+        accurate: field(fc.boolean()),
+        parallel: field(fc.constant(false)),
+      },
+      { requiredKeys: ['reference'] },
+    ),
+  );
+
+  test('verify answers anything with a report or an InputError, never another error', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof({ arbitrary: request, weight: 4 }, { arbitrary: anything, weight: 1 }), options, async (req, opts) => {
+        try {
+          const report = await verify(req as never, opts as never);
+          return typeof toJson(report) === 'string';
+        } catch (error) {
+          if (error instanceof InputError) return !error.message.includes('\n') && error.message.length < 500;
+          throw error;
+        }
+      }),
+      { ...PROPERTY_OPTIONS, numRuns: Math.max(50, Math.round(PROPERTY_RUNS / 2)) },
+    );
+  }, propertyTimeout(20));
 });
 
 describe('the library API, cross_entropy', () => {

@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
+import { PROPERTY_OPTIONS } from '../helpers/properties.js';
 import { fieldOfKeys, locateJsonError, MAX_JSON_DEPTH, parseLenientJson } from '../../src/input/lenient-json.js';
 
 function parse(text: string): unknown {
@@ -131,5 +133,90 @@ describe('fieldOfKeys', () => {
     [['k'.repeat(100)], `"${'k'.repeat(36)}...`],
   ])('names %j as %s', (keys, field) => {
     expect(fieldOfKeys(keys)).toBe(field);
+  });
+});
+
+// The reader before the hand scan, kept as the oracle on short texts (where its regular expression
+// is safe): bare tokens quoted outside strings, then JSON.parse.
+const OLD_BARE_TOKEN = /"(?:[^"\\]|\\.)*"|-?Infinity|NaN/g;
+function oldReader(text: string): { ok: boolean; value?: unknown } {
+  try {
+    return { ok: true, value: JSON.parse(text.replace(OLD_BARE_TOKEN, (m) => (m[0] === '"' ? m : `"${m}"`))) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function depthOf(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  return 1 + Math.max(0, ...Object.values(value).map(depthOf));
+}
+
+describe('parseLenientJson, properties', () => {
+  const nonFinite = fc.constantFrom('NaN', 'Infinity', '-Infinity');
+  // JSON text with bare tokens spliced in where numbers stand, and strings that hold the tokens, brackets, quotes and backslashes.
+  const tricky = fc.stringMatching(/^[a-zN[\]{}"\\ ,:I-]{0,12}$/);
+  const jsonish = fc
+    .tuple(fc.jsonValue({ maxDepth: 4 }), fc.array(fc.tuple(fc.nat(), nonFinite), { maxLength: 4 }), fc.array(tricky, { maxLength: 3 }))
+    .map(([value, tokens, strings]) => {
+      let text = JSON.stringify([value, ...strings]);
+      for (const [at, token] of tokens) {
+        const i = at % (text.length + 1);
+        text = `${text.slice(0, i)}${token}${text.slice(i)}`;
+      }
+      return text;
+    });
+
+  // Valid lenient JSON: nested arrays and objects of doubles (non-finite ones written bare, as Python writes them) and tricky strings.
+  const pythonJson = fc
+    .jsonValue({ maxDepth: 3 })
+    .chain((shape) => fc.tuple(fc.constant(shape), fc.array(fc.oneof(fc.double(), fc.constantFrom(Number.NaN, Infinity, -Infinity), tricky), { maxLength: 6 })))
+    .map(([shape, items]) =>
+      JSON.stringify({ shape, items }, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? `@@${v}@@` : v)).replace(/"@@(NaN|-?Infinity)@@"/g, '$1'),
+    );
+
+  test('reads what the old reader read, and refuses what it refused, texts broken by splicing included', () => {
+    fc.assert(
+      fc.property(fc.oneof(pythonJson, jsonish, fc.string({ maxLength: 30 })), (text) => {
+        const outcome = parseLenientJson(text);
+        const expected = oldReader(text);
+        if (expected.ok && depthOf(expected.value) > MAX_JSON_DEPTH) return outcome.ok === false && outcome.kind === 'depth';
+        expect(outcome.ok).toBe(expected.ok);
+        if (outcome.ok) expect(outcome.value).toEqual(expected.value);
+        return true;
+      }),
+      PROPERTY_OPTIONS,
+    );
+  });
+
+  test('refuses exactly the texts nested more than 100 levels, at the bracket that opens the 101st', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('[', '{"k": '), { minLength: 1, maxLength: 140 }), fc.string({ maxLength: 6 }), (opens, filler) => {
+        const closes = opens.map((open) => (open === '[' ? ']' : '}')).reverse().join('');
+        const text = `${opens.join('')}${JSON.stringify(filler)}${closes}`;
+        const outcome = parseLenientJson(text);
+        if (opens.length <= MAX_JSON_DEPTH) return outcome.ok;
+        const column = opens.slice(0, MAX_JSON_DEPTH).join('').length + 1;
+        return !outcome.ok && outcome.kind === 'depth' && outcome.column === column;
+      }),
+      PROPERTY_OPTIONS,
+    );
+  });
+
+  test('the error scanner agrees with JSON.parse on where standard JSON is valid', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.json(), fc.string({ maxLength: 20 }), fc.json().chain((json) => fc.nat(json.length).map((cut) => json.slice(0, cut)))), (text) => {
+        let valid = true;
+        try {
+          JSON.parse(text);
+        } catch {
+          valid = false;
+        }
+        // The scanner also reads the bare tokens; texts holding them are the property above's.
+        if (/NaN|Infinity/.test(text)) return true;
+        return (locateJsonError(text).message === 'no error') === valid;
+      }),
+      PROPERTY_OPTIONS,
+    );
   });
 });

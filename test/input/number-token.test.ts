@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
+import { PROPERTY_OPTIONS } from '../helpers/properties.js';
 import { parseNumberToken } from '../../src/input/number-token.js';
 
 describe('parseNumberToken', () => {
@@ -50,5 +52,16 @@ describe('parseNumberToken', () => {
     for (const v of [0.1, 1 / 3, Math.PI, 5e-324, 1.7976931348623157e308, -2.2250738585072014e-308]) {
       expect(Object.is(parseNumberToken(String(v)), v)).toBe(true);
     }
+  });
+
+  test('reads the same language as the pattern it replaced, on short tokens where that one is safe', () => {
+    const OLD_DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9.eE+-x]{0,10}$/), (token) => {
+        const read = parseNumberToken(token);
+        return OLD_DECIMAL.test(token) ? Object.is(read, Number(token)) : read === undefined || /^[+-]?(nan|inf|infinity)$/i.test(token);
+      }),
+      PROPERTY_OPTIONS,
+    );
   });
 });
