@@ -1,12 +1,12 @@
-// Runs `npm run build` when the build is missing or older than anything it is built from, so that
+// Runs the build (scripts/build.mjs) when the build is missing or older than anything it is built from, so that
 // no test runs a stale build: `npm test` runs this first, and so does every vitest run (its
 // globalSetup, test/global-setup.ts), so `npx vitest` after an edit tests the edit too.
 //
 // The build's outputs are taken at the older of dist/cli/main.js (tsc's; the tests also import
 // dist/check and dist/parallel) and dist/bundle/cli.js (rolldown's, from tsc's); its inputs are every
 // file and folder under src/ (a folder's time changes when a file in it is added, removed or
-// renamed), the wasm build script, the bundler's and the compiler's configurations, and the
-// lock file (commander and chalk are bundled).
+// renamed), the build scripts, the bundler's and the compiler's configurations, and the lock file
+// (commander and chalk are bundled). It says why on stdout: stderr is for failures.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..');
 const OUTPUTS = [join(ROOT, 'dist', 'cli', 'main.js'), join(ROOT, 'dist', 'bundle', 'cli.js')];
-const INPUTS = ['scripts/build-wasm.mjs', 'rolldown.config.mjs', 'tsconfig.json', 'package-lock.json'];
+const INPUTS = ['scripts/build.mjs', 'scripts/build-wasm.mjs', 'rolldown.config.mjs', 'tsconfig.json', 'package-lock.json'];
 
 /** Why the build must run, or undefined when it is newer than all its inputs. */
 export function staleness() {
@@ -38,10 +38,8 @@ export function staleness() {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const why = staleness();
   if (why !== undefined) {
-    process.stderr.write(`building: ${why}\n`);
-    const npm = process.env.npm_execpath;
-    // Under npm, its own CLI through this node; otherwise npm from the PATH.
-    const result = npm ? spawnSync(process.execPath, [npm, 'run', 'build'], { cwd: ROOT, stdio: 'inherit' }) : spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+    process.stdout.write(`building: ${why}\n`);
+    const result = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: 'inherit' });
     process.exitCode = result.status ?? 1;
   }
 }

@@ -12,7 +12,7 @@ tarball="$(cd "$root" && npm pack --silent --pack-destination "$work" | tail -n 
 echo "check-package: packed $tarball"
 
 # Only what users need: the command, its bundle and types, the schema, the README, docs and the licence.
-unexpected="$(tar -tzf "$work/$tarball" | sed 's#^package/##' | grep -vE '^(bin/softmax-verify\.js|dist/bundle/[^/]+\.js|dist/([^/]+/)*[^/]+\.d\.ts|schema/fixture-v1\.schema\.json|docs/[^/]+\.md|README\.md|LICENSE|package\.json)$' || true)"
+unexpected="$(tar -tzf "$work/$tarball" | sed 's#^package/##' | grep -vE '^(bin/softmax-verify\.js|dist/bundle/[^/]+\.js|dist/([^/]+/)*[^/]+\.d\.ts|schema/fixture-v1\.schema\.json|docs/[^/]+\.md|python/softmax_verify\.py|README\.md|LICENSE|package\.json)$' || true)"
 [ -z "$unexpected" ] || fail "unexpected files in the tarball: $unexpected"
 
 mkdir "$work/app" "$work/from-git" "$work/elsewhere"
@@ -39,6 +39,11 @@ for cwd in "$work/elsewhere" /; do
   set -e
   [ "$code" = 2 ] || fail "a bad input exited with $code, not 2, from $cwd"
 done
+# The dump writer the README offers where `pip install safetensors` is not, from the installed package (python3 with numpy, as CI has).
+(cd "$work/elsewhere" && PYTHONPATH="$work/app/node_modules/softmax-verify/python" python3 -c \
+  'from softmax_verify import save_dump; save_dump("dump.safetensors", [0.5, 1.5, -1.0], [1, 0, 0], source="check-package")') ||
+  fail "python/softmax_verify.py from the installed package cannot write a dump"
+(cd "$work/elsewhere" && "$command" --input dump.safetensors | grep -q '^PASS: ') || fail "the installed command does not pass a dump save_dump wrote"
 # The library, as a JavaScript or TypeScript project imports it from the installed package.
 cat > "$work/app/library.mjs" <<'JS'
 import { verify, toJson } from 'softmax-verify';
@@ -64,4 +69,4 @@ cat > "$work/app/tsconfig.json" <<'JSON'
 JSON
 (cd "$work/app" && npm pkg set type=module && "$root/node_modules/.bin/tsc" -p tsconfig.json) || fail "a strict TypeScript consumer does not compile against the package's types"
 
-echo "check-package: installed from the tarball (and from git), runs from any folder: the example passes, check passes, BigNumber loads, bad input exits 2; the library verifies from the installed package and its types compile under strict TypeScript"
+echo "check-package: installed from the tarball (and from git), runs from any folder: the example passes, check passes, BigNumber loads, bad input exits 2; python/softmax_verify.py writes a dump that passes; the library verifies from the installed package and its types compile under strict TypeScript"

@@ -1,20 +1,36 @@
-import { DTYPES, isDType, type DType, type Tolerance } from '../dtype.js';
+import type { DType, Tolerance } from '../dtype.js';
 import { collectFixturePaths } from '../check/collect-fixtures.js';
 import type { FixtureOutcome } from '../check/check-fixture.js';
 import { runCheck, type CheckRun } from '../check/run-check.js';
 import { inputFiles } from '../io/input-files.js';
 import { inputFromDocument, resolveRequest } from '../input/resolve-input.js';
-import type { ArithmeticTypes } from '../numeric/arithmetic.js';
-import { InputError } from '../input-error.js';
-import { readFraction, readTolerancePart } from '../input/input-document.js';
-import { tensorFromNested } from '../input/nested-array.js';
+import { LIBRARY_REQUEST_WORDS } from '../input/request-words.js';
+import { narrowerThanDType, type ArithmeticTypes } from '../numeric/arithmetic.js';
+import { describeValue, InputError } from '../input-error.js';
 import { renderJson } from '../output/render-json.js';
 import { formatShape, sameShape, type Tensor } from '../tensor.js';
-import { quantityShape, type Report } from '../verify.js';
-import { runVerification, type RunOptions } from './run.js';
-import { FORWARD_NAME, isOp, supportedOp, SUPPORTED_OPS, type Op } from '../op.js';
-import { REDUCTIONS, type Reduction } from '../cross-entropy-spec.js';
+import { quantityShape, type Report, type VerifyInput } from '../verify.js';
+import { REFERENCE_CHOICES, runVerification, type RunOptions } from './run.js';
+import { FORWARD_NAME, type Op } from '../op.js';
+import type { Reduction } from '../cross-entropy-spec.js';
 import { TOOL } from './tool.js';
+import {
+  guarded,
+  readArithmetic,
+  readBoolean,
+  readChoice,
+  readDType,
+  readFunction,
+  readInteger,
+  readLabelSmoothing,
+  readObject,
+  readOp,
+  readReduction,
+  readString,
+  readTolerance,
+  readValues,
+  readValuesOrNumber,
+} from './library-arguments.js';
 
 /**
  * Values as a JavaScript caller holds them: nested arrays of numbers (N-D), a flat typed array or
@@ -56,57 +72,108 @@ export interface VerifyRequest {
 /**
  * Verifies softmax and its gradient on `request`, as the command line does: both methods, the
  * exact result, the comparisons, the invariants. `report.passed` is the verdict. Throws InputError
- * for input it cannot use, naming the field.
+ * for input or options it cannot use, naming the field: every field is checked, and one the
+ * request or the options do not have is refused, as the JSON documents refuse theirs.
  */
 export async function verify(request: VerifyRequest, options: RunOptions = {}): Promise<Report> {
-  const x = tensorOf(request.x, 'x');
+  const fields = readObject(request, undefined, REQUEST_FIELDS, 'with x (and g)');
+  const runOptions = readRunOptions(options);
+  const op = fields.op === undefined ? undefined : readOp(fields.op, 'op');
+  if (fields.x === undefined) throw new InputError(`x is missing: give the logits ${LIBRARY_REQUEST_WORDS.howToGive('x')}`);
+  const x = readValues(fields.x, 'x');
   // cross_entropy's g is the loss's and may be left out (1); every other op's is x's shape.
-  const g = request.g === undefined ? undefined : tensorOrNumber(request.g, 'g');
-  if (request.op !== undefined && !isOp(request.op)) throw new InputError(`op must be one of ${SUPPORTED_OPS.join(', ')}, got ${JSON.stringify(request.op)}`);
-  const op = request.op === undefined ? undefined : supportedOp(request.op, 'op');
+  const g = fields.g === undefined ? undefined : readValuesOrNumber(fields.g, 'g');
   const forwardName = FORWARD_NAME[op ?? 'softmax'];
-  const misplaced = (['softmax', 'log_softmax', 'loss'] as const).find((key) => key !== forwardName && request.expected?.[key] !== undefined);
+  const expected = fields.expected === undefined ? undefined : readObject(fields.expected, 'expected', EXPECTED_FIELDS, `with ${forwardName} and/or grad`);
+  const misplaced = EXPECTED_FIELDS.find((key) => key !== forwardName && key !== 'grad' && expected?.[key] !== undefined);
   if (misplaced !== undefined) throw new InputError(`expected.${misplaced} is not an output of op ${op ?? 'softmax'}: give expected.${forwardName}`);
   const expectedOf = (key: 'softmax' | 'log_softmax' | 'grad'): Float64Array | undefined => {
-    const values = request.expected?.[key];
+    const values = expected?.[key];
     if (values === undefined) return undefined;
-    const tensor = tensorOf(values, `expected.${key}`);
+    const tensor = readValues(values, `expected.${key}`);
     if (!sameShape(tensor.shape, x.shape)) {
       throw new InputError(`expected.${key} has shape ${formatShape(tensor.shape)}, but x has shape ${formatShape(x.shape)}`);
     }
     return tensor.data;
   };
-  const loss = request.expected?.loss;
-  const forward = forwardName === 'loss' ? (loss === undefined ? undefined : tensorOrNumber(loss, 'expected.loss').data) : expectedOf(forwardName);
+  const loss = expected?.loss;
+  const forward = forwardName === 'loss' ? (loss === undefined ? undefined : readValuesOrNumber(loss, 'expected.loss').data) : expectedOf(forwardName);
   const grad = expectedOf('grad');
-  if (request.dtype !== undefined && !isDType(request.dtype)) {
-    throw new InputError(`dtype must be one of ${DTYPES.join(', ')}, got ${JSON.stringify(request.dtype)}`);
-  }
-  const tolerance = request.tolerance === undefined ? undefined : readTolerance(request.tolerance);
-  const crossEntropyFields = ['target', 'reduction', 'labelSmoothing', 'ignoreIndex', 'weight'] as const;
-  const stray = op === 'cross_entropy' ? undefined : crossEntropyFields.find((key) => request[key] !== undefined);
+  const stray = op === 'cross_entropy' ? undefined : CROSS_ENTROPY_FIELDS.find((key) => fields[key] !== undefined);
   if (stray !== undefined) throw new InputError(`${stray} is for op cross_entropy`);
-  if (request.reduction !== undefined && !(REDUCTIONS as readonly string[]).includes(request.reduction)) {
-    throw new InputError(`reduction must be one of ${REDUCTIONS.join(', ')}, got ${JSON.stringify(request.reduction)}`);
+  if (op === 'cross_entropy' && fields.target === undefined) {
+    throw new InputError("target is missing: op cross_entropy needs class indices (x's shape without the class dim) or class probabilities (x's shape)");
   }
-  const input = inputFromDocument(request.name ?? 'library call', {
-    op,
-    x,
-    g,
-    target: request.target === undefined ? undefined : tensorOrNumber(request.target, 'target'),
-    reduction: request.reduction,
-    labelSmoothing: request.labelSmoothing === undefined ? undefined : readFraction(request.labelSmoothing, 'labelSmoothing'),
-    ignoreIndex: request.ignoreIndex,
-    weight: request.weight === undefined ? undefined : tensorOf(request.weight, 'weight'),
-    dim: request.dim,
-    dtype: request.dtype,
-    expected: forward === undefined && grad === undefined ? undefined : { forward, grad },
-    tolerance,
-    source: request.source,
-    name: request.name,
-    description: request.description,
-  });
-  return runVerification(input, options);
+  const text = (key: 'source' | 'name' | 'description'): string | undefined => (fields[key] === undefined ? undefined : readString(fields[key], key));
+  const name = text('name');
+  const input = inputFromDocument(
+    name ?? 'library call',
+    {
+      op,
+      x,
+      g,
+      target: fields.target === undefined ? undefined : readValuesOrNumber(fields.target, 'target'),
+      reduction: fields.reduction === undefined ? undefined : readReduction(fields.reduction, 'reduction'),
+      labelSmoothing: fields.labelSmoothing === undefined ? undefined : readLabelSmoothing(fields.labelSmoothing, 'labelSmoothing'),
+      ignoreIndex: fields.ignoreIndex === undefined ? undefined : readInteger(fields.ignoreIndex, 'ignoreIndex'),
+      weight: fields.weight === undefined ? undefined : readValues(fields.weight, 'weight'),
+      dim: fields.dim === undefined ? undefined : readInteger(fields.dim, 'dim'),
+      dtype: fields.dtype === undefined ? undefined : readDType(fields.dtype, 'dtype'),
+      expected: forward === undefined && grad === undefined ? undefined : { forward, grad },
+      tolerance: fields.tolerance === undefined ? undefined : readTolerance(fields.tolerance, 'tolerance'),
+      source: text('source'),
+      name,
+      description: text('description'),
+    },
+    {},
+    LIBRARY_REQUEST_WORDS,
+  );
+  checkRunOptions(input, runOptions);
+  return remembered(await runVerification(input, runOptions));
+}
+
+const CROSS_ENTROPY_FIELDS = ['target', 'reduction', 'labelSmoothing', 'ignoreIndex', 'weight'] as const;
+const REQUEST_FIELDS = ['op', 'x', 'g', ...CROSS_ENTROPY_FIELDS, 'dim', 'dtype', 'expected', 'tolerance', 'source', 'name', 'description'] as const;
+const EXPECTED_FIELDS = ['softmax', 'log_softmax', 'loss', 'grad'] as const;
+const RUN_OPTIONS = ['tolerance', 'arithmetic', 'reference', 'accurate', 'finiteDifferences', 'allowSlow', 'parallel'] as const;
+
+/** verify's options, each checked; named `options.…` in messages, apart from the request's fields. */
+function readRunOptions(options: unknown): RunOptions {
+  const fields = readObject(options, 'options', RUN_OPTIONS, `with ${RUN_OPTIONS.join(', ')}`);
+  const flag = (key: 'accurate' | 'finiteDifferences' | 'allowSlow' | 'parallel') =>
+    fields[key] === undefined ? {} : { [key]: readBoolean(fields[key], `options.${key}`) };
+  return {
+    ...(fields.tolerance === undefined ? {} : { tolerance: readTolerance(fields.tolerance, 'options.tolerance') }),
+    ...(fields.arithmetic === undefined ? {} : { arithmetic: readArithmetic(fields.arithmetic, 'options.arithmetic') }),
+    ...(fields.reference === undefined ? {} : { reference: readChoice(fields.reference, 'options.reference', REFERENCE_CHOICES) }),
+    ...flag('accurate'),
+    ...flag('finiteDifferences'),
+    ...flag('allowSlow'),
+    ...flag('parallel'),
+  };
+}
+
+/**
+ * What the run would refuse of these options for this input, in the library's words (the run's
+ * own messages name the command line's flags).
+ */
+function checkRunOptions(input: VerifyInput, options: RunOptions): void {
+  for (const which of ['compute', 'accumulate'] as const) {
+    const type = options.arithmetic?.[which];
+    if (type !== undefined && narrowerThanDType(input.dtype, { [which]: type }) !== undefined) {
+      throw new InputError(`options.arithmetic.${which} ${type} is narrower than the dtype ${input.dtype}: a kernel computes and sums at least as wide as the values it reads`);
+    }
+  }
+  const op = input.op ?? 'softmax';
+  if (options.finiteDifferences && op !== 'softmax') throw new InputError(`options.finiteDifferences checks softmax only in this version, not ${op}`);
+}
+
+/** The reports this library made: toJson writes those, and refuses anything else by name rather than failing inside. */
+const madeReports = new WeakSet<object>();
+
+function remembered(report: Report): Report {
+  madeReports.add(report);
+  return report;
 }
 
 export interface CheckRequest {
@@ -125,14 +192,48 @@ export interface CheckRequest {
 }
 
 /**
- * Checks fixture files as `softmax-verify check` does: `paths` are files, folders (searched for
- * *.json) or glob patterns, relative to the working directory. A path that matches nothing throws
- * InputError; a fixture that cannot be read is an `error` outcome, and the run goes on.
+ * Checks fixture files as `softmax-verify check` does: `paths` is one path or a list of them, each
+ * a file, a folder (searched for *.json) or a glob pattern, relative to the working directory. A
+ * path that matches nothing throws InputError; a fixture that cannot be read is an `error`
+ * outcome, and the run goes on.
  */
-export async function check(paths: readonly string[], request: CheckRequest = {}): Promise<CheckRun> {
+export async function check(paths: string | readonly string[], request: CheckRequest = {}): Promise<CheckRun> {
+  const list = readPaths(paths);
+  const fields = readObject(request, 'request', CHECK_FIELDS, `with ${CHECK_FIELDS.join(', ')}`);
+  const flag = (key: 'bail' | 'allowSlow' | 'parallel') => (fields[key] === undefined ? {} : { [key]: readBoolean(fields[key], `request.${key}`) });
+  const onOutcome = fields.onOutcome === undefined ? undefined : readFunction<(outcome: FixtureOutcome) => void>(fields.onOutcome, 'request.onOutcome');
+  const options = {
+    ...(fields.tolerance === undefined ? {} : { tolerance: readTolerance(fields.tolerance, 'request.tolerance') }),
+    ...(fields.arithmetic === undefined ? {} : { arithmetic: readArithmetic(fields.arithmetic, 'request.arithmetic') }),
+    ...flag('bail'),
+    ...flag('allowSlow'),
+    ...flag('parallel'),
+  };
   const files = processFiles();
-  const fixtures = await collectFixturePaths(paths, files.cwd);
-  return runCheck(fixtures, { ...request, cwd: files.cwd, npyBeside: inputFiles(files).npyBeside });
+  const fixtures = await collectFixturePaths(list, files.cwd);
+  const run = await runCheck(fixtures, {
+    ...options,
+    // Each outcome's report, like verify's, can go to toJson.
+    onOutcome: (outcome) => {
+      if (outcome.status !== 'error') remembered(outcome.report);
+      onOutcome?.(outcome);
+    },
+    cwd: files.cwd,
+    npyBeside: inputFiles(files).npyBeside,
+  });
+  return run;
+}
+
+const CHECK_FIELDS = ['tolerance', 'arithmetic', 'bail', 'allowSlow', 'parallel', 'onOutcome'] as const;
+
+function readPaths(paths: unknown): readonly string[] {
+  const list = typeof paths === 'string' ? [paths] : guarded(() => (Array.isArray(paths) ? [...paths] : undefined), 'paths');
+  if (list === undefined) throw new InputError(`paths must be a path or a list of paths, got ${describeValue(paths)}`);
+  if (list.length === 0) throw new InputError('paths is empty: give a fixture file, a folder or a glob pattern');
+  list.forEach((path, i) => {
+    if (typeof path !== 'string' || path === '') throw new InputError(`paths[${i}] must be a path (a non-empty string), got ${describeValue(path)}`);
+  });
+  return list as string[];
 }
 
 /**
@@ -155,28 +256,32 @@ export interface InputSettings {
  * The result is a request `verify` takes as it is.
  */
 export async function readInput(path: string, settings: InputSettings = {}): Promise<VerifyRequest> {
+  if (typeof path !== 'string' || path === '') throw new InputError(`path must be a path (a non-empty string), got ${describeValue(path)}`);
+  const given = readObject(settings, 'settings', SETTINGS, `with ${SETTINGS.join(', ')}`);
   const text = (value: number | undefined) => (value === undefined ? undefined : String(value));
   const raw = {
     input: path,
-    op: settings.op,
-    dim: text(settings.dim),
-    dtype: settings.dtype,
-    reduction: settings.reduction,
-    labelSmoothing: text(settings.labelSmoothing),
-    ignoreIndex: text(settings.ignoreIndex),
+    op: given.op === undefined ? undefined : readOp(given.op, 'settings.op'),
+    dim: text(given.dim === undefined ? undefined : readInteger(given.dim, 'settings.dim')),
+    dtype: given.dtype === undefined ? undefined : readDType(given.dtype, 'settings.dtype'),
+    reduction: given.reduction === undefined ? undefined : readReduction(given.reduction, 'settings.reduction'),
+    labelSmoothing: text(given.labelSmoothing === undefined ? undefined : readLabelSmoothing(given.labelSmoothing, 'settings.labelSmoothing')),
+    ignoreIndex: text(given.ignoreIndex === undefined ? undefined : readInteger(given.ignoreIndex, 'settings.ignoreIndex')),
   };
-  const resolved = await resolveRequest(raw, inputFiles(processFiles()));
-  if (!resolved.ok) throw resolved.error;
+  const resolved = await resolveRequest(raw, inputFiles(processFiles()), LIBRARY_REQUEST_WORDS);
+  if (!resolved.ok) throw inLibraryWords(resolved.error, path);
   const { input } = resolved.value;
-  const shaped = (data: Float64Array | undefined) => (data === undefined ? undefined : { shape: input.x.shape, data });
+  // Plain { shape, data }, as verify takes them (a Tensor's `stored` dtype is said by `dtype`).
+  const plain = (tensor: Tensor): Values => ({ shape: tensor.shape, data: tensor.data });
+  const shaped = (data: Float64Array | undefined) => (data === undefined ? undefined : plain({ shape: input.x.shape, data }));
   const forwardName = FORWARD_NAME[input.op ?? 'softmax'];
   const spec = input.crossEntropy;
   // A 0-d tensor (a reduced loss, its g, one sample's class) as the number it is.
-  const asValues = (tensor: Tensor): Values | number => (tensor.shape.length === 0 ? tensor.data[0] : tensor);
+  const asValues = (tensor: Tensor): Values | number => (tensor.shape.length === 0 ? tensor.data[0] : plain(tensor));
   const lossShape = quantityShape(input, 'forward');
   return {
     ...(input.op === undefined ? {} : { op: input.op }),
-    x: input.x,
+    x: plain(input.x),
     g: asValues(input.g),
     ...(spec === undefined
       ? {}
@@ -203,41 +308,28 @@ export async function readInput(path: string, settings: InputSettings = {}): Pro
   };
 }
 
+const SETTINGS = ['op', 'dim', 'dtype', 'reduction', 'labelSmoothing', 'ignoreIndex'] as const;
+
+/**
+ * The file readers (src/io) name the file as the command line's `--input PATH`; to a library
+ * caller it is the path given to readInput. Their messages put `--input ` before the path (or
+ * before `stdin` for `-`), so that prefix goes, and nothing else changes.
+ */
+function inLibraryWords(error: InputError, path: string): InputError {
+  const label = path === '-' ? 'stdin' : path;
+  const message = error.message.replace(`--input ${label}`, label);
+  return message === error.message ? error : new InputError(message);
+}
+
 /** The library reads files as the command does, from the process's working directory. */
 function processFiles() {
   return { stdin: process.stdin, cwd: process.cwd() };
 }
 
-/** The report as `--format json` writes it: one JSON document. */
+/** The report as `--format json` writes it: one JSON document. `report` must be one verify (or check) returned. */
 export function toJson(report: Report): string {
-  return renderJson(report, TOOL);
-}
-
-function tensorOf(values: Values, field: string): Tensor {
-  if (isShaped(values)) {
-    if (!Array.isArray(values.shape) || values.shape.length === 0 || !values.shape.every((d) => Number.isSafeInteger(d) && d > 0)) {
-      throw new InputError(`${field}.shape must be a non-empty list of whole numbers above 0, got ${JSON.stringify(values.shape)}`);
-    }
-    const size = values.shape.reduce((a, b) => a * b, 1);
-    if (values.data.length !== size) {
-      throw new InputError(`${field} has ${values.data.length} values, but its shape ${formatShape(values.shape)} holds ${size}`);
-    }
-    // Checked as nested arrays are: every value a number, the shape a list of whole numbers.
-    const checked = tensorFromNested(Array.from(values.data), field);
-    return { shape: [...values.shape], data: checked.data };
+  if (typeof report !== 'object' || report === null || !madeReports.has(report)) {
+    throw new InputError(`report must be a report that verify or check returned, got ${describeValue(report)}`);
   }
-  return tensorFromNested(ArrayBuffer.isView(values) ? Array.from(values as ArrayLike<number>) : values, field);
-}
-
-function isShaped(values: Values): values is { readonly shape: readonly number[]; readonly data: ArrayLike<number> } {
-  return typeof values === 'object' && values !== null && !Array.isArray(values) && !ArrayBuffer.isView(values) && 'shape' in values;
-}
-
-function readTolerance(tolerance: Tolerance): Tolerance {
-  return { rtol: readTolerancePart(tolerance.rtol, 'tolerance.rtol'), atol: readTolerancePart(tolerance.atol, 'tolerance.atol') };
-}
-
-/** A number (a reduced loss, its g, one sample's class) as a 0-d tensor; anything else as tensorOf reads it. */
-function tensorOrNumber(values: Values | number, field: string): Tensor {
-  return typeof values === 'number' ? { shape: [], data: Float64Array.of(values) } : tensorOf(values, field);
+  return renderJson(report, TOOL);
 }

@@ -3,7 +3,7 @@ import { formatShape, sameShape, type Tensor } from '../tensor.js';
 import { describeValue, InputError } from '../input-error.js';
 import { FORWARD_NAME, isOp, OPS, supportedOp, SUPPORTED_OPS, type Op } from '../op.js';
 import { REDUCTIONS, type Reduction } from '../cross-entropy-spec.js';
-import { parseLenientJson } from './lenient-json.js';
+import { fieldOfKeys, MAX_JSON_DEPTH, parseLenientJson } from './lenient-json.js';
 import { parseNumberToken } from './number-token.js';
 import { tensorFromNested } from './nested-array.js';
 
@@ -58,6 +58,10 @@ export interface DocumentOptions {
 
 export function parseInputDocument(text: string, options: DocumentOptions = {}): InputDocument {
   const parsed = parseLenientJson(text);
+  if (!parsed.ok && parsed.kind === 'depth') {
+    const field = parsed.keys.length === 0 ? 'the document' : fieldOfKeys(parsed.keys);
+    throw new InputError(`${field} is nested more than ${MAX_JSON_DEPTH} levels deep (line ${parsed.line}, column ${parsed.column}): JSON input nests at most ${MAX_JSON_DEPTH} levels`);
+  }
   if (!parsed.ok) {
     throw new InputError(`invalid JSON at line ${parsed.line}, column ${parsed.column}: ${parsed.message}`);
   }
@@ -67,7 +71,7 @@ export function parseInputDocument(text: string, options: DocumentOptions = {}):
   }
   const unknown = Object.keys(doc).find((key) => !KNOWN_FIELDS.includes(key));
   if (unknown !== undefined) {
-    throw new InputError(`unknown field ${JSON.stringify(unknown)} (known fields: ${KNOWN_FIELDS.join(', ')})`);
+    throw new InputError(`unknown field ${describeValue(unknown)} (known fields: ${KNOWN_FIELDS.join(', ')})`);
   }
   if (options.requireFixture && !Object.hasOwn(doc, 'format')) {
     throw new InputError(`format is missing: a fixture must have "format": ${JSON.stringify(FIXTURE_FORMAT)}`);
@@ -165,7 +169,7 @@ function readExpected(
   if (unknown !== undefined) {
     const otherOp = OPS.find((other) => FORWARD_NAME[other] === unknown);
     const hint = otherOp === undefined ? '' : `; "${unknown}" is what op ${otherOp} expects${op === 'softmax' ? ': add "op": "' + otherOp + '"' : ''}`;
-    throw new InputError(`expected has an unknown field ${JSON.stringify(unknown)} (known: ${forwardName}, grad)${hint}`);
+    throw new InputError(`expected has an unknown field ${describeValue(unknown)} (known: ${forwardName}, grad)${hint}`);
   }
   if (!Object.hasOwn(value, forwardName) && !Object.hasOwn(value, 'grad')) {
     throw new InputError(`expected must have "${forwardName}", "grad" or both`);
@@ -197,7 +201,7 @@ function readOp(value: unknown): Op {
 function readTolerance(value: unknown): Tolerance {
   if (!isPlainObject(value)) throw new InputError(`tolerance must be an object {"rtol": …, "atol": …}, got ${kindOf(value)}`);
   const unknown = Object.keys(value).find((key) => key !== 'rtol' && key !== 'atol');
-  if (unknown !== undefined) throw new InputError(`tolerance has an unknown field ${JSON.stringify(unknown)} (known: rtol, atol)`);
+  if (unknown !== undefined) throw new InputError(`tolerance has an unknown field ${describeValue(unknown)} (known: rtol, atol)`);
   const read = (key: 'rtol' | 'atol'): number => {
     if (!Object.hasOwn(value, key)) throw new InputError(`tolerance.${key} is missing: give both rtol and atol`);
     return readTolerancePart(value[key], `tolerance.${key}`);

@@ -3,13 +3,14 @@ import { builtInExample } from '../example.js';
 import type { ArithmeticTypes } from '../numeric/arithmetic.js';
 import { formatShape, normaliseDim, sameShape, type Tensor } from '../tensor.js';
 import { QUANTITIES, type DTypeOrigin, type VerifyInput } from '../verify.js';
-import { captureInputError, InputError, withInputLabel, type Result } from '../input-error.js';
+import { captureInputError, describeValue, InputError, withInputLabel, type Result } from '../input-error.js';
 import { readDTypeFlag, readFraction, type InputDocument } from './input-document.js';
 import { parseNumberToken, readIntegerText } from './number-token.js';
 import { crossEntropyFrom } from './cross-entropy-input.js';
 import { lossShape, REDUCTIONS, type Reduction } from '../cross-entropy-spec.js';
 import { FORWARD_NAME, isOp, quantityName, supportedOp, SUPPORTED_OPS, type Op } from '../op.js';
 import { tensorFromValuesText } from './values-text.js';
+import { FLAG_REQUEST_WORDS, type RequestWords, type SettingName } from './request-words.js';
 
 /** What the command line gave, as text: nothing here has been checked yet. */
 export interface RawRequest {
@@ -60,8 +61,9 @@ export interface ResolvedRequest {
 /**
  * Turns the command line into a validated input: the built-in example when nothing is given,
  * else `--x/--g` or an `--input` document, with `--dim/--dtype` overriding the document's.
+ * `words` name the settings in messages (the library's readInput gives them by field name).
  */
-export function resolveRequest(raw: RawRequest, files: InputFiles): Promise<Result<ResolvedRequest>> {
+export function resolveRequest(raw: RawRequest, files: InputFiles, words: RequestWords = FLAG_REQUEST_WORDS): Promise<Result<ResolvedRequest>> {
   return captureInputError(async () => {
     const tolerance = readToleranceFlags(raw);
     const overrides: Overrides = {
@@ -109,16 +111,17 @@ export function resolveRequest(raw: RawRequest, files: InputFiles): Promise<Resu
     }
     if (raw.input !== undefined) {
       const { label, doc } = await files.readInput(raw.input);
-      const merged = withCrossEntropyFlags(withExpectedFlags(doc, given, label, overrides.op), raw, values, label);
-      return { input: withInputLabel(label, () => inputFromDocument(label, merged, overrides)), tolerance };
+      const merged = withCrossEntropyFlags(withExpectedFlags(doc, given, label, overrides.op), raw, values, label, words);
+      return { input: withInputLabel(label, () => inputFromDocument(label, merged, overrides, words)), tolerance };
     }
     const doc = withCrossEntropyFlags(
       withExpectedFlags({ x: values(raw.x, 'x'), g: values(raw.g, 'g') }, given, 'command line', overrides.op),
       raw,
       values,
       'command line',
+      words,
     );
-    return { input: inputFromDocument('command line', doc, overrides), tolerance };
+    return { input: inputFromDocument('command line', doc, overrides, words), tolerance };
   });
 }
 
@@ -171,13 +174,13 @@ export interface Overrides {
 }
 
 /** Checks that a document's parts fit together (g's shape, dim's range) and fills in defaults. */
-export function inputFromDocument(label: string, doc: InputDocument, overrides: Overrides = {}): VerifyInput {
+export function inputFromDocument(label: string, doc: InputDocument, overrides: Overrides = {}, words: RequestWords = FLAG_REQUEST_WORDS): VerifyInput {
   const { x } = doc;
   if (x === undefined) {
-    throw new InputError('x is missing: give the logits with --x (for example --x 1,2,3) or as the field "x" of an --input file');
+    throw new InputError(`x is missing: give the logits ${words.howToGive('x')}`);
   }
   if (overrides.op !== undefined && doc.op !== undefined && overrides.op !== doc.op) {
-    throw new InputError(`--op ${overrides.op}, but the input is op ${doc.op}: leave --op out, or give an input of op ${overrides.op}`);
+    throw new InputError(`${words.setting('op', overrides.op)}, but the input is op ${doc.op}: leave ${words.setting('op')} out, or give an input of op ${overrides.op}`);
   }
   const op = overrides.op ?? doc.op;
   // cross_entropy's classes run along dim 1 by default, as PyTorch's (dim 0 for one sample of shape [C]).
@@ -187,7 +190,7 @@ export function inputFromDocument(label: string, doc: InputDocument, overrides: 
     const rank = x.shape.length;
     throw new InputError(`dim ${dim} is out of range for x of shape ${formatShape(x.shape)} (expected ${-rank} to ${rank - 1})`);
   }
-  const { dtype, dtypeFrom } = chooseDType(doc, overrides);
+  const { dtype, dtypeFrom } = chooseDType(doc, overrides, words);
   if (op === 'cross_entropy') {
     const { spec, g } = crossEntropyFrom(doc, x, axis);
     const loss = doc.expected?.forward;
@@ -199,7 +202,7 @@ export function inputFromDocument(label: string, doc: InputDocument, overrides: 
   }
   const { g } = doc;
   if (g === undefined) {
-    throw new InputError('g is missing: give the upstream gradient with --g (for example --g 1,0,0) or as the field "g" of an --input file');
+    throw new InputError(`g is missing: give the upstream gradient ${words.howToGive('g')}`);
   }
   if (!sameShape(g.shape, x.shape)) {
     throw new InputError(`g has shape ${formatShape(g.shape)}, but x has shape ${formatShape(x.shape)}: they must match`);
@@ -223,7 +226,7 @@ export function inputFromDocument(label: string, doc: InputDocument, overrides: 
  * else float64. Arrays stored in different dtypes leave the choice to the user: a kernel's inputs
  * and outputs share one dtype, so a mix is a mistake in the dump or a choice to state.
  */
-function chooseDType(doc: InputDocument, overrides: Overrides): { dtype: DType; dtypeFrom: DTypeOrigin } {
+function chooseDType(doc: InputDocument, overrides: Overrides, words: RequestWords): { dtype: DType; dtypeFrom: DTypeOrigin } {
   if (overrides.dtype !== undefined) return { dtype: overrides.dtype, dtypeFrom: 'flag' };
   if (doc.dtype !== undefined) return { dtype: doc.dtype, dtypeFrom: 'input' };
   const stored: [string, DType | undefined][] = [
@@ -237,7 +240,7 @@ function chooseDType(doc: InputDocument, overrides: Overrides): { dtype: DType; 
   const other = known.find(([, dtype]) => dtype !== known[0][1]);
   if (other !== undefined) {
     throw new InputError(
-      `${known[0][0]} is stored as ${known[0][1]} but ${other[0]} as ${other[1]}: give --dtype to say which the kernel computes in`,
+      `${known[0][0]} is stored as ${known[0][1]} but ${other[0]} as ${other[1]}: give ${words.setting('dtype')} to say which the kernel computes in`,
     );
   }
   return { dtype: known[0][1], dtypeFrom: 'data' };
@@ -252,7 +255,7 @@ export function readToleranceFlags(raw: { readonly rtol?: string; readonly atol?
   const read = (text: string, flag: string): number => {
     const value = parseNumberToken(text.trim());
     if (value === undefined || !Number.isFinite(value) || value < 0) {
-      throw new InputError(`${flag} must be a finite number ≥ 0, got ${JSON.stringify(text)}`);
+      throw new InputError(`${flag} must be a finite number ≥ 0, got ${describeValue(text)}`);
     }
     return value;
   };
@@ -271,7 +274,7 @@ export function readArithmeticFlags(raw: { readonly compute?: string; readonly a
 function readOpFlag(text: string): Op {
   const name = text.trim().replace('-', '_');
   if (isOp(name)) return supportedOp(name, '--op');
-  throw new InputError(`--op must be one of ${SUPPORTED_OPS.join(', ')}, got ${JSON.stringify(text)}`);
+  throw new InputError(`--op must be one of ${SUPPORTED_OPS.join(', ')}, got ${describeValue(text)}`);
 }
 
 /** The flag that gives an op's expected forward output. */
@@ -288,6 +291,7 @@ function withCrossEntropyFlags(
   raw: RawRequest,
   values: (text: string | undefined, field: string) => Tensor | undefined,
   label: string,
+  words: RequestWords,
 ): InputDocument {
   const given: Partial<InputDocument> = {
     target: values(raw.target, '--target'),
@@ -296,21 +300,28 @@ function withCrossEntropyFlags(
     ignoreIndex: raw.ignoreIndex === undefined ? undefined : readIntegerText(raw.ignoreIndex, '--ignore-index'),
     weight: values(raw.weight, '--weight'),
   };
-  const flags: Record<string, string> = { target: '--target', reduction: '--reduction', labelSmoothing: '--label-smoothing', ignoreIndex: '--ignore-index', weight: '--weight' };
+  const settings: Readonly<Record<string, readonly [SettingName, string]>> = {
+    target: ['target', 'target'],
+    reduction: ['reduction', 'reduction'],
+    labelSmoothing: ['labelSmoothing', 'label smoothing'],
+    ignoreIndex: ['ignoreIndex', 'ignore index'],
+    weight: ['weight', 'weight'],
+  };
   const merged: Record<string, unknown> = { ...doc };
   for (const [key, value] of Object.entries(given)) {
     if (value === undefined) continue;
-    if ((doc as Record<string, unknown>)[key] !== undefined) throw new InputError(`${label} has its ${flags[key].slice(2)} already: give it there or with ${flags[key]}, not both`);
+    const [setting, what] = settings[key];
+    if ((doc as Record<string, unknown>)[key] !== undefined) throw new InputError(`${label} has its ${what} already: give it there or with ${words.setting(setting)}, not both`);
     merged[key] = value;
   }
   const op = doc.op ?? raw.op?.trim().replace('-', '_');
-  const named = Object.keys(flags).find((key) => (given as Record<string, unknown>)[key] !== undefined);
-  if (named !== undefined && op !== 'cross_entropy') throw new InputError(`${flags[named]} is for --op cross_entropy`);
+  const named = Object.keys(settings).find((key) => (given as Record<string, unknown>)[key] !== undefined);
+  if (named !== undefined && op !== 'cross_entropy') throw new InputError(`${words.setting(settings[named][0])} is for ${words.setting('op', 'cross_entropy')}`);
   return merged as InputDocument;
 }
 
 function readReductionFlag(text: string): Reduction {
   const name = text.trim();
   if ((REDUCTIONS as readonly string[]).includes(name)) return name as Reduction;
-  throw new InputError(`--reduction must be one of ${REDUCTIONS.join(', ')}, got ${JSON.stringify(text)}`);
+  throw new InputError(`--reduction must be one of ${REDUCTIONS.join(', ')}, got ${describeValue(text)}`);
 }

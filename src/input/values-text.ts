@@ -1,6 +1,6 @@
 import type { Tensor } from '../tensor.js';
-import { InputError } from '../input-error.js';
-import { parseLenientJson } from './lenient-json.js';
+import { describeValue, InputError } from '../input-error.js';
+import { fieldOfKeys, MAX_JSON_DEPTH, parseLenientJson } from './lenient-json.js';
 import { tensorFromNested } from './nested-array.js';
 import { parseNumberToken } from './number-token.js';
 
@@ -13,6 +13,10 @@ export function tensorFromValuesText(text: string, field: string): Tensor {
   const trimmed = text.trim();
   if (trimmed.startsWith('[')) {
     const parsed = parseLenientJson(trimmed);
+    if (!parsed.ok && parsed.kind === 'depth') {
+      const inner = parsed.keys.length === 0 ? '' : ` (at ${fieldOfKeys(parsed.keys)})`;
+      throw new InputError(`${field} is nested more than ${MAX_JSON_DEPTH} levels deep${inner}, at column ${parsed.column}: JSON input nests at most ${MAX_JSON_DEPTH} levels`);
+    }
     if (!parsed.ok) {
       throw new InputError(`${field} is not valid JSON at column ${parsed.column}: ${parsed.message}`);
     }
@@ -26,7 +30,7 @@ export function tensorFromValuesText(text: string, field: string): Tensor {
   tokens.forEach((token, i) => {
     if (token === '') throw new InputError(`${field}[${i}] is missing: two separators in a row`);
     const value = parseNumberToken(token);
-    if (value === undefined) throw new InputError(`${field}[${i}] is not a number: ${JSON.stringify(token)}`);
+    if (value === undefined) throw new InputError(`${field}[${i}] is not a number: ${describeValue(token)}`);
     data[i] = value;
   });
   return { shape: [tokens.length], data };

@@ -124,6 +124,8 @@ describe('no input crashes the tool', () => {
       ...['[', ']', '{', '}', ',', '"', ':', '-', 'NaN', '1e400', '-1e400', '0x10', '1_000', '.5', 'null', 'true', '"text"', '{}', '[[[[', ']]]]'],
       ...['"__proto__": 1,', '"constructor": {"prototype": {"x": 1}},', '"x": [1],', '"dim": 7,', '"dtype": "float8",', '"tolerance": {"rtol": -1, "atol": 0},'],
       ...['\u2028', '\u00e9', '\ud83d\ude00', '\ufeff', '\u0000', '\\u0041', '\\ud800'],
+      // Around the depth limit, in any field: 100 levels of arrays or objects, and more.
+      ...['['.repeat(99), '['.repeat(101), '{"a":'.repeat(101), '["'.repeat(300), '\\'.repeat(301), 'N'.repeat(50)],
     );
     const mutation = fc.oneof(
       at.map((i) => original.slice(0, i)),
@@ -152,12 +154,28 @@ describe('no input crashes the tool', () => {
       '{"x": [1e400, -1e400], "g": [1, 2]}',
       '{"x": [1, 2], "g": [1, 2], "dim": 1e300}',
       '{"x": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]], "g": [1]}',
+      // Each field nested 5,000 deep: quoting one in an error message once overflowed the stack (exit 3).
+      ...['name', 'source', 'description', 'dtype', 'dim', 'op', 'format', 'tolerance', 'expected'].map(
+        (field) => `{"x": [1, 2], "g": [1, 0], "${field}": ${'['.repeat(5000)}"a"${']'.repeat(5000)}}`,
+      ),
+      `{"x": [1, 2], "g": [1, 0], "expected": {"grad": ${'{"a": '.repeat(5000)}1${'}'.repeat(5000)}}}`,
+      // 8.4 million characters beside a NaN: a regular expression once needed a stack entry per character (exit 3).
+      `{"x": [1, NaN], "g": [1, 0], "name": "${'a'.repeat(8_400_000)}"}`,
+      `{"x": [1, NaN], "g": [1, 0], "name": "${'a'.repeat(8_400_000)}`,
+      `{"x": [1, NaN], "g": [1, 0], "${'k'.repeat(8_400_000)}": 1}`,
+      // A run of digits and a letter: Python float()'s pattern once split it n ways (minutes at 10^5).
+      `{"x": [1, "${'1'.repeat(8_400_000)}x"], "g": [1, 0]}`,
+      `{"x": [1, ${'1'.repeat(8_400_000)}x], "g": [1, 0]}`,
     ]) {
-      const result = await runInProcess(['--input', '-', '--reference', 'off'], text);
-      expect(expectHandled(result), `${text.slice(0, 60)}: ${result.stderr}`).toBe(true);
+      for (const args of [['--input', '-', '--reference', 'off'], ['check', '-']]) {
+        const result = await runInProcess(args, text);
+        // One line, whatever the size of what it quotes; check reports the fixture as an ERROR and goes on.
+        const handled = args[0] === 'check' ? result.code === 2 && result.stderr === '' : expectHandled(result) && result.stderr.length < 400;
+        expect(handled, `${args[0]} ${text.slice(0, 60)}: ${result.code} ${result.stderr.slice(0, 400)}`).toBe(true);
+      }
     }
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-  });
+  }, 60_000);
 
   test('a 1 GB line on stdin is refused once it passes the text limit, without reading the rest', async () => {
     // 1 GiB of "1" in 64 KiB pieces (one buffer, served again and again), counted as they are read.

@@ -54,4 +54,14 @@ describe('parseInputDocument', () => {
   ])('refuses %s', (text, message) => {
     expect(() => parseInputDocument(text)).toThrow(message);
   });
+
+  test.each([
+    ['a name nested 5,000 deep', `{"x": [1], "g": [1], "name": ${'['.repeat(5000)}1${']'.repeat(5000)}}`, 'name is nested more than 100 levels deep (line 1, column 129): JSON input nests at most 100 levels'],
+    ['an expected grad nested 5,000 deep, unclosed', `{"x": [1], "g": [1], "expected": {"grad": ${'['.repeat(5000)}}}`, 'expected.grad is nested more than 100 levels deep (line 1, column 141): JSON input nests at most 100 levels'],
+    ['a document nested 200 deep', '['.repeat(200), 'the document is nested more than 100 levels deep (line 1, column 101): JSON input nests at most 100 levels'],
+    ['a key of 8.4 million characters', `{"x": [1], "g": [1], "${'k'.repeat(8_400_000)}": 1}`, 'unknown field "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk... (known fields: format'],
+    ['a name of 8.4 million characters beside a NaN', `{"x": [1], "g": [1], "name": ["${'n'.repeat(8_400_000)}", NaN]}`, 'name must be a string, got ["nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn...'],
+  ])('refuses %s in one line', (_, text, message) => {
+    expect(() => parseInputDocument(text)).toThrow(message);
+  });
 });

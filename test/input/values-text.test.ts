@@ -29,6 +29,9 @@ describe('tensorFromValuesText', () => {
     ['[1, a]', 'x is not valid JSON at column 5: expected a value, found "a"'],
     ['[1, 2', "x is not valid JSON at column 6: expected ',' or ']', found the end of the input"],
     ['[]', 'x is empty (shape [0])'],
+    ['['.repeat(101) + '1' + ']'.repeat(101), 'x is nested more than 100 levels deep, at column 101: JSON input nests at most 100 levels'],
+    ['[{"a": ' + '['.repeat(100) + '1' + ']'.repeat(100) + '}]', 'x is nested more than 100 levels deep (at a), at column 106: JSON input nests at most 100 levels'],
+    [`1,${'2'.repeat(100_000)}x`, 'x[1] is not a number: "222222222222222222222222222222222222...'],
   ])('refuses %j: %s', (text, message) => {
     expect(() => tensorFromValuesText(text, 'x')).toThrow(message);
   });

@@ -1,0 +1,63 @@
+"""softmax-verify's Python side: save_dump writes a kernel's inputs and outputs as a .safetensors
+file that `softmax-verify --input` reads, with numpy alone (torch only to hand over bfloat16
+tensors; no safetensors package). Copy this file beside your script, or put its folder on
+PYTHONPATH (a clone's python/, or node_modules/softmax-verify/python/).
+
+    from softmax_verify import save_dump
+    save_dump("dump.safetensors", x, g, softmax=s, grad=x.grad, source="my kernel, CUDA")
+
+The format (https://github.com/huggingface/safetensors): an 8-byte little-endian header size, a
+JSON header naming each tensor's dtype, shape and byte range, padded with spaces to 8 bytes,
+then the data, little-endian in C order.
+"""
+import json
+import struct
+
+import numpy as np
+
+__all__ = ["save_dump"]
+
+# numpy's dtypes as safetensors names them: floats for values, integers for cross_entropy's target.
+CODES = {"float64": "F64", "float32": "F32", "float16": "F16", "int64": "I64", "int32": "I32", "int16": "I16", "int8": "I8", "uint8": "U8"}
+
+
+def save_dump(path, x, g=None, *, softmax=None, log_softmax=None, loss=None, grad=None, target=None, weight=None,
+              source=None, dim=None, reduction=None, label_smoothing=None, ignore_index=None):
+    """Writes the arrays given (numpy arrays, torch tensors, lists or numbers) under the names
+    softmax-verify reads (x, g, softmax or log_softmax or loss, grad, target, weight), and the
+    settings given as the file's metadata strings. A torch bfloat16 tensor is stored as BF16."""
+    arrays = {"x": x, "g": g, "softmax": softmax, "log_softmax": log_softmax, "loss": loss, "grad": grad, "target": target, "weight": weight}
+    settings = {"source": source, "dim": dim, "reduction": reduction, "label_smoothing": label_smoothing, "ignore_index": ignore_index}
+    metadata = {key: str(value) for key, value in settings.items() if value is not None}
+    header = {"__metadata__": metadata} if metadata else {}
+    blobs = []
+    offset = 0
+    for name, value in arrays.items():
+        if value is None:
+            continue
+        code, data, shape = _stored(name, value)
+        header[name] = {"dtype": code, "shape": shape, "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as file:
+        file.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+
+
+def _stored(name, value):
+    """The safetensors dtype, the little-endian C-order bytes and the shape of one array."""
+    if hasattr(value, "detach"):  # a torch tensor: numpy has no bfloat16, so its bits go through float32
+        value = value.detach().cpu()
+        if str(value.dtype) == "torch.bfloat16":
+            # bfloat16 is the top half of a float32: exact, as every bfloat16 is a float32.
+            bits = value.float().numpy().astype("<f4").view("<u4") >> 16
+            return "BF16", np.ascontiguousarray(bits.astype("<u2")).tobytes(), list(bits.shape)
+        value = value.numpy()
+    array = np.asarray(value)
+    if array.dtype.kind in "iub" and name != "target":
+        array = array.astype(np.float64)  # x=[1, 2, 3] from a list: its values, not an integer x
+    code = CODES.get(array.dtype.name)
+    if code is None:
+        raise TypeError(f"{name} has dtype {array.dtype}, which a dump cannot hold (float64, float32, float16, bfloat16; integers for target)")
+    return code, np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")).tobytes(), list(array.shape)
