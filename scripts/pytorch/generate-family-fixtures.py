@@ -50,18 +50,20 @@ def LS(shape, dim, dtype, scale=4.0, offset=0.0, masked=(), seed=0, tag=""):
 
 
 def CE(tag, dtype="float64", shape=(8, 10), reduction="mean", soft=False, weight=False,
-       label_smoothing=0.0, ignore_index=None, ignored=0, scale=3.0, seed=0):
+       label_smoothing=0.0, ignore_index=None, ignored=0, scale=3.0, seed=0, padding=0):
     """A cross_entropy case over class dim 1 (0 for a 1-d x).
 
     soft: probability targets (softmax of N(0, 2^2) logits) instead of class indices.
     weight: class weights drawn from U[0.5, 2).
     ignore_index: passed to F.cross_entropy; `ignored` targets (or all, if ignored == "all") are
     set to it.
+    padding: the last `padding` samples are padding rows, as a padded batch has them: every logit
+    -inf and the target ignore_index (PyTorch gives their gradient NaN).
     """
     return dict(op="cross_entropy", name=f"cross-entropy-{SHORT[dtype]}-{tag}", dtype=dtype,
                 shape=list(shape), reduction=reduction, soft=soft, weight=weight,
                 label_smoothing=label_smoothing, ignore_index=ignore_index, ignored=ignored,
-                scale=scale, seed=seed)
+                scale=scale, seed=seed, padding=padding)
 
 
 CASES = [
@@ -117,6 +119,15 @@ CASES = [
     CE("2x32000-mean", dtype="bfloat16", shape=(2, 32000), reduction="mean", scale=8.0, seed=223),
     CE("16x512-none-weight", dtype="bfloat16", shape=(16, 512), reduction="none", weight=True,
        scale=6.0, seed=224),
+    # A bfloat16 mean over 16 samples: nll_loss sums them in bfloat16 itself (a cascade of 16-term
+    # partial sums), which the loss's allowance follows.
+    CE("16x512-mean", dtype="bfloat16", shape=(16, 512), reduction="mean", scale=2.0, seed=225),
+    # Padding rows, fully masked and ignored: their gradient is NaN in PyTorch, the loss their mean
+    # over the rest; every reduction.
+    CE("padding-rows-mean", shape=(6, 5), reduction="mean", ignore_index=-100, padding=2, seed=226),
+    CE("padding-rows-sum-smoothing", shape=(6, 5), reduction="sum", label_smoothing=0.1,
+       ignore_index=-100, padding=2, seed=227),
+    CE("padding-rows-none", shape=(6, 5), reduction="none", ignore_index=-100, padding=2, seed=228),
 ]
 
 
@@ -198,6 +209,9 @@ def make_cross_entropy(case) -> dict:
                 flat[flat == ignore_index] = (others + (others >= ignore_index).long())[flat == ignore_index]
             positions = torch.randperm(target.numel())[: case["ignored"]]
             target.view(-1)[positions] = ignore_index
+    if case.get("padding"):
+        x[-case["padding"]:] = -INF
+        target[-case["padding"]:] = case["ignore_index"]
     weight = (torch.rand(n_classes, dtype=torch.float64) * 1.5 + 0.5).to(dtype) if case["weight"] else None
     reduction = case["reduction"]
     if reduction == "none":

@@ -25,7 +25,7 @@ import { maxPropagatingNaN } from '../methods/max.js';
 import { withHigherOrders } from './higher-orders.js';
 import { forEachSlice, type SliceLayout } from '../methods/slices.js';
 import { logSoftmaxAllowed, logSoftmaxParts, type LogSoftmaxAllowances, type LogSoftmaxElementAllowance } from './log-softmax-allowance.js';
-import { lossAllowed, type CrossEntropyAllowances, type LossElementAllowance } from './cross-entropy-allowance.js';
+import { lossAllowed, lossParts, type CrossEntropyAllowances, type LossElementAllowance } from './cross-entropy-allowance.js';
 
 /**
  * One quantity's allowances, element by element (the terms above). The terms are made when asked
@@ -166,11 +166,12 @@ export function allowanceParts(allowance: ElementAllowance, i: number, b: number
   const k = sliceOf(allowance.terms.layout, i);
   if (isLoss(allowance)) {
     const sides = allowance.bothSidesRounded ? 2 : 1;
+    const parts = lossParts(allowance, i, b);
     return {
       atol: allowance.atol,
-      relative: sides * allowance.rtol * Math.abs(b),
-      cancellation: 0,
-      arithmetic: sides * allowance.terms.arithmetic[i],
+      relative: sides * parts.relative,
+      cancellation: sides * parts.cancellation,
+      arithmetic: sides * parts.arithmetic,
       total: lossAllowed(allowance, i, b),
     };
   }

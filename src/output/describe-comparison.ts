@@ -41,6 +41,13 @@ export function describeComparison(report: Report, comparison: Comparison): stri
  * `[0, 892]: expected -0.0166, exact -0.0154, |a − b| 1.22e-3 is 5.8 times the 2.1e-4 allowed
  * (atol 1e-5 + rtol·|b| 2.46e-4 + rtol·s_i Σ s_j|g_j| 9.1e-6 + arithmetic 3e-8)`.
  */
+/** The gradient's cancellation term as each op's rule line names it. */
+const CANCELLATION_TERM: Readonly<Record<Op, string>> = {
+  softmax: 'rtol·s_i Σ s_j|g_j|',
+  log_softmax: 'rtol·s_i|Σg||y_i|',
+  cross_entropy: 'rtol·s_i|Σh||y_i|',
+};
+
 export function describeElement(report: Report, comparison: Comparison, index: number): string {
   const a = sideValues(report, comparison.actual, comparison.quantity)[index];
   const b = sideValues(report, comparison.expected, comparison.quantity)[index];
@@ -56,8 +63,10 @@ export function describeElement(report: Report, comparison: Comparison, index: n
     `atol ${formatTolerance(parts.atol)}`,
     `rtol·|b| ${formatDifference(parts.relative)}`,
     ...(comparison.quantity === 'grad'
-      ? [`${report.input.op === 'log_softmax' ? 'rtol·s_i|Σg||y_i|' : 'rtol·s_i Σ s_j|g_j|'} ${formatDifference(parts.cancellation)}`]
-      : []),
+      ? [`${CANCELLATION_TERM[report.input.op ?? 'softmax']} ${formatDifference(parts.cancellation)}`]
+      : parts.cancellation > 0
+        ? [`rtol·(Σ|w q y|/D − |b|) ${formatDifference(parts.cancellation)}`]
+        : []),
     `arithmetic ${formatDifference(parts.arithmetic)}`,
   ].join(' + ');
   const share = difference === 0 ? '0' : `${formatDifference(difference)} is ${formatDifference(difference / parts.total)} times`;
