@@ -122,8 +122,18 @@ const CROSS_ENTROPY_BUGS: Record<string, { applies: (input: VerifyInput) => bool
     grad: (input) => plantedGradient(input, (spec) => ({ ...spec, labelSmoothing: 0 })),
   },
   // The ignored samples counted, as class 0: in the mean's divisor and with a gradient of their own.
+  // (Not for a sum over padding rows alone: their gradient is NaN either way, and no divisor moves.)
   'ignored rows counted': {
-    applies: (input) => input.crossEntropy!.targetKind === 'index' && input.crossEntropy!.target.data.includes(input.crossEntropy!.ignoreIndex),
+    applies: (input) => {
+      const spec = input.crossEntropy!;
+      if (spec.targetKind !== 'index' || !spec.target.data.includes(spec.ignoreIndex)) return false;
+      if (spec.reduction === 'mean') return true;
+      let ignoredWithLogits = false;
+      forEachSlice(sliceLayout(input.x.shape, input.axis), [input.x.data], [], ([xs], _, k) => {
+        if (spec.target.data[k] === spec.ignoreIndex && xs.some((v) => v > -Infinity)) ignoredWithLogits = true;
+      });
+      return ignoredWithLogits;
+    },
     grad: (input) =>
       plantedGradient(input, (spec) => ({
         ...spec,

@@ -7,7 +7,8 @@
  */
 export interface Io {
   readonly stdout: { write(text: string): unknown; readonly isTTY?: boolean };
-  readonly stderr: { write(text: string): unknown };
+  /** A terminal (isTTY) shows the long steps' progress. */
+  readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean };
   readonly env: NodeJS.ProcessEnv;
   readonly stdin: NodeJS.ReadableStream;
   /** An absolute path. */

@@ -10,7 +10,7 @@ import type { VerifyInput } from '../verify.js';
  * Work over a limit is data (OverBudget): the run skips it and says so, or refuses to start; the
  * words are output/describe-budget.ts's.
  */
-export type BudgetKind = 'jacobian' | 'bignumber-reference' | 'finite-differences' | 'auto-reference';
+export type BudgetKind = 'jacobian' | 'bignumber-reference' | 'finite-differences' | 'auto-reference' | 'bignumber-share';
 
 export interface OverBudget {
   readonly kind: BudgetKind;
@@ -27,6 +27,12 @@ export interface OverBudget {
   readonly limit: number;
   /** About how long it would take on one thread here. */
   readonly seconds: number;
+  /** bignumber-share: the slices double-double left undecided, whose elements `entries` counts. */
+  readonly slices?: number;
+  /** bignumber-share: BigNumber started and ran past its time (`seconds`), rather than being estimated over it. */
+  readonly ranOutOfTime?: boolean;
+  /** bignumber-share: the reference asked for ('auto' or 'double-double'), whose share it was. */
+  readonly reference?: 'auto' | 'double-double';
 }
 
 /**
@@ -97,6 +103,40 @@ export function autoReferenceOverBudget(input: VerifyInput): OverBudget | undefi
   const entries = input.x.data.length;
   if (entries <= AUTO_REFERENCE_ELEMENT_LIMIT) return undefined;
   return { kind: 'auto-reference', entries, limit: AUTO_REFERENCE_ELEMENT_LIMIT, seconds: (entries * MICROSECONDS_PER_DOUBLE_DOUBLE_ELEMENT) / 1e6 };
+}
+
+/**
+ * The BigNumber share of `reference: 'auto'`: the slices double-double leaves undecided (rare:
+ * results within about 2^-100 of a rounding midpoint) go to BigNumber as long as that takes about
+ * what the rest of a small run does, so that no default run takes more than a few times its run
+ * with the reference off. A run costs at least some 0.1 s and about 0.5 µs an element (the methods,
+ * the allowances, the comparisons): BigNumber gets 0.4 s + 2 µs an element, at its 64-digit cost
+ * (softmax 0.2 ms an element, log_softmax and cross_entropy 0.6 ms), and twice that as a deadline,
+ * since a slice BigNumber cannot decide at 64 digits goes on at 256 and 1,000 (up to 100 times the
+ * cost). Over either, the reference is left out and the run says so; naming an engine lifts it.
+ */
+export function autoBigNumberShare(input: VerifyInput): { readonly elements: number; readonly seconds: number } {
+  const seconds = 0.4 + 2e-6 * input.x.data.length;
+  return { elements: Math.floor((seconds * 1000) / MILLISECONDS_PER_BIGNUMBER_ELEMENT[input.op ?? 'softmax']), seconds };
+}
+
+/** The BigNumber share left out, as data: what it would have recomputed, and how long that was estimated (or ran) to take. */
+export function bigNumberShareOverBudget(
+  input: VerifyInput,
+  left: { readonly slices: number; readonly elements: number; readonly ranOutOfTime: boolean },
+  limit: number,
+  reference: 'auto' | 'double-double',
+): OverBudget {
+  const perElement = MILLISECONDS_PER_BIGNUMBER_ELEMENT[input.op ?? 'softmax'];
+  return {
+    kind: 'bignumber-share',
+    entries: left.elements,
+    limit,
+    seconds: left.ranOutOfTime ? (2 * limit * perElement) / 1000 : (left.elements * perElement) / 1000,
+    slices: left.slices,
+    ranOutOfTime: left.ranOutOfTime,
+    reference,
+  };
 }
 
 /** Work the run was asked for and will not start without `allowSlow`. */

@@ -4,11 +4,25 @@ import { runsInParallel } from '../parallel/parallel-threshold.js';
 import { sliceLayout } from '../methods/slices.js';
 import type { MethodResult } from '../methods/pipelines.js';
 import { arithmeticFor, narrowerThanDType, type ArithmeticTypes } from '../numeric/arithmetic.js';
-import { computeReference, type ReferenceResult } from '../reference/compute-reference.js';
+import { computeReferenceWithin, type ReferenceResult } from '../reference/compute-reference.js';
+import { isLeftUndecided, type BigNumberPolicy, type LeftUndecided } from '../reference/reference-by-slices.js';
+import type { ReferenceEngine } from '../reference/reference-slice.js';
+import type { Progress } from './progress.js';
 import type { Tolerance } from '../dtype.js';
 import { roundedInput, verify, type Report, type VerifyInput } from '../verify.js';
 import { crossEntropyOfLogSoftmax, lossLayer } from '../methods/cross-entropy.js';
-import { type OverBudget, autoReferenceOverBudget, bigNumberOverBudget, finiteDifferencesOverBudget, jacobianEntries, jacobianOverBudget, OverBudgetError } from './budget.js';
+import {
+  type OverBudget,
+  autoBigNumberShare,
+  autoReferenceOverBudget,
+  BIGNUMBER_ELEMENT_LIMIT,
+  bigNumberOverBudget,
+  bigNumberShareOverBudget,
+  finiteDifferencesOverBudget,
+  jacobianEntries,
+  jacobianOverBudget,
+  OverBudgetError,
+} from './budget.js';
 
 export const REFERENCE_CHOICES = ['auto', 'double-double', 'bignumber', 'off'] as const;
 export type ReferenceChoice = (typeof REFERENCE_CHOICES)[number];
@@ -32,6 +46,8 @@ export interface RunOptions {
    * one thread, sooner. False keeps the run on this thread.
    */
   readonly parallel?: boolean;
+  /** Told how far the long steps (the explicit Jacobian, BigNumber) have come: the CLI shows it on a terminal. */
+  readonly progress?: Progress;
 }
 
 /**
@@ -56,10 +72,10 @@ export async function runVerification(input: VerifyInput, options: RunOptions = 
   // The reference is computed from the inputs the methods see: rounded to the dtype.
   const rounded = roundedInput(input);
   const autoSkipped = choice === 'auto' ? autoReferenceOverBudget(rounded) : undefined;
-  const { reference, skipped } = autoSkipped === undefined ? await referenceFor(rounded, choice, options.allowSlow === true) : { skipped: autoSkipped };
+  const { reference, skipped } = autoSkipped === undefined ? await referenceFor(rounded, choice, options.allowSlow === true, options.progress) : { skipped: autoSkipped };
   const jacobianResult =
     jacobianSkipped === undefined && options.parallel !== false && runsInParallel(jacobianEntries(rounded), arithmeticFor(rounded.dtype, types))
-      ? await parallelJacobian(rounded, types)
+      ? await parallelJacobian(rounded, types, options.progress)
       : undefined;
   return verify(rounded, {
     jacobianResult,
@@ -74,44 +90,56 @@ export async function runVerification(input: VerifyInput, options: RunOptions = 
 }
 
 /** The explicit-Jacobian method with its rows (log_softmax: columns) shared among the cores (loaded only for large work). */
-async function parallelJacobian(input: VerifyInput, types: ArithmeticTypes): Promise<MethodResult> {
+async function parallelJacobian(input: VerifyInput, types: ArithmeticTypes, progress: Progress | undefined): Promise<MethodResult> {
   const { runJacobianMethodParallel } = await import('../parallel/parallel-jacobian.js');
   const layout = sliceLayout(input.x.shape, input.axis);
   const a = arithmeticFor(input.dtype, types);
   if (input.crossEntropy !== undefined) {
     // log_softmax's explicit method on h = dL/dy, its columns shared; the loss from its y.
     const layer = lossLayer(input.crossEntropy, input.g.data, layout, a);
-    const { forward: y, grad } = await runJacobianMethodParallel(input.x.data, layer.h, layout, a, undefined, undefined, undefined, 'log_softmax');
+    const { forward: y, grad } = await runJacobianMethodParallel(input.x.data, layer.h, layout, a, undefined, undefined, undefined, 'log_softmax', progress);
     return crossEntropyOfLogSoftmax(y, grad, input.crossEntropy, layer, layout, a);
   }
   const op = input.op === 'log_softmax' ? 'log_softmax' : 'softmax';
-  return runJacobianMethodParallel(input.x.data, input.g.data, layout, a, undefined, undefined, undefined, op);
+  return runJacobianMethodParallel(input.x.data, input.g.data, layout, a, undefined, undefined, undefined, op, progress);
 }
 
 /**
  * The correctly rounded results, loaded and computed only when asked for; or why they were left
- * out: cross_entropy's double-double engine left something undecided, and BigNumber, which would
- * recompute the whole input, is over its budget.
+ * out: double-double left slices undecided, and BigNumber's share of them is over what the choice
+ * allows (`auto`: autoBigNumberShare's time; `double-double`: BigNumber's element limit, which
+ * `allowSlow` lifts), or ran out of time. `bignumber` over its limit is refused before it starts.
  */
 async function referenceFor(
   input: VerifyInput,
   choice: ReferenceChoice,
   allowSlow: boolean,
+  progress: Progress | undefined,
 ): Promise<{ readonly reference?: ReferenceResult; readonly skipped?: OverBudget }> {
   if (choice === 'off') return {};
   const engine = choice === 'auto' ? 'double-double' : choice;
   const refusal = engine === 'bignumber' && !allowSlow ? bigNumberOverBudget(input) : undefined;
   if (refusal !== undefined) throw new OverBudgetError(refusal);
+  const share = autoBigNumberShare(input);
+  const policy: BigNumberPolicy =
+    choice === 'auto'
+      ? { elementLimit: share.elements, seconds: 2 * share.seconds, progress }
+      : { elementLimit: allowSlow || engine === 'bignumber' ? Infinity : BIGNUMBER_ELEMENT_LIMIT, progress };
+  const found = await referenceWithin(input, engine, policy);
+  if (!isLeftUndecided(found)) return { reference: found };
+  return { skipped: bigNumberShareOverBudget(input, found, policy.elementLimit, choice === 'auto' ? 'auto' : 'double-double') };
+}
+
+/** The op's reference engines, each loaded when asked for. */
+async function referenceWithin(input: VerifyInput, engine: ReferenceEngine, policy: BigNumberPolicy): Promise<ReferenceResult | LeftUndecided> {
   if (input.crossEntropy !== undefined) {
     const { computeCrossEntropyReference } = await import('../reference/cross-entropy-reference.js');
-    const bigNumberRefusal = allowSlow ? undefined : bigNumberOverBudget(input);
-    const found = await computeCrossEntropyReference(input.x, input.g, input.crossEntropy, input.axis, engine, bigNumberRefusal === undefined);
-    return found === undefined ? { skipped: bigNumberRefusal } : { reference: found };
+    return computeCrossEntropyReference(input.x, input.g, input.crossEntropy, input.axis, engine, policy);
   }
   if (input.op === 'log_softmax') {
-    const { computeLogSoftmaxReference } = await import('../reference/log-softmax-reference.js');
-    return { reference: await computeLogSoftmaxReference(input.x, input.g, input.axis, engine) };
+    const { computeLogSoftmaxReferenceWithin } = await import('../reference/log-softmax-reference.js');
+    return computeLogSoftmaxReferenceWithin(input.x, input.g, input.axis, engine, policy);
   }
-  const loadBigNumber = async () => (await import('../reference/bignumber-reference.js')).loadBigNumberReference();
-  return { reference: await computeReference(input.x, input.g, input.axis, engine, loadBigNumber) };
+  const loadBigNumber = async (deadline?: number) => (await import('../reference/bignumber-reference.js')).loadBigNumberReference(deadline);
+  return computeReferenceWithin(input.x, input.g, input.axis, engine, loadBigNumber, policy);
 }

@@ -25,6 +25,14 @@ export function describeBudget(budget: OverBudget, words: OptionWords, slices?: 
         `the BigNumber reference would take about ${duration(budget.seconds)} for ${budget.entries} elements ` +
         `(the limit is ${budget.limit}): add ${words.allowSlow} to run it anyway, or use ${words.reference('double-double')}`
       );
+    case 'bignumber-share': {
+      const slices = budget.slices === 1 ? '1 slice' : `${budget.slices ?? 'some'} slices`;
+      const reference = budget.reference ?? 'auto';
+      const lift = reference === 'auto' ? `${words.reference('double-double')} with ${words.allowSlow} computes them` : `${words.allowSlow} computes them`;
+      return budget.ranOutOfTime
+        ? `left out: double-double could not decide ${slices} (${budget.entries} elements), and BigNumber ran past the ${duration(budget.seconds)} ${words.reference(reference)} gives it; ${lift}`
+        : `left out: double-double could not decide ${slices} (${budget.entries} elements), and BigNumber would take about ${duration(budget.seconds)} on them, more than ${words.reference(reference)} gives it (${budget.limit} elements); ${lift}`;
+    }
     case 'finite-differences':
       return (
         `finite differences are O(n²): ${exponent(budget.entries)} forward-pass steps here, about ${duration(budget.seconds)} ` +
@@ -45,6 +53,7 @@ function exponent(value: number): string {
 }
 
 function duration(seconds: number): string {
+  if (seconds < 1) return `${Number(seconds.toPrecision(1))} s`;
   if (seconds < 120) return `${Math.round(seconds)} s`;
   if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
   return `${Math.round(seconds / 3600)} h`;

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { NO_PROGRESS, type Progress } from '../core/progress.js';
 import { FLOAT64_ARITHMETIC, type Arithmetic } from '../numeric/arithmetic.js';
 import { chunksDone, takeChunks, type JacobianChunks, type JacobianOp, type JacobianTask } from './jacobian-chunks.js';
 import { jacobianProbabilities, logSoftmaxLseForwardSlice, runLogSoftmaxJacobianMethod } from '../methods/log-softmax.js';
@@ -34,6 +35,7 @@ export async function runJacobianMethodParallel(
   workerUrl: URL = new URL('./jacobian-worker.js', import.meta.url),
   parallel: (entries: number, a: Arithmetic) => boolean = runsInParallel,
   op: JacobianOp = 'softmax',
+  progress: Progress = NO_PROGRESS,
 ): Promise<MethodResult> {
   const { length: n, count } = layout;
   const rows = n * count;
@@ -98,9 +100,15 @@ export async function runJacobianMethodParallel(
       accumulate: a.accumulate,
     };
     for (const worker of workers) worker.postMessage(task);
-    takeChunks(shared.softmax, shared.g, shared.grad, layout, chunks, a, undefined, op);
-    check();
-    await finished;
+    // Told after each of this thread's chunks: the count of all threads' chunks done.
+    const step = progress.step('explicit Jacobian', Math.ceil(rows / chunkRows));
+    try {
+      takeChunks(shared.softmax, shared.g, shared.grad, layout, chunks, a, () => step.advance(Atomics.load(chunks.counters, 1)), op);
+      check();
+      await finished;
+    } finally {
+      step.end();
+    }
     // Out of shared memory, so that the rest of the run reads plain arrays, as after one thread.
     return { forward, grad: new Float64Array(shared.grad) };
   } finally {

@@ -3,7 +3,7 @@ import { FAR_LIMIT } from '../numeric/double-double-exp.js';
 import { float64Parts } from '../numeric/float64-parts.js';
 import { exactRationalSlice, isRationalSlice } from './exact-rational.js';
 import { exactZeroGradients } from '../comparisons/exact-zero-gradients.js';
-import { gradientDefined, pivotIndex, undefinedSlice, type ReferenceSlice } from './reference-slice.js';
+import { gradientDefined, pivotIndex, undefinedSlice, type ReferenceSlice, type SliceTick } from './reference-slice.js';
 
 /**
  * Significant digits the BigNumber engine works at: 64 first, far beyond float64's 17; more only
@@ -44,19 +44,22 @@ export async function decimalClasses(precisions: readonly number[]): Promise<{ p
  * JavaScript's correctly rounded string-to-number conversion, after a check, from an error bound,
  * that the rounding is decided; if not, the slice is computed again with four times the digits.
  */
-export async function loadBigNumberReference(): Promise<ReferenceSlice> {
+export async function loadBigNumberReference(
+  /** Date.now() after which a slice gets no more digits (the caller then leaves the reference out). */
+  deadline?: number,
+): Promise<ReferenceSlice> {
   const classes = await decimalClasses(BIGNUMBER_PRECISIONS);
 
-  return (x, g, softmax, grad) => {
+  return (x, g, softmax, grad, tick) => {
     if (undefinedSlice(x, g, softmax, grad)) return;
     if (isRationalSlice(x) && gradientDefined(g)) return exactRationalSlice(x, g, softmax, grad);
     // The last precision's answer stands even if undecided: a result within 1e-1000 of a midpoint.
-    classes.some(({ precision, Decimal }) => sliceAt(Decimal, precision, x, g, softmax, grad));
+    classes.some(({ precision, Decimal }) => sliceAt(Decimal, precision, x, g, softmax, grad, tick) || (deadline !== undefined && Date.now() > deadline));
   };
 }
 
 /** One slice at one precision; returns whether every rounding to float64 was decided. */
-function sliceAt(Decimal: DecimalClass, precision: number, x: Float64Array, g: Float64Array, softmax: Float64Array, grad: Float64Array): boolean {
+function sliceAt(Decimal: DecimalClass, precision: number, x: Float64Array, g: Float64Array, softmax: Float64Array, grad: Float64Array, tick?: SliceTick): boolean {
   const big = (value: number): BigNumber => new Decimal(exactDecimal(value));
   const unit = 2 * 10 ** (1 - precision); // one rounding, with a margin
   const n = x.length;
@@ -65,7 +68,11 @@ function sliceAt(Decimal: DecimalClass, precision: number, x: Float64Array, g: F
   // A far logit (see isFarLogit) weighs nothing at these precisions: its exponential is below
   // 10^-(4.7e11), beyond decimal.js's range, and its results are zeros of known sign.
   const far = Array.from(x, (v) => isFarLogit(v, x[p]));
-  const e = Array.from(x, (v, j) => (v === -Infinity || far[j] ? big(0) : j === p ? big(1) : big(v).minus(top).exp()));
+  // The exponentials are most of the work: told as the first half of the slice's elements.
+  const e = Array.from(x, (v, j) => {
+    if (tick !== undefined && (j & 255) === 255) tick(j / 2);
+    return v === -Infinity || far[j] ? big(0) : j === p ? big(1) : big(v).minus(top).exp();
+  });
   const total = e.reduce((sum, ej, j) => (j === p ? sum : sum.plus(ej)), big(1));
   const totalError = (n + 4) * unit;
   let certain = true;
@@ -90,6 +97,7 @@ function sliceAt(Decimal: DecimalClass, precision: number, x: Float64Array, g: F
   const numeratorError = (n + 8) * unit;
   const zeros = exactZeroGradients(x, g);
   e.forEach((ei, i) => {
+    if (tick !== undefined && (i & 255) === 255) tick((n + i) / 2);
     if (x[i] === -Infinity || zeros?.[i] === 1) {
       grad[i] = 0;
       return;

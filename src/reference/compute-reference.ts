@@ -1,6 +1,7 @@
-import { forEachSlice, sliceLayout } from '../methods/slices.js';
+import { sliceLayout } from '../methods/slices.js';
 import type { Tensor } from '../tensor.js';
 import { doubleDoubleReferenceSlice } from './double-double-reference.js';
+import { isLeftUndecided, referenceBySlices, UNLIMITED, type BigNumberPolicy, type LeftUndecided } from './reference-by-slices.js';
 import type { ReferenceEngine, ReferenceSlice } from './reference-slice.js';
 
 export interface ReferenceResult {
@@ -14,8 +15,22 @@ export interface ReferenceResult {
 
 /**
  * The correctly rounded softmax and gradient of a whole input. With `double-double`, a slice where
- * some rounding is too close to call goes to the BigNumber engine, which is loaded only then.
+ * some rounding is too close to call goes to the BigNumber engine, which is loaded only then, as
+ * far as `policy` lets it: over that, what was left undecided.
  */
+export async function computeReferenceWithin(
+  x: Tensor,
+  g: Tensor,
+  axis: number,
+  engine: ReferenceEngine,
+  loadBigNumber: (deadline?: number) => Promise<ReferenceSlice>,
+  policy: BigNumberPolicy,
+): Promise<ReferenceResult | LeftUndecided> {
+  const found = await referenceBySlices(x.data, g.data, sliceLayout(x.shape, axis), engine, doubleDoubleReferenceSlice, loadBigNumber, policy);
+  return isLeftUndecided(found) ? found : { ...found, engine };
+}
+
+/** computeReferenceWithin with no limit on BigNumber: always the whole reference. */
 export async function computeReference(
   x: Tensor,
   g: Tensor,
@@ -23,25 +38,5 @@ export async function computeReference(
   engine: ReferenceEngine,
   loadBigNumber: () => Promise<ReferenceSlice>,
 ): Promise<ReferenceResult> {
-  const layout = sliceLayout(x.shape, axis);
-  const softmax = new Float64Array(x.data.length);
-  const grad = new Float64Array(x.data.length);
-  const undecided = new Set<number>();
-  if (engine === 'double-double') {
-    forEachSlice(layout, [x.data, g.data], [softmax, grad], ([xs, gs], [s, d], k) => {
-      if (!doubleDoubleReferenceSlice(xs, gs, s, d)) undecided.add(k);
-    });
-  }
-  if (engine === 'bignumber' || undecided.size > 0) {
-    const bigNumber = await loadBigNumber();
-    // The slices already decided pass through unchanged (as inputs, since every output is written).
-    forEachSlice(layout, [x.data, g.data, softmax, grad], [softmax, grad], ([xs, gs, s0, d0], [s, d], k) => {
-      if (engine === 'bignumber' || undecided.has(k)) bigNumber(xs, gs, s, d);
-      else {
-        s.set(s0);
-        d.set(d0);
-      }
-    });
-  }
-  return { forward: softmax, grad, engine, slicesByBigNumber: engine === 'bignumber' ? layout.count : undecided.size };
+  return (await computeReferenceWithin(x, g, axis, engine, loadBigNumber, UNLIMITED)) as ReferenceResult;
 }

@@ -9,6 +9,7 @@ import { twoSumError } from '../numeric/error-free.js';
 import type { Tensor } from '../tensor.js';
 import { decimalClasses, exactDecimal, isFarLogit, LOG_BIGNUMBER_PRECISIONS, type DecimalClass } from './bignumber-reference.js';
 import type { ReferenceResult } from './compute-reference.js';
+import { UNLIMITED, type BigNumberPolicy, type LeftUndecided } from './reference-by-slices.js';
 import { logOnePlus, roundsUniquely, toNumber } from './log-softmax-reference.js';
 import { pivotIndex, type ReferenceEngine } from './reference-slice.js';
 
@@ -28,21 +29,29 @@ export async function computeCrossEntropyReference(
   spec: CrossEntropySpec,
   axis: number,
   engine: ReferenceEngine,
-  /** Whether BigNumber may take over what double-double leaves undecided (it recomputes the whole input). */
-  bigNumberAllowed = true,
-): Promise<ReferenceResult | undefined> {
+  /** How far BigNumber may take over what double-double leaves undecided (it recomputes the whole input, the mean coupling the samples). */
+  policy: BigNumberPolicy = UNLIMITED,
+): Promise<ReferenceResult | LeftUndecided> {
   const layout = sliceLayout(x.shape, axis);
   if (engine === 'double-double') {
     const found = doubleDoubleCrossEntropy(x.data, g.data, spec, layout);
     if (found.decided) return { forward: found.loss, grad: found.grad, engine, slicesByBigNumber: 0 };
-    if (!bigNumberAllowed) return undefined;
+    if (x.data.length > policy.elementLimit) return { slices: layout.count, elements: x.data.length, ranOutOfTime: false };
   }
+  const deadline = policy.seconds === undefined ? undefined : Date.now() + 1000 * policy.seconds;
   const classes = await decimalClasses(LOG_BIGNUMBER_PRECISIONS);
-  let result: { loss: Float64Array; grad: Float64Array } | undefined;
-  for (const { precision, Decimal } of classes) {
-    const found = bigNumberCrossEntropy(Decimal, precision, x.data, g.data, spec, layout);
-    result = found;
-    if (found.decided) break;
+  let result: Found | undefined;
+  const step = policy.progress?.step('exact reference (BigNumber)', classes.length * layout.count);
+  try {
+    for (const [pass, { precision, Decimal }] of classes.entries()) {
+      if (pass > 0 && deadline !== undefined && Date.now() > deadline) {
+        return { slices: layout.count, elements: x.data.length, ranOutOfTime: true };
+      }
+      result = bigNumberCrossEntropy(Decimal, precision, x.data, g.data, spec, layout, (k) => step?.advance(pass * layout.count + k + 1));
+      if (result.decided) break;
+    }
+  } finally {
+    step?.end();
   }
   return { forward: result!.loss, grad: result!.grad, engine, slicesByBigNumber: layout.count };
 }
@@ -191,7 +200,15 @@ function lossDecided(v: DD, error: number): boolean {
 
 
 /** The whole input in decimal at one precision: y by the log-sum-exp (log(1 + T) by its series where small), h, dx, the loss. */
-function bigNumberCrossEntropy(Decimal: DecimalClass, precision: number, x: Float64Array, g: Float64Array, spec: CrossEntropySpec, layout: SliceLayout): Found {
+function bigNumberCrossEntropy(
+  Decimal: DecimalClass,
+  precision: number,
+  x: Float64Array,
+  g: Float64Array,
+  spec: CrossEntropySpec,
+  layout: SliceLayout,
+  sliceDone: (k: number) => void = () => {},
+): Found {
   const big = (value: number): BigNumber => new Decimal(exactDecimal(value));
   const unit = 10 ** (1 - precision);
   const C = layout.length;
@@ -278,6 +295,7 @@ function bigNumberCrossEntropy(Decimal: DecimalClass, precision: number, x: Floa
     }
     perSample.push(loss);
     perSampleError.push(lossMagnitude.times(new Decimal((C + 12) * unit)));
+    sliceDone(k);
   });
   let loss: Float64Array;
   if (spec.reduction === 'none') {

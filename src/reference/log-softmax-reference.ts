@@ -1,14 +1,15 @@
 import type { BigNumber } from 'mathjs';
 import { accurateLogSoftmaxSlice, DX_DECIDED, Y_DECIDED, type Decided } from '../methods/accurate-log-softmax.js';
-import { forEachSlice, sliceLayout } from '../methods/slices.js';
+import { sliceLayout } from '../methods/slices.js';
 import { twoSumError } from '../numeric/error-free.js';
 import { scaledInteger, SCALED_INTEGER_SHIFT } from '../numeric/float64-parts.js';
 import { roundBelowMidpoint } from '../numeric/round-below.js';
 import type { Tensor } from '../tensor.js';
 import { decimalClasses, exactDecimal, isFarLogit, LOG_BIGNUMBER_PRECISIONS, type DecimalClass } from './bignumber-reference.js';
 import type { ReferenceResult } from './compute-reference.js';
+import { isLeftUndecided, referenceBySlices, UNLIMITED, type BigNumberPolicy, type LeftUndecided } from './reference-by-slices.js';
 import { isRationalSlice, roundRational } from './exact-rational.js';
-import { gradientDefined, pivotIndex, type ReferenceEngine } from './reference-slice.js';
+import { gradientDefined, pivotIndex, type ReferenceEngine, type SliceTick } from './reference-slice.js';
 
 /**
  * The correctly rounded log_softmax and its gradient: every element the float64 nearest to
@@ -24,7 +25,7 @@ import { gradientDefined, pivotIndex, type ReferenceEngine } from './reference-s
  * logit, or every logit −Infinity, is NaN throughout; a non-finite g leaves the gradient NaN (no
  * exact value to measure a method against), as the softmax reference does.
  */
-export type LogSoftmaxReferenceSlice = (x: Float64Array, g: Float64Array, y: Float64Array, dx: Float64Array) => Decided;
+export type LogSoftmaxReferenceSlice = (x: Float64Array, g: Float64Array, y: Float64Array, dx: Float64Array, tick?: SliceTick) => Decided;
 
 /** The double-double engine on one slice, with the exact cases; says which results it decided. */
 export function doubleDoubleLogSoftmaxReferenceSlice(x: Float64Array, g: Float64Array, y: Float64Array, dx: Float64Array): Decided {
@@ -58,20 +59,23 @@ function withExactCases(x: Float64Array, g: Float64Array, y: Float64Array, dx: F
 
 
 /** Loads the BigNumber engine for log_softmax (mathjs's single-file bundle, as for softmax). */
-export async function loadBigNumberLogSoftmaxReference(): Promise<LogSoftmaxReferenceSlice> {
+export async function loadBigNumberLogSoftmaxReference(
+  /** Date.now() after which a slice gets no more digits (the caller then leaves the reference out). */
+  deadline?: number,
+): Promise<LogSoftmaxReferenceSlice> {
   const classes = await decimalClasses(LOG_BIGNUMBER_PRECISIONS);
-  return (x, g, y, dx) => {
+  return (x, g, y, dx, tick) => {
     let found: Decided = 0;
     // The last precision's answer stands even if undecided: a result within 1e-1000 of a midpoint.
     for (const { precision, Decimal } of classes) {
-      found = withExactCases(x, g, y, dx, sliceAt(Decimal, precision, x, g, y, dx));
-      if (found === (Y_DECIDED | DX_DECIDED)) break;
+      found = withExactCases(x, g, y, dx, sliceAt(Decimal, precision, x, g, y, dx, tick));
+      if (found === (Y_DECIDED | DX_DECIDED) || (deadline !== undefined && Date.now() > deadline)) break;
     }
     return found;
   };
 }
 
-function sliceAt(Decimal: DecimalClass, precision: number, x: Float64Array, g: Float64Array, y: Float64Array, dx: Float64Array): Decided {
+function sliceAt(Decimal: DecimalClass, precision: number, x: Float64Array, g: Float64Array, y: Float64Array, dx: Float64Array, tick?: SliceTick): Decided {
   const n = x.length;
   let undefinedSlice = false;
   let masked = 0;
@@ -95,7 +99,9 @@ function sliceAt(Decimal: DecimalClass, precision: number, x: Float64Array, g: F
   // The pivot alone beside far and masked logits: L is exactly 0 by the far weights' convention.
   const pivotAlone = far.some(Boolean) && x.every((v, j) => j === p || v === -Infinity || far[j]);
   let rest = big(0);
+  // The exponentials are half the work: told as the first half of the slice's elements.
   shifted.forEach((t, j) => {
+    if (tick !== undefined && (j & 255) === 255) tick(j / 2);
     if (t !== undefined && j !== p && !far[j]) rest = rest.plus(t.exp());
   });
   const logSum = logOnePlus(rest, Decimal, precision);
@@ -109,6 +115,7 @@ function sliceAt(Decimal: DecimalClass, precision: number, x: Float64Array, g: F
   const totalError = magnitude.times(new Decimal((n + 2) * unit));
   let found: Decided = Y_DECIDED | DX_DECIDED;
   shifted.forEach((t, i) => {
+    if (tick !== undefined && (i & 255) === 255) tick((n + i) / 2);
     if (t === undefined) {
       y[i] = -Infinity;
       dx[i] = g[i];
@@ -176,8 +183,23 @@ export function roundsUniquely(value: BigNumber, error: BigNumber): boolean {
 
 /**
  * The correctly rounded log_softmax and gradient of a whole input. With `double-double`, a slice
- * with some rounding too close to call goes to the BigNumber engine, which is loaded only then.
+ * with some rounding too close to call goes to the BigNumber engine, which is loaded only then, as
+ * far as `policy` lets it: over that, what was left undecided.
  */
+export async function computeLogSoftmaxReferenceWithin(
+  x: Tensor,
+  g: Tensor,
+  axis: number,
+  engine: ReferenceEngine,
+  policy: BigNumberPolicy,
+  loadBigNumber: (deadline?: number) => Promise<LogSoftmaxReferenceSlice> = loadBigNumberLogSoftmaxReference,
+): Promise<ReferenceResult | LeftUndecided> {
+  const decide = (xs: Float64Array, gs: Float64Array, ys: Float64Array, dxs: Float64Array) => doubleDoubleLogSoftmaxReferenceSlice(xs, gs, ys, dxs) === (Y_DECIDED | DX_DECIDED);
+  const found = await referenceBySlices(x.data, g.data, sliceLayout(x.shape, axis), engine, decide, loadBigNumber, policy);
+  return isLeftUndecided(found) ? found : { ...found, engine };
+}
+
+/** computeLogSoftmaxReferenceWithin with no limit on BigNumber: always the whole reference. */
 export async function computeLogSoftmaxReference(
   x: Tensor,
   g: Tensor,
@@ -185,24 +207,5 @@ export async function computeLogSoftmaxReference(
   engine: ReferenceEngine,
   loadBigNumber: () => Promise<LogSoftmaxReferenceSlice> = loadBigNumberLogSoftmaxReference,
 ): Promise<ReferenceResult> {
-  const layout = sliceLayout(x.shape, axis);
-  const forward = new Float64Array(x.data.length);
-  const grad = new Float64Array(x.data.length);
-  const undecided = new Set<number>();
-  if (engine === 'double-double') {
-    forEachSlice(layout, [x.data, g.data], [forward, grad], ([xs, gs], [ys, dxs], k) => {
-      if (doubleDoubleLogSoftmaxReferenceSlice(xs, gs, ys, dxs) !== (Y_DECIDED | DX_DECIDED)) undecided.add(k);
-    });
-  }
-  if (engine === 'bignumber' || undecided.size > 0) {
-    const bigNumber = await loadBigNumber();
-    forEachSlice(layout, [x.data, g.data, forward, grad], [forward, grad], ([xs, gs, y0, d0], [ys, dxs], k) => {
-      if (engine === 'bignumber' || undecided.has(k)) bigNumber(xs, gs, ys, dxs);
-      else {
-        ys.set(y0);
-        dxs.set(d0);
-      }
-    });
-  }
-  return { forward, grad, engine, slicesByBigNumber: engine === 'bignumber' ? layout.count : undecided.size };
+  return (await computeLogSoftmaxReferenceWithin(x, g, axis, engine, UNLIMITED, loadBigNumber)) as ReferenceResult;
 }

@@ -27,7 +27,10 @@
  * given that exact value: its magnitude is below 2^-1075, so only the sign of a zero can differ,
  * which the ulp figures and the comparisons do not count.
  */
-export type ReferenceSlice = (x: Float64Array, g: Float64Array, softmax: Float64Array, grad: Float64Array) => void;
+export type ReferenceSlice = (x: Float64Array, g: Float64Array, softmax: Float64Array, grad: Float64Array, tick?: SliceTick) => void;
+
+/** Told, every so many elements of a slice, how many are done: a long slice's progress (a BigNumber slice of 20,000 takes seconds). */
+export type SliceTick = (elementsDone: number) => void;
 
 export const REFERENCE_ENGINES = ['double-double', 'bignumber'] as const;
 export type ReferenceEngine = (typeof REFERENCE_ENGINES)[number];

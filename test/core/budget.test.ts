@@ -1,6 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import {
+  autoBigNumberShare,
   autoReferenceOverBudget,
+  bigNumberShareOverBudget,
   bigNumberOverBudget,
   finiteDifferencesOverBudget,
   JACOBIAN_ENTRY_LIMIT,
@@ -9,7 +11,11 @@ import {
   OverBudgetError,
 } from '../../src/core/budget.js';
 import { InputError } from '../../src/input-error.js';
-import { describeBudget, FLAG_WORDS } from '../../src/output/describe-budget.js';
+import { describeBudget, FLAG_WORDS, LIBRARY_WORDS } from '../../src/output/describe-budget.js';
+import { runVerification } from '../../src/core/run.js';
+import { loadBigNumberReference } from '../../src/reference/bignumber-reference.js';
+import { doubleDoubleReferenceSlice } from '../../src/reference/double-double-reference.js';
+import { referenceBySlices, type LeftUndecided } from '../../src/reference/reference-by-slices.js';
 import type { VerifyInput } from '../../src/verify.js';
 
 function input(shape: number[], axis: number): VerifyInput {
@@ -78,6 +84,56 @@ describe('the references and finite differences', () => {
     expect(budget).toEqual({ kind: 'finite-differences', entries: 8e8, limit: 2e8, seconds: 8 });
     expect(describeBudget(budget, FLAG_WORDS)).toBe(
       'finite differences are O(n²): 8.0e8 forward-pass steps here, about 8 s (the limit is 2.0e8): add --allow-slow to run them anyway',
+    );
+  });
+});
+
+describe("auto's BigNumber share", () => {
+  // A slice double-double cannot decide (test/reference/compute-reference.test.ts): two halves with g
+  // of nearly opposite sign, so that g − ⟨s, g⟩ loses 15 digits for the small probabilities.
+  const hard = [0, 0, 37.43, 0, 0, 0, 37.43, 0, 0, 0, 0];
+  const hardG = [0, 0, 999.9999999999983, 0, 0, 0, -999.9999999999965, 0, 0, 0, 0];
+  const tensorRows = (count: number): VerifyInput => {
+    const shape = [count, 11];
+    return {
+      label: 't',
+      x: { shape, data: Float64Array.from(Array.from({ length: count }, () => hard).flat()) },
+      g: { shape, data: Float64Array.from(Array.from({ length: count }, () => hardG).flat()) },
+      dim: 1,
+      axis: 1,
+      dtype: 'float64',
+    };
+  };
+
+  test('is about as long as a small run: 0.4 s and 2 µs an element, at 64 digits', () => {
+    expect(autoBigNumberShare(tensorRows(1))).toEqual({ elements: Math.floor(((0.4 + 22e-6) * 1000) / 0.2), seconds: 0.4 + 22e-6 });
+    expect(autoBigNumberShare({ ...tensorRows(1), op: 'log_softmax' }).elements).toBe(Math.floor(((0.4 + 22e-6) * 1000) / 0.6));
+  });
+
+  test('computes the undecided slices within it, and leaves the reference out beyond it, saying why', async () => {
+    const within = await runVerification(tensorRows(100));
+    expect(within.reference?.slicesByBigNumber).toBe(100);
+    expect(within.referenceSkipped).toBeUndefined();
+    const beyond = await runVerification(tensorRows(200));
+    expect(beyond.reference).toBeUndefined();
+    expect(beyond.referenceSkipped).toMatchObject({ kind: 'bignumber-share', entries: 2200, slices: 200, ranOutOfTime: false, reference: 'auto' });
+    expect(describeBudget(beyond.referenceSkipped!, FLAG_WORDS)).toBe(
+      "left out: double-double could not decide 200 slices (2200 elements), and BigNumber would take about 0.4 s on them, more than --reference auto gives it (2022 elements); --reference double-double with --allow-slow computes them",
+    );
+    // Named, the engine computes them.
+    expect((await runVerification(tensorRows(200), { reference: 'double-double' })).reference?.slicesByBigNumber).toBe(200);
+  });
+
+  test('stops between slices once its time is up, and says so', async () => {
+    const input = tensorRows(3);
+    const left = await referenceBySlices(input.x.data, input.g.data, { length: 11, stride: 1, count: 3 }, 'double-double', doubleDoubleReferenceSlice, loadBigNumberReference, {
+      elementLimit: Infinity,
+      seconds: -1,
+    });
+    expect(left).toEqual({ slices: 3, elements: 33, ranOutOfTime: true });
+    const budget = bigNumberShareOverBudget(input, left as LeftUndecided, 2000, 'auto');
+    expect(describeBudget(budget, LIBRARY_WORDS)).toBe(
+      "left out: double-double could not decide 3 slices (33 elements), and BigNumber ran past the 0.8 s reference: 'auto' gives it; reference: 'double-double' with allowSlow: true computes them",
     );
   });
 });

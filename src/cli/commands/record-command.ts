@@ -11,6 +11,7 @@ import { formatShape } from '../../tensor.js';
 import type { Outcome } from '../exit-code.js';
 import { inputFiles } from '../../io/input-files.js';
 import { TOOL, type Io } from '../io.js';
+import { terminalProgress } from '../terminal-progress.js';
 
 /** The input's flags are resolveRequest's own (RawRequest); the rest are this command's. */
 export interface RecordFlags extends RawRequest {
@@ -41,7 +42,7 @@ export async function recordCommand(flags: RecordFlags, io: Io): Promise<Outcome
   const fallbackName = basename(flags.output, extname(flags.output));
   const labels = { name: flags.name, fallbackName, description: flags.description };
   // The same run as the verifier's, without the ulp figures a fixture does not keep.
-  const report = await runVerification(recorded, { reference: 'off', allowSlow: flags.allowSlow });
+  const report = await runVerification(recorded, { reference: 'off', allowSlow: flags.allowSlow, progress: terminalProgress(io.stderr) });
   const fixtureFor = () => buildFixture(recorded, labels, TOOL, report, { allowMismatch: flags.allowMismatch });
   // What an --input file lacks is reported with the file's name, as the verifier's own errors are.
   const built = flags.input === undefined ? fixtureFor() : withInputLabel(recorded.label, fixtureFor);

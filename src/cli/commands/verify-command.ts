@@ -7,6 +7,7 @@ import type { Outcome } from '../exit-code.js';
 import type { REFERENCE_CHOICES, VERIFY_FORMATS } from '../formats.js';
 import { inputFiles } from '../../io/input-files.js';
 import { TOOL, type Io } from '../io.js';
+import { terminalProgress } from '../terminal-progress.js';
 
 /** The input's flags are resolveRequest's own (RawRequest); the rest are this command's. */
 export interface VerifyFlags extends RawRequest {
@@ -40,6 +41,7 @@ export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome
     accurate: flags.accurate,
     finiteDifferences: flags.fd,
     allowSlow: flags.allowSlow,
+    progress: terminalProgress(io.stderr),
   });
   if (flags.format === 'json') {
     // Imported only when used, like the file reader: each module on the plain run's path adds to
