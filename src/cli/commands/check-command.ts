@@ -65,7 +65,7 @@ export async function checkCommand(paths: readonly string[], flags: CheckFlags, 
   const annotate = await annotator(io, reportOnStdout);
   const { filter } = flags;
 
-  const nameWidth = nameWidthFor(files);
+  const nameWidth = nameWidthFor(files.map((file) => file.path));
   // Large explicit Jacobians share their rows among the cores; the results are the same bits.
   const checked = await runCheck(files, {
     tolerance,
