@@ -11,14 +11,15 @@ import type { RecordFlags } from './commands/record-command.js';
 import { verifyCommand, type VerifyFlags } from './commands/verify-command.js';
 import { exitCodeFor, type Outcome } from './exit-code.js';
 import { CHECK_FORMATS, REFERENCE_CHOICES, VERIFY_FORMATS } from './formats.js';
-import { TOOL, type Io } from './io.js';
+import { TOOL, withCheckedOutput, type Io } from './io.js';
 
 export type { Io } from './io.js';
+export { describeOutputFailure } from './io.js';
 
 /** Runs the command line `argv` (without node and the script) and returns the exit code. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   try {
-    return exitCodeFor(await run(argv, io));
+    return exitCodeFor(await withCheckedOutput(io, (checked) => run(argv, checked)));
   } catch (error) {
     if (error instanceof InputError) {
       const message = error instanceof OverBudgetError ? describeBudget(error.budget, FLAG_WORDS) : error.message;
