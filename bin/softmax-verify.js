@@ -1,20 +1,25 @@
 #!/usr/bin/env node
 // Thin launcher: the CLI is compiled and bundled into dist/bundle/ by `npm run build` (run by
 // `prepare` on `npm ci`, a git install and `npm pack`; the packed package ships the bundle).
-let main;
+let main, describeOutputFailure;
 try {
-  ({ main } = await import('../dist/bundle/cli.js'));
+  ({ main, describeOutputFailure } = await import('../dist/bundle/cli.js'));
 } catch (error) {
   if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('dist/bundle/cli.js')) throw error;
   process.stderr.write('error: softmax-verify is not built yet: run `npm run build` in its folder first\n');
   process.exit(2);
 }
 
-// `softmax-verify ... | head` closes the pipe early: that is the reader's choice, not a crash.
 process.stdout.on('error', (error) => {
-  if (error.code !== 'EPIPE') throw error;
-  process.exit(process.exitCode ?? 0);
+  // `softmax-verify ... | head` closes the pipe early: that is the reader's choice, not a crash.
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  // Anything else (a full disk behind `> out.json`, /dev/full, EIO) cuts the output short: one
+  // line and exit 2, never the verdict's exit code, and no stack trace.
+  process.stderr.write(`error: ${describeOutputFailure('stdout', error)}\n`);
+  process.exit(2);
 });
+// With stderr itself failing there is nowhere left to say so; the exit code still does.
+process.stderr.on('error', () => {});
 
 process.exitCode = await main(process.argv.slice(2), {
   stdout: process.stdout,

@@ -1,7 +1,9 @@
-import { readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { MAX_TEXT_BYTES, textSizeProblem } from '../input/text-size-limit.js';
+import { readFileBounded } from '../io/read-bounded.js';
+import { readFailure } from '../io/read-failure.js';
 import { checkFixture, type FixtureCheckOptions, type FixtureOutcome } from './check-fixture.js';
+import type { FixtureFile } from './collect-fixtures.js';
 import type { ShardSlice } from './shard.js';
 
 export interface CheckOptions extends FixtureCheckOptions {
@@ -25,9 +27,10 @@ export interface CheckRun {
 
 /**
  * Checks the fixture files in the order given, each through the run pipeline: a large explicit
- * Jacobian shares its rows among worker threads unless `parallel` is false (the same bits).
+ * Jacobian shares its rows among worker threads unless `parallel` is false (the same bits). A file
+ * is a path, or what collectFixturePaths found; one it refused is an error outcome.
  */
-export async function runCheck(files: readonly string[], options: CheckOptions): Promise<CheckRun> {
+export async function runCheck(files: readonly (string | FixtureFile)[], options: CheckOptions): Promise<CheckRun> {
   const started = performance.now();
   const outcomes: FixtureOutcome[] = [];
   let stoppedAt = files.length;
@@ -53,26 +56,22 @@ export async function runCheck(files: readonly string[], options: CheckOptions):
 /** Files that `--input` reads as dumps: check reads fixtures, which carry a name, a source and a dtype. */
 const DUMP = /\.(npz|safetensors|npy)$/i;
 
-async function checkFile(path: string, options: CheckOptions): Promise<FixtureOutcome | undefined> {
+async function checkFile(file: string | FixtureFile, options: CheckOptions): Promise<FixtureOutcome | undefined> {
+  const { path, refused } = typeof file === 'string' ? { path: file, refused: undefined } : file;
   const fallbackName = basename(path, '.json');
+  const errorOutcome = (message: string): FixtureOutcome | undefined =>
+    options.select !== undefined && !options.select(fallbackName) ? undefined : { status: 'error', path, name: fallbackName, message, seconds: 0 };
+  if (refused !== undefined) return errorOutcome(refused);
   if (DUMP.test(path)) {
-    if (options.select !== undefined && !options.select(fallbackName)) return undefined;
-    const message = `a dump, not a fixture: record it first (softmax-verify record --input ${path} -o NAME.json), then check the fixture`;
-    return { status: 'error', path, name: fallbackName, message, seconds: 0 };
+    return errorOutcome(`a dump, not a fixture: record it first (softmax-verify record --input ${path} -o NAME.json), then check the fixture`);
   }
   let text: string;
   try {
-    const file = resolve(options.cwd ?? '', path);
-    const size = statSync(file).size;
-    if (size > MAX_TEXT_BYTES) {
-      if (options.select !== undefined && !options.select(fallbackName)) return undefined;
-      return { status: 'error', path, name: fallbackName, message: `the file ${textSizeProblem(size)}`, seconds: 0 };
-    }
-    text = readFileSync(file, 'utf8');
+    // Regular files and pipes only (a device named on the command line is refused unopened), and no more than a string holds.
+    const bytes = readFileBounded(resolve(options.cwd ?? '', path), MAX_TEXT_BYTES, (size) => `it ${textSizeProblem(size)}`);
+    text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    if (options.select !== undefined && !options.select(fallbackName)) return undefined;
-    return { status: 'error', path, name: fallbackName, message: `cannot read the file: ${reason}`, seconds: 0 };
+    return errorOutcome(`cannot read the file: ${readFailure(error)}`);
   }
   return checkFixture(path, text, fallbackName, options);
 }

@@ -12,10 +12,11 @@ import type { RecordFlags } from './commands/record-command.js';
 import { verifyCommand, type VerifyFlags } from './commands/verify-command.js';
 import { exitCodeFor, type Outcome } from './exit-code.js';
 import { CHECK_FORMATS, REFERENCE_CHOICES, VERIFY_FORMATS } from './formats.js';
-import { TOOL, type Io } from './io.js';
+import { TOOL, withCheckedOutput, type Io } from './io.js';
 import { guardWorkflowCommands } from './workflow-command-guard.js';
 
 export type { Io } from './io.js';
+export { describeOutputFailure } from './io.js';
 
 /**
  * Runs the command line `argv` (without node and the script) and returns the exit code. Under
@@ -25,7 +26,7 @@ export type { Io } from './io.js';
 export async function main(argv: readonly string[], outerIo: Io): Promise<number> {
   const io = outerIo.env.GITHUB_ACTIONS === 'true' ? guardWorkflowCommands(outerIo) : outerIo;
   try {
-    return exitCodeFor(await run(argv, io));
+    return exitCodeFor(await withCheckedOutput(io, (checked) => run(argv, checked)));
   } catch (error) {
     // Each message is one line whatever it quotes: a file name or a value may hold a line break.
     if (error instanceof InputError) {

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { InputError } from '../input-error.js';
 import { MAX_TEXT_BYTES, textSizeProblem } from '../input/text-size-limit.js';
 import type { Surroundings } from './surroundings.js';
+import { FileRefusal, otherKind } from './file-kind.js';
 import { readFailure } from './read-failure.js';
 
 /**
@@ -24,11 +25,16 @@ export async function readInputFile(path: string, io: Surroundings): Promise<{ t
   return { text, label };
 }
 
-/** A regular file's size is known before reading it: one over the limit is refused unread. */
+/**
+ * A regular file's size is known before reading it: one over the limit is refused unread. A pipe
+ * (`--input <(python dump.py)` is /dev/fd/63) has none and is read up to the limit. Anything else
+ * (/dev/zero, a socket) is refused unopened, as readFileBounded refuses it.
+ */
 async function readRegularOrStream(path: string, label: string): Promise<string> {
   const info = await stat(path);
-  // A pipe or a device has no size to go by (a folder fails on the first read, with EISDIR).
-  if (!info.isFile()) return readStream(createReadStream(path), label);
+  if (info.isFIFO()) return readStream(createReadStream(path), label);
+  if (info.isDirectory()) throw new FileRefusal('it is a directory');
+  if (!info.isFile()) throw new FileRefusal(`it is ${otherKind(info)}, not a file (only regular files and pipes are read)`);
   if (info.size > MAX_TEXT_BYTES) throw new InputError(`--input ${label} ${textSizeProblem(info.size)}`);
   return readFile(path, 'utf8');
 }

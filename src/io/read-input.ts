@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { documentFromArrays } from '../input/array-dump.js';
 import { InputError, withInputLabel } from '../input-error.js';
@@ -7,6 +6,7 @@ import type { Tensor } from '../tensor.js';
 import type { Surroundings } from './surroundings.js';
 import { readFailure } from './read-failure.js';
 import { readInputFile } from './read-input-file.js';
+import { readBinaryFile } from './read-bounded.js';
 
 type NpyBeside = (documentPath: string, relativePath: string, field: string) => Tensor;
 
@@ -58,10 +58,10 @@ function binaryKind(text: string): BinaryKind | undefined {
   return undefined;
 }
 
+/** An .npz or safetensors file: as large as a .npy file may be (the .npz's inflated members have a budget of their own). */
 function readBinary(path: string, cwd: string): Uint8Array {
   try {
-    const bytes = readFileSync(resolve(cwd, path));
-    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return readBinaryFile(resolve(cwd, path));
   } catch (error) {
     throw new InputError(`cannot read --input ${path}: ${readFailure(error)}`);
   }

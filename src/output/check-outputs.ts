@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
+import type { FixtureFile } from '../check/collect-fixtures.js';
 import { InputError } from '../input-error.js';
+import { realPathOf } from '../io/real-path.js';
 
 export type CheckReportFormat = 'text' | 'json' | 'junit' | 'markdown';
 
@@ -20,7 +22,8 @@ export interface ReportFlags {
 
 /**
  * The report files of one run: `--output` in `--format`, then `--junit`, `--markdown`, `--json`.
- * Two that name one file are refused: one report would silently replace the other.
+ * Two that name one file are refused: one report would silently replace the other. One file is
+ * one real path: `r.json`, `./r.json` and `link/r.json` through a link to `.` are the same.
  */
 export function reportFiles(flags: ReportFlags, cwd: string): ReportFile[] {
   const asked: [string, string | undefined, CheckReportFormat][] = [
@@ -32,8 +35,7 @@ export function reportFiles(flags: ReportFlags, cwd: string): ReportFile[] {
   const files: ReportFile[] = [];
   for (const [flag, path, format] of asked) {
     if (path === undefined) continue;
-    // Compared resolved, so that `r.json` and `./r.json` are seen to be one file.
-    const same = files.find((file) => resolve(cwd, file.path) === resolve(cwd, path));
+    const same = files.find((file) => realPathOf(resolve(cwd, file.path)) === realPathOf(resolve(cwd, path)));
     if (same !== undefined) throw new InputError(`${same.flag} and ${flag} both name ${path}: give each report its own file`);
     files.push({ flag, path, format });
   }
@@ -42,11 +44,13 @@ export function reportFiles(flags: ReportFlags, cwd: string): ReportFile[] {
 
 /**
  * Refuses a report that would land on a fixture being checked: with --force it would replace the
- * fixture, and the next run would read the report as one.
+ * fixture, and the next run would read the report as one. Decided on real paths, before any
+ * fixture runs: `--junit fxlink/seed.json`, through a link to the fixtures' folder, is refused as
+ * `--junit fixtures/seed.json` is.
  */
-export function refuseReportsOverFixtures(reports: readonly ReportFile[], fixtures: readonly string[], cwd: string): void {
-  const inputs = new Set(fixtures.map((fixture) => resolve(cwd, fixture)));
-  const clash = reports.find((report) => inputs.has(resolve(cwd, report.path)));
+export function refuseReportsOverFixtures(reports: readonly ReportFile[], fixtures: readonly FixtureFile[], cwd: string): void {
+  const inputs = new Set(fixtures.map((fixture) => fixture.real ?? realPathOf(resolve(cwd, fixture.path))));
+  const clash = reports.find((report) => inputs.has(realPathOf(resolve(cwd, report.path))));
   if (clash !== undefined) {
     throw new InputError(`${clash.flag} names ${clash.path}, one of the fixtures being checked: write the report elsewhere`);
   }

@@ -38,6 +38,20 @@ describe('runCheck', () => {
 
   test('an unreadable file is an error outcome', async () => {
     const run = await runCheck([join(root, 'missing.json')], {});
-    expect(run.outcomes).toMatchObject([{ status: 'error', name: 'missing', message: 'cannot read the file: ENOENT' }]);
+    expect(run.outcomes).toMatchObject([{ status: 'error', name: 'missing', message: 'cannot read the file: no such file' }]);
+  });
+
+  test('a device is never opened, and what the search refused is an error outcome in its place', async () => {
+    const run = await runCheck(
+      ['/dev/zero', { path: join(root, 'up'), refused: 'a symbolic link back to a folder above it, a loop: not followed' }, { path: files[0], real: files[0] }],
+      { onOutcome: () => undefined },
+    );
+    expect(run.outcomes.map((o) => [o.status, o.name, o.status === 'error' ? o.message : ''])).toEqual([
+      ['error', 'zero', 'cannot read the file: it is a character device, not a file (only regular files and pipes are read)'],
+      ['error', 'up', 'a symbolic link back to a folder above it, a loop: not followed'],
+      ['pass', 'seed', ''],
+    ]);
+    // --filter picks refusals by their file name, as it does unreadable fixtures.
+    expect((await runCheck([{ path: join(root, 'up'), refused: 'a loop' }], { select: (name) => name === 'other' })).outcomes).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -7,6 +7,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { fixtureText } from '../helpers/fixtures.js';
 import { PROPERTY_OPTIONS, PROPERTY_RUNS, propertyTimeout } from '../helpers/properties.js';
+import { buildTree, treeSteps } from '../helpers/random-tree.js';
 import { runCli, testIo } from '../helpers/run-cli.js';
 
 // check reads files, never stdin: its `-` is this file, holding the text.
@@ -145,6 +146,24 @@ describe('no input crashes the tool', () => {
       PROPERTY_OPTIONS,
     );
   }, propertyTimeout(20));
+
+  test('random hostile fixture folders (links in, up, out and to nothing, FIFOs, broken files) are checked, never crashed or hung on', async () => {
+    await fc.assert(
+      fc.asyncProperty(treeSteps(fixtureText('seed.json')), async (steps) => {
+        const dir = mkdtempSync(join(tmpdir(), 'softmax-verify-fuzz-tree-'));
+        try {
+          buildTree(dir, steps);
+          const result = await runInProcess(['check', dir]);
+          outcomes.set(`check a folder: exit ${result.code}`, (outcomes.get(`check a folder: exit ${result.code}`) ?? 0) + 1);
+          // 0 or 1 when every entry is a fixture; 2 for a broken one, a refused link, or an empty folder (one line).
+          return result.code !== 3 && (result.stderr === '' || /^error: [^\n]+\n$/.test(result.stderr));
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      }),
+      { ...PROPERTY_OPTIONS, numRuns: Math.max(20, Math.round(PROPERTY_RUNS / 3)) },
+    );
+  }, propertyTimeout(30));
 
   test('deep nesting, duplicate keys, prototype keys and enormous numbers are answered, not crashed on', async () => {
     for (const text of [

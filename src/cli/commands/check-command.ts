@@ -6,7 +6,7 @@ import { parseShard, shardSlice } from '../../check/shard.js';
 import { InputError } from '../../input-error.js';
 import { readArithmeticFlags, readToleranceFlags } from '../../input/resolve-input.js';
 import { checkOutputPath, writeFileAtomic } from '../../io/atomic-write.js';
-import { refuseReportsOverFixtures, reportFiles } from '../../output/check-outputs.js';
+import { refuseReportsOverFixtures, reportFiles, type ReportFile } from '../../output/check-outputs.js';
 import { nameWidthFor, renderCheckSummary, renderOutcomeText } from '../../output/check-text.js';
 import { PLAIN } from '../../output/render-text.js';
 import { paletteForStdout } from '../colour.js';
@@ -66,7 +66,7 @@ export async function checkCommand(paths: readonly string[], flags: CheckFlags, 
   const annotate = await annotator(io, reportOnStdout);
   const { filter } = flags;
 
-  const nameWidth = nameWidthFor(files);
+  const nameWidth = nameWidthFor(files.map((file) => file.path));
   // Large explicit Jacobians share their rows among the cores; the results are the same bits.
   const checked = await runCheck(files, {
     tolerance,
@@ -97,10 +97,28 @@ export async function checkCommand(paths: readonly string[], flags: CheckFlags, 
     const warning = appendStepSummary(resolve(io.cwd, stepSummary), renderCheckMarkdown(run, { maxBytes: STEP_SUMMARY_MAX_BYTES }));
     if (warning !== undefined) io.stderr.write(`${warning}\n`);
   }
-  for (const report of reports) writeFileAtomic(report.path, await render(report.format), flags.force, io.cwd);
+  await writeReports(reports, render, flags.force, io.cwd);
   // A broken suite must never pass for a numerical failure: errors (2) outrank mismatches (1).
   if (run.counts.errored > 0) return { kind: 'bad-input' };
   return { kind: 'verdict', passed: run.counts.failed === 0 };
+}
+
+/**
+ * Writes every report, each whole or not at all (writeFileAtomic): one that cannot be written (a full
+ * disk) does not keep the others from theirs, and then the run ends in exit 2 with one line naming
+ * each that failed, never in the verdict's exit code, which would pass a truncated or missing report.
+ */
+async function writeReports(reports: readonly ReportFile[], render: (format: CheckFormat) => Promise<string>, force: boolean, cwd: string): Promise<void> {
+  const failures: string[] = [];
+  for (const report of reports) {
+    try {
+      writeFileAtomic(report.path, await render(report.format), force, cwd);
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      failures.push(`${report.flag}: ${error.message}`);
+    }
+  }
+  if (failures.length > 0) throw new InputError(`${failures.join('; ')}${failures.length < reports.length ? ' (the other reports were written)' : ''}`);
 }
 
 /**

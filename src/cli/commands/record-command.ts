@@ -1,4 +1,4 @@
-import { basename, extname } from 'node:path';
+import { basename, extname, resolve } from 'node:path';
 import { runVerification } from '../../core/run.js';
 import { InputError, quoted, withInputLabel } from '../../input-error.js';
 import { resolveRequest, type RawRequest } from '../../input/resolve-input.js';
@@ -10,6 +10,7 @@ import { buildFixture } from '../../record/build-fixture.js';
 import { formatShape } from '../../tensor.js';
 import type { Outcome } from '../exit-code.js';
 import { inputFiles } from '../../io/input-files.js';
+import { realPathOf } from '../../io/real-path.js';
 import { TOOL, type Io } from '../io.js';
 import { terminalProgress } from '../terminal-progress.js';
 
@@ -32,8 +33,13 @@ export async function recordCommand(flags: RecordFlags, io: Io): Promise<Outcome
     throw new InputError('record needs an input: --x and --g, or --input FILE');
   }
   checkOutputPath(flags.output, flags.force, io.cwd);
-  const resolved = await resolveRequest(flags, inputFiles(io));
+  const read = new Set<string>();
+  const resolved = await resolveRequest(flags, inputFiles(io, read));
   if (!resolved.ok) throw resolved.error;
+  // Decided on real paths, before anything runs: through a link, -o can name the input it reads.
+  if (read.has(realPathOf(resolve(io.cwd, flags.output)))) {
+    throw new InputError(`-o names ${flags.output}, a file this record reads its input from: write the fixture elsewhere`);
+  }
   // --rtol/--atol become the fixture's own tolerance: what it is judged by here and in every check.
   const { tolerance } = resolved.value;
   const recorded = tolerance === undefined ? resolved.value.input : { ...resolved.value.input, tolerance };
