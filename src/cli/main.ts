@@ -24,9 +24,12 @@ export { describeOutputFailure } from './io.js';
  * the tool's own annotations.
  */
 export async function main(argv: readonly string[], outerIo: Io): Promise<number> {
-  const io = outerIo.env.GITHUB_ACTIONS === 'true' ? guardWorkflowCommands(outerIo) : outerIo;
+  // The guard goes outside the output check, so that the annotations it lets past (keyed on the
+  // guarded streams) reach the commands as they are; the error lines below have a guard of their own.
+  const guard = (inner: Io): Io => (inner.env.GITHUB_ACTIONS === 'true' ? guardWorkflowCommands(inner) : inner);
+  const io = guard(outerIo);
   try {
-    return exitCodeFor(await withCheckedOutput(io, (checked) => run(argv, checked)));
+    return exitCodeFor(await withCheckedOutput(outerIo, (checked) => run(argv, guard(checked))));
   } catch (error) {
     // Each message is one line whatever it quotes: a file name or a value may hold a line break.
     if (error instanceof InputError) {
