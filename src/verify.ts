@@ -40,6 +40,12 @@ export interface VerifyInput {
   readonly expected?: { readonly forward?: Float64Array; readonly grad?: Float64Array };
   /** A tolerance carried by the input itself (a fixture's). */
   readonly tolerance?: Tolerance;
+  /**
+   * No g was given (softmax, log_softmax): the forward output is checked alone. `g` then holds
+   * zeros, so that every step runs as it does, and nothing of the gradient is compared, measured,
+   * shown or judged; the report says so.
+   */
+  readonly forwardOnly?: boolean;
 }
 
 /** `--dtype`, the input document's `dtype`, the dtype x and g were stored in, or float64 by default. */
@@ -198,14 +204,20 @@ export function verify(original: VerifyInput, options: VerifyOptions = {}): Repo
   // dtype, the optional third method: computed once for both.
   const opMethods = methodsFor(op, input.crossEntropy);
   const exact = input.expected !== undefined || runsAccurate ? opMethods.accurateFloat64(x, g, layout) : undefined;
+  const forwardOnly = input.forwardOnly === true;
+  const quantities: readonly Quantity[] = forwardOnly ? ['forward'] : QUANTITIES;
+  const explicit = (): MethodResult =>
+    forwardOnly
+      ? { forward: opMethods.jacobianForward(x, layout, arithmetic), grad: new Float64Array(x.length) }
+      : (options.jacobianResult ?? opMethods.jacobian(x, g, layout, arithmetic, options.materialiseLimit));
   const results: MethodResults = {
-    jacobian: skipped === undefined ? (options.jacobianResult ?? opMethods.jacobian(x, g, layout, arithmetic, options.materialiseLimit)) : undefined,
+    jacobian: skipped === undefined ? explicit() : undefined,
     closedForm: opMethods.closedForm(x, g, layout, arithmetic),
     accurate: runsAccurate && exact !== undefined ? storedIn(exact, arithmetic) : undefined,
   };
   const methods = METHOD_IDS.filter((method) => results[method] !== undefined);
   const witness: MethodId = skipped === undefined ? 'jacobian' : 'accurate';
-  const finiteDifferences = options.finiteDifferences
+  const finiteDifferences = options.finiteDifferences && !forwardOnly
     ? checkFiniteDifferences(x, g, results.closedForm.grad, layout, arithmetic)
     : undefined;
 
@@ -220,7 +232,7 @@ export function verify(original: VerifyInput, options: VerifyOptions = {}): Repo
   const allowances = allowancesIn(arithmetic);
 
   const comparisons: Comparison[] = [];
-  for (const quantity of QUANTITIES) {
+  for (const quantity of quantities) {
     // Every other method against the closed form, then the expected values against the exact result.
     for (const method of methods) {
       if (method === 'closedForm') continue;
@@ -243,7 +255,15 @@ export function verify(original: VerifyInput, options: VerifyOptions = {}): Repo
   // cross_entropy's gradient is log_softmax's backward of h = dL/dy: its sums are measured against h.
   const lawGradient = op === 'cross_entropy' ? lossLayer(input.crossEntropy!, g, layout, arithmetic).h : g;
   const invariantsOf = (values: { forward?: Float64Array; grad?: Float64Array }, bounds = allowances.slices) =>
-    checkInvariants(op === 'cross_entropy' ? { grad: values.grad } : values, closedForm.forward, lawGradient, layout, bounds, epsilon, op === 'softmax' ? 'softmax' : 'log_softmax');
+    checkInvariants(
+      op === 'cross_entropy' ? { grad: values.grad } : forwardOnly ? { forward: values.forward } : values,
+      closedForm.forward,
+      lawGradient,
+      layout,
+      bounds,
+      epsilon,
+      op === 'softmax' ? 'softmax' : 'log_softmax',
+    );
   const invariants: Partial<Record<MethodId | 'expected', InvariantCheck>> = Object.fromEntries(
     methods.map((method) => [method, invariantsOf(resultOf(results, method))]),
   );
@@ -285,7 +305,7 @@ export function verify(original: VerifyInput, options: VerifyOptions = {}): Repo
     rowClose,
     sliceNotes: findNonFiniteSlices(input.x, input.axis, layout, input.crossEntropy),
     invariants,
-    reference: options.reference && measureAgainst(options.reference, methods, results, input),
+    reference: options.reference && measureAgainst(options.reference, methods, results, input, quantities),
     finiteDifferences,
     passesComputingInDtype,
     passed:
@@ -339,9 +359,10 @@ function measureAgainst(
   methods: readonly MethodId[],
   results: MethodResults,
   input: VerifyInput,
+  quantities: readonly Quantity[],
 ): ReferenceReport {
   const accuracy: Accuracy[] = [];
-  for (const quantity of QUANTITIES) {
+  for (const quantity of quantities) {
     for (const of of methods) {
       accuracy.push({ quantity, of, ...ulpAccuracy(resultOf(results, of)[quantity], reference[quantity], input.dtype) });
     }

@@ -46,6 +46,17 @@ describe('the fixture v1 JSON Schema', () => {
     expect(valid(text)).toBe(true);
   });
 
+  test('accepts a forward-only fixture (no g, no expected.grad), and only that without g', () => {
+    expect(valid(editedFixture('seed.json', (doc) => {
+      delete doc.g;
+      delete doc.expected.grad;
+    }))).toBe(true);
+    expect(valid(editedFixture('seed.json', (doc) => delete doc.g))).toBe(false);
+    // cross_entropy's g is the loss's, 1 when left out: its gradient needs none.
+    const crossEntropy = readFileSync(join(ROOT, 'fixtures', 'family', 'cross-entropy-f64-8x10-mean.json'), 'utf8');
+    expect(valid(crossEntropy.replace(/"g": [^,]*, /, ''))).toBe(true);
+  });
+
   test.each<[string, (doc: Record<string, any>) => void]>([
     ['a wrong format', (doc) => (doc.format = 'softmax-verify.fixture/v2')],
     ['a missing source', (doc) => delete doc.source],

@@ -72,10 +72,10 @@ describe('readme-examples.mjs', () => {
 
   test('a wrong exit code is drift, and --write leaves such a block alone', async () => {
     const doc = join(dir, 'exit.md');
-    const text = '<!-- example: softmax-verify --x 1,2 -->\n```text\nerror: g is missing\n```\n';
+    const text = '<!-- example: softmax-verify --x 1,2 --expected-grad 0,0 -->\n```text\nerror: expected grad values need g\n```\n';
     writeFileSync(doc, text);
     const run = await script.checkExamples({ paths: [doc], write: true });
-    expect(run.drifted[0].problems).toEqual(['softmax-verify --x 1,2 exited with 2, the marker says 0']);
+    expect(run.drifted[0].problems).toEqual(['softmax-verify --x 1,2 --expected-grad 0,0 exited with 2, the marker says 0']);
     expect(readFileSync(doc, 'utf8')).toBe(text);
   });
 

@@ -67,14 +67,16 @@ export async function runVerification(input: VerifyInput, options: RunOptions = 
 
   const fdRefusal = options.allowSlow || !options.finiteDifferences ? undefined : finiteDifferencesOverBudget(input);
   if (fdRefusal !== undefined) throw new OverBudgetError(fdRefusal);
-  const jacobianSkipped = options.allowSlow ? undefined : jacobianOverBudget(input, types);
+  if (input.forwardOnly && options.finiteDifferences) throw new InputError('finite differences check the gradient, and there is no g: give g, the upstream gradient');
+  // Forward only, the explicit method is its forward pass, O(n): nothing to budget or share.
+  const jacobianSkipped = options.allowSlow || input.forwardOnly ? undefined : jacobianOverBudget(input, types);
 
   // The reference is computed from the inputs the methods see: rounded to the dtype.
   const rounded = roundedInput(input);
   const autoSkipped = choice === 'auto' ? autoReferenceOverBudget(rounded) : undefined;
   const { reference, skipped } = autoSkipped === undefined ? await referenceFor(rounded, choice, options.allowSlow === true, options.progress) : { skipped: autoSkipped };
   const jacobianResult =
-    jacobianSkipped === undefined && options.parallel !== false && runsInParallel(jacobianEntries(rounded), arithmeticFor(rounded.dtype, types))
+    jacobianSkipped === undefined && !input.forwardOnly && options.parallel !== false && runsInParallel(jacobianEntries(rounded), arithmeticFor(rounded.dtype, types))
       ? await parallelJacobian(rounded, types, options.progress)
       : undefined;
   return verify(rounded, {

@@ -36,8 +36,9 @@ export function documentFromArrays(dump: ArrayDump): InputDocument {
   }
   const crossEntropy = arrays.has('target');
   for (const name of REQUIRED) {
-    // cross_entropy's g may be left out (1, the loss's own gradient).
-    if (!arrays.has(name) && !(crossEntropy && name === 'g')) {
+    // g may be left out: cross_entropy's is then 1 (the loss's own gradient), and any other op's
+    // forward output is checked alone (a dump of an inference kernel's outputs).
+    if (!arrays.has(name) && name !== 'g') {
       throw new InputError(`${itemKind} ${JSON.stringify(name)} is missing: a dump holds x and g, and optionally softmax (or log_softmax) and grad`);
     }
   }

@@ -38,7 +38,7 @@ export interface InputDocument {
 /** cross_entropy's own fields, in the document's spelling (PyTorch's keyword arguments). */
 const CROSS_ENTROPY_FIELDS = ['target', 'reduction', 'label_smoothing', 'ignore_index', 'weight'];
 const KNOWN_FIELDS = ['format', 'name', 'description', 'source', 'dtype', 'dim', 'x', 'g', 'expected', 'tolerance', 'op', ...CROSS_ENTROPY_FIELDS];
-const FIXTURE_REQUIRED = ['name', 'source', 'dtype', 'dim', 'x', 'g', 'expected'];
+const FIXTURE_REQUIRED = ['name', 'source', 'dtype', 'dim', 'x', 'expected'];
 
 /**
  * Parses and checks an input document. Unknown fields are refused rather than ignored: a

@@ -202,7 +202,22 @@ export function inputFromDocument(label: string, doc: InputDocument, overrides: 
   }
   const { g } = doc;
   if (g === undefined) {
-    throw new InputError(`g is missing: give the upstream gradient ${words.howToGive('g')}`);
+    // No g: the forward output is checked alone (an inference kernel's, an onnxruntime session's).
+    if (doc.expected?.grad !== undefined) {
+      throw new InputError(`expected grad values need g, the upstream gradient they were computed from: give it ${words.howToGive('g')}`);
+    }
+    return {
+      ...doc,
+      ...(op === undefined ? {} : { op }),
+      label,
+      x,
+      g: { shape: x.shape, data: new Float64Array(x.data.length) },
+      forwardOnly: true,
+      dim,
+      axis,
+      dtype,
+      dtypeFrom,
+    };
   }
   if (!sameShape(g.shape, x.shape)) {
     throw new InputError(`g has shape ${formatShape(g.shape)}, but x has shape ${formatShape(x.shape)}: they must match`);

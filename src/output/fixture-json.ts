@@ -16,7 +16,8 @@ export interface FixtureV1 {
   readonly dim: number;
   readonly tolerance?: Tolerance;
   readonly x: Tensor;
-  readonly g: Tensor;
+  /** Absent for a forward-only fixture (softmax, log_softmax with no g). */
+  readonly g?: Tensor;
   readonly expected: { readonly forward?: Float64Array; readonly grad?: Float64Array };
   /** cross_entropy's target and settings, with the shape of its loss. */
   readonly crossEntropy?: CrossEntropySpec;
@@ -50,7 +51,7 @@ export function fixtureToJson(fixture: FixtureV1): string {
       atol: new RawJson(pythonFloat(fixture.tolerance.atol)),
     },
     x: nested(fixture.x.data),
-    g: shaped(fixture.g.data, fixture.g.shape),
+    g: fixture.g === undefined ? undefined : shaped(fixture.g.data, fixture.g.shape),
     ...(spec === undefined
       ? {}
       : {

@@ -31,7 +31,8 @@ export function renderAccuracy(report: Report): string[] {
   if (reference === undefined) return [];
   const columns = [...report.methods, ...(input.expected === undefined ? [] : (['expected'] as const))];
   const header = ['', ...columns.map((of) => (of === 'expected' ? 'expected' : METHOD_LABEL[of]))];
-  const rows = QUANTITIES.map((quantity) => [
+  // Forward only (no g), the gradient has no figures.
+  const rows = QUANTITIES.filter((quantity) => reference.accuracy.some((a) => a.quantity === quantity)).map((quantity) => [
     quantityName(input.op, quantity),
     ...columns.map((of) => {
       const found = reference.accuracy.find((a) => a.quantity === quantity && a.of === of);

@@ -51,14 +51,14 @@ export function renderInvariants(report: Report): string[] {
   });
   const { forwardSum, gradScale } = LAW_WORDS[input.op ?? 'softmax'];
   const fullHeader = ['', `${forwardSum} vs bound`, `|Σ dx| / ${gradScale} vs bound`, 'flagged', '|Σ dx| / Σ|dx| (not flagged)'];
-  // cross_entropy's loss has no law: its column goes.
-  const kept = (_: unknown, c: number) => !(input.op === 'cross_entropy' && c === 1);
+  // cross_entropy's loss has no law: its column goes; forward only (no g), the gradient's go.
+  const kept = (_: unknown, c: number) => !(input.op === 'cross_entropy' && c === 1) && !(input.forwardOnly && (c === 2 || c === 4));
   const header = fullHeader.filter(kept);
   rows.forEach((row, r) => (rows[r] = row.filter(kept)));
   const widths = header.map((title, c) => Math.max(title.length, ...rows.map((row) => row[c].length)));
   const line = (row: string[]): string => row.map((text, c) => text.padEnd(widths[c])).join('   ').trimEnd();
   return [
-    `invariants, worst slice against what rounding allows there (flagged beyond), in units of ${input.dtype}'s epsilon 2^${Math.log2(EPSILON[input.dtype])}: ${input.op === 'cross_entropy' ? "each sample's gradient sums to 0" : 'probabilities sum to 1, the gradient to 0'}`,
+    `invariants, worst slice against what rounding allows there (flagged beyond), in units of ${input.dtype}'s epsilon 2^${Math.log2(EPSILON[input.dtype])}: ${input.op === 'cross_entropy' ? "each sample's gradient sums to 0" : input.forwardOnly ? 'probabilities sum to 1' : 'probabilities sum to 1, the gradient to 0'}`,
     line(header),
     ...rows.map(line),
   ];

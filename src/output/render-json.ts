@@ -52,6 +52,8 @@ export function reportDocument(report: Report, tool: Tool) {
   // The forward output in its own shape: cross_entropy's loss is one number, or one a sample.
   const forwardShape = quantityShape(input, 'forward');
   const forwardOf = (data: Float64Array) => shaped(data, forwardShape);
+  // Forward only (no g), no method's gradient is a result: null.
+  const gradOf = (data: Float64Array) => (input.forwardOnly ? null : nested(data));
   const layout = sliceLayout(input.x.shape, input.axis);
   const forwardName = FORWARD_NAME[input.op ?? 'softmax'];
   const spec = input.crossEntropy;
@@ -69,7 +71,9 @@ export function reportDocument(report: Report, tool: Tool) {
       dtype: input.dtype,
       dtypeFrom: input.dtypeFrom ?? null,
       x: nested(input.x.data),
-      g: shaped(input.g.data, input.g.shape),
+      // Forward only, there is no g (the zeros the methods ran with are not the user's).
+      g: input.forwardOnly ? null : shaped(input.g.data, input.g.shape),
+      forwardOnly: input.forwardOnly === true,
       ...(spec === undefined
         ? {}
         : {
@@ -96,14 +100,14 @@ export function reportDocument(report: Report, tool: Tool) {
     results: Object.fromEntries(
       report.methods.map((method) => {
         const { forward, grad } = resultOf(report.results, method);
-        return [method, { [forwardName]: forwardOf(forward), grad: nested(grad) }];
+        return [method, { [forwardName]: forwardOf(forward), grad: gradOf(grad) }];
       }),
     ),
     exact:
       report.exact === undefined
         ? null
-        : { by: 'accurate closed form, float64', [forwardName]: forwardOf(report.exact.forward), grad: nested(report.exact.grad) },
-    differences: { of: report.witness, [forwardName]: forwardOf(report.differences.forward), grad: nested(report.differences.grad) },
+        : { by: 'accurate closed form, float64', [forwardName]: forwardOf(report.exact.forward), grad: gradOf(report.exact.grad) },
+    differences: { of: report.witness, [forwardName]: forwardOf(report.differences.forward), grad: gradOf(report.differences.grad) },
     comparisons: report.comparisons.map((comparison) => comparisonJson(report, comparison)),
     notes: report.sliceNotes.map((note) => sliceNoteJson(note, report.input.op ?? 'softmax')),
     invariants: invariantsJson(report, layout),
@@ -129,7 +133,7 @@ export function reportDocument(report: Report, tool: Tool) {
             engine: report.reference.engine,
             slicesByBigNumber: report.reference.slicesByBigNumber,
             [forwardName]: forwardOf(report.reference.forward),
-            grad: nested(report.reference.grad),
+            grad: gradOf(report.reference.grad),
             accuracy: report.reference.accuracy.map(({ quantity, of, total, notCorrectlyRounded, maxUlps }) => ({
               quantity: quantityName(input.op, quantity),
               of,

@@ -110,6 +110,7 @@ function renderHeader(report: Report, palette: Palette): string[] {
     lines.push(`arithmetic: float64, sums in ${arithmetic.accumulate}`);
   }
   if (input.crossEntropy !== undefined) lines.push(describeCrossEntropy(input.crossEntropy, input.g));
+  if (input.forwardOnly) lines.push(`gradient: not checked, as no g was given (--g gives the upstream gradient): the ${quantityName(input.op, 'forward')} alone is`);
   if (input.description !== undefined) lines.push(`about: ${printable(input.description)}`);
   if (input.expected !== undefined) lines.push(`expected: ${input.source === undefined ? 'source not given (--source names it)' : printable(input.source)}`);
   return lines;
@@ -132,12 +133,12 @@ function renderTable(report: Report, options: TextOptions): string[] {
         { header: 'index', cell: (k) => formatIndex(k, input.x.shape) },
         { header: 'x', cell: value(input.x.data) },
         // cross_entropy's g is the loss's (one number, or one a sample): the header says it.
-        ...(input.op === 'cross_entropy' ? [] : [{ header: 'g', cell: value(input.g.data) }]),
+        ...(input.op === 'cross_entropy' || input.forwardOnly ? [] : [{ header: 'g', cell: value(input.g.data) }]),
       ],
     },
   ];
   // The rows are x's elements; cross_entropy's loss is not one of them (renderLoss shows it).
-  for (const quantity of input.op === 'cross_entropy' ? (['grad'] as const) : QUANTITIES) {
+  for (const quantity of input.op === 'cross_entropy' ? (['grad'] as const) : input.forwardOnly ? (['forward'] as const) : QUANTITIES) {
     const columns: Column[] = report.methods.map((method) => ({
       header: METHOD_SHORT_LABEL[method],
       cell: value(resultOf(results, method)[quantity]),
@@ -328,7 +329,8 @@ function renderVerdict(report: Report, palette: Palette): string {
     const names = report.methods.map((method) => `the ${METHOD_LABEL[method]}`);
     const who = names.length === 2 ? names.join(' and ') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
     const withExpected = report.input.expected !== undefined ? ', and the expected values are within rounding of the exact result' : '';
-    return palette.good(`PASS: ${who} agree${withExpected}`);
+    const forwardOnly = report.input.forwardOnly ? ` (the ${quantityName(report.input.op, 'forward')} alone: no g, so the gradient was not checked)` : '';
+    return palette.good(`PASS: ${who} agree${withExpected}${forwardOnly}`);
   }
   const failed = report.comparisons
     .filter((c) => c.closeness.mismatched > 0)

@@ -11,6 +11,13 @@ const CLOSED_FORM = {
   cross_entropy: 'dx = (s·Σ w q − w ⊙ q)·scale',
 } as const;
 
+/** The closed form's forward pass, named when a fixture records that alone (no g). */
+const CLOSED_FORM_FORWARD = {
+  softmax: 's = exp(x − m) / Σ exp(x − m)',
+  log_softmax: 'y = (x − m) − log Σ exp(x − m)',
+  cross_entropy: 'the loss',
+} as const;
+
 export interface FixtureLabels {
   /** `--name`, else the input's own name, else `fallbackName`. */
   readonly name?: string;
@@ -52,7 +59,8 @@ export function buildFixture(input: VerifyInput, labels: FixtureLabels, tool: To
     dim: input.dim,
     tolerance: input.tolerance,
     x: input.x,
-    g: input.g,
+    // Forward only, the fixture has no g (and records no gradient): a check of it is forward only too.
+    g: input.forwardOnly ? undefined : input.g,
     crossEntropy: input.crossEntropy,
     lossShape: input.crossEntropy === undefined ? undefined : quantityShape(input, 'forward'),
   };
@@ -70,11 +78,11 @@ export function buildFixture(input: VerifyInput, labels: FixtureLabels, tool: To
   if (!report.passed) return { ok: false, report, why: 'methods-disagree' };
   const { rtol, atol } = report.tolerance;
   const source =
-    `${tool.name} ${tool.version}: closed form ${CLOSED_FORM[input.op ?? 'softmax']} in ${report.arithmetic.dtype}, agreeing with the ` +
+    `${tool.name} ${tool.version}: closed form ${(input.forwardOnly ? CLOSED_FORM_FORWARD : CLOSED_FORM)[input.op ?? 'softmax']} in ${report.arithmetic.dtype}, agreeing with the ` +
     `${METHOD_LABEL[report.witness]} within what rounding allows at rtol ${formatTolerance(rtol)}, atol ${formatTolerance(atol)}`;
   return {
     ok: true,
-    fixture: { ...common, source, expected: { forward: report.results.closedForm.forward, grad: report.results.closedForm.grad } },
+    fixture: { ...common, source, expected: { forward: report.results.closedForm.forward, grad: input.forwardOnly ? undefined : report.results.closedForm.grad } },
     report,
   };
 }

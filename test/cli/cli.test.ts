@@ -352,7 +352,7 @@ describe('bad input: one line on stderr, exit code 2, no stack trace', () => {
     ['a path through a file', ['--input', notADirectory], undefined, `error: cannot read --input ${notADirectory}: a part of the path is not a directory`],
     ['an unknown flag', ['--bogus'], undefined, "error: unknown option '--bogus'"],
     ['a misspelt flag', ['--dimm', '0'], undefined, "error: unknown option '--dimm' (Did you mean --dim?)"],
-    ['a missing g', ['--x', '1,2'], undefined, 'error: g is missing: give the upstream gradient with --g (for example --g 1,0,0) or as the field "g" of an --input file'],
+    ['expected gradients without g', ['--x', '1,2', '--expected-grad', '0,0'], undefined, 'error: expected grad values need g, the upstream gradient they were computed from: give it with --g (for example --g 1,0,0) or as the field "g" of an --input file'],
     ['a missing flag value', ['--x'], undefined, "error: option '--x <values>' argument missing"],
     ['an unknown format', ['--format', 'xml'], undefined, "error: option '--format <format>' argument 'xml' is invalid. Allowed choices are text, json."],
     ['rtol without atol', ['--rtol', '1e-3'], undefined, 'error: --rtol and --atol must be given together (float64 defaults: --rtol 1e-7 --atol 1e-7)'],

@@ -66,7 +66,7 @@ describe('resolveRequest', () => {
   });
 
   test.each<[string, RawRequest, string]>([
-    ['missing g', { x: '1,2' }, 'g is missing: give the upstream gradient with --g (for example --g 1,0,0) or as the field "g"'],
+    ['expected gradients without g', { x: '1,2', expectedGrad: '0,0' }, 'expected grad values need g, the upstream gradient they were computed from: give it with --g (for example --g 1,0,0) or as the field "g"'],
     ['missing x', { g: '1,2' }, 'x is missing: give the logits with --x'],
     ['shape mismatch', { x: '1,2,3', g: '1,2' }, 'g has shape [2], but x has shape [3]: they must match'],
     ['N-D shape mismatch', { x: '[[1,2],[3,4]]', g: '[1,2,3,4]' }, 'g has shape [4], but x has shape [2, 2]: they must match'],
@@ -193,7 +193,7 @@ describe('resolveRequest', () => {
     });
   });
 
-  test('reports a missing g in a document with how to give it', async () => {
-    expect(await refusal({ input: 'in.json' }, file('{"x": [1, 2]}'))).toMatch(/^in\.json: g is missing: give the upstream gradient/);
+  test('refuses expected gradients in a document without g, saying how to give it', async () => {
+    expect(await refusal({ input: 'in.json' }, file('{"x": [1, 2], "expected": {"grad": [0, 0]}}'))).toMatch(/^in\.json: expected grad values need g, the upstream gradient they were computed from: give it with --g/);
   });
 });
