@@ -148,7 +148,7 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
       '\nUnder GitHub Actions, each failing or unreadable fixture is also an ::error annotation, and the\n' +
         'Markdown report is appended to $GITHUB_STEP_SUMMARY.\n' +
         '\nExit codes: 0 every fixture passes; 1 some fixture mismatches; 2 some fixture cannot be read\n' +
-        '(this wins over 1) or bad usage.\n',
+        '(this wins over 1), a report cannot be written, or bad usage.\n',
     )
     .action(async (paths: string[], flags: CheckFlags) => {
       refuseVerifierOptions(program, 'check');
