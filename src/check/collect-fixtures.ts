@@ -4,6 +4,7 @@ import { InputError } from '../input-error.js';
 import { otherKind } from '../io/file-kind.js';
 import { readFailure } from '../io/read-failure.js';
 import { systemCalls } from '../io/system-calls.js';
+import { statOrUndefined, realPathOrUndefined } from '../io/file-status.js';
 
 const GLOB_CHARACTERS = /[*?[\]{}]/;
 
@@ -262,18 +263,4 @@ function isKernelFileSystem(folder: string): boolean {
   }
 }
 
-function statOrUndefined(path: string): Stats | undefined {
-  try {
-    return statSync(path);
-  } catch {
-    return undefined;
-  }
-}
 
-function realPathOrUndefined(path: string): string | undefined {
-  try {
-    return realpathSync(path);
-  } catch {
-    return undefined;
-  }
-}

@@ -1,9 +1,10 @@
-import { closeSync, fstatSync, fsyncSync, linkSync, lstatSync, openSync, realpathSync, renameSync, statSync, unlinkSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, linkSync, openSync, realpathSync, renameSync, unlinkSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError } from '../input-error.js';
 import { otherKind } from './file-kind.js';
 import { systemCalls } from './system-calls.js';
 import { WRITE_REASONS, writeFailure } from './write-failure.js';
+import { statOrUndefined, lstatOrUndefined } from './file-status.js';
 
 /**
  * Writes `text` to `path` whole or not at all: no reader ever sees a half-written file, and a
@@ -144,21 +145,7 @@ function isHighSurrogate(code: number): boolean {
   return code >= 0xd800 && code <= 0xdbff;
 }
 
-function statOrUndefined(path: string): Stats | undefined {
-  try {
-    return statSync(path);
-  } catch {
-    return undefined;
-  }
-}
 
-function lstatOrUndefined(path: string): Stats | undefined {
-  try {
-    return lstatSync(path);
-  } catch {
-    return undefined;
-  }
-}
 
 /** Makes the new name itself durable; some file systems refuse to open a folder, which is fine. */
 function syncFolder(folder: string): void {
