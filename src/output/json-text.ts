@@ -44,18 +44,34 @@ export const CHUNK_CHARS = 1 << 16;
 /** Numbers formatted at a time: a block's text is ~100 kB at most (4,096 × 24 characters). */
 const BLOCK = 4096;
 
-/** The pieces of `writeJson(value, writeNumber)`, in order. */
-export function* jsonChunks(value: unknown, writeNumber: (value: number) => string = jsonNumberText): Generator<string, void, undefined> {
-  yield* chunks(value, '', writeNumber);
+/**
+ * The pieces of `writeJson(value, writeNumber)`, in order. `written`, when given, is told how many
+ * of the JsonTensors' numbers each block held, as they are written (a long report's progress).
+ */
+export function* jsonChunks(
+  value: unknown,
+  writeNumber: (value: number) => string = jsonNumberText,
+  written?: (numbers: number) => void,
+): Generator<string, void, undefined> {
+  yield* chunks(value, '', writeNumber, written);
 }
 
-function* chunks(value: unknown, indent: string, writeNumber: (value: number) => string): Generator<string, void, undefined> {
+/** How many numbers the JsonTensors within `value` hold: what `jsonChunks` tells `written` in all. */
+export function tensorNumbers(value: unknown): number {
+  if (value instanceof JsonTensor) return value.data.length;
+  if (value === null || typeof value !== 'object' || value instanceof RawJson) return 0;
+  let count = 0;
+  for (const item of Array.isArray(value) ? value : Object.values(value)) count += tensorNumbers(item);
+  return count;
+}
+
+function* chunks(value: unknown, indent: string, writeNumber: (value: number) => string, written?: (numbers: number) => void): Generator<string, void, undefined> {
   if (typeof value === 'number') {
     yield writeNumber(value);
   } else if (value instanceof RawJson) {
     yield value.text;
   } else if (value instanceof JsonTensor) {
-    yield* tensorChunks(value, indent);
+    yield* tensorChunks(value, indent, written);
   } else if (Array.isArray(value)) {
     if (value.every((item) => typeof item !== 'object' || item === null || item instanceof RawJson)) {
       yield* lineChunks(value, writeNumber);
@@ -64,7 +80,7 @@ function* chunks(value: unknown, indent: string, writeNumber: (value: number) =>
     const inner = `${indent}  `;
     for (let i = 0; i < value.length; i++) {
       yield i === 0 ? `[\n${inner}` : `,\n${inner}`;
-      yield* chunks(value[i], inner, writeNumber);
+      yield* chunks(value[i], inner, writeNumber, written);
     }
     yield `\n${indent}]`;
   } else if (typeof value === 'object' && value !== null) {
@@ -74,7 +90,7 @@ function* chunks(value: unknown, indent: string, writeNumber: (value: number) =>
       if (item === undefined) continue;
       yield `${first ? '{\n' : ',\n'}${inner}${JSON.stringify(key)}: `;
       first = false;
-      yield* chunks(item, inner, writeNumber);
+      yield* chunks(item, inner, writeNumber, written);
     }
     yield first ? '{}' : `\n${indent}}`;
   } else {
@@ -108,7 +124,7 @@ function scalarText(value: unknown, writeNumber: (value: number) => string): str
  * one, exactly as `chunks` writes the arrays `toNested` builds. The text is gathered into pieces
  * of about CHUNK_CHARS, so a tensor of many short rows is not thousands of tiny pieces either.
  */
-function* tensorChunks({ data, shape }: JsonTensor, indent: string): Generator<string, void, undefined> {
+function* tensorChunks({ data, shape }: JsonTensor, indent: string, written?: (numbers: number) => void): Generator<string, void, undefined> {
   // toNested of a rank-0 shape builds an array of no numbers: `[]`.
   if (shape.length === 0) {
     yield '[]';
@@ -126,6 +142,7 @@ function* tensorChunks({ data, shape }: JsonTensor, indent: string): Generator<s
       for (let start = 0; start < size; start += BLOCK) {
         if (start > 0) out += ',';
         out += formatNumbers(data, offset + start, offset + Math.min(size, start + BLOCK));
+        written?.(Math.min(size, start + BLOCK) - start);
         if (out.length >= CHUNK_CHARS) {
           yield out;
           out = '';

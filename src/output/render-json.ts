@@ -4,7 +4,8 @@ import type { Extreme } from '../comparisons/assert-close.js';
 import type { InvariantCheck, SliceDeviation } from '../comparisons/invariants.js';
 import { sliceLabel, sliceLayout, type SliceLayout } from '../methods/slices.js';
 import { quantityShape, resultOf, sideValues, type Comparison, type Report, type SliceNote } from '../verify.js';
-import { jsonChunks, JsonTensor } from './json-text.js';
+import { jsonChunks, JsonTensor, tensorNumbers } from './json-text.js';
+import { NO_PROGRESS, type Progress } from '../core/progress.js';
 import { writeChunks, type JsonSink } from './json-stream.js';
 import { describeSliceNote } from './render-text.js';
 import { FORWARD_NAME, quantityName, type Op } from '../op.js';
@@ -26,7 +27,7 @@ export type { Tool } from '../core/tool.js';
  */
 export function renderJson(report: Report, tool: Tool): string {
   let text = '';
-  for (const chunk of reportChunks(report, tool)) text += chunk;
+  for (const chunk of documentChunks(reportDocument(report, tool))) text += chunk;
   return text;
 }
 
@@ -35,12 +36,20 @@ export function renderJson(report: Report, tool: Tool): string {
  * arrays formatted a block at a time, never whole), waiting for 'drain' whenever `sink.write`
  * returns false.
  */
-export async function streamJson(report: Report, tool: Tool, sink: JsonSink): Promise<void> {
-  await writeChunks(sink, reportChunks(report, tool));
+export async function streamJson(report: Report, tool: Tool, sink: JsonSink, progress: Progress = NO_PROGRESS): Promise<void> {
+  const document = reportDocument(report, tool);
+  // A report of millions of elements takes seconds to write: told by its numbers written.
+  const step = progress.step('writing the JSON report', tensorNumbers(document));
+  let done = 0;
+  try {
+    await writeChunks(sink, documentChunks(document, (numbers) => step.advance((done += numbers))));
+  } finally {
+    step.end();
+  }
 }
 
-function* reportChunks(report: Report, tool: Tool): Generator<string, void, undefined> {
-  yield* jsonChunks(reportDocument(report, tool));
+function* documentChunks(document: unknown, written?: (numbers: number) => void): Generator<string, void, undefined> {
+  yield* jsonChunks(document, undefined, written);
   yield '\n';
 }
 

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { builtInExample } from '../../src/example.js';
-import { CHUNK_CHARS, formatNumbers, jsonChunks, JsonTensor, RawJson, writeJson } from '../../src/output/json-text.js';
+import { CHUNK_CHARS, formatNumbers, jsonChunks, JsonTensor, RawJson, tensorNumbers, writeJson } from '../../src/output/json-text.js';
 import { writeChunks } from '../../src/output/json-stream.js';
 import { renderJson, reportDocument, streamJson, type Tool } from '../../src/output/render-json.js';
 import { loadBigNumberReference } from '../../src/reference/bignumber-reference.js';
@@ -300,5 +300,30 @@ describe('writeChunks', () => {
     await streamJson(report, TOOL, sink);
     expect(sink.writesWhileFull).toBe(0);
     expect(sink.writes.join('')).toBe(renderJson(report, TOOL));
+  });
+});
+
+describe('a long report says how far its writing has come', () => {
+  test("tells every tensor number once as it is written, and streamJson's progress reaches the total", async () => {
+    const document = { a: new JsonTensor(new Float64Array(5000), [5000]), b: [new JsonTensor(new Float64Array(6), [2, 3]), 1, { c: new JsonTensor(new Float64Array(3), [3]) }] };
+    expect(tensorNumbers(document)).toBe(5009);
+    let told = 0;
+    const text = [...jsonChunks(document, undefined, (numbers) => (told += numbers))].join('');
+    expect(told).toBe(5009);
+    expect(JSON.parse(text).a).toHaveLength(5000);
+
+    const report = verify(tensorInput([2, 3], [1, 2, 3, 4, 5, 6], [1, 0, 0, 0, 1, 0], -1));
+    const steps: { name: string; total: number; last: number; ended: boolean }[] = [];
+    const progress = {
+      step: (name: string, total: number) => {
+        const step = { name, total, last: 0, ended: false };
+        steps.push(step);
+        return { advance: (done: number) => void (step.last = done), end: () => void (step.ended = true) };
+      },
+    };
+    await streamJson(report, { name: 't', version: '0' }, { write: () => true }, progress);
+    expect(steps).toHaveLength(1);
+    expect(steps[0]).toMatchObject({ name: 'writing the JSON report', ended: true });
+    expect(steps[0].last).toBe(steps[0].total);
   });
 });

@@ -33,6 +33,7 @@ export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome
   const precision = readPrecision(flags.precision);
   const types = readArithmeticFlags(flags);
   const resolved = await resolveRequest(flags, inputFiles(io));
+  const progress = terminalProgress(io.stderr);
   if (!resolved.ok) throw resolved.error;
   const report = await runVerification(resolved.value.input, {
     tolerance: resolved.value.tolerance,
@@ -41,14 +42,14 @@ export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome
     accurate: flags.accurate,
     finiteDifferences: flags.fd,
     allowSlow: flags.allowSlow,
-    progress: terminalProgress(io.stderr),
+    progress,
   });
   if (flags.format === 'json') {
     // Imported only when used, like the file reader: each module on the plain run's path adds to
     // a start-up that Node's own should dominate.
     // Streamed in pieces, waiting for the reader: a report of millions of elements is never one string.
     const { streamJson } = await import('../../output/render-json.js');
-    await streamJson(report, TOOL, io.stdout);
+    await streamJson(report, TOOL, io.stdout, progress);
   } else {
     const palette = await paletteForStdout(flags.color, io.env, io.stdout.isTTY === true);
     io.stdout.write(renderText(report, { precision, rows, palette, summary: flags.summary }));
