@@ -42,7 +42,10 @@ describe('a forward-only check (no g)', () => {
   test('says so in the text, and refuses what needs a gradient', async () => {
     const run = await runMain(['--x', '1,2,3', '--expected-softmax', '0.09003057,0.24472847,0.66524096', '--summary']);
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('gradient: not checked, as no g was given (--g gives the upstream gradient): the softmax alone is');
+    expect(run.stdout).toContain('gradient: not checked, as no g was given (--g gives the upstream gradient): the softmax alone is checked\n');
+    // No g, no cancellation in g_i − ⟨s, g⟩: the rule shown is the forward's alone.
+    expect(run.stdout).toContain('close: |a − b| ≤ atol + rtol·|b| + arithmetic, rtol 1e-7, atol 1e-7 (float64 default)\n');
+    expect(run.stdout).not.toContain('g_j');
     expect(run.stdout).toContain('PASS: the explicit Jacobian and the closed form agree, and the expected values are within rounding of the exact result (the softmax alone: no g, so the gradient was not checked)');
     const fd = await runMain(['--x', '1,2,3', '--fd']);
     expect([fd.code, fd.stderr]).toEqual([2, 'error: finite differences check the gradient, and there is no g: give g, the upstream gradient\n']);

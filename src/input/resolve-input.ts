@@ -263,18 +263,22 @@ function chooseDType(doc: InputDocument, overrides: Overrides, words: RequestWor
 
 /** `--rtol` and `--atol`, which come together or not at all. */
 export function readToleranceFlags(raw: { readonly rtol?: string; readonly atol?: string }): Tolerance | undefined {
-  if (raw.rtol === undefined && raw.atol === undefined) return undefined;
-  if (raw.rtol === undefined || raw.atol === undefined) {
-    throw new InputError(`--rtol and --atol must be given together (float64 defaults: --rtol ${DEFAULT_TOLERANCE.float64.rtol} --atol ${DEFAULT_TOLERANCE.float64.atol})`);
-  }
-  const read = (text: string, flag: string): number => {
+  const read = (text: string | undefined, flag: string): number | undefined => {
+    if (text === undefined) return undefined;
     const value = parseNumberToken(text.trim());
     if (value === undefined || !Number.isFinite(value) || value < 0) {
       throw new InputError(`${flag} must be a finite number ≥ 0, got ${describeValue(text)}`);
     }
     return value;
   };
-  return { rtol: read(raw.rtol, '--rtol'), atol: read(raw.atol, '--atol') };
+  // A bad value is named before a missing partner: fixing the pairing first would only meet it next.
+  const rtol = read(raw.rtol, '--rtol');
+  const atol = read(raw.atol, '--atol');
+  if (rtol === undefined && atol === undefined) return undefined;
+  if (rtol === undefined || atol === undefined) {
+    throw new InputError(`--rtol and --atol must be given together (float64 defaults: --rtol ${DEFAULT_TOLERANCE.float64.rtol} --atol ${DEFAULT_TOLERANCE.float64.atol})`);
+  }
+  return { rtol, atol };
 }
 
 /** `--compute` and `--accumulate`, each a dtype name when given; either left out means PyTorch's. */

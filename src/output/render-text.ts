@@ -110,7 +110,7 @@ function renderHeader(report: Report, palette: Palette): string[] {
     lines.push(`arithmetic: float64, sums in ${arithmetic.accumulate}`);
   }
   if (input.crossEntropy !== undefined) lines.push(describeCrossEntropy(input.crossEntropy, input.g));
-  if (input.forwardOnly) lines.push(`gradient: not checked, as no g was given (--g gives the upstream gradient): the ${quantityName(input.op, 'forward')} alone is`);
+  if (input.forwardOnly) lines.push(`gradient: not checked, as no g was given (--g gives the upstream gradient): the ${quantityName(input.op, 'forward')} alone is checked`);
   if (input.description !== undefined) lines.push(`about: ${printable(input.description)}`);
   if (input.expected !== undefined) lines.push(`expected: ${input.source === undefined ? 'source not given (--source names it)' : printable(input.source)}`);
   return lines;
@@ -278,7 +278,12 @@ function renderComparisons(report: Report): string[] {
   const line = (row: string[]): string => row.map((cell, c) => cell.padEnd(widths[c])).join('   ').trimEnd();
   const sums = arithmetic.accumulate === arithmetic.compute ? 'and sums' : `and ${arithmetic.accumulate} sums`;
   const rule =
-    input.op === 'cross_entropy'
+    input.forwardOnly
+      ? [
+          `close: |a − b| ≤ atol + rtol·|b| + arithmetic, rtol ${formatTolerance(tolerance.rtol)}, atol ${formatTolerance(tolerance.atol)} (${origin})`,
+          `       arithmetic: the rounding of ${arithmetic.compute} operations ${sums} (docs/verdict.md)`,
+        ]
+      : input.op === 'cross_entropy'
       ? [
           `close: |a − b| ≤ atol + rtol·|b| + rtol·s_i |Σh| |y_i| (grad) + arithmetic, rtol ${formatTolerance(tolerance.rtol)}, atol ${formatTolerance(tolerance.atol)} (${origin})`,
           `       h = dL/dy = −w ⊙ q · scale, which log_softmax's backward takes; s_i |Σh| |y_i|: the stored log_softmax's rounding; arithmetic: the rounding of ${arithmetic.compute} operations ${sums} (docs/verdict.md)`,

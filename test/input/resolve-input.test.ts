@@ -77,6 +77,7 @@ describe('resolveRequest', () => {
     ['rtol alone', { rtol: '1e-3' }, '--rtol and --atol must be given together'],
     ['negative atol', { rtol: '0', atol: '-1' }, '--atol must be a finite number ≥ 0, got "-1"'],
     ['infinite rtol', { rtol: 'inf', atol: '0' }, '--rtol must be a finite number ≥ 0, got "inf"'],
+    ['a bad rtol before its missing atol', { rtol: 'abc' }, '--rtol must be a finite number ≥ 0, got "abc"'],
     ['flags and a file', { x: '1', input: 'in.json' }, 'give x and g either with --x/--g or inside --input, not both'],
     ['an unreadable file', { input: 'missing.json' }, 'cannot read --input missing.json: no such file'],
   ])('refuses %s', async (_, raw, message) => {
