@@ -1,4 +1,4 @@
-import { printable } from './output/printable.js';
+import { printable } from './printable.js';
 
 /**
  * Something the user gave that the tool cannot use. Its message is the whole line the CLI prints

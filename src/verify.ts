@@ -1,13 +1,13 @@
 import { DEFAULT_TOLERANCE, EPSILON, UNIT_ROUNDOFF, type DType, type Tolerance } from './dtype.js';
 import { allowed, bothSidesRounded, type Allowances, type SliceBounds } from './comparisons/allowance.js';
 import { compareClose, difference, isClose, type Closeness } from './comparisons/assert-close.js';
-import { checkFiniteDifferences, type FiniteDifferenceCheck } from './comparisons/finite-differences.js';
-import { storedIn, type MethodResult } from './methods/pipelines.js';
+import { checkFiniteDifferences, type FiniteDifferenceCheck } from './ops/softmax/finite-differences.js';
+import { storedIn, type MethodResult } from './ops/softmax/pipelines.js';
 import { methodsFor } from './methods/op-methods.js';
 import { allowancesFor } from './comparisons/allowances-for.js';
-import { lossLayer } from './methods/cross-entropy.js';
-import { lossShape, type CrossEntropySpec } from './cross-entropy-spec.js';
-import { sliceLabel, sliceLayout, sliceStart, type SliceLayout } from './methods/slices.js';
+import { lossLayer } from './ops/cross_entropy/cross-entropy.js';
+import { lossShape, type CrossEntropySpec } from './ops/cross_entropy/cross-entropy-spec.js';
+import { sliceLabel, sliceLayout, sliceStart, type SliceLayout } from './numeric/slices.js';
 import { checkInvariants, type InvariantCheck } from './comparisons/invariants.js';
 import { ulpAccuracy, type UlpAccuracy } from './comparisons/ulp-accuracy.js';
 import type { ReferenceResult } from './reference/compute-reference.js';

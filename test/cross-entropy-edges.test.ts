@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { cascadeSumBound } from '../src/comparisons/cross-entropy-allowance.js';
+import { cascadeSumBound } from '../src/ops/cross_entropy/cross-entropy-allowance.js';
 import { UNIT_ROUNDOFF } from '../src/dtype.js';
 import { roundToDType } from '../src/numeric/round-dtype.js';
 import { readInput, verify } from '../src/index.js';

@@ -5,11 +5,11 @@ import { runCheck } from '../src/check/run-check.js';
 import { parseInputDocument } from '../src/input/input-document.js';
 import { inputFromDocument } from '../src/input/resolve-input.js';
 import { arithmeticFor } from '../src/numeric/arithmetic.js';
-import { forEachSlice, sliceLayout } from '../src/methods/slices.js';
+import { forEachSlice, sliceLayout } from '../src/numeric/slices.js';
 import { verify, type VerifyInput } from '../src/verify.js';
 import { JACOBIAN_LEFT_OUT } from './helpers/left-out.js';
-import type { CrossEntropySpec } from '../src/cross-entropy-spec.js';
-import { lossLayer, runCrossEntropyClosedFormMethod } from '../src/methods/cross-entropy.js';
+import type { CrossEntropySpec } from '../src/ops/cross_entropy/cross-entropy-spec.js';
+import { lossLayer, runCrossEntropyClosedFormMethod } from '../src/ops/cross_entropy/cross-entropy.js';
 
 /**
  * The softmax family's PyTorch fixtures (fixtures/family/, made by

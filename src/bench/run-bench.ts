@@ -1,6 +1,6 @@
-import { runAccurateMethod, runClosedFormMethod, runJacobianMethod } from '../methods/pipelines.js';
-import { sliceLayout } from '../methods/slices.js';
-import { doubleDoubleReferenceSlice } from '../reference/double-double-reference.js';
+import { runAccurateMethod, runClosedFormMethod, runJacobianMethod } from '../ops/softmax/pipelines.js';
+import { sliceLayout } from '../numeric/slices.js';
+import { doubleDoubleReferenceSlice } from '../ops/softmax/double-double-reference.js';
 
 export const BENCH_METHODS = ['jacobian', 'closedForm', 'accurate', 'reference'] as const;
 export type BenchMethod = (typeof BENCH_METHODS)[number];

@@ -5,7 +5,7 @@ import { OverBudgetError } from '../core/budget.js';
 import { InputError } from '../input-error.js';
 import { describeBudget, FLAG_WORDS } from '../output/describe-budget.js';
 import { DEFAULT_EDGE_ROWS, DEFAULT_PRECISION } from '../output/render-text.js';
-import { printable } from '../output/printable.js';
+import { printable } from '../printable.js';
 import type { BenchFlags } from './commands/bench-command.js';
 import type { CheckFlags } from './commands/check-command.js';
 import type { RecordFlags } from './commands/record-command.js';

@@ -1,4 +1,4 @@
-import type { Progress, StepProgress } from '../core/progress.js';
+import type { Progress, StepProgress } from '../progress.js';
 
 /** Only a step that has run this long shows: the short ones, nearly all, never print a thing. */
 const SHOW_AFTER_MS = 1000;

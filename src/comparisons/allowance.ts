@@ -21,11 +21,11 @@
  */
 import { DEFAULT_TOLERANCE, SMALLEST_SUBNORMAL, UNIT_ROUNDOFF, type Tolerance } from '../dtype.js';
 import type { Arithmetic } from '../numeric/arithmetic.js';
-import { maxPropagatingNaN } from '../methods/max.js';
+import { maxPropagatingNaN } from '../numeric/max.js';
 import { withHigherOrders } from './higher-orders.js';
-import { forEachSlice, type SliceLayout } from '../methods/slices.js';
-import { logSoftmaxAllowed, logSoftmaxParts, type LogSoftmaxAllowances, type LogSoftmaxElementAllowance } from './log-softmax-allowance.js';
-import { lossAllowed, lossParts, type CrossEntropyAllowances, type LossElementAllowance } from './cross-entropy-allowance.js';
+import { forEachSlice, type SliceLayout } from '../numeric/slices.js';
+import { logSoftmaxAllowed, logSoftmaxParts, type LogSoftmaxAllowances, type LogSoftmaxElementAllowance } from '../ops/log_softmax/log-softmax-allowance.js';
+import { lossAllowed, lossParts, type CrossEntropyAllowances, type LossElementAllowance } from '../ops/cross_entropy/cross-entropy-allowance.js';
 
 /**
  * One quantity's allowances, element by element (the terms above). The terms are made when asked

@@ -1,13 +1,13 @@
 import type { Tolerance } from '../dtype.js';
-import { lossLayer } from '../methods/cross-entropy.js';
-import { logSoftmaxClosedFormForwardSlice } from '../methods/log-softmax.js';
-import type { MethodResult } from '../methods/pipelines.js';
-import { forEachSlice, type SliceLayout } from '../methods/slices.js';
+import { lossLayer } from '../ops/cross_entropy/cross-entropy.js';
+import { logSoftmaxClosedFormForwardSlice } from '../ops/log_softmax/log-softmax.js';
+import type { MethodResult } from '../ops/softmax/pipelines.js';
+import { forEachSlice, type SliceLayout } from '../numeric/slices.js';
 import type { Arithmetic } from '../numeric/arithmetic.js';
 import type { VerifyInput } from '../verify.js';
 import { roundingAllowances, type Allowances } from './allowance.js';
-import { crossEntropyAllowances } from './cross-entropy-allowance.js';
-import { logSoftmaxAllowances } from './log-softmax-allowance.js';
+import { crossEntropyAllowances } from '../ops/cross_entropy/cross-entropy-allowance.js';
+import { logSoftmaxAllowances } from '../ops/log_softmax/log-softmax-allowance.js';
 
 /** The allowances of the input's op, sized by the closed form's results, in arithmetic `a`. */
 export function allowancesFor(input: VerifyInput, closedForm: MethodResult, layout: SliceLayout, a: Arithmetic, tolerance: Tolerance): Allowances {

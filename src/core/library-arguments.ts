@@ -4,7 +4,7 @@ import { readFraction, readTolerancePart } from '../input/input-document.js';
 import { tensorFromNested } from '../input/nested-array.js';
 import type { ArithmeticTypes } from '../numeric/arithmetic.js';
 import { isOp, supportedOp, SUPPORTED_OPS, type Op } from '../op.js';
-import { REDUCTIONS, type Reduction } from '../cross-entropy-spec.js';
+import { REDUCTIONS, type Reduction } from '../ops/cross_entropy/cross-entropy-spec.js';
 import { formatShape, MAX_RANK, type Tensor } from '../tensor.js';
 
 /**

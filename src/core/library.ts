@@ -12,7 +12,7 @@ import { formatShape, sameShape, type Tensor } from '../tensor.js';
 import { quantityShape, type Report, type VerifyInput } from '../verify.js';
 import { REFERENCE_CHOICES, runVerification, type RunOptions } from './run.js';
 import { FORWARD_NAME, type Op } from '../op.js';
-import type { Reduction } from '../cross-entropy-spec.js';
+import type { Reduction } from '../ops/cross_entropy/cross-entropy-spec.js';
 import { TOOL } from './tool.js';
 import {
   guarded,

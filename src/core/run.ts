@@ -1,16 +1,16 @@
 import { InputError } from '../input-error.js';
 import { supportedOp } from '../op.js';
 import { runsInParallel } from '../parallel/parallel-threshold.js';
-import { sliceLayout } from '../methods/slices.js';
-import type { MethodResult } from '../methods/pipelines.js';
+import { sliceLayout } from '../numeric/slices.js';
+import type { MethodResult } from '../ops/softmax/pipelines.js';
 import { arithmeticFor, narrowerThanDType, type ArithmeticTypes } from '../numeric/arithmetic.js';
 import { computeReferenceWithin, type ReferenceResult } from '../reference/compute-reference.js';
 import { isLeftUndecided, type BigNumberPolicy, type LeftUndecided } from '../reference/reference-by-slices.js';
 import type { ReferenceEngine } from '../reference/reference-slice.js';
-import type { Progress } from './progress.js';
+import type { Progress } from '../progress.js';
 import type { Tolerance } from '../dtype.js';
 import { roundedInput, verify, type Report, type VerifyInput } from '../verify.js';
-import { crossEntropyOfLogSoftmax, lossLayer } from '../methods/cross-entropy.js';
+import { crossEntropyOfLogSoftmax, lossLayer } from '../ops/cross_entropy/cross-entropy.js';
 import {
   type OverBudget,
   autoBigNumberShare,
@@ -135,11 +135,11 @@ async function referenceFor(
 /** The op's reference engines, each loaded when asked for. */
 async function referenceWithin(input: VerifyInput, engine: ReferenceEngine, policy: BigNumberPolicy): Promise<ReferenceResult | LeftUndecided> {
   if (input.crossEntropy !== undefined) {
-    const { computeCrossEntropyReference } = await import('../reference/cross-entropy-reference.js');
+    const { computeCrossEntropyReference } = await import('../ops/cross_entropy/cross-entropy-reference.js');
     return computeCrossEntropyReference(input.x, input.g, input.crossEntropy, input.axis, engine, policy);
   }
   if (input.op === 'log_softmax') {
-    const { computeLogSoftmaxReferenceWithin } = await import('../reference/log-softmax-reference.js');
+    const { computeLogSoftmaxReferenceWithin } = await import('../ops/log_softmax/log-softmax-reference.js');
     return computeLogSoftmaxReferenceWithin(input.x, input.g, input.axis, engine, policy);
   }
   const loadBigNumber = async (deadline?: number) => (await import('../reference/bignumber-reference.js')).loadBigNumberReference(deadline);

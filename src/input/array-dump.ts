@@ -2,7 +2,7 @@ import { formatShape, sameShape, type Tensor } from '../tensor.js';
 import { InputError } from '../input-error.js';
 import { readIntegerText } from './number-token.js';
 import { readFraction, type InputDocument } from './input-document.js';
-import { REDUCTIONS, type Reduction } from '../cross-entropy-spec.js';
+import { REDUCTIONS, type Reduction } from '../ops/cross_entropy/cross-entropy-spec.js';
 
 /**
  * The arrays a dump holds, by name: x and g, and the expected values softmax (or log_softmax: the

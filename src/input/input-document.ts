@@ -2,7 +2,7 @@ import { DTYPES, dtypeNamed, isDType, type DType, type Tolerance } from '../dtyp
 import { formatShape, sameShape, type Tensor } from '../tensor.js';
 import { describeValue, InputError } from '../input-error.js';
 import { FORWARD_NAME, isOp, OPS, supportedOp, SUPPORTED_OPS, type Op } from '../op.js';
-import { REDUCTIONS, type Reduction } from '../cross-entropy-spec.js';
+import { REDUCTIONS, type Reduction } from '../ops/cross_entropy/cross-entropy-spec.js';
 import { fieldOfKeys, MAX_JSON_DEPTH, parseLenientJson } from './lenient-json.js';
 import { parseNumberToken } from './number-token.js';
 import { tensorFromNested } from './nested-array.js';

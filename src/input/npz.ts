@@ -3,7 +3,7 @@ import type { Tensor } from '../tensor.js';
 import { InputError } from '../input-error.js';
 import { parseNpy } from './npy.js';
 import { acceptanceOf } from './array-acceptance.js';
-import { printable } from '../output/printable.js';
+import { printable } from '../printable.js';
 
 /**
  * Reads numpy's .npz archives, as np.savez (stored) and np.savez_compressed (deflate) write them:

@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { InputError, quoted } from '../input-error.js';
-import { printable } from '../output/printable.js';
+import { printable } from '../printable.js';
 import { parseNpy } from '../input/npy.js';
 import { acceptanceOf } from '../input/array-acceptance.js';
 import type { InputFiles } from '../input/resolve-input.js';

@@ -1,12 +1,12 @@
-import type { CrossEntropySpec } from '../cross-entropy-spec.js';
+import type { CrossEntropySpec } from '../ops/cross_entropy/cross-entropy-spec.js';
 import type { Op } from '../op.js';
 import type { Arithmetic } from '../numeric/arithmetic.js';
-import { runAccurateLogSoftmaxFloat64 } from './accurate-log-softmax.js';
-import { runAccurateCrossEntropyFloat64, runCrossEntropyClosedFormMethod, runCrossEntropyJacobianMethod } from './cross-entropy.js';
-import { logSoftmaxLseForwardSlice, runLogSoftmaxClosedFormMethod, runLogSoftmaxJacobianMethod } from './log-softmax.js';
-import { runAccurateFloat64, runClosedFormMethod, runJacobianMethod, type MethodResult } from './pipelines.js';
-import { forEachSlice, type SliceLayout } from './slices.js';
-import { softmaxNormalisedSlice } from './softmax-normalised.js';
+import { runAccurateLogSoftmaxFloat64 } from '../ops/log_softmax/accurate-log-softmax.js';
+import { runAccurateCrossEntropyFloat64, runCrossEntropyClosedFormMethod, runCrossEntropyJacobianMethod } from '../ops/cross_entropy/cross-entropy.js';
+import { logSoftmaxLseForwardSlice, runLogSoftmaxClosedFormMethod, runLogSoftmaxJacobianMethod } from '../ops/log_softmax/log-softmax.js';
+import { runAccurateFloat64, runClosedFormMethod, runJacobianMethod, type MethodResult } from '../ops/softmax/pipelines.js';
+import { forEachSlice, type SliceLayout } from '../numeric/slices.js';
+import { softmaxNormalisedSlice } from '../ops/softmax/softmax-normalised.js';
 
 /** One op's two methods and its exact result (the judge of expected values), over all slices. */
 export interface OpMethods {

@@ -1,6 +1,6 @@
 import type { CheckRun } from '../check/run-check.js';
 import { writeJson } from './json-text.js';
-import { sliceLayout } from '../methods/slices.js';
+import { sliceLayout } from '../numeric/slices.js';
 import { comparisonJson, invariantsJson, sliceNoteJson, type Tool } from './render-json.js';
 
 export const CHECK_REPORT_FORMAT = 'softmax-verify.check/v1';

@@ -2,7 +2,7 @@ import type { CheckRun } from '../check/run-check.js';
 import { dirname } from 'node:path';
 import { formatShape } from '../tensor.js';
 import { outcomeDetails } from './check-details.js';
-import { printable } from './printable.js';
+import { printable } from '../printable.js';
 
 /**
  * JUnit XML, the test report GitHub Actions, GitLab and Jenkins all read: one testsuite, one

@@ -1,7 +1,7 @@
 import type { CheckRun } from '../check/run-check.js';
 import { formatShape } from '../tensor.js';
 import { outcomeDetails, summaryLine } from './check-details.js';
-import { printable } from './printable.js';
+import { printable } from '../printable.js';
 
 const MARK = { pass: '✅ PASS', fail: '❌ FAIL', error: '⚠️ ERROR' } as const;
 

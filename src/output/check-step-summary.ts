@@ -1,5 +1,5 @@
 import { appendFileSync } from 'node:fs';
-import { printable } from './printable.js';
+import { printable } from '../printable.js';
 
 /** GitHub refuses a step's summary over 1 MiB; earlier commands of the step may have written some. */
 export const STEP_SUMMARY_MAX_BYTES = 900 * 1024;

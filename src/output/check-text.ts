@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import { formatShape } from '../tensor.js';
 import { outcomeDetails, summaryLine } from './check-details.js';
 import type { Palette } from './render-text.js';
-import { printable } from './printable.js';
+import { printable } from '../printable.js';
 
 const LABEL = { pass: 'PASS ', fail: 'FAIL ', error: 'ERROR' } as const;
 

@@ -4,7 +4,7 @@ import { toNested } from '../tensor.js';
 import type { Tensor } from '../tensor.js';
 import { RawJson, writeJson } from './json-text.js';
 import { FORWARD_NAME, type Op } from '../op.js';
-import type { CrossEntropySpec } from '../cross-entropy-spec.js';
+import type { CrossEntropySpec } from '../ops/cross_entropy/cross-entropy-spec.js';
 
 export interface FixtureV1 {
   /** Absent for softmax: fixtures of softmax do not name it. */

@@ -1,7 +1,7 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { FixtureOutcome } from '../check/check-fixture.js';
 import { outcomeDetails } from './check-details.js';
-import { printable } from './printable.js';
+import { printable } from '../printable.js';
 
 /**
  * A workflow command's message: `%`, CR and LF escaped as GitHub's runner unescapes them (and as

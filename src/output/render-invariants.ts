@@ -1,6 +1,6 @@
 import { EPSILON } from '../dtype.js';
 import type { InvariantCheck, SliceDeviation } from '../comparisons/invariants.js';
-import { sliceLabel, sliceLayout } from '../methods/slices.js';
+import { sliceLabel, sliceLayout } from '../numeric/slices.js';
 
 /** How each op's laws are shown: the probabilities' sum, and the size the gradient's sum is measured in. */
 const LAW_WORDS = {

@@ -4,10 +4,10 @@ import { comparedSides, comparisonTitle, describeComputeHint, describeElement, d
 import { renderAccuracy } from './render-accuracy.js';
 import { describeExpectedInvariants, renderInvariants } from './render-invariants.js';
 import { formatDifference, formatTolerance, formatValue } from './format-number.js';
-import { printable } from './printable.js';
+import { printable } from '../printable.js';
 import { describeBudget, FLAG_WORDS } from './describe-budget.js';
 import { quantityName, type Op } from '../op.js';
-import type { CrossEntropySpec } from '../cross-entropy-spec.js';
+import type { CrossEntropySpec } from '../ops/cross_entropy/cross-entropy-spec.js';
 import type { Tensor } from '../tensor.js';
 import { selectRows } from './row-selection.js';
 

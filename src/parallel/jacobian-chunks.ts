@@ -6,12 +6,12 @@
  */
 import type { DType } from '../dtype.js';
 import type { Arithmetic } from '../numeric/arithmetic.js';
-import { jacobianRowsOfSlices } from '../methods/jacobian-backward.js';
-import { logSoftmaxColumnsOfSlices } from '../methods/log-softmax.js';
+import { jacobianRowsOfSlices } from '../ops/softmax/jacobian-backward.js';
+import { logSoftmaxColumnsOfSlices } from '../ops/log_softmax/log-softmax.js';
 
 /** Whose Jacobian a run shares: softmax's rows, or log_softmax's columns (cross_entropy's too). */
 export type JacobianOp = 'softmax' | 'log_softmax';
-import type { SliceLayout } from '../methods/slices.js';
+import type { SliceLayout } from '../numeric/slices.js';
 
 export interface JacobianChunks {
   /** [0]: the next chunk to take; [1]: chunks done. Shared by every thread of a run. */

@@ -1,13 +1,13 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { NO_PROGRESS, type Progress } from '../core/progress.js';
+import { NO_PROGRESS, type Progress } from '../progress.js';
 import { FLOAT64_ARITHMETIC, type Arithmetic } from '../numeric/arithmetic.js';
 import { chunksDone, takeChunks, type JacobianChunks, type JacobianOp, type JacobianTask } from './jacobian-chunks.js';
-import { jacobianProbabilities, logSoftmaxLseForwardSlice, runLogSoftmaxJacobianMethod } from '../methods/log-softmax.js';
+import { jacobianProbabilities, logSoftmaxLseForwardSlice, runLogSoftmaxJacobianMethod } from '../ops/log_softmax/log-softmax.js';
 import { jacobianNanosecondsPerEntry, runsInParallel } from './parallel-threshold.js';
-import { runJacobianMethod, type MethodResult } from '../methods/pipelines.js';
-import { forEachSlice, type SliceLayout } from '../methods/slices.js';
-import { softmaxNormalisedSlice } from '../methods/softmax-normalised.js';
+import { runJacobianMethod, type MethodResult } from '../ops/softmax/pipelines.js';
+import { forEachSlice, type SliceLayout } from '../numeric/slices.js';
+import { softmaxNormalisedSlice } from '../ops/softmax/softmax-normalised.js';
 
 /**
  * The explicit-Jacobian method with its rows shared among threads. The rows of all slices, counted

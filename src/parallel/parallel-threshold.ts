@@ -1,5 +1,5 @@
 import type { Arithmetic } from '../numeric/arithmetic.js';
-import { jacobianKernelFor } from '../methods/jacobian-backward.js';
+import { jacobianKernelFor } from '../ops/softmax/jacobian-backward.js';
 
 /**
  * When the explicit Jacobian shares its rows among threads: when one thread would spend more than

@@ -2,7 +2,7 @@ import type { BigNumber } from 'mathjs';
 import { FAR_LIMIT } from '../numeric/double-double-exp.js';
 import { float64Parts } from '../numeric/float64-parts.js';
 import { exactRationalSlice, isRationalSlice } from './exact-rational.js';
-import { exactZeroGradients } from '../comparisons/exact-zero-gradients.js';
+import { exactZeroGradients } from '../numeric/exact-zero-gradients.js';
 import { gradientDefined, pivotIndex, undefinedSlice, type ReferenceSlice, type SliceTick } from './reference-slice.js';
 
 /**

@@ -1,6 +1,6 @@
-import { sliceLayout } from '../methods/slices.js';
+import { sliceLayout } from '../numeric/slices.js';
 import type { Tensor } from '../tensor.js';
-import { doubleDoubleReferenceSlice } from './double-double-reference.js';
+import { doubleDoubleReferenceSlice } from '../ops/softmax/double-double-reference.js';
 import { isLeftUndecided, referenceBySlices, UNLIMITED, type BigNumberPolicy, type LeftUndecided } from './reference-by-slices.js';
 import type { ReferenceEngine, ReferenceSlice } from './reference-slice.js';
 

@@ -1,5 +1,5 @@
-import type { Progress } from '../core/progress.js';
-import { forEachSlice, type SliceLayout } from '../methods/slices.js';
+import type { Progress } from '../progress.js';
+import { forEachSlice, type SliceLayout } from '../numeric/slices.js';
 import type { ReferenceEngine, SliceTick } from './reference-slice.js';
 
 /**

@@ -231,8 +231,8 @@ describe('output', () => {
   });
 
   test('shares a large explicit Jacobian among worker threads, with the same bits as one thread', async () => {
-    const { runJacobianMethod } = await import('../../src/methods/pipelines.js');
-    const { sliceLayout } = await import('../../src/methods/slices.js');
+    const { runJacobianMethod } = await import('../../src/ops/softmax/pipelines.js');
+    const { sliceLayout } = await import('../../src/numeric/slices.js');
     const { runsInParallel } = await import('../../src/parallel/parallel-threshold.js');
     const { FLOAT64_ARITHMETIC } = await import('../../src/numeric/arithmetic.js');
     const n = 30_000; // 9e8 entries: above the threshold for worker threads

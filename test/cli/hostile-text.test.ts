@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { printable } from '../../src/output/printable.js';
+import { printable } from '../../src/printable.js';
 import { editedFixture } from '../helpers/fixture-edits.js';
 import { runMain, type CliRun } from '../helpers/run-cli.js';
 import { folderWith } from '../helpers/temp-dir.js';

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { DTYPES, DEFAULT_TOLERANCE, UNIT_ROUNDOFF, type DType } from '../../src/dtype.js';
 import { allowanceParts, allowed, arithmeticShare, bothSidesRounded, cancellationSize, roundingAllowances } from '../../src/comparisons/allowance.js';
-import { sliceLayout } from '../../src/methods/slices.js';
+import { sliceLayout } from '../../src/numeric/slices.js';
 import { arithmeticFor, DEFAULT_COMPUTE } from '../../src/numeric/arithmetic.js';
 import { roundToDType } from '../../src/numeric/round-dtype.js';
 import { verify } from '../../src/verify.js';

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { exactZeroGradients } from '../../src/comparisons/exact-zero-gradients.js';
+import { exactZeroGradients } from '../../src/numeric/exact-zero-gradients.js';
 import { f64 } from '../helpers/fixtures.js';
 
 const zerosOf = (x: number[], g: number[]) => {

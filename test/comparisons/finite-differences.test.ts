@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { DTYPES } from '../../src/dtype.js';
-import { finiteDifferenceSlice } from '../../src/comparisons/finite-differences.js';
+import { finiteDifferenceSlice } from '../../src/ops/softmax/finite-differences.js';
 import { arithmeticFor } from '../../src/numeric/arithmetic.js';
 import { verify } from '../../src/verify.js';
 import { f64, loadFixture, pytorchFixtureNames } from '../helpers/fixtures.js';

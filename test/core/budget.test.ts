@@ -14,7 +14,7 @@ import { InputError } from '../../src/input-error.js';
 import { describeBudget, FLAG_WORDS, LIBRARY_WORDS } from '../../src/output/describe-budget.js';
 import { runVerification } from '../../src/core/run.js';
 import { loadBigNumberReference } from '../../src/reference/bignumber-reference.js';
-import { doubleDoubleReferenceSlice } from '../../src/reference/double-double-reference.js';
+import { doubleDoubleReferenceSlice } from '../../src/ops/softmax/double-double-reference.js';
 import { referenceBySlices, type LeftUndecided } from '../../src/reference/reference-by-slices.js';
 import type { VerifyInput } from '../../src/verify.js';
 

@@ -1,4 +1,4 @@
-import { forEachSlice, sliceLayout } from '../../src/methods/slices.js';
+import { forEachSlice, sliceLayout } from '../../src/numeric/slices.js';
 import type { ReferenceSlice } from '../../src/reference/reference-slice.js';
 import { normaliseDim, type Tensor } from '../../src/tensor.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { closedFormBackwardSlice } from '../../src/methods/closed-form-backward.js';
-import { jacobianBackwardSlice, jacobianEntry, jacobianMatrix } from '../../src/methods/jacobian-backward.js';
-import { softmaxNormalisedSlice } from '../../src/methods/softmax-normalised.js';
+import { closedFormBackwardSlice } from '../../src/ops/softmax/closed-form-backward.js';
+import { jacobianBackwardSlice, jacobianEntry, jacobianMatrix } from '../../src/ops/softmax/jacobian-backward.js';
+import { softmaxNormalisedSlice } from '../../src/ops/softmax/softmax-normalised.js';
 import { arithmeticFor } from '../../src/numeric/arithmetic.js';
 import { f64 } from '../helpers/fixtures.js';
 

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { closedFormFloat64Scalar } from '../../src/methods/closed-form-float64-scalar.js';
-import { CHUNK, closedFormFloat64Kernel, closedFormFloat64Slice, closedFormKernel, KERNEL_FROM } from '../../src/methods/closed-form-wasm.js';
-import { runAccurateMethod, runClosedFormMethod } from '../../src/methods/pipelines.js';
+import { closedFormFloat64Scalar } from '../../src/ops/softmax/closed-form-float64-scalar.js';
+import { CHUNK, closedFormFloat64Kernel, closedFormFloat64Slice, closedFormKernel, KERNEL_FROM } from '../../src/ops/softmax/closed-form-wasm.js';
+import { runAccurateMethod, runClosedFormMethod } from '../../src/ops/softmax/pipelines.js';
 import { accurateExp } from '../../src/numeric/accurate-exp.js';
 import { kernelExp } from '../../src/numeric/kernel-exp.js';
 import { ulpDistance } from '../../src/numeric/ulp.js';

@@ -7,9 +7,9 @@ import {
   jacobianRowsByKernel,
   jacobianRowsTimesVector,
   jacobianRowsTimesVectorScalar,
-} from '../../src/methods/jacobian-backward.js';
-import { jacobianRowsWasm } from '../../src/methods/jacobian-wasm.js';
-import { softmaxNormalisedSlice } from '../../src/methods/softmax-normalised.js';
+} from '../../src/ops/softmax/jacobian-backward.js';
+import { jacobianRowsWasm } from '../../src/ops/softmax/jacobian-wasm.js';
+import { softmaxNormalisedSlice } from '../../src/ops/softmax/softmax-normalised.js';
 import { arithmeticFor, type Arithmetic, type ArithmeticTypes } from '../../src/numeric/arithmetic.js';
 import { JACOBIAN_KERNEL_ROWS } from '../../src/wasm/jacobian-kernel.generated.js';
 import { f64 } from '../helpers/fixtures.js';

@@ -1,13 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { accurateLogSoftmaxSlice } from '../../src/methods/accurate-log-softmax.js';
+import { accurateLogSoftmaxSlice } from '../../src/ops/log_softmax/accurate-log-softmax.js';
 import {
   logSoftmaxClosedFormBackwardSlice,
   logSoftmaxClosedFormForwardSlice,
   logSoftmaxJacobianBackwardSlice,
   logSoftmaxJacobianColumnsScalar,
   logSoftmaxLseForwardSlice,
-} from '../../src/methods/log-softmax.js';
+} from '../../src/ops/log_softmax/log-softmax.js';
 import { arithmeticFor, type Arithmetic } from '../../src/numeric/arithmetic.js';
 import { f64 } from '../helpers/fixtures.js';
 import { PROPERTY_OPTIONS, propertyTimeout } from '../helpers/properties.js';

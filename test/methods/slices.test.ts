@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { forEachSlice, sliceLayout, sliceStart } from '../../src/methods/slices.js';
+import { forEachSlice, sliceLayout, sliceStart } from '../../src/numeric/slices.js';
 import { f64 } from '../helpers/fixtures.js';
 
 describe('sliceLayout', () => {

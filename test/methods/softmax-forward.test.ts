@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { softmaxLogSumExpSlice } from '../../src/methods/softmax-log-sum-exp.js';
-import { softmaxNormalisedSlice } from '../../src/methods/softmax-normalised.js';
+import { softmaxLogSumExpSlice } from '../../src/ops/softmax/softmax-log-sum-exp.js';
+import { softmaxNormalisedSlice } from '../../src/ops/softmax/softmax-normalised.js';
 import { f64, loadFixture } from '../helpers/fixtures.js';
 
 // Both forward formulas must obey the same rules; each is tested on its own.

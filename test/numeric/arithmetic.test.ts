@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { DTYPES } from '../../src/dtype.js';
-import { runClosedFormMethod, runJacobianMethod } from '../../src/methods/pipelines.js';
-import { sliceLayout } from '../../src/methods/slices.js';
+import { runClosedFormMethod, runJacobianMethod } from '../../src/ops/softmax/pipelines.js';
+import { sliceLayout } from '../../src/numeric/slices.js';
 import { arithmeticFor, DEFAULT_ACCUMULATE, narrowerThanDType } from '../../src/numeric/arithmetic.js';
 import { roundToDType } from '../../src/numeric/round-dtype.js';
 import { f64 } from '../helpers/fixtures.js';

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { printable } from '../../src/output/printable.js';
+import { printable } from '../../src/printable.js';
 import { PLAIN, renderText } from '../../src/output/render-text.js';
 import { verify } from '../../src/verify.js';
 

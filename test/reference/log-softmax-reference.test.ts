@@ -3,13 +3,13 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { parseInputDocument } from '../../src/input/input-document.js';
-import { DX_DECIDED, Y_DECIDED } from '../../src/methods/accurate-log-softmax.js';
+import { DX_DECIDED, Y_DECIDED } from '../../src/ops/log_softmax/accurate-log-softmax.js';
 import {
   computeLogSoftmaxReference,
   doubleDoubleLogSoftmaxReferenceSlice,
   loadBigNumberLogSoftmaxReference,
   type LogSoftmaxReferenceSlice,
-} from '../../src/reference/log-softmax-reference.js';
+} from '../../src/ops/log_softmax/log-softmax-reference.js';
 import { normaliseDim } from '../../src/tensor.js';
 import { f64, PYTORCH_FIXTURES } from '../helpers/fixtures.js';
 import { PROPERTY_OPTIONS, propertyTimeout, randomSlice } from '../helpers/properties.js';

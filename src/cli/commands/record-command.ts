@@ -4,7 +4,7 @@ import { InputError, quoted, withInputLabel } from '../../input-error.js';
 import { resolveRequest, type RawRequest } from '../../input/resolve-input.js';
 import { checkOutputPath, writeFileAtomic } from '../../io/atomic-write.js';
 import { fixtureToJson } from '../../output/fixture-json.js';
-import { printable } from '../../output/printable.js';
+import { printable } from '../../printable.js';
 import { DEFAULT_PRECISION, PLAIN, renderText } from '../../output/render-text.js';
 import { buildFixture } from '../../record/build-fixture.js';
 import { formatShape } from '../../tensor.js';

@@ -1,6 +1,6 @@
-import { FLOAT64_ARITHMETIC, type Arithmetic } from '../numeric/arithmetic.js';
+import { FLOAT64_ARITHMETIC, type Arithmetic } from '../../numeric/arithmetic.js';
 import { jacobianRowsWasm, type JacobianKernel } from './jacobian-wasm.js';
-import { forEachSlicePart, type SliceLayout } from './slices.js';
+import { forEachSlicePart, type SliceLayout } from '../../numeric/slices.js';
 
 /**
  * Input gradient of softmax through its explicit Jacobian: every entry

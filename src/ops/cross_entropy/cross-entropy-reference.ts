@@ -1,17 +1,17 @@
 import type { BigNumber } from 'mathjs';
-import type { CrossEntropySpec } from '../cross-entropy-spec.js';
-import { accurateLogSoftmaxSlice, decided, DX_DECIDED, Y_DECIDED } from '../methods/accurate-log-softmax.js';
-import { ignoredSampleGradient, isLossTerm, nonFiniteScaleGradient } from '../methods/cross-entropy.js';
-import { maxPropagatingNaN } from '../methods/max.js';
-import { forEachSlice, sliceLayout, type SliceLayout } from '../methods/slices.js';
-import { add, dd, div, mul, mulNumber, neg, type DD } from '../numeric/double-double.js';
-import { twoSumError } from '../numeric/error-free.js';
-import type { Tensor } from '../tensor.js';
-import { decimalClasses, exactDecimal, isFarLogit, LOG_BIGNUMBER_PRECISIONS, type DecimalClass } from './bignumber-reference.js';
-import type { ReferenceResult } from './compute-reference.js';
-import { UNLIMITED, type BigNumberPolicy, type LeftUndecided } from './reference-by-slices.js';
-import { logOnePlus, roundsUniquely, toNumber } from './log-softmax-reference.js';
-import { pivotIndex, type ReferenceEngine } from './reference-slice.js';
+import type { CrossEntropySpec } from './cross-entropy-spec.js';
+import { accurateLogSoftmaxSlice, decided, DX_DECIDED, Y_DECIDED } from '../log_softmax/accurate-log-softmax.js';
+import { ignoredSampleGradient, isLossTerm, nonFiniteScaleGradient } from './cross-entropy.js';
+import { maxPropagatingNaN } from '../../numeric/max.js';
+import { forEachSlice, sliceLayout, type SliceLayout } from '../../numeric/slices.js';
+import { add, dd, div, mul, mulNumber, neg, type DD } from '../../numeric/double-double.js';
+import { twoSumError } from '../../numeric/error-free.js';
+import type { Tensor } from '../../tensor.js';
+import { decimalClasses, exactDecimal, isFarLogit, LOG_BIGNUMBER_PRECISIONS, type DecimalClass } from '../../reference/bignumber-reference.js';
+import type { ReferenceResult } from '../../reference/compute-reference.js';
+import { UNLIMITED, type BigNumberPolicy, type LeftUndecided } from '../../reference/reference-by-slices.js';
+import { logOnePlus, roundsUniquely, toNumber } from '../log_softmax/log-softmax-reference.js';
+import { pivotIndex, type ReferenceEngine } from '../../reference/reference-slice.js';
 
 /**
  * The correctly rounded cross_entropy loss and gradient (see methods/cross-entropy.ts for the

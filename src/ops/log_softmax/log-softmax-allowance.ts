@@ -1,9 +1,9 @@
-import { DEFAULT_TOLERANCE, SMALLEST_SUBNORMAL, UNIT_ROUNDOFF, type Tolerance } from '../dtype.js';
-import type { Arithmetic } from '../numeric/arithmetic.js';
-import { maxPropagatingNaN } from '../methods/max.js';
-import { forEachSlice, sliceStart, type SliceLayout } from '../methods/slices.js';
-import type { SliceBounds } from './allowance.js';
-import { withHigherOrders } from './higher-orders.js';
+import { DEFAULT_TOLERANCE, SMALLEST_SUBNORMAL, UNIT_ROUNDOFF, type Tolerance } from '../../dtype.js';
+import type { Arithmetic } from '../../numeric/arithmetic.js';
+import { maxPropagatingNaN } from '../../numeric/max.js';
+import { forEachSlice, sliceStart, type SliceLayout } from '../../numeric/slices.js';
+import type { SliceBounds } from '../../comparisons/allowance.js';
+import { withHigherOrders } from '../../comparisons/higher-orders.js';
 
 /**
  * What rounding allows a correct log_softmax kernel (docs/verdict.md, "log_softmax"). With u_d,

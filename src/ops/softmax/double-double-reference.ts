@@ -1,8 +1,8 @@
-import { add, dd, toNumberScaled } from '../numeric/double-double.js';
-import { EXP_ERROR, exponentials } from '../numeric/double-double-exp.js';
-import { ldexp } from '../numeric/ldexp.js';
-import { exactRationalSlice } from './exact-rational.js';
-import { exactZeroGradients } from '../comparisons/exact-zero-gradients.js';
+import { add, dd, toNumberScaled } from '../../numeric/double-double.js';
+import { EXP_ERROR, exponentials } from '../../numeric/double-double-exp.js';
+import { ldexp } from '../../numeric/ldexp.js';
+import { exactRationalSlice } from '../../reference/exact-rational.js';
+import { exactZeroGradients } from '../../numeric/exact-zero-gradients.js';
 
 /**
  * Reference softmax and gradient of one slice in double-double (about 32 significant digits),

@@ -1,5 +1,5 @@
-import { LOG_SOFTMAX_KERNEL_BASE64, LOG_SOFTMAX_KERNEL_COLUMNS } from '../wasm/log-softmax-jacobian-kernel.generated.js';
-import { KERNEL_MAX_BYTES, kernelInstances } from './wasm-instance.js';
+import { LOG_SOFTMAX_KERNEL_BASE64, LOG_SOFTMAX_KERNEL_COLUMNS } from '../../wasm/log-softmax-jacobian-kernel.generated.js';
+import { KERNEL_MAX_BYTES, kernelInstances } from '../../methods/wasm-instance.js';
 
 /**
  * The log_softmax explicit Jacobian's columns through a WebAssembly SIMD kernel

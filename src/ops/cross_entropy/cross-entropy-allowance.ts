@@ -1,10 +1,10 @@
-import { UNIT_ROUNDOFF, type Tolerance } from '../dtype.js';
-import type { CrossEntropySpec } from '../cross-entropy-spec.js';
-import type { LossLayer } from '../methods/cross-entropy.js';
-import { forEachSlice, sliceStart, type SliceLayout } from '../methods/slices.js';
-import type { Arithmetic } from '../numeric/arithmetic.js';
-import type { SliceBounds } from './allowance.js';
-import { logSoftmaxAllowances, logSoftmaxMu, type LogSoftmaxElementAllowance } from './log-softmax-allowance.js';
+import { UNIT_ROUNDOFF, type Tolerance } from '../../dtype.js';
+import type { CrossEntropySpec } from './cross-entropy-spec.js';
+import type { LossLayer } from './cross-entropy.js';
+import { forEachSlice, sliceStart, type SliceLayout } from '../../numeric/slices.js';
+import type { Arithmetic } from '../../numeric/arithmetic.js';
+import type { SliceBounds } from '../../comparisons/allowance.js';
+import { logSoftmaxAllowances, logSoftmaxMu, type LogSoftmaxElementAllowance } from '../log_softmax/log-softmax-allowance.js';
 
 /**
  * What rounding allows a correct cross_entropy kernel (docs/verdict.md, "cross_entropy").

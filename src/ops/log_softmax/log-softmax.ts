@@ -1,11 +1,11 @@
-import { FLOAT64_ARITHMETIC, type Arithmetic } from '../numeric/arithmetic.js';
-import { maxPropagatingNaN } from './max.js';
+import { FLOAT64_ARITHMETIC, type Arithmetic } from '../../numeric/arithmetic.js';
+import { maxPropagatingNaN } from '../../numeric/max.js';
 import { logSoftmaxColumnsWasm, type LogSoftmaxKernel } from './log-softmax-jacobian-wasm.js';
 
 /** Below this many entries a slice stays in JavaScript: the kernel's copies would cost more. */
 const KERNEL_FROM_ENTRIES = 4096;
-import type { MethodResult } from './pipelines.js';
-import { forEachSlice, forEachSlicePart, type SliceLayout } from './slices.js';
+import type { MethodResult } from '../softmax/pipelines.js';
+import { forEachSlice, forEachSlicePart, type SliceLayout } from '../../numeric/slices.js';
 
 /**
  * log_softmax and its gradient, the two witnesses as for softmax, each forward and backward sharing

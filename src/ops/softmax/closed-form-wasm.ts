@@ -1,4 +1,4 @@
-import { CLOSED_FORM_KERNEL_BASE64, KERNEL_CHUNK, KERNEL_DATA_START as DATA_START } from '../wasm/closed-form-kernel.generated.js';
+import { CLOSED_FORM_KERNEL_BASE64, KERNEL_CHUNK, KERNEL_DATA_START as DATA_START } from '../../wasm/closed-form-kernel.generated.js';
 import { closedFormFloat64Scalar, closedFormJavaScriptRoute, finishClosedForm } from './closed-form-float64-scalar.js';
 
 /**

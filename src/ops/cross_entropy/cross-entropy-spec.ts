@@ -1,4 +1,4 @@
-import type { Tensor } from './tensor.js';
+import type { Tensor } from '../../tensor.js';
 
 /** torch.nn.functional.cross_entropy's reductions. */
 export const REDUCTIONS = ['mean', 'sum', 'none'] as const;

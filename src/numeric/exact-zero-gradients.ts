@@ -1,4 +1,4 @@
-import { scaledInteger } from '../numeric/float64-parts.js';
+import { scaledInteger } from './float64-parts.js';
 
 interface LogitGroup {
   count: number;

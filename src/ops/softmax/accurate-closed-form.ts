@@ -1,9 +1,9 @@
-import { accurateExp, type ScaledExp } from '../numeric/accurate-exp.js';
-import { dd, toNumberScaled } from '../numeric/double-double.js';
-import { twoProd, twoProdError, twoSum, twoSumError } from '../numeric/error-free.js';
-import { ldexp } from '../numeric/ldexp.js';
-import { exactZeroGradients } from '../comparisons/exact-zero-gradients.js';
-import { maxPropagatingNaN } from './max.js';
+import { accurateExp, type ScaledExp } from '../../numeric/accurate-exp.js';
+import { dd, toNumberScaled } from '../../numeric/double-double.js';
+import { twoProd, twoProdError, twoSum, twoSumError } from '../../numeric/error-free.js';
+import { ldexp } from '../../numeric/ldexp.js';
+import { exactZeroGradients } from '../../numeric/exact-zero-gradients.js';
+import { maxPropagatingNaN } from '../../numeric/max.js';
 
 /**
  * Softmax and its gradient in closed form, without the cancellation in `g − ⟨s, g⟩`: the third,

@@ -1,8 +1,8 @@
-import { EPSILON } from '../dtype.js';
-import type { Arithmetic } from '../numeric/arithmetic.js';
-import type { Extreme } from './assert-close.js';
-import { forEachSlice, type SliceLayout } from '../methods/slices.js';
-import { softmaxNormalisedSlice } from '../methods/softmax-normalised.js';
+import { EPSILON } from '../../dtype.js';
+import type { Arithmetic } from '../../numeric/arithmetic.js';
+import type { Extreme } from '../../comparisons/assert-close.js';
+import { forEachSlice, type SliceLayout } from '../../numeric/slices.js';
+import { softmaxNormalisedSlice } from './softmax-normalised.js';
 
 /**
  * The gradient by central differences of L(x) = ⟨g, softmax(x)⟩, element by element, as

@@ -1,10 +1,10 @@
-import type { CrossEntropySpec } from '../cross-entropy-spec.js';
-import { FLOAT64_ARITHMETIC, type Arithmetic } from '../numeric/arithmetic.js';
-import { accurateLogSoftmaxSlice } from './accurate-log-softmax.js';
-import { maxPropagatingNaN } from './max.js';
-import { logSoftmaxClosedFormForwardSlice, runLogSoftmaxJacobianMethod } from './log-softmax.js';
-import type { MethodResult } from './pipelines.js';
-import { forEachSlice, type SliceLayout } from './slices.js';
+import type { CrossEntropySpec } from './cross-entropy-spec.js';
+import { FLOAT64_ARITHMETIC, type Arithmetic } from '../../numeric/arithmetic.js';
+import { accurateLogSoftmaxSlice } from '../log_softmax/accurate-log-softmax.js';
+import { maxPropagatingNaN } from '../../numeric/max.js';
+import { logSoftmaxClosedFormForwardSlice, runLogSoftmaxJacobianMethod } from '../log_softmax/log-softmax.js';
+import type { MethodResult } from '../softmax/pipelines.js';
+import { forEachSlice, type SliceLayout } from '../../numeric/slices.js';
 
 /**
  * cross_entropy as torch.nn.functional.cross_entropy defines it, over slices along the class

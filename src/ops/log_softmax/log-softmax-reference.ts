@@ -1,15 +1,15 @@
 import type { BigNumber } from 'mathjs';
-import { accurateLogSoftmaxSlice, DX_DECIDED, Y_DECIDED, type Decided } from '../methods/accurate-log-softmax.js';
-import { sliceLayout } from '../methods/slices.js';
-import { twoSumError } from '../numeric/error-free.js';
-import { scaledInteger, SCALED_INTEGER_SHIFT } from '../numeric/float64-parts.js';
-import { roundBelowMidpoint } from '../numeric/round-below.js';
-import type { Tensor } from '../tensor.js';
-import { decimalClasses, exactDecimal, isFarLogit, LOG_BIGNUMBER_PRECISIONS, type DecimalClass } from './bignumber-reference.js';
-import type { ReferenceResult } from './compute-reference.js';
-import { isLeftUndecided, referenceBySlices, UNLIMITED, type BigNumberPolicy, type LeftUndecided } from './reference-by-slices.js';
-import { isRationalSlice, roundRational } from './exact-rational.js';
-import { gradientDefined, pivotIndex, type ReferenceEngine, type SliceTick } from './reference-slice.js';
+import { accurateLogSoftmaxSlice, DX_DECIDED, Y_DECIDED, type Decided } from './accurate-log-softmax.js';
+import { sliceLayout } from '../../numeric/slices.js';
+import { twoSumError } from '../../numeric/error-free.js';
+import { scaledInteger, SCALED_INTEGER_SHIFT } from '../../numeric/float64-parts.js';
+import { roundBelowMidpoint } from '../../numeric/round-below.js';
+import type { Tensor } from '../../tensor.js';
+import { decimalClasses, exactDecimal, isFarLogit, LOG_BIGNUMBER_PRECISIONS, type DecimalClass } from '../../reference/bignumber-reference.js';
+import type { ReferenceResult } from '../../reference/compute-reference.js';
+import { isLeftUndecided, referenceBySlices, UNLIMITED, type BigNumberPolicy, type LeftUndecided } from '../../reference/reference-by-slices.js';
+import { isRationalSlice, roundRational } from '../../reference/exact-rational.js';
+import { gradientDefined, pivotIndex, type ReferenceEngine, type SliceTick } from '../../reference/reference-slice.js';
 
 /**
  * The correctly rounded log_softmax and its gradient: every element the float64 nearest to

@@ -1,5 +1,5 @@
-import { FLOAT64_ARITHMETIC, type Arithmetic } from '../numeric/arithmetic.js';
-import { maxPropagatingNaN } from './max.js';
+import { FLOAT64_ARITHMETIC, type Arithmetic } from '../../numeric/arithmetic.js';
+import { maxPropagatingNaN } from '../../numeric/max.js';
 
 /**
  * Softmax of one slice through the log-sum-exp: `s_i = exp(x_i − m − log Σ_j exp(x_j − m))` with

@@ -1,5 +1,5 @@
-import { JACOBIAN_KERNEL_BASE64, JACOBIAN_KERNEL_ROWS } from '../wasm/jacobian-kernel.generated.js';
-import { KERNEL_MAX_BYTES, kernelInstances } from './wasm-instance.js';
+import { JACOBIAN_KERNEL_BASE64, JACOBIAN_KERNEL_ROWS } from '../../wasm/jacobian-kernel.generated.js';
+import { KERNEL_MAX_BYTES, kernelInstances } from '../../methods/wasm-instance.js';
 
 /**
  * The explicit Jacobian's rows through a WebAssembly SIMD kernel (src/wasm/jacobian-kernel.wat.mjs):

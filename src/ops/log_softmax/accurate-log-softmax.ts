@@ -1,12 +1,12 @@
-import { add, dd, mul, mulNumber, neg, toNumberScaled, type DD } from '../numeric/double-double.js';
-import { expDoubleDouble, exponentials } from '../numeric/double-double-exp.js';
-import { ldexp } from '../numeric/ldexp.js';
-import { twoSumError } from '../numeric/error-free.js';
-import { scaledInteger } from '../numeric/float64-parts.js';
-import { roundBelowMidpoint } from '../numeric/round-below.js';
-import { maxPropagatingNaN } from './max.js';
-import type { MethodResult } from './pipelines.js';
-import { forEachSlice, type SliceLayout } from './slices.js';
+import { add, dd, mul, mulNumber, neg, toNumberScaled, type DD } from '../../numeric/double-double.js';
+import { expDoubleDouble, exponentials } from '../../numeric/double-double-exp.js';
+import { ldexp } from '../../numeric/ldexp.js';
+import { twoSumError } from '../../numeric/error-free.js';
+import { scaledInteger } from '../../numeric/float64-parts.js';
+import { roundBelowMidpoint } from '../../numeric/round-below.js';
+import { maxPropagatingNaN } from '../../numeric/max.js';
+import type { MethodResult } from '../softmax/pipelines.js';
+import { forEachSlice, type SliceLayout } from '../../numeric/slices.js';
 
 /**
  * log_softmax and its gradient in double-double, rounded to float64 once: the exact result that

@@ -1,4 +1,4 @@
-import { FLOAT64_ARITHMETIC, type Arithmetic } from '../numeric/arithmetic.js';
+import { FLOAT64_ARITHMETIC, type Arithmetic } from '../../numeric/arithmetic.js';
 
 /**
  * Input gradient of softmax in closed form: `dx = s ⊙ (g − ⟨s, g⟩)`, O(n).

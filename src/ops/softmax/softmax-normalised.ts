@@ -1,5 +1,5 @@
-import { FLOAT64_ARITHMETIC, type Arithmetic } from '../numeric/arithmetic.js';
-import { maxPropagatingNaN } from './max.js';
+import { FLOAT64_ARITHMETIC, type Arithmetic } from '../../numeric/arithmetic.js';
+import { maxPropagatingNaN } from '../../numeric/max.js';
 
 /**
  * Softmax of one slice by normalising shifted exponentials: `s_i = e_i / Σ_j e_j` with

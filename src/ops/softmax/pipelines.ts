@@ -1,9 +1,9 @@
-import { FLOAT64_ARITHMETIC, type Arithmetic } from '../numeric/arithmetic.js';
+import { FLOAT64_ARITHMETIC, type Arithmetic } from '../../numeric/arithmetic.js';
 import { accurateClosedFormSlice } from './accurate-closed-form.js';
 import { closedFormBackwardSlice } from './closed-form-backward.js';
 import { closedFormFloat64Slice } from './closed-form-wasm.js';
 import { jacobianBackwardSlice } from './jacobian-backward.js';
-import { forEachSlice, type SliceLayout } from './slices.js';
+import { forEachSlice, type SliceLayout } from '../../numeric/slices.js';
 import { softmaxLogSumExpSlice } from './softmax-log-sum-exp.js';
 import { softmaxNormalisedSlice } from './softmax-normalised.js';
 

@@ -1,4 +1,4 @@
-import { kernelExp } from '../numeric/kernel-exp.js';
+import { kernelExp } from '../../numeric/kernel-exp.js';
 import { closedFormBackwardSlice } from './closed-form-backward.js';
 import { softmaxLogSumExpSlice } from './softmax-log-sum-exp.js';
 

@@ -1,7 +1,7 @@
-import { DEFAULT_IGNORE_INDEX, lossShape, type CrossEntropySpec } from '../cross-entropy-spec.js';
-import { InputError } from '../input-error.js';
-import { formatIndex, formatShape, sameShape, type Tensor } from '../tensor.js';
-import type { InputDocument } from './input-document.js';
+import { DEFAULT_IGNORE_INDEX, lossShape, type CrossEntropySpec } from './cross-entropy-spec.js';
+import { InputError } from '../../input-error.js';
+import { formatIndex, formatShape, sameShape, type Tensor } from '../../tensor.js';
+import type { InputDocument } from '../../input/input-document.js';
 
 /**
  * cross_entropy's fields checked against x, as torch.nn.functional.cross_entropy checks them: a
