@@ -11,11 +11,13 @@ try {
 }
 
 process.stdout.on('error', (error) => {
-  // `softmax-verify ... | head` closes the pipe early: that is the reader's choice, not a crash.
-  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  // `softmax-verify ... | head` closes the pipe early: the reader's choice, not a crash. Once the
+  // verdict is known (verdictKnown, below) its exit code stands; before it there is none, and exit
+  // 0 would be a green CI job (under pipefail) for fixtures never checked: exit 2, saying why.
+  if (error.code === 'EPIPE' && process.exitCode !== undefined) process.exit(process.exitCode);
   // Anything else (a full disk behind `> out.json`, /dev/full, EIO) cuts the output short: one
   // line and exit 2, never the verdict's exit code, and no stack trace.
-  process.stderr.write(`error: ${describeOutputFailure('stdout', error)}\n`);
+  process.stderr.write(`error: ${describeOutputFailure('stdout', error)}${error.code === 'EPIPE' ? ', before the verdict' : ''}\n`);
   process.exit(2);
 });
 // With stderr itself failing there is nowhere left to say so; the exit code still does.
@@ -27,4 +29,7 @@ process.exitCode = await main(process.argv.slice(2), {
   env: process.env,
   stdin: process.stdin,
   cwd: process.cwd(),
+  verdictKnown: (exitCode) => {
+    process.exitCode = exitCode;
+  },
 });

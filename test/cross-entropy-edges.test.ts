@@ -78,6 +78,29 @@ describe('the softmax family at its edges', () => {
     }
   });
 
+  test('a logit far below the rest (finfo.min, or -1e9 in float32) has a finite allowance: a wrong value there fails', async () => {
+    const min = -1.7976931348623157e308;
+    const wrongMasked = await verify({ op: 'log_softmax', x: [1, min, 2], g: [1, 2, 3], expected: { log_softmax: [-1.3132616875182228, 0, -0.31326168751822286] } });
+    expect(wrongMasked.comparisons.map((c) => c.closeness.mismatched)).toEqual([0, 1, 0]);
+    const float32 = await verify({ op: 'log_softmax', dtype: 'float32', x: [1, -1e9, 2], g: [1, 1, 1], expected: { log_softmax: [-1.3132617, 0, -0.31326169] } });
+    expect(float32.passed).toBe(false);
+    const loss = await verify({ op: 'cross_entropy', x: [[1, min, 2], [min, min, min]], target: [0, 1], expected: { loss: 12345 } });
+    expect(loss.passed).toBe(false);
+  });
+
+  test('a row masked wholly at finfo.min: PyTorch\'s −log n passes, and so does the 0 of a kernel that subtracts a rounded m + L; 7 fails', async () => {
+    const min = -1.7976931348623157e308;
+    const x = [[min, min, min]];
+    const g = [[1, 2, 3]];
+    const pytorch = await verify({ op: 'log_softmax', x, g, expected: { log_softmax: [[-Math.log(3), -Math.log(3), -Math.log(3)]], grad: [[-1, 0, 1]] } });
+    expect(pytorch.passed).toBe(true);
+    // m + L rounds to m: y = x − m = 0, exp(y) = 1, dx = g − Σg.
+    const lseDesign = await verify({ op: 'log_softmax', x, g, expected: { log_softmax: [[0, 0, 0]], grad: [[-5, -4, -3]] } });
+    expect(lseDesign.passed).toBe(true);
+    const wrong = await verify({ op: 'log_softmax', x, g, expected: { log_softmax: [[7, 7, 7]], grad: [[70, 70, 70]] } });
+    expect(wrong.comparisons.filter((c) => c.actual === 'expected').map((c) => c.closeness.mismatched)).toEqual([3, 3]);
+  });
+
   test("a padding row, fully masked and ignored, has PyTorch's NaN gradient and adds nothing to the loss", async () => {
     const report = await verify({ op: 'cross_entropy', x: [[-Infinity, -Infinity, -Infinity], [1, 2, 3]], target: [-100, 1] });
     for (const method of [report.results.jacobian!, report.results.closedForm]) {

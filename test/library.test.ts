@@ -101,6 +101,7 @@ describe('the library API refuses bad arguments by name', () => {
     ['an unknown field', () => verify({ ...ok, rtol: -5 } as never), 'the request has an unknown field "rtol" (known: op, x, g, target, reduction, labelSmoothing, ignoreIndex, weight, dim, dtype, expected, tolerance, source, name, description)'],
     ['BigInts', () => verify({ x: [1n, 2n], g: [1, 0] } as never), 'x[0] is not a number: 1n'],
     ['a BigInt64Array', () => verify({ x: BigInt64Array.of(1n, 2n), g: [1, 0] } as never), 'x[0] is not a number: 1n'],
+    ['an array-like claiming 3·10^8 elements it has not', () => verify({ x: { length: 3e8 } as never, g: [1, 0] }), 'x[0] is not a number: undefined'],
     ['a getter that throws', () => verify(throwing as never), 'x cannot be read: reading it throws "TypeError: boom"'],
     ['an element whose getter throws', () => verify({ x: [1, 2], g: throwingElement }), 'g cannot be read: reading it throws "Error: nope"'],
     ['a cyclic array', () => verify({ x: cycle as never, g: [1, 0] }), 'x[1] is an array where a number was expected (ragged nesting)'],

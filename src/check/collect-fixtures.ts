@@ -171,14 +171,16 @@ function readFolder(folder: Folder, refuse: (path: string, why: string) => void)
 }
 
 /**
- * A glob pattern's matches (tinyglobby: regular files and links to them; it follows links to
- * folders and stops at loops). As in a folder, a match whose links lead outside the pattern's own
- * folder (the part before its first wildcard) is refused, and so is one that is not a regular file.
+ * A glob pattern's matches: regular files, reached through no link (tinyglobby lists neither links
+ * to files nor what is under links to folders when it does not follow them). Following them, one
+ * link to `/` made every .json on the machine a match, each an ERROR line and an annotation; a
+ * folder named instead of a pattern follows links within itself. What still matches outside the
+ * pattern's own folder (the part before its first wildcard) or is not a regular file is refused.
  */
 async function expandPattern(pattern: string, cwd: string): Promise<FixtureFile[]> {
   // Loaded only for patterns: most runs name folders, and every import costs start-up time.
   const { glob } = await import('tinyglobby');
-  const matches = await glob(pattern, { cwd, onlyFiles: true, expandDirectories: false, absolute: isAbsolute(pattern) });
+  const matches = await glob(pattern, { cwd, onlyFiles: true, expandDirectories: false, absolute: isAbsolute(pattern), followSymbolicLinks: false });
   const base = patternFolder(pattern);
   const baseReal = realPathOrUndefined(resolve(cwd, base));
   // Through links (`up -> ..`) one file matches under several names: each real file once, by its shortest name.

@@ -15,6 +15,11 @@ export interface Io {
   readonly stdin: NodeJS.ReadableStream;
   /** An absolute path. */
   readonly cwd: string;
+  /**
+   * Told the exit code as soon as the verdict is known, before the report is written: the launcher
+   * keeps it for a reader that closes the pipe early (`| head`), which is no reason to change it.
+   */
+  readonly verdictKnown?: (exitCode: number) => void;
 }
 
 export { TOOL } from '../core/tool.js';

@@ -1,7 +1,7 @@
 import { DTYPES, isDType, type DType, type Tolerance } from '../dtype.js';
 import { describeValue, InputError } from '../input-error.js';
 import { readFraction, readTolerancePart } from '../input/input-document.js';
-import { tensorFromNested } from '../input/nested-array.js';
+import { tensorFromNested, valuesFromFlat } from '../input/nested-array.js';
 import type { ArithmeticTypes } from '../numeric/arithmetic.js';
 import { isOp, supportedOp, SUPPORTED_OPS, type Op } from '../op.js';
 import { REDUCTIONS, type Reduction } from '../ops/cross_entropy/cross-entropy-spec.js';
@@ -138,7 +138,10 @@ export function readValuesOrNumber(value: unknown, field: string): Tensor {
 
 function valuesOf(value: unknown, field: string): Tensor {
   if (Array.isArray(value)) return tensorFromNested(value, field);
-  if (isArrayLike(value)) return tensorFromNested(Array.from(value), field);
+  if (isArrayLike(value)) {
+    const data = valuesFromFlat(value, field);
+    return { shape: [data.length], data };
+  }
   if (typeof value === 'object' && value !== null && 'shape' in value) {
     const { shape, data } = readObject(value, field, ['shape', 'data'] as const, '{ shape, data }');
     if (!Array.isArray(shape) || shape.length === 0 || shape.length > MAX_RANK || !shape.every((d) => Number.isSafeInteger(d) && d > 0)) {
@@ -149,8 +152,7 @@ function valuesOf(value: unknown, field: string): Tensor {
     if (data.length !== size) {
       throw new InputError(`${field} has ${data.length} values, but its shape ${formatShape(shape)} holds ${size}`);
     }
-    const checked = tensorFromNested(Array.from(data), `${field}.data`);
-    return { shape: [...shape], data: checked.data };
+    return { shape: [...shape], data: valuesFromFlat(data, `${field}.data`) };
   }
   return tensorFromNested(value, field);
 }

@@ -61,6 +61,25 @@ function discoverShape(value: unknown[], field: string): number[] {
   return shape;
 }
 
+/**
+ * The values of a flat array-like (a typed array, or an object with a length) as float64, each
+ * checked as nested arrays' are. Read in place, not copied to an array first: a typed array is
+ * converted without boxing each value, and an object claiming 3·10^8 elements fails at its first
+ * missing one, not after allocating for all.
+ */
+export function valuesFromFlat(values: ArrayLike<unknown>, field: string): Float64Array {
+  if (values.length === 0) throw new InputError(`${field} is empty (shape [0])`);
+  const bigInts = values instanceof BigInt64Array || values instanceof BigUint64Array;
+  if (ArrayBuffer.isView(values) && !bigInts) return Float64Array.from(values as ArrayLike<number>);
+  const read: number[] = [];
+  const path = [0];
+  for (let i = 0; i < values.length; i++) {
+    path[0] = i;
+    read.push(readNumber(values[i], field, path));
+  }
+  return Float64Array.from(read);
+}
+
 function readNumber(item: unknown, field: string, path: number[]): number {
   if (typeof item === 'number') return item;
   if (typeof item === 'string') {

@@ -59,6 +59,8 @@ export function writeFileAtomic(path: string, text: string, overwrite: boolean, 
  * again at the moment of writing, where it counts. A relative `path` is the working directory `cwd`'s.
  */
 export function checkOutputPath(path: string, overwrite: boolean, cwd: string): void {
+  // '' resolves to the working directory itself: "it is a folder" would puzzle.
+  if (path === '') throw new InputError('cannot write to an empty path: name a file');
   const folder = statOrUndefined(dirname(resolve(cwd, path)));
   if (folder === undefined) throw new InputError(`cannot write ${path}: ${WRITE_REASONS.ENOENT}`);
   if (!folder.isDirectory()) throw new InputError(`cannot write ${path}: ${WRITE_REASONS.ENOTDIR}`);
@@ -144,8 +146,6 @@ function writeAll(fd: number, text: string): void {
 function isHighSurrogate(code: number): boolean {
   return code >= 0xd800 && code <= 0xdbff;
 }
-
-
 
 /** Makes the new name itself durable; some file systems refuse to open a folder, which is fine. */
 function syncFolder(folder: string): void {

@@ -1,4 +1,5 @@
 import { lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 
 /** What a path names, following links; undefined when nothing can be found there (or read). */
 export function statOrUndefined(path: string): Stats | undefined {
@@ -25,4 +26,16 @@ export function realPathOrUndefined(path: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Where an absolute `path` really is, every symbolic link resolved: two spellings of one file
+ * (`fxlink/seed.json` through a link to `fixtures/`, and `fixtures/seed.json`) give one answer.
+ * A file that does not exist yet is its folder's real path and its name, which is where a write
+ * would put it; a folder that does not exist either is taken as written.
+ */
+export function realPathOf(path: string): string {
+  const absolute = resolve(path);
+  const folder = realPathOrUndefined(dirname(absolute));
+  return realPathOrUndefined(absolute) ?? (folder === undefined ? absolute : join(folder, basename(absolute)));
 }

@@ -9,7 +9,7 @@ import type { Tensor } from '../tensor.js';
 import type { Surroundings } from './surroundings.js';
 import { readFailure } from './read-failure.js';
 import { readBinaryFile } from './read-bounded.js';
-import { realPathOf } from './real-path.js';
+import { realPathOf } from './file-status.js';
 
 /**
  * The file system as a request reads it, seen from its surroundings: --input (stdin for `-`), .npy values,

@@ -18,4 +18,3 @@ export const WRITE_REASONS: Readonly<Record<string, string>> = {
 export function writeFailure(error: unknown): string {
   return WRITE_REASONS[(error as NodeJS.ErrnoException).code ?? ''] ?? (error as Error).message;
 }
-

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { FixtureFile } from '../check/collect-fixtures.js';
 import { InputError } from '../input-error.js';
-import { realPathOf } from '../io/real-path.js';
+import { realPathOf } from '../io/file-status.js';
 
 export type CheckReportFormat = 'text' | 'json' | 'junit' | 'markdown';
 

@@ -1,3 +1,5 @@
+import { printable } from '../printable.js';
+
 /**
  * JSON text with two-space indentation, except that an array holding no objects or arrays stays
  * on one line: a 1,000-element result takes one line, not a thousand.
@@ -88,7 +90,7 @@ function* chunks(value: unknown, indent: string, writeNumber: (value: number) =>
     let first = true;
     for (const [key, item] of Object.entries(value)) {
       if (item === undefined) continue;
-      yield `${first ? '{\n' : ',\n'}${inner}${JSON.stringify(key)}: `;
+      yield `${first ? '{\n' : ',\n'}${inner}${stringText(key)}: `;
       first = false;
       yield* chunks(item, inner, writeNumber, written);
     }
@@ -116,7 +118,17 @@ function* lineChunks(items: readonly unknown[], writeNumber: (value: number) => 
 /** A string, boolean or null as JSON.stringify spells it; nothing for what JSON has no spelling of. */
 function scalarText(value: unknown, writeNumber: (value: number) => string): string {
   if (typeof value === 'number') return writeNumber(value);
+  if (typeof value === 'string') return stringText(value);
   return (JSON.stringify(value) as string | undefined) ?? '';
+}
+
+/**
+ * A string as JSON, with what would act on a terminal (C1 controls, bidirectional controls, line
+ * separators; JSON.stringify escapes only C0) as \uXXXX escapes too: the same string to a parser,
+ * and inert when the report is shown as text (`cat report.json`, a CI log).
+ */
+function stringText(value: string): string {
+  return printable(JSON.stringify(value));
 }
 
 /**

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, test } from 'vitest';
+import { systemCalls } from '../../src/io/system-calls.js';
 import { editedFixture } from '../helpers/fixture-edits.js';
 import { fixtureText } from '../helpers/fixtures.js';
 import { runMain } from '../helpers/run-cli.js';
@@ -210,10 +211,31 @@ describe('under GitHub Actions', () => {
     const folder = folderWith({});
     const passing = await check([small], { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: folder });
     expect(passing.code).toBe(0);
-    expect(passing.stderr).toBe(`warning: cannot append the report to $GITHUB_STEP_SUMMARY (${folder}): EISDIR; the exit code is the verdict's all the same\n`);
+    expect(passing.stderr).toBe(`warning: cannot append the report to $GITHUB_STEP_SUMMARY (${folder}): it is a folder; the exit code is the verdict's all the same\n`);
     const failing = await check([mixed], { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: join(folder, 'no', 'such', 'file') });
     expect(failing.code).toBe(2);
-    expect(failing.stderr).toMatch(/^warning: cannot append the report to \$GITHUB_STEP_SUMMARY \(.*\): ENOENT; /);
+    expect(failing.stderr).toMatch(/^warning: cannot append the report to \$GITHUB_STEP_SUMMARY \(.*\): its folder does not exist; /);
+  });
+
+  test('a step summary whose disk fills midway is cut back to what it held, with the warning', async () => {
+    const stepSummary = join(folderWith({}), 'summary.md');
+    writeFileSync(stepSummary, 'an earlier step wrote this\n');
+    const realWriteSync = systemCalls.writeSync;
+    // Half of the first write lands, then the disk is full.
+    let calls = 0;
+    systemCalls.writeSync = ((fd: number, buffer: Uint8Array, offset: number, length: number) => {
+      if (calls++ > 0) throw Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' });
+      return realWriteSync(fd, buffer, offset, Math.ceil(length / 2));
+    }) as typeof systemCalls.writeSync;
+    try {
+      const run = await check([small], { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: stepSummary });
+      expect(run.code).toBe(0);
+      expect(run.stderr).toBe(`warning: cannot append the report to $GITHUB_STEP_SUMMARY (${stepSummary}): no space left on the device; the exit code is the verdict's all the same\n`);
+    } finally {
+      systemCalls.writeSync = realWriteSync;
+    }
+    expect(calls).toBe(2);
+    expect(readFileSync(stepSummary, 'utf8')).toBe('an earlier step wrote this\n');
   });
 
   test('under a shard, the step summary says which shard ran', async () => {

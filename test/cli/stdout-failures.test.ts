@@ -80,9 +80,14 @@ describe('a stdout that fails', () => {
     expect(err).toEqual(['error: cannot write to stdout: an input/output error on the device\n']);
   });
 
-  test('a reader that closes the pipe early (| head) stays quiet, with the exit code so far', () => {
-    const result = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" check docs/examples/kernel-fixtures | head -c 10`], { cwd: ROOT, encoding: 'utf8' });
-    expect(result.stdout).toBe('PASS   bat');
-    expect(result.stderr).toBe('');
+  test('a reader that closes the pipe early (| head) after all was written: quiet, with the verdict\'s exit code', () => {
+    const result = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${BIN}" --summary | head -c 10`], { cwd: ROOT, encoding: 'utf8' });
+    expect([result.status, result.stdout, result.stderr]).toEqual([0, 'softmax-ve', '']);
+  });
+
+  test('a reader that closes the pipe before the verdict: exit 2 and one line, never a green job for fixtures not checked', () => {
+    // 99 fixtures, a line as each is checked: head has gone long before the last.
+    const result = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${BIN}" check fixtures | head -c 10`], { cwd: ROOT, encoding: 'utf8' });
+    expect([result.status, result.stdout, result.stderr]).toEqual([2, 'PASS   cro', 'error: cannot write to stdout: the reader closed the pipe, before the verdict\n']);
   });
 });

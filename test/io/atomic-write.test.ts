@@ -35,6 +35,7 @@ describe('writeFileAtomic', () => {
     expect(() => checkOutputPath('sub/old.json', false, dir)).toThrow('sub/old.json exists already: add --force to overwrite it');
     expect(() => writeFileAtomic('sub/old.json', 'new\n', false, dir)).toThrow('sub/old.json exists already: add --force to overwrite it');
     expect(() => checkOutputPath('sub/out.json', false, ROOT)).toThrow('cannot write sub/out.json: its folder does not exist');
+    expect(() => checkOutputPath('', true, dir)).toThrow('cannot write to an empty path: name a file');
   });
 
   test('says why it cannot write into a folder that does not exist', () => {

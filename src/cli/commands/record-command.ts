@@ -10,7 +10,7 @@ import { buildFixture } from '../../record/build-fixture.js';
 import { formatShape } from '../../tensor.js';
 import type { Outcome } from '../exit-code.js';
 import { inputFiles } from '../../io/input-files.js';
-import { realPathOf } from '../../io/real-path.js';
+import { realPathOf } from '../../io/file-status.js';
 import { TOOL, type Io } from '../io.js';
 import { terminalProgress } from '../terminal-progress.js';
 

@@ -3,7 +3,7 @@ import { InputError } from '../../input-error.js';
 import { readArithmeticFlags, resolveRequest, type RawRequest } from '../../input/resolve-input.js';
 import { renderText } from '../../output/render-text.js';
 import { paletteForStdout } from '../colour.js';
-import type { Outcome } from '../exit-code.js';
+import { exitCodeFor, type Outcome } from '../exit-code.js';
 import type { REFERENCE_CHOICES, VERIFY_FORMATS } from '../formats.js';
 import { inputFiles } from '../../io/input-files.js';
 import { TOOL, type Io } from '../io.js';
@@ -33,8 +33,8 @@ export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome
   const precision = readPrecision(flags.precision);
   const types = readArithmeticFlags(flags);
   const resolved = await resolveRequest(flags, inputFiles(io));
-  const progress = terminalProgress(io.stderr);
   if (!resolved.ok) throw resolved.error;
+  const progress = terminalProgress(io.stderr);
   const report = await runVerification(resolved.value.input, {
     tolerance: resolved.value.tolerance,
     arithmetic: types,
@@ -44,6 +44,7 @@ export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome
     allowSlow: flags.allowSlow,
     progress,
   });
+  io.verdictKnown?.(exitCodeFor({ kind: 'verdict', passed: report.passed }));
   if (flags.format === 'json') {
     // Imported only when used, like the file reader: each module on the plain run's path adds to
     // a start-up that Node's own should dominate.

@@ -11,8 +11,8 @@ import { withHigherOrders } from '../../comparisons/higher-orders.js';
  * length, m its largest logit, t_i = x_i − m, L = log Σ exp(t_j), s = exp(y), G = Σ g:
  *
  *   y:   allowed_i = atol + rtol·|b_i| + μ_i                                    (absolute: y is a log)
- *        μ_i = (|t_i| + |y_i| + |m| + L + 2 + Σ_j s_j|t_j|)·u_c + n·u_a + (1 + L)·u_d
- *   dx:  allowed_i = atol + rtol·|b_i| + rtol'·s_i|G||y_i| + s_i|G|(μ_i + 2u_c + 2u_d)
+ *        μ_i = (|t_i| + |y_i| + 2 + Σ_j s_j|t_j|)·u_c + min((|m| + L)·u_c, L) + n·u_a + (1 + L)·u_d
+ *   dx:  allowed_i = atol + rtol·|b_i| + rtol'·s_i|G||y_i| + s_i|G|(e^μ_i − 1 + 2u_c + 2u_d)
  *                    + (n·u_a + 2u_c)(|g_i| + s_i Σ|g_j|) + u_c|b_i| + τ_c|G| + τ_d
  *
  * μ_i pays for x_i − m, each exp and its argument's error (weighted by s_j in the sum), the sum,
@@ -52,9 +52,28 @@ export interface LogSoftmaxTerms {
   readonly gradMagnitudes: Float64Array;
 }
 
-/** μ_i of element i in slice k (absolute, on y). */
+/**
+ * μ_i of element i in slice k (absolute, on y). First order, its products of roundings paid by
+ * μ(1 + 2μ) below 1/2 and by doubling from there: an error factor e^μ in the sum of exps is μ in
+ * its log, so y's error stays of the order of μ however large (a logit at finfo.min: μ is then
+ * about 2u|y_i|, not infinite).
+ */
 export function logSoftmaxMu(t: LogSoftmaxTerms, i: number, k: number): number {
-  return withHigherOrders(t.uc * (Math.abs(t.x[i] - t.sliceMax[k]) + Math.abs(t.y[i])) + t.sharedMus[k]);
+  const mu = firstOrderMu(t, i, k);
+  return mu < 0.5 ? withHigherOrders(mu) : 2 * mu;
+}
+
+/** What μ_i on y makes of exp(y_i): a relative error up to e^μ − 1 (μ(1 + 2μ) bounds it below 1/2). */
+function expError(t: LogSoftmaxTerms, i: number, k: number): number {
+  const mu = firstOrderMu(t, i, k);
+  return mu < 0.5 ? withHigherOrders(mu) : Math.expm1(mu) * (1 + 2 ** -40);
+}
+
+function firstOrderMu(t: LogSoftmaxTerms, i: number, k: number): number {
+  const size = Math.abs(t.x[i] - t.sliceMax[k]) + Math.abs(t.y[i]);
+  // Near finfo.min, |t_i| + |y_i| overflows where each alone does not.
+  const own = size < Infinity ? t.uc * size : t.uc * Math.abs(t.x[i]) + t.uc * Math.abs(t.sliceMax[k]) + t.uc * Math.abs(t.y[i]);
+  return own + t.sharedMus[k];
 }
 
 /** The allowance's parts for element i of slice k against the value b: rtol·|b|, the read-back term, the arithmetic. */
@@ -63,14 +82,13 @@ export function logSoftmaxParts(allowance: LogSoftmaxElementAllowance, i: number
   const relative = b === 0 ? 0 : allowance.rtol * Math.abs(b);
   // A masked element (x_i = −Infinity) is matched exactly or not at all: −Infinity and g_i.
   if (t.x[i] === -Infinity) return { relative, cancellation: 0, arithmetic: 0 };
-  const mu = logSoftmaxMu(t, i, k);
-  if (allowance.quantity === 'log_softmax') return { relative, cancellation: 0, arithmetic: mu };
+  if (allowance.quantity === 'log_softmax') return { relative, cancellation: 0, arithmetic: logSoftmaxMu(t, i, k) };
   const s = Math.exp(t.y[i]);
   const total = t.gradTotals[k];
   const weight = s === 0 ? 0 : s * total;
   const cancellation = weight === 0 ? 0 : allowance.cancellationRtol * weight * Math.abs(t.y[i]);
   const arithmetic =
-    (weight === 0 ? 0 : weight * (mu + 2 * t.uc + 2 * t.ud)) +
+    (weight === 0 ? 0 : weight * (expError(t, i, k) + 2 * t.uc + 2 * t.ud)) +
     t.sumShare * (Math.abs(t.g[i]) + s * t.gradMagnitudes[k]) +
     t.uc * Math.abs(b) +
     t.tinyComputed * total +
@@ -154,7 +172,9 @@ export function logSoftmaxAllowances(
     // L = −y_p at the largest logit (y_p = −L): no log needed.
     const logSum = Math.max(0, -ys[xs.indexOf(max)]) || 0;
     sliceMax[k] = max;
-    sharedMus[k] = (Math.abs(max) + logSum + 2 + spread) * uc + n * ua + (1 + logSum) * ud;
+    // m + L rounds to the float nearest it, and m is one: its error is at most L as well, which is
+    // what bounds it where |m| is huge (a slice masked wholly at finfo.min).
+    sharedMus[k] = Math.min((Math.abs(max) + logSum) * uc, logSum) + (2 + spread) * uc + n * ua + (1 + logSum) * ud;
     gradTotals[k] = Math.abs(total);
     gradMagnitudes[k] = magnitude;
   });
@@ -169,8 +189,7 @@ export function logSoftmaxAllowances(
       if (xs[j] === -Infinity) continue;
       const s = Math.exp(ys[j]);
       const index = first + j * layout.stride;
-      const mu = logSoftmaxMu(terms, index, k);
-      forwardBound += s * (2 * ud * Math.abs(ys[j]) + mu + 2 * uc);
+      forwardBound += s === 0 ? 0 : s * (2 * ud * Math.abs(ys[j]) + expError(terms, index, k) + 2 * uc);
       const parts = logSoftmaxParts(gradAllowance, index, dxs[j], k);
       gradBound += parts.arithmetic + (2 * ud / Math.max(ud, cancellationRtol)) * parts.cancellation + 2 * ud * Math.abs(dxs[j]);
       forwardSlack += s * (slackAtol + slackRtol * Math.abs(ys[j]));
