@@ -1,65 +1,14 @@
-import type { Op } from './op.js';
+import { InputError } from './input-error.js';
+import { opDefinition } from './ops/index.js';
+import type { Op } from './ops/op-definition.js';
 import type { VerifyInput } from './verify.js';
 
 /**
- * The run with no arguments: the worked example this tool grew from, which checked a numpy
- * explicit-Jacobian softmax against PyTorch autograd for x = 1..9, g = 11..19.
- *
- * The expected values are PyTorch's, copied from `fixtures/pytorch/seed.json` (a test keeps the
- * two equal), so the default run also shows both methods landing on PyTorch's numbers.
+ * The run with no input: the op's own example (softmax's is the worked example this tool grew
+ * from, x = 1..9, g = 11..19 against PyTorch autograd). An op without one is an InputError.
  */
 export function builtInExample(op: Op = 'softmax'): VerifyInput {
-  const x = Float64Array.from({ length: 9 }, (_, i) => i + 1);
-  const g = Float64Array.from({ length: 9 }, (_, i) => i + 11);
-  if (op === 'log_softmax') return logSoftmaxExample(x, g);
-  return {
-    label: 'built-in example: x = 1..9, g = 11..19',
-    name: 'seed',
-    source: 'PyTorch 1.13.0a0 (Debian python3-torch): torch.softmax(x, dim=-1) then .backward(g), dtype float64, CPU',
-    x: { shape: [9], data: x },
-    g: { shape: [9], data: g },
-    dim: -1,
-    axis: 0,
-    dtype: 'float64',
-    expected: {
-      forward: Float64Array.of(
-        0.00021207899644323428, 0.0005764904822294743, 0.0015670636021239718, 0.004259720513693168,
-        0.011579120866686367, 0.03147531384144451, 0.08555877366024407, 0.23257285970588185,
-        0.6321985783312535,
-      ),
-      grad: Float64Array.of(
-        -0.0015734425183195247, -0.003700569723443328, -0.00849212783205774, -0.018824276257140695,
-        -0.03959056721699223, -0.07614300560289189, -0.12141937483435221, -0.09747922052919523,
-        0.36722258451439016,
-      ),
-    },
-  };
-}
-
-/**
- * The same x and g through log_softmax (`--op log_softmax` with no input), with PyTorch's values
- * from `fixtures/family/log-softmax-seed.json` (a test keeps the two equal).
- */
-function logSoftmaxExample(x: Float64Array, g: Float64Array): VerifyInput {
-  return {
-    label: 'built-in example: x = 1..9, g = 11..19, log_softmax',
-    name: 'log-softmax-seed',
-    op: 'log_softmax',
-    source: 'PyTorch 1.13.0a0 (Debian python3-torch): F.log_softmax(x, dim=-1) then .backward(g), dtype float64, CPU',
-    x: { shape: [9], data: x },
-    g: { shape: [9], data: g },
-    dim: -1,
-    axis: 0,
-    dtype: 'float64',
-    expected: {
-      forward: Float64Array.of(
-        -8.458551727967379, -7.458551727967379, -6.458551727967379, -5.458551727967379, -4.458551727967379,
-        -3.4585517279673788, -2.4585517279673788, -1.4585517279673788, -0.45855172796737875,
-      ),
-      grad: Float64Array.of(
-        10.971369335480164, 11.922173784899021, 12.788446413713263, 13.424937730651422, 13.436818682997341,
-        11.750832631404991, 5.449565555867052, -13.397336060294045, -66.3468080747192,
-      ),
-    },
-  };
+  const example = opDefinition(op).example?.();
+  if (example === undefined) throw new InputError(`op ${op} has no built-in example`);
+  return example;
 }

@@ -1,27 +1,27 @@
 import { InputError } from './input-error.js';
-import type { Quantity } from './verify.js';
+import { OP_DEFINITIONS, opDefinition } from './ops/index.js';
+import { OP_NAMES, type Op, type Quantity } from './ops/op-definition.js';
 
-/** The operations the tool verifies: softmax and its siblings, each with the same two methods. */
-export const OPS = ['softmax', 'log_softmax', 'cross_entropy'] as const;
-export type Op = (typeof OPS)[number];
+export type { Op } from './ops/op-definition.js';
 
-/** The ops this version verifies; cross_entropy's fields are read by a later one. */
-export const SUPPORTED_OPS = ['softmax', 'log_softmax', 'cross_entropy'] as const;
+/** The operations the tool verifies: softmax and its siblings, each with the same two methods (the registry's). */
+export const OPS = OP_NAMES;
+
+/** The ops this version verifies. */
+export const SUPPORTED_OPS = OP_NAMES;
 
 export function isOp(value: unknown): value is Op {
   return typeof value === 'string' && (OPS as readonly string[]).includes(value);
 }
 
 /** The name of each op's forward output, in reports and in documents' `expected`. */
-export const FORWARD_NAME: Readonly<Record<Op, 'softmax' | 'log_softmax' | 'loss'>> = {
-  softmax: 'softmax',
-  log_softmax: 'log_softmax',
-  cross_entropy: 'loss',
-};
+export const FORWARD_NAME: Readonly<Record<Op, 'softmax' | 'log_softmax' | 'loss'>> = Object.fromEntries(
+  OP_NAMES.map((op) => [op, OP_DEFINITIONS[op].forwardName]),
+) as Record<Op, 'softmax' | 'log_softmax' | 'loss'>;
 
 /** A quantity as reports name it: the op's forward output by its own name, or `grad`. */
 export function quantityName(op: Op | undefined, quantity: Quantity): string {
-  return quantity === 'grad' ? 'grad' : FORWARD_NAME[op ?? 'softmax'];
+  return quantity === 'grad' ? 'grad' : opDefinition(op).forwardName;
 }
 
 /** The op, when this version verifies it; an InputError naming `field` when not yet. */

@@ -2,20 +2,18 @@ import { DEFAULT_TOLERANCE, EPSILON, UNIT_ROUNDOFF, type DType, type Tolerance }
 import { allowed, bothSidesRounded, type Allowances, type SliceBounds } from './comparisons/allowance.js';
 import { compareClose, difference, isClose, type Closeness } from './comparisons/assert-close.js';
 import { checkFiniteDifferences, type FiniteDifferenceCheck } from './ops/softmax/finite-differences.js';
-import { storedIn, type MethodResult } from './ops/softmax/pipelines.js';
-import { methodsFor } from './methods/op-methods.js';
-import { allowancesFor } from './comparisons/allowances-for.js';
-import { lossLayer } from './ops/cross_entropy/cross-entropy.js';
 import { lossShape, type CrossEntropySpec } from './ops/cross_entropy/cross-entropy-spec.js';
 import { sliceLabel, sliceLayout, sliceStart, type SliceLayout } from './numeric/slices.js';
 import { checkInvariants, type InvariantCheck } from './comparisons/invariants.js';
 import { ulpAccuracy, type UlpAccuracy } from './comparisons/ulp-accuracy.js';
-import type { ReferenceResult } from './reference/compute-reference.js';
 import { arithmeticFor, type Arithmetic, type ArithmeticTypes } from './numeric/arithmetic.js';
 import { roundToDType } from './numeric/round-dtype.js';
 import type { Tensor } from './tensor.js';
 import type { OverBudget } from './core/budget.js';
-import type { Op } from './op.js';
+import { opDefinition, type Op } from './ops/index.js';
+import type { Quantity } from './ops/op-definition.js';
+import { storedIn, type MethodResult } from './methods/method-result.js';
+import { type ReferenceResult } from './reference/reference-result.js';
 
 /** Everything a run needs, already validated: shapes agree and `axis` is in range. */
 export interface VerifyInput {
@@ -86,8 +84,7 @@ export const METHOD_LABEL: Readonly<Record<MethodId, string>> = {
 /** The closed form every run has; the explicit Jacobian unless skipped; the optional accurate form. */
 export type MethodResults = Readonly<{ closedForm: MethodResult; jacobian?: MethodResult; accurate?: MethodResult }>;
 
-/** The op's forward output (softmax, log_softmax, the loss) and the input gradient. */
-export type Quantity = 'forward' | 'grad';
+export type { Quantity } from './ops/op-definition.js';
 export const QUANTITIES: readonly Quantity[] = ['forward', 'grad'];
 
 /**
@@ -202,7 +199,8 @@ export function verify(original: VerifyInput, options: VerifyOptions = {}): Repo
   const runsAccurate = options.accurate === true || skipped !== undefined;
   // The accurate closed form in float64 is both the judge of expected values and, stored in the
   // dtype, the optional third method: computed once for both.
-  const opMethods = methodsFor(op, input.crossEntropy);
+  const definition = opDefinition(op);
+  const opMethods = definition.methods(input);
   const exact = input.expected !== undefined || runsAccurate ? opMethods.accurateFloat64(x, g, layout) : undefined;
   const forwardOnly = input.forwardOnly === true;
   const quantities: readonly Quantity[] = forwardOnly ? ['forward'] : QUANTITIES;
@@ -228,7 +226,7 @@ export function verify(original: VerifyInput, options: VerifyOptions = {}): Repo
         ? [input.tolerance, 'input']
         : [DEFAULT_TOLERANCE[input.dtype], 'dtype'];
   const { closedForm } = results;
-  const allowancesIn = (a: Arithmetic): Allowances => allowancesFor(input, closedForm, layout, a, tolerance);
+  const allowancesIn = (a: Arithmetic): Allowances => definition.allowances(input, closedForm, layout, a, tolerance);
   const allowances = allowancesIn(arithmetic);
 
   const comparisons: Comparison[] = [];
@@ -252,17 +250,17 @@ export function verify(original: VerifyInput, options: VerifyOptions = {}): Repo
   }
 
   const epsilon = EPSILON[input.dtype];
-  // cross_entropy's gradient is log_softmax's backward of h = dL/dy: its sums are measured against h.
-  const lawGradient = op === 'cross_entropy' ? lossLayer(input.crossEntropy!, g, layout, arithmetic).h : g;
+  const { laws } = definition;
+  const lawGradient = laws.gradient(input, layout, arithmetic);
   const invariantsOf = (values: { forward?: Float64Array; grad?: Float64Array }, bounds = allowances.slices) =>
     checkInvariants(
-      op === 'cross_entropy' ? { grad: values.grad } : forwardOnly ? { forward: values.forward } : values,
+      laws.forward === undefined ? { grad: values.grad } : forwardOnly ? { forward: values.forward } : values,
       closedForm.forward,
       lawGradient,
       layout,
       bounds,
       epsilon,
-      op === 'softmax' ? 'softmax' : 'log_softmax',
+      laws.gradientLaw,
     );
   const invariants: Partial<Record<MethodId | 'expected', InvariantCheck>> = Object.fromEntries(
     methods.map((method) => [method, invariantsOf(resultOf(results, method))]),

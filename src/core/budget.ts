@@ -1,3 +1,4 @@
+import { opDefinition } from '../ops/index.js';
 import { InputError } from '../input-error.js';
 import { describeBudget, LIBRARY_WORDS } from '../output/describe-budget.js';
 import { jacobianNanosecondsPerEntry } from '../parallel/parallel-threshold.js';
@@ -67,13 +68,12 @@ export function jacobianOverBudget(input: VerifyInput, types: ArithmeticTypes = 
 
 /** About 4 s of the BigNumber engine here (softmax; log_softmax's, with a log and more exps, about 12 s). */
 export const BIGNUMBER_ELEMENT_LIMIT = 20_000;
-const MILLISECONDS_PER_BIGNUMBER_ELEMENT = { softmax: 0.2, log_softmax: 0.6, cross_entropy: 0.6 } as const;
 
 /** The BigNumber reference's work when it is beyond its limit, else undefined. */
 export function bigNumberOverBudget(input: VerifyInput): OverBudget | undefined {
   const entries = input.x.data.length;
   if (entries <= BIGNUMBER_ELEMENT_LIMIT) return undefined;
-  const perElement = MILLISECONDS_PER_BIGNUMBER_ELEMENT[input.op ?? 'softmax'];
+  const perElement = opDefinition(input.op).bigNumberMillisecondsPerElement;
   return { kind: 'bignumber-reference', entries, limit: BIGNUMBER_ELEMENT_LIMIT, seconds: (entries * perElement) / 1000 };
 }
 
@@ -117,7 +117,7 @@ export function autoReferenceOverBudget(input: VerifyInput): OverBudget | undefi
  */
 export function autoBigNumberShare(input: VerifyInput): { readonly elements: number; readonly seconds: number } {
   const seconds = 0.4 + 2e-6 * input.x.data.length;
-  return { elements: Math.floor((seconds * 1000) / MILLISECONDS_PER_BIGNUMBER_ELEMENT[input.op ?? 'softmax']), seconds };
+  return { elements: Math.floor((seconds * 1000) / opDefinition(input.op).bigNumberMillisecondsPerElement), seconds };
 }
 
 /** The BigNumber share left out, as data: what it would have recomputed, and how long that was estimated (or ran) to take. */
@@ -127,7 +127,7 @@ export function bigNumberShareOverBudget(
   limit: number,
   reference: 'auto' | 'double-double',
 ): OverBudget {
-  const perElement = MILLISECONDS_PER_BIGNUMBER_ELEMENT[input.op ?? 'softmax'];
+  const perElement = opDefinition(input.op).bigNumberMillisecondsPerElement;
   return {
     kind: 'bignumber-share',
     entries: left.elements,

@@ -12,6 +12,7 @@ import { formatShape, sameShape, type Tensor } from '../tensor.js';
 import { quantityShape, type Report, type VerifyInput } from '../verify.js';
 import { REFERENCE_CHOICES, runVerification, type RunOptions } from './run.js';
 import { FORWARD_NAME, type Op } from '../op.js';
+import { opDefinition } from '../ops/index.js';
 import type { Reduction } from '../ops/cross_entropy/cross-entropy-spec.js';
 import { TOOL } from './tool.js';
 import {
@@ -165,7 +166,7 @@ function checkRunOptions(input: VerifyInput, options: RunOptions): void {
     }
   }
   const op = input.op ?? 'softmax';
-  if (options.finiteDifferences && op !== 'softmax') throw new InputError(`options.finiteDifferences checks softmax only in this version, not ${op}`);
+  if (options.finiteDifferences && !opDefinition(op).finiteDifferences) throw new InputError(`options.finiteDifferences checks softmax only in this version, not ${op}`);
 }
 
 /** The reports this library made: toJson writes those, and refuses anything else by name rather than failing inside. */

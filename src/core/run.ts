@@ -1,16 +1,14 @@
 import { InputError } from '../input-error.js';
 import { supportedOp } from '../op.js';
 import { runsInParallel } from '../parallel/parallel-threshold.js';
-import { sliceLayout } from '../numeric/slices.js';
-import type { MethodResult } from '../ops/softmax/pipelines.js';
 import { arithmeticFor, narrowerThanDType, type ArithmeticTypes } from '../numeric/arithmetic.js';
-import { computeReferenceWithin, type ReferenceResult } from '../reference/compute-reference.js';
+import { opDefinition } from '../ops/index.js';
+import type { ParallelJacobian } from '../ops/op-definition.js';
 import { isLeftUndecided, type BigNumberPolicy, type LeftUndecided } from '../reference/reference-by-slices.js';
 import type { ReferenceEngine } from '../reference/reference-slice.js';
 import type { Progress } from '../progress.js';
 import type { Tolerance } from '../dtype.js';
 import { roundedInput, verify, type Report, type VerifyInput } from '../verify.js';
-import { crossEntropyOfLogSoftmax, lossLayer } from '../ops/cross_entropy/cross-entropy.js';
 import {
   type OverBudget,
   autoBigNumberShare,
@@ -23,6 +21,8 @@ import {
   jacobianOverBudget,
   OverBudgetError,
 } from './budget.js';
+import { type MethodResult } from '../methods/method-result.js';
+import { type ReferenceResult } from '../reference/reference-result.js';
 
 export const REFERENCE_CHOICES = ['auto', 'double-double', 'bignumber', 'off'] as const;
 export type ReferenceChoice = (typeof REFERENCE_CHOICES)[number];
@@ -62,7 +62,7 @@ export async function runVerification(input: VerifyInput, options: RunOptions = 
   const narrower = narrowerThanDType(input.dtype, types);
   if (narrower !== undefined) throw new InputError(narrower);
   const op = supportedOp(input.op ?? 'softmax', 'op');
-  if (op !== 'softmax' && options.finiteDifferences) throw new InputError(`finite differences (--fd) check softmax only in this version, not ${op}`);
+  if (!opDefinition(op).finiteDifferences && options.finiteDifferences) throw new InputError(`finite differences (--fd) check softmax only in this version, not ${op}`);
   const choice = options.reference ?? 'auto';
 
   const fdRefusal = options.allowSlow || !options.finiteDifferences ? undefined : finiteDifferencesOverBudget(input);
@@ -94,16 +94,8 @@ export async function runVerification(input: VerifyInput, options: RunOptions = 
 /** The explicit-Jacobian method with its rows (log_softmax: columns) shared among the cores (loaded only for large work). */
 async function parallelJacobian(input: VerifyInput, types: ArithmeticTypes, progress: Progress | undefined): Promise<MethodResult> {
   const { runJacobianMethodParallel } = await import('../parallel/parallel-jacobian.js');
-  const layout = sliceLayout(input.x.shape, input.axis);
-  const a = arithmeticFor(input.dtype, types);
-  if (input.crossEntropy !== undefined) {
-    // log_softmax's explicit method on h = dL/dy, its columns shared; the loss from its y.
-    const layer = lossLayer(input.crossEntropy, input.g.data, layout, a);
-    const { forward: y, grad } = await runJacobianMethodParallel(input.x.data, layer.h, layout, a, undefined, undefined, undefined, 'log_softmax', progress);
-    return crossEntropyOfLogSoftmax(y, grad, input.crossEntropy, layer, layout, a);
-  }
-  const op = input.op === 'log_softmax' ? 'log_softmax' : 'softmax';
-  return runJacobianMethodParallel(input.x.data, input.g.data, layout, a, undefined, undefined, undefined, op, progress);
+  const run: ParallelJacobian = (x, g, layout, a, kernel, told) => runJacobianMethodParallel(x, g, layout, a, undefined, undefined, undefined, kernel, told);
+  return opDefinition(input.op).parallelJacobian(input, arithmeticFor(input.dtype, types), run, progress);
 }
 
 /**
@@ -133,15 +125,6 @@ async function referenceFor(
 }
 
 /** The op's reference engines, each loaded when asked for. */
-async function referenceWithin(input: VerifyInput, engine: ReferenceEngine, policy: BigNumberPolicy): Promise<ReferenceResult | LeftUndecided> {
-  if (input.crossEntropy !== undefined) {
-    const { computeCrossEntropyReference } = await import('../ops/cross_entropy/cross-entropy-reference.js');
-    return computeCrossEntropyReference(input.x, input.g, input.crossEntropy, input.axis, engine, policy);
-  }
-  if (input.op === 'log_softmax') {
-    const { computeLogSoftmaxReferenceWithin } = await import('../ops/log_softmax/log-softmax-reference.js');
-    return computeLogSoftmaxReferenceWithin(input.x, input.g, input.axis, engine, policy);
-  }
-  const loadBigNumber = async (deadline?: number) => (await import('../reference/bignumber-reference.js')).loadBigNumberReference(deadline);
-  return computeReferenceWithin(input.x, input.g, input.axis, engine, loadBigNumber, policy);
+function referenceWithin(input: VerifyInput, engine: ReferenceEngine, policy: BigNumberPolicy): Promise<ReferenceResult | LeftUndecided> {
+  return opDefinition(input.op).reference(input, engine, policy);
 }

@@ -1,5 +1,5 @@
 import { DEFAULT_TOLERANCE, type DType, type Tolerance } from '../dtype.js';
-import { builtInExample } from '../example.js';
+import { opDefinition } from '../ops/index.js';
 import type { ArithmeticTypes } from '../numeric/arithmetic.js';
 import { formatShape, normaliseDim, sameShape, type Tensor } from '../tensor.js';
 import { QUANTITIES, type DTypeOrigin, type VerifyInput } from '../verify.js';
@@ -100,10 +100,10 @@ export function resolveRequest(raw: RawRequest, files: InputFiles, words: Reques
       if (given.forward !== undefined || given.grad !== undefined || given.source !== undefined) {
         throw new InputError('--expected-softmax, --expected-grad and --source need an input: give --x and --g, or --input');
       }
-      if (overrides.op === 'cross_entropy') {
-        throw new InputError('--op cross_entropy has no built-in example: give --x, --target (and --g, --reduction, …), or --input');
+      const example = opDefinition(overrides.op).example?.();
+      if (example === undefined) {
+        throw new InputError(`--op ${overrides.op} has no built-in example: give --x, --target (and --g, --reduction, …), or --input`);
       }
-      const example = builtInExample(overrides.op);
       return { input: inputFromDocument(example.label, example, overrides), tolerance };
     }
     if (raw.input !== undefined && (raw.x !== undefined || raw.g !== undefined)) {

@@ -1,3 +1,4 @@
+import { opDefinition } from '../ops/index.js';
 import { allowanceParts } from '../comparisons/allowance.js';
 import type { Extreme } from '../comparisons/assert-close.js';
 import { quantityName, type Op } from '../op.js';
@@ -42,12 +43,6 @@ export function describeComparison(report: Report, comparison: Comparison): stri
  * (atol 1e-5 + rtol·|b| 2.46e-4 + rtol·s_i Σ s_j|g_j| 9.1e-6 + arithmetic 3e-8)`.
  */
 /** The gradient's cancellation term as each op's rule line names it. */
-const CANCELLATION_TERM: Readonly<Record<Op, string>> = {
-  softmax: 'rtol·s_i Σ s_j|g_j|',
-  log_softmax: 'rtol·s_i|Σg||y_i|',
-  cross_entropy: 'rtol·s_i|Σh||y_i|',
-};
-
 export function describeElement(report: Report, comparison: Comparison, index: number): string {
   const a = sideValues(report, comparison.actual, comparison.quantity)[index];
   const b = sideValues(report, comparison.expected, comparison.quantity)[index];
@@ -63,7 +58,7 @@ export function describeElement(report: Report, comparison: Comparison, index: n
     `atol ${formatTolerance(parts.atol)}`,
     `rtol·|b| ${formatDifference(parts.relative)}`,
     ...(comparison.quantity === 'grad'
-      ? [`${CANCELLATION_TERM[report.input.op ?? 'softmax']} ${formatDifference(parts.cancellation)}`]
+      ? [`${opDefinition(report.input.op).words.cancellationTerm} ${formatDifference(parts.cancellation)}`]
       : parts.cancellation > 0
         ? [`rtol·(Σ|w q y|/D − |b|) ${formatDifference(parts.cancellation)}`]
         : []),

@@ -1,13 +1,9 @@
+import { opDefinition } from '../ops/index.js';
 import { EPSILON } from '../dtype.js';
 import type { InvariantCheck, SliceDeviation } from '../comparisons/invariants.js';
 import { sliceLabel, sliceLayout } from '../numeric/slices.js';
 
 /** How each op's laws are shown: the probabilities' sum, and the size the gradient's sum is measured in. */
-const LAW_WORDS = {
-  softmax: { forwardSum: '|Σ s − 1|', gradScale: 'Σ s(|g| + |⟨s,g⟩|)' },
-  log_softmax: { forwardSum: '|Σ exp(y) − 1|', gradScale: '(Σ|g| + |Σg|)' },
-  cross_entropy: { forwardSum: '', gradScale: '(Σ|h| + |Σh|)' },
-} as const;
 import { SIDE_LABEL, type MethodId, type Report } from '../verify.js';
 
 /** `0.03`, `0.5`, `12`, `3.1e3`: invariant deviations are ratios, read for their size. */
@@ -49,16 +45,17 @@ export function renderInvariants(report: Report): string[] {
       magnitudes === undefined ? '—' : magnitudes.slice < 0 ? 'no slice' : `${formatInvariantUlps(magnitudes.ulps)}${where(magnitudes.slice)}`,
     ];
   });
-  const { forwardSum, gradScale } = LAW_WORDS[input.op ?? 'softmax'];
+  const { forwardSum, gradScale } = opDefinition(input.op).words;
   const fullHeader = ['', `${forwardSum} vs bound`, `|Σ dx| / ${gradScale} vs bound`, 'flagged', '|Σ dx| / Σ|dx| (not flagged)'];
   // cross_entropy's loss has no law: its column goes; forward only (no g), the gradient's go.
-  const kept = (_: unknown, c: number) => !(input.op === 'cross_entropy' && c === 1) && !(input.forwardOnly && (c === 2 || c === 4));
+  const lawless = opDefinition(input.op).laws.forward === undefined;
+  const kept = (_: unknown, c: number) => !(lawless && c === 1) && !(input.forwardOnly && (c === 2 || c === 4));
   const header = fullHeader.filter(kept);
   rows.forEach((row, r) => (rows[r] = row.filter(kept)));
   const widths = header.map((title, c) => Math.max(title.length, ...rows.map((row) => row[c].length)));
   const line = (row: string[]): string => row.map((text, c) => text.padEnd(widths[c])).join('   ').trimEnd();
   return [
-    `invariants, worst slice against what rounding allows there (flagged beyond), in units of ${input.dtype}'s epsilon 2^${Math.log2(EPSILON[input.dtype])}: ${input.op === 'cross_entropy' ? "each sample's gradient sums to 0" : input.forwardOnly ? 'probabilities sum to 1' : 'probabilities sum to 1, the gradient to 0'}`,
+    `invariants, worst slice against what rounding allows there (flagged beyond), in units of ${input.dtype}'s epsilon 2^${Math.log2(EPSILON[input.dtype])}: ${lawless ? "each sample's gradient sums to 0" : input.forwardOnly ? 'probabilities sum to 1' : 'probabilities sum to 1, the gradient to 0'}`,
     line(header),
     ...rows.map(line),
   ];
@@ -80,7 +77,7 @@ export function describeExpectedInvariants(report: Report): string[] {
     const at = sliceLabel(layout, input.x.shape, input.axis, found.slice);
     laws.push(`${law} in ${at}: ${formatInvariantUlps(found.ulps)} units of ${unit}, where rounding allows ${formatInvariantUlps(found.bound)}`);
   };
-  const { forwardSum, gradScale } = LAW_WORDS[input.op ?? 'softmax'];
+  const { forwardSum, gradScale } = opDefinition(input.op).words;
   describe(`the probabilities' ${forwardSum}`, check.softmaxSum, 'ε');
   describe("the gradient's |Σ dx|", check.gradSum, `ε·${gradScale}`);
   return [`expected: ${check.flaggedSlices} / ${layout.count} slices sum beyond what rounding allows; worst, ${laws.join('; ')}`];

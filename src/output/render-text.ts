@@ -7,6 +7,7 @@ import { formatDifference, formatTolerance, formatValue } from './format-number.
 import { printable } from '../printable.js';
 import { describeBudget, FLAG_WORDS } from './describe-budget.js';
 import { quantityName, type Op } from '../op.js';
+import { opDefinition } from '../ops/index.js';
 import type { CrossEntropySpec } from '../ops/cross_entropy/cross-entropy-spec.js';
 import type { Tensor } from '../tensor.js';
 import { selectRows } from './row-selection.js';
@@ -133,12 +134,12 @@ function renderTable(report: Report, options: TextOptions): string[] {
         { header: 'index', cell: (k) => formatIndex(k, input.x.shape) },
         { header: 'x', cell: value(input.x.data) },
         // cross_entropy's g is the loss's (one number, or one a sample): the header says it.
-        ...(input.op === 'cross_entropy' || input.forwardOnly ? [] : [{ header: 'g', cell: value(input.g.data) }]),
+        ...(!opDefinition(input.op).forwardPerElement || input.forwardOnly ? [] : [{ header: 'g', cell: value(input.g.data) }]),
       ],
     },
   ];
   // The rows are x's elements; cross_entropy's loss is not one of them (renderLoss shows it).
-  for (const quantity of input.op === 'cross_entropy' ? (['grad'] as const) : input.forwardOnly ? (['forward'] as const) : QUANTITIES) {
+  for (const quantity of !opDefinition(input.op).forwardPerElement ? (['grad'] as const) : input.forwardOnly ? (['forward'] as const) : QUANTITIES) {
     const columns: Column[] = report.methods.map((method) => ({
       header: METHOD_SHORT_LABEL[method],
       cell: value(resultOf(results, method)[quantity]),
@@ -204,7 +205,7 @@ function describeCrossEntropy(spec: CrossEntropySpec, g: Tensor): string {
 /** cross_entropy's loss by each method (one number, or the first and last of one a sample). */
 function renderLoss(report: Report, options: TextOptions): string[] {
   const { input, results } = report;
-  if (input.op !== 'cross_entropy') return [];
+  if (opDefinition(input.op).forwardPerElement) return [];
   const values = (data: Float64Array | undefined) => (k: number) => (data === undefined ? '' : formatValue(data[k], options.precision));
   const columns: Column[] = [
     ...report.methods.map((method) => ({ header: METHOD_SHORT_LABEL[method], cell: values(resultOf(results, method).forward) })),
@@ -245,13 +246,7 @@ const NOTE_CAUSE: Readonly<Record<SliceNote['reason'], string>> = {
 
 /** What a slice with no proper softmax becomes, in the words of its op: what the table shows there. */
 export function describeSliceNote(note: SliceNote, op: Op = 'softmax'): string {
-  const cause = NOTE_CAUSE[note.reason];
-  if (op === 'cross_entropy') {
-    const loss = note.ignored ? 'it adds nothing to the loss (its target is ignore_index)' : 'the loss is NaN';
-    return `sample x${note.slice} ${cause}: its log_softmax is undefined, so both methods give its gradient NaN, as PyTorch does even for an ignored sample; ${loss}`;
-  }
-  if (note.reason === 'all-masked') return `slice x${note.slice} ${cause}: its ${op} is undefined, and both methods give NaN there, as PyTorch does`;
-  return `slice x${note.slice} ${cause}: the whole slice is NaN in both methods, as in PyTorch`;
+  return opDefinition(op).words.sliceNote(note, NOTE_CAUSE[note.reason]);
 }
 
 function renderNotes(notes: readonly SliceNote[], op: Op, palette: Palette): string[] {
@@ -277,25 +272,16 @@ function renderComparisons(report: Report): string[] {
   const widths = header.map((title, c) => Math.max(title.length, ...rows.map((row) => row[c].length)));
   const line = (row: string[]): string => row.map((cell, c) => cell.padEnd(widths[c])).join('   ').trimEnd();
   const sums = arithmetic.accumulate === arithmetic.compute ? 'and sums' : `and ${arithmetic.accumulate} sums`;
+  const { words } = opDefinition(input.op);
   const rule =
     input.forwardOnly
       ? [
           `close: |a − b| ≤ atol + rtol·|b| + arithmetic, rtol ${formatTolerance(tolerance.rtol)}, atol ${formatTolerance(tolerance.atol)} (${origin})`,
           `       arithmetic: the rounding of ${arithmetic.compute} operations ${sums} (docs/verdict.md)`,
         ]
-      : input.op === 'cross_entropy'
-      ? [
-          `close: |a − b| ≤ atol + rtol·|b| + rtol·s_i |Σh| |y_i| (grad) + arithmetic, rtol ${formatTolerance(tolerance.rtol)}, atol ${formatTolerance(tolerance.atol)} (${origin})`,
-          `       h = dL/dy = −w ⊙ q · scale, which log_softmax's backward takes; s_i |Σh| |y_i|: the stored log_softmax's rounding; arithmetic: the rounding of ${arithmetic.compute} operations ${sums} (docs/verdict.md)`,
-        ]
-      : input.op === 'log_softmax'
-      ? [
-          `close: |a − b| ≤ atol + rtol·|b| + rtol·s_i |Σg| |y_i| (grad) + arithmetic, rtol ${formatTolerance(tolerance.rtol)}, atol ${formatTolerance(tolerance.atol)} (${origin})`,
-          `       s_i |Σg| |y_i|: the stored log_softmax's rounding, which backward's exp(y_i)·Σg reads; arithmetic: the rounding of ${arithmetic.compute} operations ${sums} (docs/verdict.md)`,
-        ]
       : [
-          `close: |a − b| ≤ atol + rtol·(|b| + s_i Σ_j s_j |g_j|) + arithmetic, rtol ${formatTolerance(tolerance.rtol)}, atol ${formatTolerance(tolerance.atol)} (${origin})`,
-          `       s_i Σ_j s_j |g_j|: what cancels in the gradient's g_i − ⟨s, g⟩; arithmetic: the rounding of ${arithmetic.compute} operations ${sums} (docs/verdict.md)`,
+          `close: |a − b| ≤ ${words.closeRule}, rtol ${formatTolerance(tolerance.rtol)}, atol ${formatTolerance(tolerance.atol)} (${origin})`,
+          `       ${words.closeRuleTerms}; arithmetic: the rounding of ${arithmetic.compute} operations ${sums} (docs/verdict.md)`,
         ];
   return [
     ...rule,

@@ -5,9 +5,10 @@ import { FLOAT64_ARITHMETIC, type Arithmetic } from '../numeric/arithmetic.js';
 import { chunksDone, takeChunks, type JacobianChunks, type JacobianOp, type JacobianTask } from './jacobian-chunks.js';
 import { jacobianProbabilities, logSoftmaxLseForwardSlice, runLogSoftmaxJacobianMethod } from '../ops/log_softmax/log-softmax.js';
 import { jacobianNanosecondsPerEntry, runsInParallel } from './parallel-threshold.js';
-import { runJacobianMethod, type MethodResult } from '../ops/softmax/pipelines.js';
+import { runJacobianMethod } from '../ops/softmax/pipelines.js';
 import { forEachSlice, type SliceLayout } from '../numeric/slices.js';
 import { softmaxNormalisedSlice } from '../ops/softmax/softmax-normalised.js';
+import { type MethodResult } from '../methods/method-result.js';
 
 /**
  * The explicit-Jacobian method with its rows shared among threads. The rows of all slices, counted

@@ -1,3 +1,4 @@
+import { opDefinition } from '../ops/index.js';
 import { formatTolerance } from '../output/format-number.js';
 import type { FixtureV1 } from '../output/fixture-json.js';
 import type { Tool } from '../core/tool.js';
@@ -5,19 +6,6 @@ import { InputError } from '../input-error.js';
 import { METHOD_LABEL, quantityShape, type Report, type VerifyInput } from '../verify.js';
 
 /** What each op's closed form computes, for the source of the values `record` computed. */
-const CLOSED_FORM = {
-  softmax: 'dx = s ⊙ (g − ⟨s, g⟩)',
-  log_softmax: 'dx = g − exp(y)·Σg',
-  cross_entropy: 'dx = (s·Σ w q − w ⊙ q)·scale',
-} as const;
-
-/** The closed form's forward pass, named when a fixture records that alone (no g). */
-const CLOSED_FORM_FORWARD = {
-  softmax: 's = exp(x − m) / Σ exp(x − m)',
-  log_softmax: 'y = (x − m) − log Σ exp(x − m)',
-  cross_entropy: 'the loss',
-} as const;
-
 export interface FixtureLabels {
   /** `--name`, else the input's own name, else `fallbackName`. */
   readonly name?: string;
@@ -78,7 +66,7 @@ export function buildFixture(input: VerifyInput, labels: FixtureLabels, tool: To
   if (!report.passed) return { ok: false, report, why: 'methods-disagree' };
   const { rtol, atol } = report.tolerance;
   const source =
-    `${tool.name} ${tool.version}: closed form ${(input.forwardOnly ? CLOSED_FORM_FORWARD : CLOSED_FORM)[input.op ?? 'softmax']} in ${report.arithmetic.dtype}, agreeing with the ` +
+    `${tool.name} ${tool.version}: closed form ${input.forwardOnly ? opDefinition(input.op).words.closedFormForward : opDefinition(input.op).words.closedForm} in ${report.arithmetic.dtype}, agreeing with the ` +
     `${METHOD_LABEL[report.witness]} within what rounding allows at rtol ${formatTolerance(rtol)}, atol ${formatTolerance(atol)}`;
   return {
     ok: true,

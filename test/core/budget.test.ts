@@ -111,8 +111,9 @@ describe("auto's BigNumber share", () => {
   });
 
   test('computes the undecided slices within it, and leaves the reference out beyond it, saying why', async () => {
-    const within = await runVerification(tensorRows(100));
-    expect(within.reference?.slicesByBigNumber).toBe(100);
+    // 110 elements: about 20 ms of BigNumber against a deadline near 0.8 s, so a busy machine still decides them.
+    const within = await runVerification(tensorRows(10));
+    expect(within.reference?.slicesByBigNumber).toBe(10);
     expect(within.referenceSkipped).toBeUndefined();
     const beyond = await runVerification(tensorRows(200));
     expect(beyond.reference).toBeUndefined();

@@ -9,7 +9,7 @@ import { runAccurateMethod } from '../../src/ops/softmax/pipelines.js';
 import { sliceLayout, sliceStart } from '../../src/numeric/slices.js';
 import { ulpDistance } from '../../src/numeric/ulp.js';
 import { loadBigNumberReference } from '../../src/reference/bignumber-reference.js';
-import { computeReference } from '../../src/reference/compute-reference.js';
+import { computeReference } from '../../src/ops/softmax/softmax-reference.js';
 import type { ReferenceSlice } from '../../src/reference/reference-slice.js';
 import { normaliseDim } from '../../src/tensor.js';
 import { f64, pytorchFixtureNames, PYTORCH_FIXTURES } from '../helpers/fixtures.js';

@@ -4,7 +4,7 @@ import { DTYPES, EPSILON, SMALLEST_SUBNORMAL, type DType } from '../../src/dtype
 import { arithmeticFor } from '../../src/numeric/arithmetic.js';
 import { roundToDType } from '../../src/numeric/round-dtype.js';
 import { loadBigNumberReference } from '../../src/reference/bignumber-reference.js';
-import { computeReference } from '../../src/reference/compute-reference.js';
+import { computeReference } from '../../src/ops/softmax/softmax-reference.js';
 import type { ReferenceSlice } from '../../src/reference/reference-slice.js';
 import { roundedInput, verify } from '../../src/verify.js';
 import { f64 } from '../helpers/fixtures.js';

@@ -6,7 +6,7 @@ import { CHUNK_CHARS, formatNumbers, jsonChunks, JsonTensor, RawJson, tensorNumb
 import { writeChunks } from '../../src/output/json-stream.js';
 import { renderJson, reportDocument, streamJson, type Tool } from '../../src/output/render-json.js';
 import { loadBigNumberReference } from '../../src/reference/bignumber-reference.js';
-import { computeReference } from '../../src/reference/compute-reference.js';
+import { computeReference } from '../../src/ops/softmax/softmax-reference.js';
 import { normaliseDim, toNested } from '../../src/tensor.js';
 import { verify, type Report, type VerifyInput, type VerifyOptions } from '../../src/verify.js';
 import { f64, loadFixture } from '../helpers/fixtures.js';

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { computeReference } from '../../src/reference/compute-reference.js';
+import { computeReference } from '../../src/ops/softmax/softmax-reference.js';
 import { loadBigNumberReference } from '../../src/reference/bignumber-reference.js';
 import { f64 } from '../helpers/fixtures.js';
 

@@ -5,11 +5,11 @@ import { describe, expect, test } from 'vitest';
 import type { CrossEntropySpec, Reduction } from '../../src/ops/cross_entropy/cross-entropy-spec.js';
 import { parseInputDocument } from '../../src/input/input-document.js';
 import { inputFromDocument } from '../../src/input/resolve-input.js';
-import type { ReferenceResult } from '../../src/reference/compute-reference.js';
 import { computeCrossEntropyReference } from '../../src/ops/cross_entropy/cross-entropy-reference.js';
 import { isLeftUndecided } from '../../src/reference/reference-by-slices.js';
 import { PYTORCH_FIXTURES } from '../helpers/fixtures.js';
 import { PROPERTY_OPTIONS, propertyTimeout } from '../helpers/properties.js';
+import { type ReferenceResult } from '../../src/reference/reference-result.js';
 
 /** mpmath's correctly rounded cross_entropy values (scripts/mpmath/generate-cross-entropy-fixtures.py). */
 const MPMATH = join(PYTORCH_FIXTURES, '..', 'mpmath');

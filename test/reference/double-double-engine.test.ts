@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { parseInputDocument } from '../../src/input/input-document.js';
 import { forEachSlice, sliceLayout } from '../../src/numeric/slices.js';
 import { loadBigNumberReference } from '../../src/reference/bignumber-reference.js';
-import { computeReference } from '../../src/reference/compute-reference.js';
+import { computeReference } from '../../src/ops/softmax/softmax-reference.js';
 import { doubleDoubleReferenceSlice } from '../../src/ops/softmax/double-double-reference.js';
 import type { ReferenceSlice } from '../../src/reference/reference-slice.js';
 import { normaliseDim } from '../../src/tensor.js';

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { parseInputDocument } from '../../src/input/input-document.js';
 import { exactDecimal, loadBigNumberReference } from '../../src/reference/bignumber-reference.js';
-import { computeReference } from '../../src/reference/compute-reference.js';
+import { computeReference } from '../../src/ops/softmax/softmax-reference.js';
 import { doubleDoubleReferenceSlice } from '../../src/ops/softmax/double-double-reference.js';
 import type { ReferenceSlice } from '../../src/reference/reference-slice.js';
 import { f64, fixtureText, pytorchFixtureNames, PYTORCH_FIXTURES } from '../helpers/fixtures.js';

@@ -8,10 +8,10 @@ import { add, dd, div, mul, mulNumber, neg, type DD } from '../../numeric/double
 import { twoSumError } from '../../numeric/error-free.js';
 import type { Tensor } from '../../tensor.js';
 import { decimalClasses, exactDecimal, isFarLogit, LOG_BIGNUMBER_PRECISIONS, type DecimalClass } from '../../reference/bignumber-reference.js';
-import type { ReferenceResult } from '../../reference/compute-reference.js';
 import { UNLIMITED, type BigNumberPolicy, type LeftUndecided } from '../../reference/reference-by-slices.js';
 import { logOnePlus, roundsUniquely, toNumber } from '../log_softmax/log-softmax-reference.js';
 import { pivotIndex, type ReferenceEngine } from '../../reference/reference-slice.js';
+import { type ReferenceResult } from '../../reference/reference-result.js';
 
 /**
  * The correctly rounded cross_entropy loss and gradient (see methods/cross-entropy.ts for the

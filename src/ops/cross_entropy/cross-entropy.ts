@@ -3,8 +3,8 @@ import { FLOAT64_ARITHMETIC, type Arithmetic } from '../../numeric/arithmetic.js
 import { accurateLogSoftmaxSlice } from '../log_softmax/accurate-log-softmax.js';
 import { maxPropagatingNaN } from '../../numeric/max.js';
 import { logSoftmaxClosedFormForwardSlice, runLogSoftmaxJacobianMethod } from '../log_softmax/log-softmax.js';
-import type { MethodResult } from '../softmax/pipelines.js';
 import { forEachSlice, type SliceLayout } from '../../numeric/slices.js';
+import { type MethodResult } from '../../methods/method-result.js';
 
 /**
  * cross_entropy as torch.nn.functional.cross_entropy defines it, over slices along the class

@@ -5,8 +5,8 @@ import { twoSumError } from '../../numeric/error-free.js';
 import { scaledInteger } from '../../numeric/float64-parts.js';
 import { roundBelowMidpoint } from '../../numeric/round-below.js';
 import { maxPropagatingNaN } from '../../numeric/max.js';
-import type { MethodResult } from '../softmax/pipelines.js';
 import { forEachSlice, type SliceLayout } from '../../numeric/slices.js';
+import { type MethodResult } from '../../methods/method-result.js';
 
 /**
  * log_softmax and its gradient in double-double, rounded to float64 once: the exact result that

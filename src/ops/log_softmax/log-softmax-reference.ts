@@ -6,10 +6,10 @@ import { scaledInteger, SCALED_INTEGER_SHIFT } from '../../numeric/float64-parts
 import { roundBelowMidpoint } from '../../numeric/round-below.js';
 import type { Tensor } from '../../tensor.js';
 import { decimalClasses, exactDecimal, isFarLogit, LOG_BIGNUMBER_PRECISIONS, type DecimalClass } from '../../reference/bignumber-reference.js';
-import type { ReferenceResult } from '../../reference/compute-reference.js';
 import { isLeftUndecided, referenceBySlices, UNLIMITED, type BigNumberPolicy, type LeftUndecided } from '../../reference/reference-by-slices.js';
 import { isRationalSlice, roundRational } from '../../reference/exact-rational.js';
 import { gradientDefined, pivotIndex, type ReferenceEngine, type SliceTick } from '../../reference/reference-slice.js';
+import { type ReferenceResult } from '../../reference/reference-result.js';
 
 /**
  * The correctly rounded log_softmax and its gradient: every element the float64 nearest to

@@ -4,8 +4,8 @@ import { logSoftmaxColumnsWasm, type LogSoftmaxKernel } from './log-softmax-jaco
 
 /** Below this many entries a slice stays in JavaScript: the kernel's copies would cost more. */
 const KERNEL_FROM_ENTRIES = 4096;
-import type { MethodResult } from '../softmax/pipelines.js';
 import { forEachSlice, forEachSlicePart, type SliceLayout } from '../../numeric/slices.js';
+import { type MethodResult } from '../../methods/method-result.js';
 
 /**
  * log_softmax and its gradient, the two witnesses as for softmax, each forward and backward sharing

@@ -1,3 +1,4 @@
+import { storedIn, type MethodResult } from '../../methods/method-result.js';
 import { FLOAT64_ARITHMETIC, type Arithmetic } from '../../numeric/arithmetic.js';
 import { accurateClosedFormSlice } from './accurate-closed-form.js';
 import { closedFormBackwardSlice } from './closed-form-backward.js';
@@ -6,12 +7,6 @@ import { jacobianBackwardSlice } from './jacobian-backward.js';
 import { forEachSlice, type SliceLayout } from '../../numeric/slices.js';
 import { softmaxLogSumExpSlice } from './softmax-log-sum-exp.js';
 import { softmaxNormalisedSlice } from './softmax-normalised.js';
-
-/** What one method produces over the whole input: the softmax and the input gradient. */
-export interface MethodResult {
-  readonly forward: Float64Array;
-  readonly grad: Float64Array;
-}
 
 /**
  * The two witnesses, each a forward and a backward that share nothing with the other's:
@@ -51,12 +46,6 @@ export function runAccurateFloat64(x: Float64Array, g: Float64Array, layout: Sli
   const grad = new Float64Array(x.length);
   forEachSlice(layout, [x, g], [softmax, grad], ([xs, gs], [ss, dx]) => accurateClosedFormSlice(xs, gs, ss, dx));
   return { forward: softmax, grad };
-}
-
-/** Results as a kernel in the dtype stores them: rounded once (nothing to do for float64). */
-export function storedIn(result: MethodResult, a: Arithmetic): MethodResult {
-  if (a.dtype === 'float64') return result;
-  return { forward: result.forward.map(a.store), grad: result.grad.map(a.store) };
 }
 
 /**

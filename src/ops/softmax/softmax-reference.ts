@@ -1,17 +1,9 @@
-import { sliceLayout } from '../numeric/slices.js';
-import type { Tensor } from '../tensor.js';
-import { doubleDoubleReferenceSlice } from '../ops/softmax/double-double-reference.js';
-import { isLeftUndecided, referenceBySlices, UNLIMITED, type BigNumberPolicy, type LeftUndecided } from './reference-by-slices.js';
-import type { ReferenceEngine, ReferenceSlice } from './reference-slice.js';
-
-export interface ReferenceResult {
-  /** Softmax and gradient, each element the float64 nearest to the exact value. */
-  readonly forward: Float64Array;
-  readonly grad: Float64Array;
-  readonly engine: ReferenceEngine;
-  /** Slices the double-double engine could not decide and BigNumber computed instead. */
-  readonly slicesByBigNumber: number;
-}
+import { sliceLayout } from '../../numeric/slices.js';
+import type { Tensor } from '../../tensor.js';
+import { doubleDoubleReferenceSlice } from './double-double-reference.js';
+import { isLeftUndecided, referenceBySlices, UNLIMITED, type BigNumberPolicy, type LeftUndecided } from '../../reference/reference-by-slices.js';
+import type { ReferenceEngine, ReferenceSlice } from '../../reference/reference-slice.js';
+import type { ReferenceResult } from '../../reference/reference-result.js';
 
 /**
  * The correctly rounded softmax and gradient of a whole input. With `double-double`, a slice where
