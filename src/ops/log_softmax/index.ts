@@ -1,6 +1,7 @@
 import { sliceForward } from '../../methods/slice-forward.js';
 import { sliceLayout } from '../../numeric/slices.js';
 import type { OpDefinition } from '../op-definition.js';
+import { undefinedSliceNote } from '../undefined-slice-note.js';
 import { runAccurateLogSoftmaxFloat64 } from './accurate-log-softmax.js';
 import { logSoftmaxExample } from './example.js';
 import { logSoftmaxLseForwardSlice, runLogSoftmaxClosedFormMethod, runLogSoftmaxJacobianMethod } from './log-softmax.js';
@@ -35,10 +36,7 @@ export const LOG_SOFTMAX: OpDefinition = {
     closedFormForward: 'y = (x − m) − log Σ exp(x − m)',
     forwardSum: '|Σ exp(y) − 1|',
     gradScale: '(Σ|g| + |Σg|)',
-    sliceNote: (note, cause) =>
-      note.reason === 'all-masked'
-        ? `slice x${note.slice} ${cause}: its log_softmax is undefined, and both methods give NaN there, as PyTorch does`
-        : `slice x${note.slice} ${cause}: the whole slice is NaN in both methods, as in PyTorch`,
+    sliceNote: undefinedSliceNote('log_softmax'),
   },
   example: logSoftmaxExample,
 };

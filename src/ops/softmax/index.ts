@@ -2,6 +2,7 @@ import { roundingAllowances } from '../../comparisons/allowance.js';
 import { sliceLayout } from '../../numeric/slices.js';
 import { sliceForward } from '../../methods/slice-forward.js';
 import type { OpDefinition } from '../op-definition.js';
+import { undefinedSliceNote } from '../undefined-slice-note.js';
 import { softmaxExample } from './example.js';
 import { runAccurateFloat64, runClosedFormMethod, runJacobianMethod } from './pipelines.js';
 import { softmaxNormalisedSlice } from './softmax-normalised.js';
@@ -38,10 +39,7 @@ export const SOFTMAX: OpDefinition = {
     closedFormForward: 's = exp(x − m) / Σ exp(x − m)',
     forwardSum: '|Σ s − 1|',
     gradScale: 'Σ s(|g| + |⟨s,g⟩|)',
-    sliceNote: (note, cause) =>
-      note.reason === 'all-masked'
-        ? `slice x${note.slice} ${cause}: its softmax is undefined, and both methods give NaN there, as PyTorch does`
-        : `slice x${note.slice} ${cause}: the whole slice is NaN in both methods, as in PyTorch`,
+    sliceNote: undefinedSliceNote('softmax'),
   },
   example: softmaxExample,
 };
