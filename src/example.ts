@@ -1,7 +1,7 @@
 import { InputError } from './input-error.js';
 import { opDefinition } from './ops/index.js';
 import type { Op } from './ops/op-definition.js';
-import type { VerifyInput } from './verify.js';
+import { type VerifyInput } from './core/report.js';
 
 /**
  * The run with no input: the op's own example (softmax's is the worked example this tool grew

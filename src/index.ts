@@ -13,7 +13,7 @@ export { TOOL, type Tool } from './core/tool.js';
 export { OverBudgetError, type OverBudget, type BudgetKind } from './core/budget.js';
 export { InputError } from './input-error.js';
 export { DTYPES, DEFAULT_TOLERANCE, type DType, type Tolerance } from './dtype.js';
-export type { Report, VerifyInput, Comparison, MethodId, Quantity, Side } from './verify.js';
+export type { Report, VerifyInput, Comparison, MethodId, Quantity, Side } from './core/report.js';
 export type { CheckRun } from './check/run-check.js';
 export type { FixtureOutcome } from './check/check-fixture.js';
 export type { ArithmeticTypes } from './numeric/arithmetic.js';

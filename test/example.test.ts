@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { builtInExample } from '../src/example.js';
-import { verify } from '../src/verify.js';
+import { judge } from '../src/core/judge.js';
 import { loadFixture } from './helpers/fixtures.js';
 
 // PyTorch's printed values for the seed case, rounded to 8 decimals (from fixtures/pytorch/seed.json).
@@ -22,7 +22,7 @@ describe('the built-in example', () => {
   });
 
   test('both methods reproduce PyTorch to 8 decimals', () => {
-    const report = verify(builtInExample());
+    const report = judge(builtInExample());
     for (const method of ['jacobian', 'closedForm'] as const) {
       expect(round8(report.results[method]!.forward)).toEqual(round8(seed.expected!.forward!));
       expect(round8(report.results[method]!.grad)).toEqual(round8(seed.expected!.grad!));

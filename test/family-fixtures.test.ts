@@ -6,10 +6,11 @@ import { parseInputDocument } from '../src/input/input-document.js';
 import { inputFromDocument } from '../src/input/resolve-input.js';
 import { arithmeticFor } from '../src/numeric/arithmetic.js';
 import { forEachSlice, sliceLayout } from '../src/numeric/slices.js';
-import { verify, type VerifyInput } from '../src/verify.js';
+import { judge } from '../src/core/judge.js';
 import { JACOBIAN_LEFT_OUT } from './helpers/left-out.js';
 import type { CrossEntropySpec } from '../src/ops/cross_entropy/cross-entropy-spec.js';
 import { lossLayer, runCrossEntropyClosedFormMethod } from '../src/ops/cross_entropy/cross-entropy.js';
+import { type VerifyInput } from '../src/core/report.js';
 
 /**
  * The softmax family's PyTorch fixtures (fixtures/family/, made by
@@ -74,7 +75,7 @@ describe('PyTorch log_softmax fixtures', () => {
 
   test.each(logSoftmaxNames.filter((name) => name.includes('bf16')))("%s: the closed form gives PyTorch's bfloat16 bits", (name) => {
     const input = familyInput(name);
-    const report = verify(input, { jacobianSkipped: JACOBIAN_LEFT_OUT });
+    const report = judge(input, { jacobianSkipped: JACOBIAN_LEFT_OUT });
     const same = (a: Float64Array, b: Float64Array) => a.every((v, k) => Object.is(v, b[k]));
     expect(same(report.results.closedForm.forward, input.expected!.forward!)).toBe(true);
     expect(same(report.results.closedForm.grad, input.expected!.grad!)).toBe(true);
@@ -90,7 +91,7 @@ describe('PyTorch log_softmax fixtures', () => {
   test.each(cases)('%s with a planted bug (%s) fails', (name, bug) => {
     const input = familyInput(name);
     const grad = PLANTED[bug](input);
-    const report = verify({ ...input, expected: { ...input.expected, grad } }, { jacobianSkipped: JACOBIAN_LEFT_OUT });
+    const report = judge({ ...input, expected: { ...input.expected, grad } }, { jacobianSkipped: JACOBIAN_LEFT_OUT });
     expect(report.passed).toBe(false);
     const failing = report.comparisons.find((c) => c.quantity === 'grad' && c.actual === 'expected')!;
     expect(failing.closeness.mismatched).toBeGreaterThan(0);
@@ -173,7 +174,7 @@ describe('PyTorch cross_entropy fixtures', () => {
 
   test("the closed form gives PyTorch's bfloat16 mean over 32,000 classes bit for bit", () => {
     const input = familyInput('cross-entropy-bf16-2x32000-mean.json');
-    const report = verify(input, { jacobianSkipped: JACOBIAN_LEFT_OUT });
+    const report = judge(input, { jacobianSkipped: JACOBIAN_LEFT_OUT });
     expect(report.results.closedForm.grad.every((v, k) => Object.is(v, input.expected!.grad![k]))).toBe(true);
     expect(report.results.closedForm.forward[0]).toBe(input.expected!.forward![0]);
   });
@@ -190,7 +191,7 @@ describe('PyTorch cross_entropy fixtures', () => {
   test.each(cases)('%s with a planted bug (%s) fails', (name, bug) => {
     const input = familyInput(name);
     const grad = CROSS_ENTROPY_BUGS[bug].grad(input);
-    const report = verify({ ...input, expected: { ...input.expected, grad } }, { jacobianSkipped: JACOBIAN_LEFT_OUT });
+    const report = judge({ ...input, expected: { ...input.expected, grad } }, { jacobianSkipped: JACOBIAN_LEFT_OUT });
     expect(report.passed).toBe(false);
     expect(report.comparisons.find((c) => c.quantity === 'grad' && c.actual === 'expected')!.closeness.mismatched).toBeGreaterThan(0);
   });

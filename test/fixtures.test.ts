@@ -1,8 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_TOLERANCE } from '../src/dtype.js';
 import { normaliseDim } from '../src/tensor.js';
-import { verify, type VerifyInput } from '../src/verify.js';
+import { judge } from '../src/core/judge.js';
 import { loadFixture, pytorchFixtureNames } from './helpers/fixtures.js';
+import { type VerifyInput } from '../src/core/report.js';
 
 function fixtureInput(name: string): VerifyInput {
   const doc = loadFixture(name);
@@ -28,7 +29,7 @@ describe('PyTorch fixtures', () => {
 
   test.each(pytorchFixtureNames())('%s: the methods agree and PyTorch is within rounding of the exact result', (name) => {
     const input = fixtureInput(name);
-    const report = verify(input);
+    const report = judge(input);
     expect(report.tolerance).toEqual(DEFAULT_TOLERANCE[input.dtype]);
     expect(report.comparisons.map((c) => `${c.quantity}: ${c.actual} vs ${c.expected}`)).toEqual([
       'forward: jacobian vs closedForm',
@@ -51,7 +52,7 @@ describe('PyTorch fixtures', () => {
     const finite = Array.from(grad, Math.abs).filter(Number.isFinite);
     const target = grad.findLastIndex(Number.isFinite);
     grad[target] += 0.01 * Math.max(...finite) + 1e-3;
-    const report = verify({ ...input, expected: { ...input.expected, grad } });
+    const report = judge({ ...input, expected: { ...input.expected, grad } });
     expect(report.passed).toBe(false);
     const failing = report.comparisons.filter((c) => c.closeness.mismatched > 0);
     expect(failing.map((c) => `${c.quantity}: ${c.actual} vs ${c.expected}`)).toEqual(['grad: expected vs exact']);
@@ -63,6 +64,6 @@ describe('PyTorch fixtures', () => {
     const input = fixtureInput('seed.json');
     const softmax = Float64Array.from(input.expected!.forward!);
     softmax[0] *= 1.001;
-    expect(verify({ ...input, expected: { ...input.expected, forward: softmax } }).passed).toBe(false);
+    expect(judge({ ...input, expected: { ...input.expected, forward: softmax } }).passed).toBe(false);
   });
 });

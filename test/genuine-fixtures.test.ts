@@ -11,10 +11,11 @@ import { closedFormBackwardSlice } from '../src/ops/softmax/closed-form-backward
 import { arithmeticFor } from '../src/numeric/arithmetic.js';
 import { fixtureToJson } from '../src/output/fixture-json.js';
 import { normaliseDim, type Tensor } from '../src/tensor.js';
-import { verify, type VerifyInput } from '../src/verify.js';
+import { judge } from '../src/core/judge.js';
 import { testIo } from './helpers/run-cli.js';
 import { folderWith } from './helpers/temp-dir.js';
 import { JACOBIAN_LEFT_OUT } from './helpers/left-out.js';
+import { type VerifyInput } from '../src/core/report.js';
 
 /**
  * PyTorch's own low-precision results at realistic sizes (fixtures/genuine/, made by
@@ -89,7 +90,7 @@ describe('genuine PyTorch fixtures', () => {
   });
 
   test.each(names)('%s: PyTorch is within the allowance with room to spare, and its sums raise no flag', (name) => {
-    const report = verify(genuineInput(name), { jacobianSkipped: JACOBIAN_LEFT_OUT });
+    const report = judge(genuineInput(name), { jacobianSkipped: JACOBIAN_LEFT_OUT });
     const judged = report.comparisons.filter((c) => c.actual === 'expected');
     expect(judged.map((c) => c.closeness.mismatched)).toEqual([0, 0]);
     expect(Math.max(...judged.map((c) => c.closeness.worst.value))).toBeLessThan(0.5);
@@ -101,7 +102,7 @@ describe('genuine PyTorch fixtures', () => {
   test.each(cases)('%s with a planted bug (%s) fails', (name, bug) => {
     const input = genuineInput(name);
     const expected = PLANTED[bug](input);
-    const report = verify({ ...input, expected }, { jacobianSkipped: JACOBIAN_LEFT_OUT });
+    const report = judge({ ...input, expected }, { jacobianSkipped: JACOBIAN_LEFT_OUT });
     expect(report.passed).toBe(false);
     const grad = report.comparisons.find((c) => c.quantity === 'grad' && c.actual === 'expected')!;
     expect(grad.closeness.mismatched).toBeGreaterThan(0);

@@ -5,7 +5,7 @@ import type { ArithmeticTypes } from '../numeric/arithmetic.js';
 import { parseInputDocument } from '../input/input-document.js';
 import { inputFromDocument } from '../input/resolve-input.js';
 import type { Tensor } from '../tensor.js';
-import type { Report } from '../verify.js';
+import { type Report } from '../core/report.js';
 
 interface OutcomeBase {
   readonly path: string;

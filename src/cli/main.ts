@@ -3,7 +3,7 @@ import { DTYPES } from '../dtype.js';
 import { SUPPORTED_OPS } from '../op.js';
 import { OverBudgetError } from '../core/budget.js';
 import { InputError } from '../input-error.js';
-import { describeBudget, FLAG_WORDS } from '../output/describe-budget.js';
+import { describeBudget, FLAG_WORDS } from '../core/describe-budget.js';
 import { DEFAULT_EDGE_ROWS, DEFAULT_PRECISION } from '../output/render-text.js';
 import { printable } from '../printable.js';
 import type { BenchFlags } from './commands/bench-command.js';

@@ -1,40 +1,19 @@
 import { opDefinition } from '../ops/index.js';
 import { InputError } from '../input-error.js';
-import { describeBudget, LIBRARY_WORDS } from '../output/describe-budget.js';
+import { describeBudget, LIBRARY_WORDS } from './describe-budget.js';
 import { jacobianNanosecondsPerEntry } from '../parallel/parallel-threshold.js';
 import { arithmeticFor, type ArithmeticTypes } from '../numeric/arithmetic.js';
-import type { VerifyInput } from '../verify.js';
+import { type VerifyInput } from './report.js';
+import type { OverBudget } from './over-budget.js';
+
+export type { BudgetKind, OverBudget } from './over-budget.js';
 
 /**
  * How much slow work a run may start without being asked twice (`allowSlow`, the CLI's
  * `--allow-slow`), with the cost estimate behind each limit, so that nothing is left to look hung.
  * Work over a limit is data (OverBudget): the run skips it and says so, or refuses to start; the
- * words are output/describe-budget.ts's.
+ * words are describe-budget.ts's.
  */
-export type BudgetKind = 'jacobian' | 'bignumber-reference' | 'finite-differences' | 'auto-reference' | 'bignumber-share';
-
-export interface OverBudget {
-  readonly kind: BudgetKind;
-  /**
-   * The work asked for, in the kind's unit: explicit-Jacobian entries (n² per slice), elements for
-   * the references, forward-pass steps for finite differences.
-   */
-  readonly entries: number;
-  /**
-   * The most of it that starts on its own: beyond it, the Jacobian, BigNumber and finite
-   * differences wait for `allowSlow`, and `reference: 'auto'` leaves the reference out (naming an
-   * engine computes it whatever the size).
-   */
-  readonly limit: number;
-  /** About how long it would take on one thread here. */
-  readonly seconds: number;
-  /** bignumber-share: the slices double-double left undecided, whose elements `entries` counts. */
-  readonly slices?: number;
-  /** bignumber-share: BigNumber started and ran past its time (`seconds`), rather than being estimated over it. */
-  readonly ranOutOfTime?: boolean;
-  /** bignumber-share: the reference asked for ('auto' or 'double-double'), whose share it was. */
-  readonly reference?: 'auto' | 'double-double';
-}
 
 /**
  * The explicit Jacobian computes every one of the n² entries of each slice, on purpose: 0.08 to

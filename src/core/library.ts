@@ -9,7 +9,6 @@ import { narrowerThanDType, type ArithmeticTypes } from '../numeric/arithmetic.j
 import { describeValue, InputError } from '../input-error.js';
 import { renderJson } from '../output/render-json.js';
 import { formatShape, sameShape, type Tensor } from '../tensor.js';
-import { quantityShape, type Report, type VerifyInput } from '../verify.js';
 import { REFERENCE_CHOICES, runVerification, type RunOptions } from './run.js';
 import { FORWARD_NAME, type Op } from '../op.js';
 import { opDefinition } from '../ops/index.js';
@@ -32,6 +31,7 @@ import {
   readValues,
   readValuesOrNumber,
 } from './library-arguments.js';
+import { quantityShape, type Report, type VerifyInput } from './report.js';
 
 /**
  * Values as a JavaScript caller holds them: nested arrays of numbers (N-D), a flat typed array or

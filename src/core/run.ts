@@ -8,7 +8,7 @@ import { isLeftUndecided, type BigNumberPolicy, type LeftUndecided } from '../re
 import type { ReferenceEngine } from '../reference/reference-slice.js';
 import type { Progress } from '../progress.js';
 import type { Tolerance } from '../dtype.js';
-import { roundedInput, verify, type Report, type VerifyInput } from '../verify.js';
+import { roundedInput, judge } from './judge.js';
 import {
   type OverBudget,
   autoBigNumberShare,
@@ -23,6 +23,7 @@ import {
 } from './budget.js';
 import { type MethodResult } from '../methods/method-result.js';
 import { type ReferenceResult } from '../reference/reference-result.js';
+import { type Report, type VerifyInput } from './report.js';
 
 export const REFERENCE_CHOICES = ['auto', 'double-double', 'bignumber', 'off'] as const;
 export type ReferenceChoice = (typeof REFERENCE_CHOICES)[number];
@@ -79,7 +80,7 @@ export async function runVerification(input: VerifyInput, options: RunOptions = 
     jacobianSkipped === undefined && !input.forwardOnly && options.parallel !== false && runsInParallel(jacobianEntries(rounded), arithmeticFor(rounded.dtype, types))
       ? await parallelJacobian(rounded, types, options.progress)
       : undefined;
-  return verify(rounded, {
+  return judge(rounded, {
     jacobianResult,
     tolerance: options.tolerance,
     reference,

@@ -2,7 +2,6 @@ import { DEFAULT_TOLERANCE, type DType, type Tolerance } from '../dtype.js';
 import { opDefinition } from '../ops/index.js';
 import type { ArithmeticTypes } from '../numeric/arithmetic.js';
 import { formatShape, normaliseDim, sameShape, type Tensor } from '../tensor.js';
-import { QUANTITIES, type DTypeOrigin, type VerifyInput } from '../verify.js';
 import { captureInputError, describeValue, InputError, withInputLabel, type Result } from '../input-error.js';
 import { readDTypeFlag, readFraction, type InputDocument } from './input-document.js';
 import { parseNumberToken, readIntegerText } from './number-token.js';
@@ -11,6 +10,7 @@ import { lossShape, REDUCTIONS, type Reduction } from '../ops/cross_entropy/cros
 import { FORWARD_NAME, isOp, quantityName, supportedOp, SUPPORTED_OPS, type Op } from '../op.js';
 import { tensorFromValuesText } from './values-text.js';
 import { FLAG_REQUEST_WORDS, type RequestWords, type SettingName } from './request-words.js';
+import { QUANTITIES, type DTypeOrigin, type VerifyInput } from '../core/report.js';
 
 /** What the command line gave, as text: nothing here has been checked yet. */
 export interface RawRequest {

@@ -1,7 +1,7 @@
 import type { ReferenceEngine } from '../reference/reference-slice.js';
 import { formatIndex } from '../tensor.js';
 import { quantityName } from '../op.js';
-import { METHOD_LABEL, QUANTITIES, quantityShape, type Accuracy, type Report } from '../verify.js';
+import { METHOD_LABEL, QUANTITIES, quantityShape, type Accuracy, type Report } from '../core/report.js';
 
 export const ENGINE_LABEL: Readonly<Record<ReferenceEngine, string>> = {
   'double-double': 'double-double, about 32 significant digits',

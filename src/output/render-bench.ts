@@ -1,7 +1,7 @@
 import type { BenchSeries } from '../bench/run-bench.js';
-import { METHOD_LABEL } from '../verify.js';
 import { writeJson } from './json-text.js';
 import type { Tool } from './render-json.js';
+import { METHOD_LABEL } from '../core/report.js';
 
 const LABEL = { ...METHOD_LABEL, reference: 'reference (double-double)' } as const;
 const MARK = { jacobian: 'J', closedForm: 'C', accurate: 'A', reference: 'R' } as const;

@@ -2,9 +2,9 @@ import { opDefinition } from '../ops/index.js';
 import { EPSILON } from '../dtype.js';
 import type { InvariantCheck, SliceDeviation } from '../comparisons/invariants.js';
 import { sliceLabel, sliceLayout } from '../numeric/slices.js';
+import { SIDE_LABEL, type MethodId, type Report } from '../core/report.js';
 
 /** How each op's laws are shown: the probabilities' sum, and the size the gradient's sum is measured in. */
-import { SIDE_LABEL, type MethodId, type Report } from '../verify.js';
 
 /** `0.03`, `0.5`, `12`, `3.1e3`: invariant deviations are ratios, read for their size. */
 export function formatInvariantUlps(ulps: number): string {

@@ -3,13 +3,13 @@ import { allowanceParts } from '../comparisons/allowance.js';
 import type { Extreme } from '../comparisons/assert-close.js';
 import type { InvariantCheck, SliceDeviation } from '../comparisons/invariants.js';
 import { sliceLabel, sliceLayout, type SliceLayout } from '../numeric/slices.js';
-import { quantityShape, resultOf, sideValues, type Comparison, type Report, type SliceNote } from '../verify.js';
 import { jsonChunks, JsonTensor, tensorNumbers } from './json-text.js';
 import { NO_PROGRESS, type Progress } from '../progress.js';
 import { writeChunks, type JsonSink } from './json-stream.js';
 import { describeSliceNote } from './render-text.js';
 import { FORWARD_NAME, quantityName, type Op } from '../op.js';
 import type { Tool } from '../core/tool.js';
+import { quantityShape, resultOf, sideValues, type Comparison, type Report, type SliceNote } from '../core/report.js';
 
 export const REPORT_FORMAT = 'softmax-verify.report/v2';
 

@@ -1,16 +1,16 @@
 import { formatIndex, formatShape } from '../tensor.js';
-import { METHOD_LABEL, QUANTITIES, resultOf, type DTypeOrigin, type MethodId, type Report, type SliceNote, quantityShape } from '../verify.js';
 import { comparedSides, comparisonTitle, describeComputeHint, describeElement, describeExtreme, mismatchPercent } from './describe-comparison.js';
 import { renderAccuracy } from './render-accuracy.js';
 import { describeExpectedInvariants, renderInvariants } from './render-invariants.js';
 import { formatDifference, formatTolerance, formatValue } from './format-number.js';
 import { printable } from '../printable.js';
-import { describeBudget, FLAG_WORDS } from './describe-budget.js';
+import { describeBudget, FLAG_WORDS } from '../core/describe-budget.js';
 import { quantityName, type Op } from '../op.js';
 import { opDefinition } from '../ops/index.js';
 import type { CrossEntropySpec } from '../ops/cross_entropy/cross-entropy-spec.js';
 import type { Tensor } from '../tensor.js';
 import { selectRows } from './row-selection.js';
+import { METHOD_LABEL, QUANTITIES, resultOf, type DTypeOrigin, type MethodId, type Report, type SliceNote, quantityShape } from '../core/report.js';
 
 /** Colours as the renderer uses them; the CLI maps them onto chalk, tests pass `PLAIN`. */
 export interface Palette {

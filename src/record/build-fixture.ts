@@ -3,7 +3,7 @@ import { formatTolerance } from '../output/format-number.js';
 import type { FixtureV1 } from '../output/fixture-json.js';
 import type { Tool } from '../core/tool.js';
 import { InputError } from '../input-error.js';
-import { METHOD_LABEL, quantityShape, type Report, type VerifyInput } from '../verify.js';
+import { METHOD_LABEL, quantityShape, type Report, type VerifyInput } from '../core/report.js';
 
 /** What each op's closed form computes, for the source of the values `record` computed. */
 export interface FixtureLabels {

@@ -5,7 +5,7 @@ import { allowanceParts, allowed, arithmeticShare, bothSidesRounded, cancellatio
 import { sliceLayout } from '../../src/numeric/slices.js';
 import { arithmeticFor, DEFAULT_COMPUTE } from '../../src/numeric/arithmetic.js';
 import { roundToDType } from '../../src/numeric/round-dtype.js';
-import { verify } from '../../src/verify.js';
+import { judge } from '../../src/core/judge.js';
 import { f64 } from '../helpers/fixtures.js';
 import { noOpmathKernelCase, runDesign, type KernelDesign } from '../helpers/kernel-designs.js';
 import { PROPERTY_OPTIONS, propertyTimeout } from '../helpers/properties.js';
@@ -60,7 +60,7 @@ describe('roundingAllowances', () => {
     const g = f64([0.5, -0.75, 2, 1.25]);
     const design: KernelDesign = { dtype: 'bfloat16', compute: 'float32', accumulate: 'float32', forward: 'normalise', backward: 'closed-form', storedSoftmax: true, order: 'forward' };
     const kernel = runDesign(design, Array.from(x), Array.from(g));
-    const report = verify({ label: 't', x: { shape: [4], data: x }, g: { shape: [4], data: g }, dim: -1, axis: 0, dtype: 'bfloat16', expected: { grad: f64(kernel.grad) } });
+    const report = judge({ label: 't', x: { shape: [4], data: x }, g: { shape: [4], data: g }, dim: -1, axis: 0, dtype: 'bfloat16', expected: { grad: f64(kernel.grad) } });
     const comparison = report.comparisons.find((c) => c.actual === 'expected')!;
     const exact = report.exact!.grad[0];
     const difference = Math.abs(kernel.grad[0] - exact);
@@ -112,7 +112,7 @@ describe('roundingAllowances', () => {
     const g = f64(Array.from({ length: rows * cols }, (_, k) => Math.cos(k * 2.3)));
     const transpose = (v: Float64Array) => f64(Array.from({ length: rows * cols }, (_, k) => v[(k % rows) * cols + Math.floor(k / rows)]));
     const along = (xs: Float64Array, gs: Float64Array, shape: number[], axis: number) => {
-      const report = verify({ label: 't', x: { shape, data: xs }, g: { shape, data: gs }, dim: axis, axis, dtype: 'bfloat16' });
+      const report = judge({ label: 't', x: { shape, data: xs }, g: { shape, data: gs }, dim: axis, axis, dtype: 'bfloat16' });
       const { closedForm } = report.results;
       return roundingAllowances({ x: report.input.x.data, g: report.input.g.data, softmax: closedForm.forward, grad: closedForm.grad, layout: sliceLayout(shape, axis) }, arithmeticFor('bfloat16'), DEFAULT_TOLERANCE.bfloat16);
     };
@@ -184,7 +184,7 @@ describe.each(DTYPES)('the verdict in %s', (dtype) => {
       fc.property(randomCase(dtype), designs(dtype), ({ x, g }, design) => {
         const kernel = runDesign(design, x, g);
         const shape = [x.length];
-        const report = verify(
+        const report = judge(
           { label: 'design', x: { shape, data: f64(x) }, g: { shape, data: f64(g) }, dim: -1, axis: 0, dtype, expected: { forward: f64(kernel.softmax), grad: f64(kernel.grad) } },
           { arithmetic: { compute: design.compute, accumulate: design.accumulate } },
         );
@@ -226,7 +226,7 @@ describe('the verdict at real sizes', () => {
       grad.push(...out.grad);
     }
     const shape = [rows, n];
-    const report = verify(
+    const report = judge(
       { label: 'real size', x: { shape, data: f64(x) }, g: { shape, data: f64(g) }, dim: -1, axis: 1, dtype, expected: { forward: f64(softmax), grad: f64(grad) } },
       { arithmetic: { compute, accumulate }, jacobianSkipped: JACOBIAN_LEFT_OUT },
     );
@@ -246,21 +246,21 @@ describe('a kernel without float32 opmath', () => {
   const skip = { jacobianSkipped: JACOBIAN_LEFT_OUT };
 
   test('fails the default arithmetic (float32 operations), and the report says which flag explains it', () => {
-    const report = verify(input, skip);
+    const report = judge(input, skip);
     expect(report.passed).toBe(false);
     expect(report.comparisons.filter((c) => c.closeness.mismatched > 0).map((c) => c.actual)).toContain('expected');
     expect(report.passesComputingInDtype).toBe(true);
   });
 
   test('passes once --compute bfloat16 declares it', () => {
-    const report = verify(input, { ...skip, arithmetic: { compute: dtype } });
+    const report = judge(input, { ...skip, arithmetic: { compute: dtype } });
     expect(report.passed).toBe(true);
     expect(report.passesComputingInDtype).toBeUndefined();
   });
 
   test('gives no such hint for a forgotten ⟨s, g⟩ term, which no arithmetic explains', () => {
     const forgotten = input.expected.forward.map((s, k) => roundToDType(s * kernel.g.data[k], dtype));
-    const report = verify({ ...input, expected: { ...input.expected, grad: forgotten } }, skip);
+    const report = judge({ ...input, expected: { ...input.expected, grad: forgotten } }, skip);
     expect(report.passed).toBe(false);
     expect(report.passesComputingInDtype).toBe(false);
   });

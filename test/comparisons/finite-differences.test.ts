@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { DTYPES } from '../../src/dtype.js';
 import { finiteDifferenceSlice } from '../../src/ops/softmax/finite-differences.js';
 import { arithmeticFor } from '../../src/numeric/arithmetic.js';
-import { verify } from '../../src/verify.js';
+import { judge } from '../../src/core/judge.js';
 import { f64, loadFixture, pytorchFixtureNames } from '../helpers/fixtures.js';
 
 function fd(x: number[], g: number[], dtype: (typeof DTYPES)[number] = 'float64') {
@@ -52,7 +52,7 @@ describe('verify with finite differences', () => {
     const doc = loadFixture(name);
     const x = doc.x!;
     const axis = (doc.dim! + x.shape.length) % x.shape.length;
-    const report = verify({ label: name, x, g: doc.g!, dim: doc.dim!, axis, dtype: doc.dtype! }, { finiteDifferences: true });
+    const report = judge({ label: name, x, g: doc.g!, dim: doc.dim!, axis, dtype: doc.dtype! }, { finiteDifferences: true });
     expect(report.finiteDifferences!.mismatched).toBe(0);
     expect(report.passed).toBe(true);
   });

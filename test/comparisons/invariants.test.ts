@@ -6,8 +6,9 @@ import { runClosedFormMethod } from '../../src/ops/softmax/pipelines.js';
 import { sliceLayout } from '../../src/numeric/slices.js';
 import { softmaxNormalisedSlice } from '../../src/ops/softmax/softmax-normalised.js';
 import { arithmeticFor } from '../../src/numeric/arithmetic.js';
-import { verify, type VerifyInput } from '../../src/verify.js';
+import { judge } from '../../src/core/judge.js';
 import { f64 } from '../helpers/fixtures.js';
+import { type VerifyInput } from '../../src/core/report.js';
 
 const EPS = 2 ** -52;
 /** Bounds of 4 ε for Σ s and 4 ε·W for Σ dx in every slice: a fixed limit, for unit tests. */
@@ -119,7 +120,7 @@ function input(shape: number[], xScale: number, seed: number): VerifyInput {
 
 describe('the invariants raise no flag on correct results', () => {
   test('a random float64 batch of shape [1000, 1000], explicit Jacobian included (a fixed 4 ε flagged 290 of its slices)', () => {
-    const report = verify(input([1000, 1000], 3, 1));
+    const report = judge(input([1000, 1000], 3, 1));
     for (const method of report.methods) expect(report.invariants[method]!.flaggedSlices, method).toBe(0);
     // Correct results beyond 4 units: where the fixed limit raised its false alarms.
     const worst = report.methods.flatMap((method) => [report.invariants[method]!.softmaxSum!.ulps, report.invariants[method]!.gradSum!.ulps]);

@@ -11,12 +11,12 @@ import {
   OverBudgetError,
 } from '../../src/core/budget.js';
 import { InputError } from '../../src/input-error.js';
-import { describeBudget, FLAG_WORDS, LIBRARY_WORDS } from '../../src/output/describe-budget.js';
+import { describeBudget, FLAG_WORDS, LIBRARY_WORDS } from '../../src/core/describe-budget.js';
 import { runVerification } from '../../src/core/run.js';
 import { loadBigNumberReference } from '../../src/reference/bignumber-reference.js';
 import { doubleDoubleReferenceSlice } from '../../src/ops/softmax/double-double-reference.js';
 import { referenceBySlices, type LeftUndecided } from '../../src/reference/reference-by-slices.js';
-import type { VerifyInput } from '../../src/verify.js';
+import { type VerifyInput } from '../../src/core/report.js';
 
 function input(shape: number[], axis: number): VerifyInput {
   const size = shape.reduce((a, b) => a * b, 1);

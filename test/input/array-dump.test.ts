@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { documentFromArrays } from '../../src/input/array-dump.js';
 import { inputFromDocument } from '../../src/input/resolve-input.js';
 import type { Tensor } from '../../src/tensor.js';
-import { verify } from '../../src/verify.js';
+import { judge } from '../../src/core/judge.js';
 
 const tensor = (values: number[], stored: Tensor['stored'] = 'float64'): Tensor => ({ shape: [values.length], data: Float64Array.from(values), stored });
 
@@ -18,9 +18,9 @@ describe('a dump of named arrays', () => {
     const doc = documentFromArrays({ arrays, itemKind: 'member' });
     expect(doc.op).toBe('log_softmax');
     const input = inputFromDocument('dump.npz', doc);
-    expect(verify(input).passed).toBe(true);
+    expect(judge(input).passed).toBe(true);
     // The same values as softmax's would fail: they are not probabilities.
-    expect(verify({ ...input, op: 'softmax' }).passed).toBe(false);
+    expect(judge({ ...input, op: 'softmax' }).passed).toBe(false);
   });
 
   test('holding softmax is of op softmax; both at once is refused', () => {

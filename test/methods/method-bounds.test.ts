@@ -6,7 +6,7 @@ import { roundToDType } from '../../src/numeric/round-dtype.js';
 import { loadBigNumberReference } from '../../src/reference/bignumber-reference.js';
 import { computeReference } from '../../src/ops/softmax/softmax-reference.js';
 import type { ReferenceSlice } from '../../src/reference/reference-slice.js';
-import { roundedInput, verify } from '../../src/verify.js';
+import { roundedInput, judge } from '../../src/core/judge.js';
 import { f64 } from '../helpers/fixtures.js';
 import { PROPERTY_OPTIONS, propertyTimeout } from '../helpers/properties.js';
 
@@ -68,7 +68,7 @@ describe.each(DTYPES)('the plain methods in %s', (dtype) => {
         const input = roundedInput({ label: 'p', x: { shape: [xs.length], data: f64(xs) }, g: { shape: [gs.length], data: f64(gs) }, dim: -1, axis: 0, dtype });
         const { x, g } = input;
         const reference = await computeReference(x, g, 0, 'double-double', async () => bignumber);
-        const report = verify(input);
+        const report = judge(input);
         const allowed = bounds(x.data, g.data, reference.forward, reference.grad, dtype);
         for (const method of ['jacobian', 'closedForm'] as const) {
           const result = report.results[method]!;
@@ -90,7 +90,7 @@ describe.each(DTYPES)('the plain methods in %s', (dtype) => {
   }, propertyTimeout(10));
 
   test('keep the invariants within 4 units of the epsilon on slices of up to 24 moderate logits', () => {
-    const report = verify({ label: 'i', x: { shape: [3, 8], data: f64(Array.from({ length: 24 }, (_, i) => Math.sin(i) * 5)) }, g: { shape: [3, 8], data: f64(Array.from({ length: 24 }, (_, i) => Math.cos(i * 1.3))) }, dim: -1, axis: 1, dtype });
+    const report = judge({ label: 'i', x: { shape: [3, 8], data: f64(Array.from({ length: 24 }, (_, i) => Math.sin(i) * 5)) }, g: { shape: [3, 8], data: f64(Array.from({ length: 24 }, (_, i) => Math.cos(i * 1.3))) }, dim: -1, axis: 1, dtype });
     for (const method of report.methods) expect(report.invariants[method]!.flaggedSlices, method).toBe(0);
   });
 });

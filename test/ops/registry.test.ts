@@ -39,7 +39,8 @@ describe('the op registry', () => {
   test('the judging, the run pipeline, the budget and the renderers switch on no op name (they ask the registry)', () => {
     const switching = /(?:\.op\s*[!=]==\s*|case\s+|\bop\s*[!=]==\s*)'(?:softmax|log_softmax|cross_entropy)'/;
     const files = [
-      join(SRC, 'verify.ts'),
+      join(SRC, 'core', 'judge.ts'),
+      join(SRC, 'core', 'report.ts'),
       join(SRC, 'core', 'run.ts'),
       join(SRC, 'core', 'budget.ts'),
       ...['output', 'record', 'comparisons'].flatMap((folder) => sourceFiles(join(SRC, folder))),

@@ -8,9 +8,10 @@ import { renderJson, reportDocument, streamJson, type Tool } from '../../src/out
 import { loadBigNumberReference } from '../../src/reference/bignumber-reference.js';
 import { computeReference } from '../../src/ops/softmax/softmax-reference.js';
 import { normaliseDim, toNested } from '../../src/tensor.js';
-import { verify, type Report, type VerifyInput, type VerifyOptions } from '../../src/verify.js';
+import { judge } from '../../src/core/judge.js';
 import { f64, loadFixture } from '../helpers/fixtures.js';
 import { JACOBIAN_LEFT_OUT } from '../helpers/left-out.js';
+import { type Report, type VerifyInput, type VerifyOptions } from '../../src/core/report.js';
 
 const TOOL: Tool = { name: 'softmax-verify', version: '9.9.9' };
 
@@ -75,7 +76,7 @@ function tensorInput(shape: number[], x: number[], g: number[], dim: number, ext
 
 async function withReference(input: VerifyInput, options: VerifyOptions = {}): Promise<Report> {
   const reference = await computeReference(input.x, input.g, input.axis, 'double-double', loadBigNumberReference);
-  return verify(input, { ...options, reference });
+  return judge(input, { ...options, reference });
 }
 
 const SPECIAL = [NaN, Infinity, -Infinity, -0, 0, 5e-324, -5e-324, 2.2250738585072014e-308, 2.225073858507201e-308, -1e-310, Number.MAX_VALUE, -Number.MIN_VALUE, 1e21, 1e-7, 0.1, 1 / 3];
@@ -89,7 +90,7 @@ describe('the streamed JSON report is the report renderJson wrote before, byte f
       async () => {
         const x = [1, -0, NaN, 5e-324, Infinity, 2, -Infinity, 3, 2.2250738585072014e-308, 0, -1e-310, 7, 0.1, -0.2, 1e300, -1e-300, 4, 4, -0, 0];
         const g = [1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 0, -0, 5e-324, -5e-324, 1e-310, 2, 3, -4, 0.5, -0.25];
-        return verify(tensorInput([2, 2, 5], x, g, 1), { accurate: true, finiteDifferences: true });
+        return judge(tensorInput([2, 2, 5], x, g, 1), { accurate: true, finiteDifferences: true });
       },
     ],
     [
@@ -126,12 +127,12 @@ describe('the streamed JSON report is the report renderJson wrote before, byte f
     [
       'failing expected values (failures listed)',
       async () =>
-        verify(tensorInput([2, 2], [1, 2, 3, 4], [1, 0, 0, 1], -1, { expected: { forward: f64([0.2, 0.8, 0.2, 0.7]), grad: f64([0.1, 0.1, 0, 0]) } }), {
+        judge(tensorInput([2, 2], [1, 2, 3, 4], [1, 0, 0, 1], -1, { expected: { forward: f64([0.2, 0.8, 0.2, 0.7]), grad: f64([0.1, 0.1, 0, 0]) } }), {
           accurate: true,
           finiteDifferences: true,
         }),
     ],
-    ['a skipped Jacobian', async () => verify(tensorInput([4], [1, 2, 3, 4], [1, 0, 0, 0], -1), { jacobianSkipped: { kind: 'jacobian', entries: 16, limit: 0, seconds: 1e-9 }, referenceSkipped: { kind: 'auto-reference', entries: 4, limit: 0, seconds: 1e-6 } })],
+    ['a skipped Jacobian', async () => judge(tensorInput([4], [1, 2, 3, 4], [1, 0, 0, 0], -1), { jacobianSkipped: { kind: 'jacobian', entries: 16, limit: 0, seconds: 1e-9 }, referenceSkipped: { kind: 'auto-reference', entries: 4, limit: 0, seconds: 1e-6 } })],
   ];
 
   test.each(cases)('%s', async (_, make) => {
@@ -203,7 +204,7 @@ describe('streamJson on a large report', () => {
   let sink: ReturnType<typeof memorySink>;
 
   test('writes pieces of at most 1 MB', async () => {
-    report = verify(tensorInput([rows, cols], x, g, -1), { accurate: true });
+    report = judge(tensorInput([rows, cols], x, g, -1), { accurate: true });
     sink = await streamed(report);
     expect(sink.chunks.length).toBeGreaterThan(50);
     expect(Math.max(...sink.chunks.map((c) => c.length))).toBeLessThan(1 << 20);
@@ -296,7 +297,7 @@ describe('writeChunks', () => {
   });
 
   test('streams a report through a slow stream to the same text', async () => {
-    const report = verify(tensorInput([50, 1000], Array.from({ length: 50_000 }, (_, i) => i % 13), Array.from({ length: 50_000 }, (_, i) => i % 7), -1), {
+    const report = judge(tensorInput([50, 1000], Array.from({ length: 50_000 }, (_, i) => i % 13), Array.from({ length: 50_000 }, (_, i) => i % 7), -1), {
       jacobianSkipped: JACOBIAN_LEFT_OUT,
     });
     const sink = new SlowStream();
@@ -315,7 +316,7 @@ describe('a long report says how far its writing has come', () => {
     expect(told).toBe(5009);
     expect(JSON.parse(text).a).toHaveLength(5000);
 
-    const report = verify(tensorInput([2, 3], [1, 2, 3, 4, 5, 6], [1, 0, 0, 0, 1, 0], -1));
+    const report = judge(tensorInput([2, 3], [1, 2, 3, 4, 5, 6], [1, 0, 0, 0, 1, 0], -1));
     const steps: { name: string; total: number; last: number; ended: boolean }[] = [];
     const progress = {
       step: (name: string, total: number) => {

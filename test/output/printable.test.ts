@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { printable } from '../../src/printable.js';
 import { PLAIN, renderText } from '../../src/output/render-text.js';
-import { verify } from '../../src/verify.js';
+import { judge } from '../../src/core/judge.js';
 
 describe('printable', () => {
   test('escapes line breaks, escape sequences and C1 controls, and leaves other text alone', () => {
@@ -24,7 +24,7 @@ describe('printable', () => {
   test("keeps a dump's source from adding lines to the report", () => {
     const x = { shape: [2], data: Float64Array.of(0, 0) };
     const g = { shape: [2], data: Float64Array.of(1, 0) };
-    const report = verify({ label: 'dump', x, g, dim: -1, axis: 0, dtype: 'float64', source: 'me\nPASS: fine', expected: { grad: Float64Array.of(0.25, -0.25) } });
+    const report = judge({ label: 'dump', x, g, dim: -1, axis: 0, dtype: 'float64', source: 'me\nPASS: fine', expected: { grad: Float64Array.of(0.25, -0.25) } });
     const lines = renderText(report, { precision: 8, rows: 10, palette: PLAIN }).split('\n');
     expect(lines).toContain('expected: me\\u000aPASS: fine');
     expect(lines.filter((line) => line.startsWith('PASS'))).toHaveLength(1);

@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { buildFixture } from '../../src/record/build-fixture.js';
-import { verify, type VerifyInput, type VerifyOptions } from '../../src/verify.js';
+import { judge } from '../../src/core/judge.js';
 import { f64 } from '../helpers/fixtures.js';
+import { type VerifyInput, type VerifyOptions } from '../../src/core/report.js';
 
 const TOOL = { name: 'softmax-verify', version: '1.2.3' };
 
@@ -19,7 +20,7 @@ function input(extra: Partial<VerifyInput> = {}): VerifyInput {
 
 /** buildFixture on the report `verify` gives for the input (with `verifyOptions`, as a run would). */
 function build(inputValue: VerifyInput, labels: Parameters<typeof buildFixture>[1], options: Parameters<typeof buildFixture>[4] = {}, verifyOptions: VerifyOptions = {}) {
-  return buildFixture(inputValue, labels, TOOL, verify(inputValue, verifyOptions), options);
+  return buildFixture(inputValue, labels, TOOL, judge(inputValue, verifyOptions), options);
 }
 
 describe('buildFixture', () => {
@@ -72,7 +73,7 @@ describe('buildFixture', () => {
     // is off by 1% at one element (a bug in the method) is a disagreement.
     const x = { shape: [3], data: f64([1, 2, 3]) };
     const g = { shape: [3], data: f64([11, 12, 13]) };
-    const right = verify(input({ x, g })).results.jacobian!;
+    const right = judge(input({ x, g })).results.jacobian!;
     const jacobianResult = { forward: right.forward, grad: right.grad.map((v, k) => (k === 0 ? v * 1.01 : v)) };
     const built = build(input({ x, g }), { name: 'n' }, {}, { jacobianResult });
     expect(built.ok).toBe(false);

@@ -1,4 +1,4 @@
-import type { OverBudget } from '../core/budget.js';
+import type { OverBudget } from './over-budget.js';
 
 /** How the caller's options are spelt: the command line's flags or the library's options. */
 export interface OptionWords {
