@@ -1,5 +1,5 @@
-import { allowed, type ElementAllowance } from './allowance.js';
 import { WorstElements } from './worst-elements.js';
+import { allowed, type ElementAllowance } from './allowance.js';
 
 /**
  * Whether `a` is within `allowance` of `b`, the side taken as expected.

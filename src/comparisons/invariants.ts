@@ -1,5 +1,5 @@
-import type { SliceBounds } from './allowance.js';
 import { forEachSlice, type SliceLayout } from '../numeric/slices.js';
+import { type SliceBounds } from './allowance.js';
 
 /** One law's worst slice, in units of the dtype's epsilon (or of ε·W for the gradient, below). */
 export interface SliceDeviation {

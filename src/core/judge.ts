@@ -1,5 +1,4 @@
 import { DEFAULT_TOLERANCE, EPSILON, UNIT_ROUNDOFF, type Tolerance } from '../dtype.js';
-import { allowed, bothSidesRounded, type Allowances, type SliceBounds } from '../comparisons/allowance.js';
 import { compareClose, difference, isClose } from '../comparisons/assert-close.js';
 import { checkInvariants, type InvariantCheck } from '../comparisons/invariants.js';
 import { ulpAccuracy } from '../comparisons/ulp-accuracy.js';
@@ -28,6 +27,7 @@ import {
   type VerifyInput,
   type VerifyOptions,
 } from './report.js';
+import { allowed, bothSidesRounded, type Allowances, type SliceBounds } from '../comparisons/allowance.js';
 
 /**
  * The input as the methods see it: x and g rounded to its dtype (a no-op for float64), as a

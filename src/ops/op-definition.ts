@@ -1,5 +1,4 @@
 import type { DType, Tolerance } from '../dtype.js';
-import type { Allowances } from '../comparisons/allowance.js';
 import type { MethodResult } from '../methods/method-result.js';
 import type { Arithmetic } from '../numeric/arithmetic.js';
 import type { SliceLayout } from '../numeric/slices.js';
@@ -9,6 +8,7 @@ import type { ReferenceEngine } from '../reference/reference-slice.js';
 import type { Progress } from '../progress.js';
 import type { Tensor } from '../tensor.js';
 import type { CrossEntropySpec } from './cross_entropy/cross-entropy-spec.js';
+import { type Allowances } from '../comparisons/allowance.js';
 
 /** What an op's pieces read of a validated input. */
 export interface OpInput {

@@ -1,10 +1,10 @@
 import { opDefinition } from '../ops/index.js';
-import { allowanceParts } from '../comparisons/allowance.js';
 import type { Extreme } from '../comparisons/assert-close.js';
 import { quantityName, type Op } from '../op.js';
 import { formatIndex } from '../tensor.js';
 import { formatDifference, formatTolerance, formatValue } from './format-number.js';
 import { quantityShape, SIDE_LABEL, sideValues, type Comparison, type Report } from '../core/report.js';
+import { allowanceParts } from '../comparisons/allowance.js';
 
 /** `grad, explicit Jacobian vs closed form`, `grad, expected vs exact`. */
 export function comparisonTitle(comparison: Comparison, op: Op | undefined): string {

@@ -1,5 +1,4 @@
 import { multiIndex } from '../tensor.js';
-import { allowanceParts } from '../comparisons/allowance.js';
 import type { Extreme } from '../comparisons/assert-close.js';
 import type { InvariantCheck, SliceDeviation } from '../comparisons/invariants.js';
 import { sliceLabel, sliceLayout, type SliceLayout } from '../numeric/slices.js';
@@ -10,6 +9,7 @@ import { describeSliceNote } from './render-text.js';
 import { FORWARD_NAME, quantityName, type Op } from '../op.js';
 import type { Tool } from '../core/tool.js';
 import { quantityShape, resultOf, sideValues, type Comparison, type Report, type SliceNote } from '../core/report.js';
+import { allowanceParts } from '../comparisons/allowance.js';
 
 export const REPORT_FORMAT = 'softmax-verify.report/v2';
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { DTYPES, DEFAULT_TOLERANCE, UNIT_ROUNDOFF, type DType } from '../../src/dtype.js';
-import { allowanceParts, allowed, arithmeticShare, bothSidesRounded, cancellationSize, roundingAllowances } from '../../src/comparisons/allowance.js';
+import { arithmeticShare, cancellationSize, roundingAllowances } from '../../src/ops/softmax/softmax-allowance.js';
 import { sliceLayout } from '../../src/numeric/slices.js';
 import { arithmeticFor, DEFAULT_COMPUTE } from '../../src/numeric/arithmetic.js';
 import { roundToDType } from '../../src/numeric/round-dtype.js';
@@ -10,6 +10,7 @@ import { f64 } from '../helpers/fixtures.js';
 import { noOpmathKernelCase, runDesign, type KernelDesign } from '../helpers/kernel-designs.js';
 import { PROPERTY_OPTIONS, propertyTimeout } from '../helpers/properties.js';
 import { JACOBIAN_LEFT_OUT } from '../helpers/left-out.js';
+import { allowanceParts, allowed, bothSidesRounded } from '../../src/comparisons/allowance.js';
 
 const ONE_SLICE = (n: number) => ({ length: n, stride: 1, count: 1 });
 

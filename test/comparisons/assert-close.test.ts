@@ -1,21 +1,21 @@
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_TOLERANCE } from '../../src/dtype.js';
-import { allowanceParts, roundingAllowances, type ElementAllowance } from '../../src/comparisons/allowance.js';
+import { roundingAllowances } from '../../src/ops/softmax/softmax-allowance.js';
 import { arithmeticFor } from '../../src/numeric/arithmetic.js';
 import { compareClose, difference, FAILURES_KEPT, isClose } from '../../src/comparisons/assert-close.js';
 import { f64 } from '../helpers/fixtures.js';
+import { allowanceParts, type ElementAllowance } from '../../src/comparisons/allowance.js';
 
 const TOL = { rtol: 1e-7, atol: 1e-7 };
 /** The plain rule atol + rtol·|b|: no arithmetic, no cancellation term. */
-const plain = (n: number): ElementAllowance => {
-  const zeros = new Float64Array(n);
-  const terms = {
-    layout: { length: n, stride: 1, count: 1 },
-    ...{ x: zeros, g: zeros, softmax: zeros, twoUc: 0, shared: 0, tinyStored: 0, storedThreshold: 0, softmaxUnderflow: 0 },
-    ...{ sliceMax: zeros, weights: zeros, weightedMus: zeros, storedTinies: zeros, storedTinyThresholds: zeros, underflows: zeros },
-  };
-  return { ...TOL, cancellationRtol: TOL.rtol, quantity: 'softmax', terms };
-};
+const plain = (n: number): ElementAllowance => ({
+  atol: TOL.atol,
+  terms: { layout: { length: n, stride: 1, count: 1 } },
+  rule: {
+    allowed: (allowance, _i, b) => allowance.atol + (allowance.bothSidesRounded ? 2 : 1) * TOL.rtol * Math.abs(b),
+    parts: (_allowance, _i, b) => ({ relative: TOL.rtol * Math.abs(b), cancellation: 0, arithmetic: 0 }),
+  },
+});
 
 describe('isClose', () => {
   test.each([

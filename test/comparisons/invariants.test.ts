@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_TOLERANCE } from '../../src/dtype.js';
-import { roundingAllowances, type SliceBounds } from '../../src/comparisons/allowance.js';
+import { roundingAllowances } from '../../src/ops/softmax/softmax-allowance.js';
 import { checkInvariants } from '../../src/comparisons/invariants.js';
 import { runClosedFormMethod } from '../../src/ops/softmax/pipelines.js';
 import { sliceLayout } from '../../src/numeric/slices.js';
@@ -9,6 +9,7 @@ import { arithmeticFor } from '../../src/numeric/arithmetic.js';
 import { judge } from '../../src/core/judge.js';
 import { f64 } from '../helpers/fixtures.js';
 import { type VerifyInput } from '../../src/core/report.js';
+import { type SliceBounds } from '../../src/comparisons/allowance.js';
 
 const EPS = 2 ** -52;
 /** Bounds of 4 ε for Σ s and 4 ε·W for Σ dx in every slice: a fixed limit, for unit tests. */

@@ -3,8 +3,8 @@ import type { CrossEntropySpec } from './cross-entropy-spec.js';
 import type { LossLayer } from './cross-entropy.js';
 import { forEachSlice, sliceStart, type SliceLayout } from '../../numeric/slices.js';
 import type { Arithmetic } from '../../numeric/arithmetic.js';
-import type { SliceBounds } from '../../comparisons/allowance.js';
 import { logSoftmaxAllowances, logSoftmaxMu, type LogSoftmaxElementAllowance } from '../log_softmax/log-softmax-allowance.js';
+import type { AllowanceRule, Allowances, ElementAllowance, SliceBounds } from '../../comparisons/allowance.js';
 
 /**
  * What rounding allows a correct cross_entropy kernel (docs/verdict.md, "cross_entropy").
@@ -32,7 +32,7 @@ import { logSoftmaxAllowances, logSoftmaxMu, type LogSoftmaxElementAllowance } f
  * in its binade, which is what lets a bfloat16 mean over 16 samples be judged to about 3 % + rtol
  * rather than 8 %.
  */
-export interface LossElementAllowance {
+export interface LossElementAllowance extends ElementAllowance {
   readonly atol: number;
   readonly rtol: number;
   readonly cancellationRtol: number;
@@ -43,8 +43,13 @@ export interface LossElementAllowance {
     /** T/|D| (or T_n): the size of the terms the loss sums, which rtol covers where they cancel. */
     readonly magnitude: Float64Array;
   };
-  readonly bothSidesRounded?: boolean;
 }
+
+/** The loss's rule: the terms above, sample by sample (or the one loss). */
+export const LOSS_RULE: AllowanceRule = {
+  allowed: (allowance, i, b) => lossAllowed(allowance as LossElementAllowance, i, b),
+  parts: (allowance, i, b) => lossParts(allowance as LossElementAllowance, i, b),
+};
 
 /** The allowance's parts for loss element i against the value b: rtol·|b|, rtol on what cancels, the arithmetic. */
 export function lossParts(allowance: LossElementAllowance, i: number, b: number): { relative: number; cancellation: number; arithmetic: number } {
@@ -63,7 +68,7 @@ export function lossAllowed(allowance: LossElementAllowance, i: number, b: numbe
   return allowance.atol + (allowance.bothSidesRounded ? 2 * rounding : rounding);
 }
 
-export interface CrossEntropyAllowances {
+export interface CrossEntropyAllowances extends Allowances {
   readonly forward: LossElementAllowance;
   readonly grad: LogSoftmaxElementAllowance;
   readonly slices: SliceBounds;
@@ -146,6 +151,7 @@ export function crossEntropyAllowances(
     rtol,
     cancellationRtol,
     quantity: 'loss',
+    rule: LOSS_RULE,
     terms: { layout: { length: 1, stride: 1, count: arithmeticTerms.length }, arithmetic: arithmeticTerms, magnitude: magnitudeTerms },
   };
   // The loss has no law of its own; the gradient sums to 0 over each sample's classes (NaN, as

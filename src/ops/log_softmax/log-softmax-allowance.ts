@@ -2,8 +2,8 @@ import { DEFAULT_TOLERANCE, SMALLEST_SUBNORMAL, UNIT_ROUNDOFF, type Tolerance } 
 import type { Arithmetic } from '../../numeric/arithmetic.js';
 import { maxPropagatingNaN } from '../../numeric/max.js';
 import { forEachSlice, sliceStart, type SliceLayout } from '../../numeric/slices.js';
-import type { SliceBounds } from '../../comparisons/allowance.js';
 import { withHigherOrders } from '../../comparisons/higher-orders.js';
+import type { AllowanceRule, Allowances, ElementAllowance, SliceBounds } from '../../comparisons/allowance.js';
 
 /**
  * What rounding allows a correct log_softmax kernel (docs/verdict.md, "log_softmax"). With u_d,
@@ -23,7 +23,7 @@ import { withHigherOrders } from '../../comparisons/higher-orders.js';
  * PyTorch's half kernels, stored in the dtype (2u_d); the explicit Jacobian sums |g_i| + s_i Σ|g|
  * worth of terms in the accumulation type. τ: smallest subnormals, for s_i·G below the normal range.
  */
-export interface LogSoftmaxElementAllowance {
+export interface LogSoftmaxElementAllowance extends ElementAllowance {
   readonly atol: number;
   readonly rtol: number;
   /** rtol' on the error y carries into exp(y), at least u_d: the stored y backward reads. */
@@ -103,7 +103,13 @@ export function logSoftmaxAllowed(allowance: LogSoftmaxElementAllowance, i: numb
   return allowance.atol + (allowance.bothSidesRounded ? 2 * rounding : rounding);
 }
 
-export interface LogSoftmaxAllowances {
+/** log_softmax's rule: the terms above, element by element. */
+export const LOG_SOFTMAX_RULE: AllowanceRule = {
+  allowed: (allowance, i, b, k) => logSoftmaxAllowed(allowance as LogSoftmaxElementAllowance, i, b, k),
+  parts: (allowance, i, b, k) => logSoftmaxParts(allowance as LogSoftmaxElementAllowance, i, b, k),
+};
+
+export interface LogSoftmaxAllowances extends Allowances {
   readonly forward: LogSoftmaxElementAllowance;
   readonly grad: LogSoftmaxElementAllowance;
   /** Σ exp(y) = 1 and Σ dx = 0 per slice (the `softmaxSum` is that of exp(y)). */
@@ -155,7 +161,7 @@ export function logSoftmaxAllowances(
     gradTotals,
     gradMagnitudes,
   };
-  const common = { atol: tolerance.atol, rtol, cancellationRtol, terms };
+  const common = { atol: tolerance.atol, rtol, cancellationRtol, terms, rule: LOG_SOFTMAX_RULE };
   const gradAllowance: LogSoftmaxElementAllowance = { ...common, quantity: 'log_softmax_grad' };
 
   forEachSlice(layout, [x, g, y], [], ([xs, gs, ys], _, k) => {

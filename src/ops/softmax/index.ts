@@ -1,4 +1,4 @@
-import { roundingAllowances } from '../../comparisons/allowance.js';
+import { roundingAllowances } from './softmax-allowance.js';
 import { sliceLayout } from '../../numeric/slices.js';
 import { sliceForward } from '../../methods/slice-forward.js';
 import type { OpDefinition } from '../op-definition.js';
