@@ -1,7 +1,16 @@
-import { DEFAULT_IGNORE_INDEX, lossShape, type CrossEntropySpec } from './cross-entropy-spec.js';
+import { DEFAULT_IGNORE_INDEX, lossShape, type CrossEntropySpec, type Reduction } from './cross-entropy-spec.js';
 import { InputError } from '../../input-error.js';
 import { formatIndex, formatShape, sameShape, type Tensor } from '../../tensor.js';
-import type { InputDocument } from '../../input/input-document.js';
+
+/** cross_entropy's fields as a request gives them, read but not yet checked against x. */
+export interface CrossEntropyFields {
+  readonly g?: Tensor;
+  readonly target?: Tensor;
+  readonly reduction?: Reduction;
+  readonly labelSmoothing?: number;
+  readonly ignoreIndex?: number;
+  readonly weight?: Tensor;
+}
 
 /**
  * cross_entropy's fields checked against x, as torch.nn.functional.cross_entropy checks them: a
@@ -11,7 +20,7 @@ import type { InputDocument } from '../../input/input-document.js';
  * (default 1) and one per sample for none (default all 1). One flat number given where one number
  * is wanted counts as it.
  */
-export function crossEntropyFrom(doc: InputDocument, x: Tensor, axis: number): { spec: CrossEntropySpec; g: Tensor } {
+export function crossEntropyFrom(doc: CrossEntropyFields, x: Tensor, axis: number): { spec: CrossEntropySpec; g: Tensor } {
   const classes = x.shape[axis];
   const samples = x.shape.filter((_, d) => d !== axis);
   if (doc.target === undefined) {
