@@ -3,6 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { check, InputError, OverBudgetError, readInput, toJson, verify } from '../src/index.js';
 import { loadFixture } from './helpers/fixtures.js';
 import { PROPERTY_OPTIONS, PROPERTY_RUNS, propertyTimeout } from './helpers/properties.js';
+import { runs } from './helpers/slow-tests.js';
 
 const X = [1, 2, 3, 4, 5, 6, 7, 8, 9];
 const G = [11, 12, 13, 14, 15, 16, 17, 18, 19];
@@ -202,7 +203,7 @@ describe('the library API, properties', () => {
           throw error;
         }
       }),
-      { ...PROPERTY_OPTIONS, numRuns: Math.max(50, Math.round(PROPERTY_RUNS / 2)) },
+      { ...PROPERTY_OPTIONS, numRuns: Math.max(runs(50), Math.round(PROPERTY_RUNS / 2)) },
     );
   }, propertyTimeout(20));
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { readInput, verify } from '../src/index.js';
 import { folderWith } from './helpers/temp-dir.js';
-import { ROOT, runCli } from './helpers/run-cli.js';
+import { ROOT, runMain } from './helpers/run-cli.js';
 
 // python/softmax_verify.py, the dump writer the README offers where `pip install safetensors` is
 // not possible, run by the python3 on PATH (which CI machines have, with numpy: a machine without
@@ -152,8 +152,8 @@ describe('python/softmax_verify.py save_dump', () => {
     expect(values['complex error']).toBe('x has dtype complex128, which a dump cannot hold (float64, float32, float16, bfloat16; integers for target)');
   });
 
-  test('the command reads its dump as the README says: --input dump.safetensors --summary', () => {
-    const run = runCli(['--input', join(folder, 'softmax-float16.safetensors'), '--summary']);
+  test('the command reads its dump as the README says: --input dump.safetensors --summary', async () => {
+    const run = await runMain(['--input', join(folder, 'softmax-float16.safetensors'), '--summary']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('dtype float16 (as the arrays are stored)');
     expect(run.stdout).toContain('expected: numpy, float16');

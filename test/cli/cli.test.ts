@@ -7,8 +7,8 @@ import { loadFixture } from '../helpers/fixtures.js';
 import { ANSI, ROOT, runCli, runMain } from '../helpers/run-cli.js';
 
 describe('softmax-verify with no arguments', () => {
-  test('prints the built-in example side by side and passes', () => {
-    const { code, stdout, stderr } = runCli([]);
+  test('prints the built-in example side by side and passes', async () => {
+    const { code, stdout, stderr } = await runMain([]);
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const lines = stdout.split('\n');
@@ -68,12 +68,12 @@ describe('exit codes', () => {
     expect(stdout).toMatch(/^grad {6}explicit Jacobian vs closed form {3}0 \/ 9 \(0\.0%\) {3}1\.33e-15 at \[8\] /m);
   });
 
-  test('0 for --help and --version, which print to stdout', () => {
-    const help = runCli(['--help']);
+  test('0 for --help and --version, which print to stdout', async () => {
+    const help = await runMain(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: softmax-verify [options]');
     expect(help.stdout).toContain('Exit codes: 0 the methods agree');
-    const version = runCli(['--version']);
+    const version = await runMain(['--version']);
     expect(version.code).toBe(0);
     expect(version.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
   });

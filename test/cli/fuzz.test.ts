@@ -9,6 +9,7 @@ import { fixtureText } from '../helpers/fixtures.js';
 import { PROPERTY_OPTIONS, PROPERTY_RUNS, propertyTimeout } from '../helpers/properties.js';
 import { buildTree, treeSteps } from '../helpers/random-tree.js';
 import { runCli, testIo } from '../helpers/run-cli.js';
+import { runs } from '../helpers/slow-tests.js';
 
 // check reads files, never stdin: its `-` is this file, holding the text.
 const INPUT = join(mkdtempSync(join(tmpdir(), 'softmax-verify-fuzz-')), 'input.json');
@@ -114,7 +115,7 @@ describe('no input crashes the tool', () => {
         const handled = expectHandled({ code: code ?? 3, stderr });
         return handled && (code === 2 ? stdout === '' : stdout.length > 0);
       }),
-      { ...PROPERTY_OPTIONS, numRuns: Math.max(20, Math.round(PROPERTY_RUNS / 15)) },
+      { ...PROPERTY_OPTIONS, numRuns: Math.max(runs(20), Math.round(PROPERTY_RUNS / 15)) },
     );
   }, propertyTimeout(20));
 
@@ -161,7 +162,7 @@ describe('no input crashes the tool', () => {
           rmSync(dir, { recursive: true, force: true });
         }
       }),
-      { ...PROPERTY_OPTIONS, numRuns: Math.max(20, Math.round(PROPERTY_RUNS / 3)) },
+      { ...PROPERTY_OPTIONS, numRuns: Math.max(runs(20), Math.round(PROPERTY_RUNS / 3)) },
     );
   }, propertyTimeout(30));
 

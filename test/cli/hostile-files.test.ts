@@ -109,8 +109,8 @@ describe('reports and fixtures kept apart on real paths, before anything runs', 
     expect(statSync(join(dir, 'dumps', 'alias.json')).isFile()).toBe(true);
   });
 
-  test('record -o /dev/null --force (as root, as in CI containers) is refused, and /dev/null stays a device', () => {
-    const result = runCli(['record', '--x', '1,2', '--g', '1,0', '-o', '/dev/null', '--force']);
+  test('record -o /dev/null --force (as root, as in CI containers) is refused, and /dev/null stays a device', async () => {
+    const result = await runMain(['record', '--x', '1,2', '--g', '1,0', '-o', '/dev/null', '--force']);
     expect(result).toEqual({
       code: 2,
       stdout: '',

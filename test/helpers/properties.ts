@@ -1,7 +1,11 @@
 import fc from 'fast-check';
+import { runs } from './slow-tests.js';
 
-/** Property runs: bounded so the suite stays quick; PROPERTY_RUNS=100000 asks for a long run. */
-export const PROPERTY_RUNS = Number(process.env.PROPERTY_RUNS ?? 300);
+/**
+ * Property runs: bounded so the suite stays quick (300 with SOFTMAX_VERIFY_SLOW_TESTS=1, else a
+ * tenth: see slow-tests.ts); PROPERTY_RUNS=100000 asks for a long run.
+ */
+export const PROPERTY_RUNS = Number(process.env.PROPERTY_RUNS ?? runs(300));
 export const PROPERTY_SEED = Number(process.env.PROPERTY_SEED ?? 20261127);
 export const PROPERTY_OPTIONS = { numRuns: PROPERTY_RUNS, seed: PROPERTY_SEED };
 /** A time limit that grows with the number of runs asked for. */

@@ -65,9 +65,11 @@ describe('the kernel exponential', () => {
   // subnormal results rounds once to the subnormal spacing with the same error or less.
   // PROPERTY_RUNS=30000 (216 million arguments) found 0.5126 ulp at worst (t = −545.569).
 
-  test('is within 0.522 ulp of exp over two million arguments across its range (PROPERTY_RUNS=30000: two hundred million)', () => {
+  test('is within 0.522 ulp of exp over two million arguments across its range (a tenth by default; PROPERTY_RUNS=30000: two hundred million)', () => {
     const random = uniform(PROPERTY_SEED);
     const times = Math.max(1, Math.round(PROPERTY_RUNS / 300));
+    // Fewer than 300 runs (the default, unless SOFTMAX_VERIFY_SLOW_TESTS=1) take that share of each range.
+    const share = Math.min(1, PROPERTY_RUNS / 300);
     const ranges: [number, number, number][] = [
       [-700, 0, 1.5 * 2 ** 20], // the vector path, uniformly in t
       [-1, 0, 2 ** 18], // the probabilities of close logits
@@ -77,9 +79,9 @@ describe('the kernel exponential', () => {
     let worst = 0;
     let worstAt = 0;
     for (const [low, high, n] of ranges.flatMap((range) => new Array<[number, number, number]>(times).fill(range))) {
-      const t = Float64Array.from({ length: n }, () => low + (high - low) * random());
+      const t = Float64Array.from({ length: Math.ceil(n * share) }, () => low + (high - low) * random());
       const y = kernelExpViaWasm(t);
-      for (let i = 0; i < n; i++) {
+      for (let i = 0; i < t.length; i++) {
         const error = ulpError(t[i], y[i]);
         if (error > worst) [worst, worstAt] = [error, t[i]];
       }

@@ -12,6 +12,7 @@ import { judge } from '../../src/core/judge.js';
 import { f64, loadFixture } from '../helpers/fixtures.js';
 import { JACOBIAN_LEFT_OUT } from '../helpers/left-out.js';
 import { type Report, type VerifyInput, type VerifyOptions } from '../../src/core/report.js';
+import { runs } from '../helpers/slow-tests.js';
 
 const TOOL: Tool = { name: 'softmax-verify', version: '9.9.9' };
 
@@ -164,7 +165,7 @@ describe('jsonChunks', () => {
       fc.property(fc.jsonValue(), (value) => {
         expect(writeJson(value)).toBe(printable(legacyWrite(value)));
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
     const odd = { a: undefined, b: [], c: {}, d: [null, 'x"y', true, new RawJson('1.0')], e: [[], [1]], f: '\u2028\n', g: [{}] };
     expect(writeJson(odd)).toBe(printable(legacyWrite(odd)));
@@ -175,7 +176,7 @@ describe('jsonChunks', () => {
       fc.property(fc.array(fc.oneof(fc.double(), fc.constantFrom(...SPECIAL)), { maxLength: 50 }), (values) => {
         expect(`[${formatNumbers(values, 0, values.length)}]`).toBe(legacyWrite(values.map(legacyJsonNumber)));
       }),
-      { numRuns: 500 },
+      { numRuns: runs(500) },
     );
     expect(formatNumbers(f64([1, 2, 3]), 1, 1)).toBe('');
     expect(formatNumbers(f64([1, -0, NaN, 4]), 1, 3)).toBe('-0.0,"NaN"');

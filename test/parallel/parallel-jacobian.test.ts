@@ -168,10 +168,11 @@ describe('the explicit Jacobian on worker threads', () => {
     const dir = mkdtempSync(join(tmpdir(), 'jacobian-worker-'));
     const dying = join(dir, 'dying-worker.mjs');
     writeFileSync(dying, "import { parentPort } from 'node:worker_threads';\nparentPort.on('message', (task) => { Atomics.add(new Int32Array(task.counters), 0, 1); process.exit(3); });\n");
-    // One chunk a worker can take before the main thread has taken them all: a slow arithmetic.
+    // One chunk a worker can take before the main thread has taken them all: a slow arithmetic, some
+    // 0.5 s of rows on the main thread, against the few milliseconds the worker takes to start.
     const a = arithmeticFor('bfloat16', { compute: 'bfloat16' });
-    const { x, g } = batch([40, 300], 'bfloat16');
-    await expect(runJacobianMethodParallel(x, g, sliceLayout([40, 300], 1), a, 2, pathToFileURL(dying), always)).rejects.toThrow(/exited \(code 3\)/);
+    const { x, g } = batch([12, 300], 'bfloat16');
+    await expect(runJacobianMethodParallel(x, g, sliceLayout([12, 300], 1), a, 2, pathToFileURL(dying), always)).rejects.toThrow(/exited \(code 3\)/);
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 });
