@@ -38,8 +38,32 @@ export interface LossLayer {
   readonly divisor: number;
 }
 
-/** The loss layer in arithmetic `a`: q, w ⊙ q, D (stored in the dtype, as PyTorch's is), the scales and h. */
+/**
+ * The loss layer in arithmetic `a`: q, w ⊙ q, D (stored in the dtype, as PyTorch's is), the scales
+ * and h. Formed once per input and arithmetic: the methods, the allowances and the laws of one run
+ * all read it (it was formed four times a run), and nothing writes to it.
+ */
 export function lossLayer(spec: CrossEntropySpec, g: Float64Array, layout: SliceLayout, a: Arithmetic = FLOAT64_ARITHMETIC): LossLayer {
+  const key = `${a.dtype} ${a.compute} ${a.accumulate} ${layout.length} ${layout.stride} ${layout.count}`;
+  let layers = LAYERS.get(spec)?.get(g);
+  if (layers === undefined) {
+    layers = new Map();
+    const byG = LAYERS.get(spec) ?? new WeakMap<Float64Array, Map<string, LossLayer>>();
+    byG.set(g, layers);
+    LAYERS.set(spec, byG);
+  }
+  let layer = layers.get(key);
+  if (layer === undefined) {
+    layer = formLossLayer(spec, g, layout, a);
+    layers.set(key, layer);
+  }
+  return layer;
+}
+
+/** The layers formed, by the spec and the g they were formed from (kept while both are). */
+const LAYERS = new WeakMap<CrossEntropySpec, WeakMap<Float64Array, Map<string, LossLayer>>>();
+
+function formLossLayer(spec: CrossEntropySpec, g: Float64Array, layout: SliceLayout, a: Arithmetic): LossLayer {
   const { round, roundSum, store } = a;
   const classes = layout.length;
   const size = classes * layout.count;
