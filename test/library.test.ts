@@ -71,6 +71,14 @@ describe('the library API', () => {
     expect(outcome.status === 'pass' && JSON.parse(toJson(outcome.report)).input.name).toBe('seed');
   });
 
+  test("check's refusals of a fixture speak in the request's fields, not in flags", async () => {
+    const run = await check('fixtures/pytorch/float32-64.json', { arithmetic: { compute: 'float16' } });
+    const outcome = run.outcomes[0];
+    expect(outcome.status === 'error' && outcome.message).toBe(
+      'request.arithmetic.compute float16 is narrower than the dtype float32: a kernel computes and sums at least as wide as the values it reads',
+    );
+  });
+
   test.each<[string, Parameters<typeof verify>[0], string]>([
     ['a shape that does not hold the data', { x: { shape: [2, 2], data: [1, 2, 3] }, g: [1, 2, 3] }, 'x has 3 values, but its shape [2, 2] holds 4'],
     ['a shape of zero', { x: { shape: [0], data: [] }, g: [1] }, 'x.shape must be a list of 1 to 64 whole numbers above 0, got [0]'],

@@ -1,6 +1,7 @@
 import type { DType, Tolerance } from '../dtype.js';
 import { runVerification } from '../core/run.js';
 import { InputError } from '../input-error.js';
+import { WordedError, type Edge } from '../core/run-refusal.js';
 import type { ArithmeticTypes } from '../numeric/arithmetic.js';
 import { parseInputDocument } from '../input/input-document.js';
 import { inputFromDocument } from '../input/resolve-input.js';
@@ -34,6 +35,8 @@ export interface FixtureCheckOptions {
   readonly allowSlow?: boolean;
   /** Share large explicit Jacobians among worker threads (default true; the same bits). */
   readonly parallel?: boolean;
+  /** Whose words an error outcome's message is in (default the command line's). */
+  readonly edge?: Edge;
   /** Reads .npy files a fixture names, relative to its folder; without it such names are errors. */
   readonly npyBeside?: (path: string) => (relativePath: string, field: string) => Tensor;
 }
@@ -67,6 +70,6 @@ export async function checkFixture(path: string, text: string, fallbackName: str
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
     if (!selected(name)) return undefined;
-    return { status: 'error', path, name, message: error.message, seconds: seconds() };
+    return { status: 'error', path, name, message: error instanceof WordedError ? error.wordedFor(options.edge ?? 'flags') : error.message, seconds: seconds() };
   }
 }

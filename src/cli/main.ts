@@ -1,9 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { DTYPES } from '../dtype.js';
 import { SUPPORTED_OPS } from '../op.js';
-import { OverBudgetError } from '../core/budget.js';
+import { WordedError } from '../core/run-refusal.js';
 import { InputError } from '../input-error.js';
-import { describeBudget, FLAG_WORDS } from '../core/describe-budget.js';
 import { DEFAULT_EDGE_ROWS, DEFAULT_PRECISION } from '../output/render-text.js';
 import { printable } from '../printable.js';
 import type { BenchFlags } from './commands/bench-command.js';
@@ -33,7 +32,7 @@ export async function main(argv: readonly string[], outerIo: Io): Promise<number
   } catch (error) {
     // Each message is one line whatever it quotes: a file name or a value may hold a line break.
     if (error instanceof InputError) {
-      const message = error instanceof OverBudgetError ? describeBudget(error.budget, FLAG_WORDS) : error.message;
+      const message = error instanceof WordedError ? error.wordedFor('flags') : error.message;
       io.stderr.write(`error: ${printable(message)}\n`);
       return exitCodeFor({ kind: 'bad-input' });
     }

@@ -1,6 +1,6 @@
 import { opDefinition } from '../ops/index.js';
-import { InputError } from '../input-error.js';
-import { describeBudget, LIBRARY_WORDS } from './describe-budget.js';
+import { describeBudget, FLAG_WORDS, LIBRARY_WORDS } from './describe-budget.js';
+import { WordedError, type Edge } from './run-refusal.js';
 import { jacobianNanosecondsPerEntry } from '../parallel/parallel-threshold.js';
 import { arithmeticFor, type ArithmeticTypes } from '../numeric/arithmetic.js';
 import { type VerifyInput } from './report.js';
@@ -119,9 +119,13 @@ export function bigNumberShareOverBudget(
 }
 
 /** Work the run was asked for and will not start without `allowSlow`. */
-export class OverBudgetError extends InputError {
+export class OverBudgetError extends WordedError {
   override readonly name = 'OverBudgetError';
   constructor(readonly budget: OverBudget) {
     super(describeBudget(budget, LIBRARY_WORDS));
+  }
+
+  wordedFor(edge: Edge): string {
+    return describeBudget(this.budget, edge === 'flags' ? FLAG_WORDS : LIBRARY_WORDS);
   }
 }

@@ -5,13 +5,12 @@ import { runCheck, type CheckRun } from '../check/run-check.js';
 import { inputFiles } from '../io/input-files.js';
 import { inputFromDocument, resolveRequest } from '../input/resolve-input.js';
 import { LIBRARY_REQUEST_WORDS } from '../input/request-words.js';
-import { narrowerThanDType, type ArithmeticTypes } from '../numeric/arithmetic.js';
+import type { ArithmeticTypes } from '../numeric/arithmetic.js';
 import { describeValue, InputError } from '../input-error.js';
 import { renderJson } from '../output/render-json.js';
 import { formatShape, sameShape, type Tensor } from '../tensor.js';
 import { REFERENCE_CHOICES, runVerification, type RunOptions } from './run.js';
 import { FORWARD_NAME, type Op } from '../op.js';
-import { opDefinition } from '../ops/index.js';
 import type { Reduction } from '../ops/cross_entropy/cross-entropy-spec.js';
 import { TOOL } from './tool.js';
 import {
@@ -31,7 +30,7 @@ import {
   readValues,
   readValuesOrNumber,
 } from './library-arguments.js';
-import { quantityShape, type Report, type VerifyInput } from './report.js';
+import { quantityShape, type Report } from './report.js';
 
 /**
  * Values as a JavaScript caller holds them: nested arrays of numbers (N-D), a flat typed array or
@@ -129,7 +128,6 @@ export async function verify(request: VerifyRequest, options: RunOptions = {}): 
     {},
     LIBRARY_REQUEST_WORDS,
   );
-  checkRunOptions(input, runOptions);
   return remembered(await runVerification(input, runOptions));
 }
 
@@ -152,21 +150,6 @@ function readRunOptions(options: unknown): RunOptions {
     ...flag('allowSlow'),
     ...flag('parallel'),
   };
-}
-
-/**
- * What the run would refuse of these options for this input, in the library's words (the run's
- * own messages name the command line's flags).
- */
-function checkRunOptions(input: VerifyInput, options: RunOptions): void {
-  for (const which of ['compute', 'accumulate'] as const) {
-    const type = options.arithmetic?.[which];
-    if (type !== undefined && narrowerThanDType(input.dtype, { [which]: type }) !== undefined) {
-      throw new InputError(`options.arithmetic.${which} ${type} is narrower than the dtype ${input.dtype}: a kernel computes and sums at least as wide as the values it reads`);
-    }
-  }
-  const op = input.op ?? 'softmax';
-  if (options.finiteDifferences && !opDefinition(op).finiteDifferences) throw new InputError(`options.finiteDifferences checks softmax only in this version, not ${op}`);
 }
 
 /** The reports this library made: toJson writes those, and refuses anything else by name rather than failing inside. */
@@ -221,6 +204,7 @@ export async function check(paths: string | readonly string[], request: CheckReq
     },
     cwd: files.cwd,
     npyBeside: inputFiles(files).npyBeside,
+    edge: 'library-check',
   });
   return run;
 }

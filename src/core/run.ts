@@ -1,4 +1,4 @@
-import { InputError } from '../input-error.js';
+import { RunRefusalError } from './run-refusal.js';
 import { supportedOp } from '../op.js';
 import { runsInParallel } from '../parallel/parallel-threshold.js';
 import { arithmeticFor, narrowerThanDType, type ArithmeticTypes } from '../numeric/arithmetic.js';
@@ -61,14 +61,14 @@ export interface RunOptions {
 export async function runVerification(input: VerifyInput, options: RunOptions = {}): Promise<Report> {
   const types = options.arithmetic ?? {};
   const narrower = narrowerThanDType(input.dtype, types);
-  if (narrower !== undefined) throw new InputError(narrower);
+  if (narrower !== undefined) throw new RunRefusalError({ code: 'narrower-arithmetic', ...narrower, dtype: input.dtype });
   const op = supportedOp(input.op ?? 'softmax', 'op');
-  if (!opDefinition(op).finiteDifferences && options.finiteDifferences) throw new InputError(`finite differences (--fd) check softmax only in this version, not ${op}`);
+  if (!opDefinition(op).finiteDifferences && options.finiteDifferences) throw new RunRefusalError({ code: 'finite-differences-op', op });
   const choice = options.reference ?? 'auto';
 
   const fdRefusal = options.allowSlow || !options.finiteDifferences ? undefined : finiteDifferencesOverBudget(input);
   if (fdRefusal !== undefined) throw new OverBudgetError(fdRefusal);
-  if (input.forwardOnly && options.finiteDifferences) throw new InputError('finite differences check the gradient, and there is no g: give g, the upstream gradient');
+  if (input.forwardOnly && options.finiteDifferences) throw new RunRefusalError({ code: 'finite-differences-without-g' });
   // Forward only, the explicit method is its forward pass, O(n): nothing to budget or share.
   const jacobianSkipped = options.allowSlow || input.forwardOnly ? undefined : jacobianOverBudget(input, types);
 

@@ -73,11 +73,10 @@ function rounder(dtype: DType): (value: number) => number {
  * type narrower than the dtype would round the inputs themselves, which the error analysis of the
  * verdict (docs/verdict.md) does not count.
  */
-export function narrowerThanDType(dtype: DType, types: ArithmeticTypes): string | undefined {
-  for (const [flag, type] of [['--compute', types.compute], ['--accumulate', types.accumulate]] as const) {
-    if (type !== undefined && UNIT_ROUNDOFF[type] > UNIT_ROUNDOFF[dtype]) {
-      return `${flag} ${type} is narrower than the dtype ${dtype}: a kernel computes and sums at least as wide as the values it reads`;
-    }
+export function narrowerThanDType(dtype: DType, types: ArithmeticTypes): { readonly setting: 'compute' | 'accumulate'; readonly type: DType } | undefined {
+  for (const setting of ['compute', 'accumulate'] as const) {
+    const type = types[setting];
+    if (type !== undefined && UNIT_ROUNDOFF[type] > UNIT_ROUNDOFF[dtype]) return { setting, type };
   }
   return undefined;
 }

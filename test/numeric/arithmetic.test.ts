@@ -5,6 +5,7 @@ import { sliceLayout } from '../../src/numeric/slices.js';
 import { arithmeticFor, DEFAULT_ACCUMULATE, narrowerThanDType } from '../../src/numeric/arithmetic.js';
 import { roundToDType } from '../../src/numeric/round-dtype.js';
 import { f64 } from '../helpers/fixtures.js';
+import { describeRefusal } from '../../src/core/run-refusal.js';
 
 describe('arithmeticFor', () => {
   test("accumulates where PyTorch's CPU kernels do: float for float and the half types, double for double", () => {
@@ -12,12 +13,20 @@ describe('arithmeticFor', () => {
   });
 
   test.each([
-    ['float32', { compute: 'bfloat16' }, '--compute bfloat16 is narrower than the dtype float32: a kernel computes and sums at least as wide as the values it reads'],
-    ['float64', { accumulate: 'float32' }, '--accumulate float32 is narrower than the dtype float64: a kernel computes and sums at least as wide as the values it reads'],
+    ['float32', { compute: 'bfloat16' }, { setting: 'compute', type: 'bfloat16' }],
+    ['float64', { accumulate: 'float32' }, { setting: 'accumulate', type: 'float32' }],
     ['bfloat16', { compute: 'bfloat16', accumulate: 'float64' }, undefined],
-    ['float16', { compute: 'bfloat16' }, '--compute bfloat16 is narrower than the dtype float16: a kernel computes and sums at least as wide as the values it reads'],
-  ] as const)('refuses an arithmetic narrower than the dtype %s: %j', (dtype, types, message) => {
-    expect(narrowerThanDType(dtype, types)).toBe(message);
+    ['float16', { compute: 'bfloat16' }, { setting: 'compute', type: 'bfloat16' }],
+  ] as const)('refuses an arithmetic narrower than the dtype %s: %j', (dtype, types, narrower) => {
+    expect(narrowerThanDType(dtype, types)).toEqual(narrower);
+  });
+
+  test.each([
+    ['flags', '--compute bfloat16 is narrower than the dtype float32: a kernel computes and sums at least as wide as the values it reads'],
+    ['library', 'options.arithmetic.compute bfloat16 is narrower than the dtype float32: a kernel computes and sums at least as wide as the values it reads'],
+    ['library-check', 'request.arithmetic.compute bfloat16 is narrower than the dtype float32: a kernel computes and sums at least as wide as the values it reads'],
+  ] as const)('words the refusal for each edge: %s', (edge, message) => {
+    expect(describeRefusal({ code: 'narrower-arithmetic', setting: 'compute', type: 'bfloat16', dtype: 'float32' }, edge)).toBe(message);
   });
 
   test.each([
