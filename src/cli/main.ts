@@ -1,6 +1,4 @@
 import { Command, CommanderError, Option } from 'commander';
-import { DTYPES } from '../dtype.js';
-import { SUPPORTED_OPS } from '../op.js';
 import { WordedError } from '../core/run-refusal.js';
 import { InputError } from '../input-error.js';
 import { DEFAULT_EDGE_ROWS, DEFAULT_PRECISION } from '../output/render-text.js';
@@ -9,6 +7,7 @@ import type { BenchFlags } from './commands/bench-command.js';
 import type { CheckFlags } from './commands/check-command.js';
 import type { RecordFlags } from './commands/record-command.js';
 import { verifyCommand, type VerifyFlags } from './commands/verify-command.js';
+import { addInputOptions } from './input-options.js';
 import { exitCodeFor, type Outcome } from './exit-code.js';
 import { CHECK_FORMATS, REFERENCE_CHOICES, VERIFY_FORMATS } from './formats.js';
 import { TOOL, withCheckedOutput, type Io } from './io.js';
@@ -62,7 +61,7 @@ async function run(argv: readonly string[], io: Io): Promise<Outcome> {
 }
 
 function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
-  const program = configure(new Command(), io)
+  const program = addInputOptions(configure(new Command(), io)
     .name(TOOL.name)
     .description(
       'Compute softmax and its input gradient two independent ways (explicit Jacobian, closed form), ' +
@@ -72,26 +71,7 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
     .version(TOOL.version, '-V, --version')
     // Options before a command name belong to the verifier, not to check or record.
     .enablePositionalOptions()
-    .allowExcessArguments(true)
-    .option('--op <name>', `the operation: ${SUPPORTED_OPS.join(', ')} (default: the input's, else softmax)`)
-    .option('--x <values>', 'logits: a JSON array (nested for N-D), a list such as 1,2,3, or a .npy file')
-    .option('--g <values>', 'upstream gradient, in the shape of x')
-    .option('--expected-softmax <values>', 'your softmax values to judge, in the forms --x takes')
-    .option('--expected-log-softmax <values>', 'your log_softmax values to judge (--op log_softmax)')
-    .option('--expected-loss <values>', 'your cross_entropy loss to judge: one number, or one per sample with --reduction none')
-    .option('--target <values>', 'cross_entropy: class indices (x\'s shape without the class dim) or probabilities (x\'s shape), in the forms --x takes')
-    .option('--reduction <name>', 'cross_entropy: mean, sum or none (default: mean)')
-    .option('--label-smoothing <number>', 'cross_entropy: from 0 to 1 (default: 0)')
-    .option('--ignore-index <n>', 'cross_entropy: a class index whose samples count for nothing (default: -100)')
-    .option('--weight <values>', 'cross_entropy: one weight per class')
-    .option('--expected-grad <values>', 'your gradient values to judge, in the forms --x takes')
-    .option('--source <text>', "who produced the expected values, for the report (replaces the input's own)")
-    .option(
-      '-i, --input <file>',
-      'a dump: .npz (np.savez) or .safetensors holding x, g and optionally softmax (log_softmax; or target, loss, weight for cross_entropy), grad; or JSON {"x", "g", "dim"?, "dtype"?, "op"?, "expected"?: {"softmax"?, "grad"?}, "source"?} or a fixture; "-" reads JSON from stdin',
-    )
-    .option('--dim <n>', 'dimension softmax runs along (cross_entropy: its classes); negative counts from the end (default: the input\'s, else -1; cross_entropy 1)')
-    .option('--dtype <name>', `arithmetic and default tolerance: ${DTYPES.join(', ')}, or fp32, bf16, half, … (default: the input's, else the dtype x and g are stored in, else float64)`)
+    .allowExcessArguments(true))
     .option('--compute <name>', "the type every operation rounds to, in the methods and in what the verdict allows for (default: the dtype; float32 for the half types, as PyTorch's CPU kernels)")
     .option('--accumulate <name>', 'the type sums accumulate in, likewise (default: float32 for the half types, float64 otherwise)')
     .option('--rtol <number>', 'relative tolerance; give together with --atol')
@@ -156,28 +136,12 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
       finish(await checkCommand(paths, flags, io));
     });
 
-  configure(program.command('record'), io)
-    .description('write a fixture v1 file from an input (values from a dump, or computed and cross-checked here)')
-    .option('--op <name>', `the operation: ${SUPPORTED_OPS.join(', ')} (default: the input's, else softmax)`)
-    .option('--x <values>', 'logits')
-    .option('--g <values>', 'upstream gradient')
-    .option('--expected-softmax <values>', 'expected softmax values, in the forms --x takes')
-    .option('--expected-log-softmax <values>', 'expected log_softmax values (--op log_softmax)')
-    .option('--expected-loss <values>', 'expected cross_entropy loss (--op cross_entropy)')
-    .option('--target <values>', 'cross_entropy: class indices (x\'s shape without the class dim) or probabilities (x\'s shape), in the forms --x takes')
-    .option('--reduction <name>', 'cross_entropy: mean, sum or none (default: mean)')
-    .option('--label-smoothing <number>', 'cross_entropy: from 0 to 1 (default: 0)')
-    .option('--ignore-index <n>', 'cross_entropy: a class index whose samples count for nothing (default: -100)')
-    .option('--weight <values>', 'cross_entropy: one weight per class')
-    .option('--expected-grad <values>', 'expected gradient values, in the forms --x takes')
-    .option('-i, --input <file>', 'a dump (.npz, .safetensors or JSON), with or without expected values; "-" reads JSON from stdin')
-    .option('--dim <n>', 'softmax dimension (default: the input\'s, else -1)')
-    .option('--dtype <name>', `${DTYPES.join(', ')}, or fp32, bf16, … (default: the input's, else the dtype x and g are stored in, else float64)`)
+  addInputOptions(configure(program.command('record'), io)
+    .description('write a fixture v1 file from an input (values from a dump, or computed and cross-checked here)'))
     .option('--rtol <number>', "the fixture's own tolerance, with --atol: recorded, and what it is judged by (default: the input's, else the dtype's)")
     .option('--atol <number>', "the fixture's own absolute tolerance, with --rtol")
     .option('--name <name>', 'the fixture\'s name (default: the input\'s, else the output file\'s name)')
     .option('--description <text>', 'what the case is about')
-    .option('--source <text>', "who produced the expected values (replaces the input's own)")
     .requiredOption('-o, --output <file>', 'the fixture file to write (required)')
     .option('--force', 'overwrite the output file if it exists', false)
     .option('--allow-mismatch', 'record expected values even when they fail the verdict (a known-bad case)', false)

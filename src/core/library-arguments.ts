@@ -4,7 +4,7 @@ import { readFraction, readTolerancePart } from '../input/input-document.js';
 import { tensorFromNested, valuesFromFlat } from '../input/nested-array.js';
 import type { ArithmeticTypes } from '../numeric/arithmetic.js';
 import { isOp, supportedOp, SUPPORTED_OPS, type Op } from '../op.js';
-import { REDUCTIONS, type Reduction } from '../ops/cross_entropy/cross-entropy-spec.js';
+import type { OpField } from '../ops/op-definition.js';
 import { formatShape, MAX_RANK, type Tensor } from '../tensor.js';
 
 /**
@@ -95,14 +95,6 @@ export function readOp(value: unknown, field: string): Op {
   return supportedOp(value, field);
 }
 
-export function readReduction(value: unknown, field: string): Reduction {
-  return readChoice(value, field, REDUCTIONS);
-}
-
-export function readLabelSmoothing(value: unknown, field: string): number {
-  return readFraction(value, field);
-}
-
 /** `{ rtol, atol }`, both finite and ≥ 0, as a document's `tolerance`. */
 export function readTolerance(value: unknown, field: string): Tolerance {
   const parts = readObject(value, field, ['rtol', 'atol'] as const, '{ rtol, atol }');
@@ -164,4 +156,18 @@ function isArrayLike(value: unknown): value is ArrayLike<unknown> {
   if (typeof value !== 'object' || value === null) return false;
   const { length } = value as { length?: unknown };
   return typeof length === 'number' && Number.isSafeInteger(length) && length >= 0;
+}
+
+/** An op's field as a library caller gives it, read by its kind (the registry's). */
+export function readOpField(field: OpField, value: unknown, name: string): Tensor | number | string {
+  switch (field.kind.type) {
+    case 'values':
+      return field.kind.orNumber ? readValuesOrNumber(value, name) : readValues(value, name);
+    case 'choice':
+      return readChoice(value, name, field.kind.choices);
+    case 'fraction':
+      return readFraction(value, name);
+    case 'integer':
+      return readInteger(value, name);
+  }
 }

@@ -21,16 +21,24 @@ import {
   readDType,
   readFunction,
   readInteger,
-  readLabelSmoothing,
   readObject,
+  readOpField,
   readOp,
-  readReduction,
   readString,
   readTolerance,
   readValues,
   readValuesOrNumber,
 } from './library-arguments.js';
 import { quantityShape, type Report } from './report.js';
+import { libraryName, OP_FIELDS, opDefinition } from '../ops/index.js';
+import type { OpField } from '../ops/op-definition.js';
+
+/** An op's field by its library name. */
+function fieldNamed(name: string): OpField {
+  const field = OP_FIELDS.find((candidate) => libraryName(candidate) === name);
+  if (field === undefined) throw new Error(`no op takes a field ${name}`);
+  return field;
+}
 
 /**
  * Values as a JavaScript caller holds them: nested arrays of numbers (N-D), a flat typed array or
@@ -99,11 +107,18 @@ export async function verify(request: VerifyRequest, options: RunOptions = {}): 
   const loss = expected?.loss;
   const forward = forwardName === 'loss' ? (loss === undefined ? undefined : readValuesOrNumber(loss, 'expected.loss').data) : expectedOf(forwardName);
   const grad = expectedOf('grad');
-  const stray = op === 'cross_entropy' ? undefined : CROSS_ENTROPY_FIELDS.find((key) => fields[key] !== undefined);
-  if (stray !== undefined) throw new InputError(`${stray} is for op cross_entropy`);
-  if (op === 'cross_entropy' && fields.target === undefined) {
-    throw new InputError("target is missing: op cross_entropy needs class indices (x's shape without the class dim) or class probabilities (x's shape)");
-  }
+  const own = opDefinition(op).fields.map(libraryName);
+  const stray = OP_FIELDS.find((field) => !own.includes(libraryName(field)) && fields[libraryName(field) as OpFieldName] !== undefined);
+  if (stray !== undefined) throw new InputError(`${libraryName(stray)} is for op ${stray.op}`);
+  const missing = opDefinition(op).fields.find((field) => field.required !== undefined && fields[libraryName(field) as OpFieldName] === undefined);
+  if (missing?.required !== undefined) throw new InputError(`${libraryName(missing)} is missing: op ${op} needs ${missing.required.needs}`);
+  const opFields = Object.fromEntries(
+    opDefinition(op).fields.flatMap((field) => {
+      const name = libraryName(field);
+      const value = fields[name as OpFieldName];
+      return value === undefined ? [] : [[name, readOpField(field, value, name)]];
+    }),
+  );
   const text = (key: 'source' | 'name' | 'description'): string | undefined => (fields[key] === undefined ? undefined : readString(fields[key], key));
   const name = text('name');
   const input = inputFromDocument(
@@ -112,11 +127,7 @@ export async function verify(request: VerifyRequest, options: RunOptions = {}): 
       op,
       x,
       g,
-      target: fields.target === undefined ? undefined : readValuesOrNumber(fields.target, 'target'),
-      reduction: fields.reduction === undefined ? undefined : readReduction(fields.reduction, 'reduction'),
-      labelSmoothing: fields.labelSmoothing === undefined ? undefined : readLabelSmoothing(fields.labelSmoothing, 'labelSmoothing'),
-      ignoreIndex: fields.ignoreIndex === undefined ? undefined : readInteger(fields.ignoreIndex, 'ignoreIndex'),
-      weight: fields.weight === undefined ? undefined : readValues(fields.weight, 'weight'),
+      ...opFields,
       dim: fields.dim === undefined ? undefined : readInteger(fields.dim, 'dim'),
       dtype: fields.dtype === undefined ? undefined : readDType(fields.dtype, 'dtype'),
       expected: forward === undefined && grad === undefined ? undefined : { forward, grad },
@@ -131,8 +142,10 @@ export async function verify(request: VerifyRequest, options: RunOptions = {}): 
   return remembered(await runVerification(input, runOptions));
 }
 
-const CROSS_ENTROPY_FIELDS = ['target', 'reduction', 'labelSmoothing', 'ignoreIndex', 'weight'] as const;
-const REQUEST_FIELDS = ['op', 'x', 'g', ...CROSS_ENTROPY_FIELDS, 'dim', 'dtype', 'expected', 'tolerance', 'source', 'name', 'description'] as const;
+/** The library's names of the ops' own fields (the registry's), as the request type spells them. */
+type OpFieldName = 'target' | 'reduction' | 'labelSmoothing' | 'ignoreIndex' | 'weight';
+const OP_FIELD_NAMES = OP_FIELDS.map(libraryName) as OpFieldName[];
+const REQUEST_FIELDS = ['op', 'x', 'g', ...OP_FIELD_NAMES, 'dim', 'dtype', 'expected', 'tolerance', 'source', 'name', 'description'] as const;
 const EXPECTED_FIELDS = ['softmax', 'log_softmax', 'loss', 'grad'] as const;
 const RUN_OPTIONS = ['tolerance', 'arithmetic', 'reference', 'accurate', 'finiteDifferences', 'allowSlow', 'parallel'] as const;
 
@@ -249,8 +262,8 @@ export async function readInput(path: string, settings: InputSettings = {}): Pro
     op: given.op === undefined ? undefined : readOp(given.op, 'settings.op'),
     dim: text(given.dim === undefined ? undefined : readInteger(given.dim, 'settings.dim')),
     dtype: given.dtype === undefined ? undefined : readDType(given.dtype, 'settings.dtype'),
-    reduction: given.reduction === undefined ? undefined : readReduction(given.reduction, 'settings.reduction'),
-    labelSmoothing: text(given.labelSmoothing === undefined ? undefined : readLabelSmoothing(given.labelSmoothing, 'settings.labelSmoothing')),
+    reduction: given.reduction === undefined ? undefined : (readOpField(fieldNamed('reduction'), given.reduction, 'settings.reduction') as Reduction),
+    labelSmoothing: text(given.labelSmoothing === undefined ? undefined : (readOpField(fieldNamed('labelSmoothing'), given.labelSmoothing, 'settings.labelSmoothing') as number)),
     ignoreIndex: text(given.ignoreIndex === undefined ? undefined : readInteger(given.ignoreIndex, 'settings.ignoreIndex')),
   };
   const resolved = await resolveRequest(raw, inputFiles(processFiles()), LIBRARY_REQUEST_WORDS);

@@ -2,7 +2,9 @@ import { DTYPES, dtypeNamed, isDType, type DType, type Tolerance } from '../dtyp
 import { formatShape, sameShape, type Tensor } from '../tensor.js';
 import { describeValue, InputError } from '../input-error.js';
 import { FORWARD_NAME, isOp, OPS, supportedOp, SUPPORTED_OPS, type Op } from '../op.js';
-import { REDUCTIONS, type Reduction } from '../ops/cross_entropy/cross-entropy-spec.js';
+import type { Reduction } from '../ops/cross_entropy/cross-entropy-spec.js';
+import { libraryName, OP_FIELDS, opDefinition } from '../ops/index.js';
+import { DEFAULT_OP, type OpField } from '../ops/op-definition.js';
 import { fieldOfKeys, MAX_JSON_DEPTH, parseLenientJson } from './lenient-json.js';
 import { parseNumberToken } from './number-token.js';
 import { tensorFromNested } from './nested-array.js';
@@ -35,9 +37,8 @@ export interface InputDocument {
   readonly weight?: Tensor;
 }
 
-/** cross_entropy's own fields, in the document's spelling (PyTorch's keyword arguments). */
-const CROSS_ENTROPY_FIELDS = ['target', 'reduction', 'label_smoothing', 'ignore_index', 'weight'];
-const KNOWN_FIELDS = ['format', 'name', 'description', 'source', 'dtype', 'dim', 'x', 'g', 'expected', 'tolerance', 'op', ...CROSS_ENTROPY_FIELDS];
+/** Every field a document may have: the common ones, and each op's own (the registry's, in PyTorch's spelling). */
+const KNOWN_FIELDS = ['format', 'name', 'description', 'source', 'dtype', 'dim', 'x', 'g', 'expected', 'tolerance', 'op', ...new Set(OP_FIELDS.map((field) => field.key))];
 const FIXTURE_REQUIRED = ['name', 'source', 'dtype', 'dim', 'x', 'expected'];
 
 /**
@@ -90,23 +91,32 @@ export function parseInputDocument(text: string, options: DocumentOptions = {}):
     return options.loadNpy(value, field);
   };
   const op = optional(doc, 'op', readOp);
-  const misplaced = op === 'cross_entropy' ? undefined : CROSS_ENTROPY_FIELDS.find((key) => Object.hasOwn(doc, key));
-  if (misplaced !== undefined) throw new InputError(`${misplaced} is a field of op cross_entropy: add "op": "cross_entropy", or leave it out`);
-  // cross_entropy's g and target may be single numbers (a loss reduced to one number; one sample's class).
+  const own = opDefinition(op).fields;
+  const misplaced = OP_FIELDS.find((field) => !own.some((mine) => mine.key === field.key) && Object.hasOwn(doc, field.key));
+  if (misplaced !== undefined) throw new InputError(`${misplaced.key} is a field of op ${misplaced.op}: add "op": "${misplaced.op}", or leave it out`);
+  // A loss's g and target may be single numbers (a loss reduced to one number; one sample's class).
   const tensorOrNumber = (v: unknown, field: string): Tensor => {
     // The lenient reader hands Python's bare NaN and Infinity over as strings.
     const number = typeof v === 'number' ? v : typeof v === 'string' ? parseNumberToken(v) : undefined;
-    return op === 'cross_entropy' && number !== undefined ? { shape: [], data: Float64Array.of(number) } : tensor(v, field);
+    return !opDefinition(op).forwardPerElement && number !== undefined ? { shape: [], data: Float64Array.of(number) } : tensor(v, field);
+  };
+  const readField = (field: OpField, value: unknown): Tensor | number | string => {
+    switch (field.kind.type) {
+      case 'values':
+        return field.kind.orNumber ? tensorOrNumber(value, field.key) : tensor(value, field.key);
+      case 'choice':
+        return readChoiceField(value, field.key, field.kind.choices);
+      case 'fraction':
+        return readFraction(value, field.key);
+      case 'integer':
+        return readInteger(value, field.key);
+    }
   };
   const x = optional(doc, 'x', (v) => tensor(v, 'x'));
   const g = optional(doc, 'g', (v) => tensorOrNumber(v, 'g'));
   return {
     op,
-    target: optional(doc, 'target', (v) => tensorOrNumber(v, 'target')),
-    reduction: optional(doc, 'reduction', readReduction),
-    labelSmoothing: optional(doc, 'label_smoothing', (v) => readFraction(v, 'label_smoothing')),
-    ignoreIndex: optional(doc, 'ignore_index', (v) => readInteger(v, 'ignore_index')),
-    weight: optional(doc, 'weight', (v) => tensor(v, 'weight')),
+    ...Object.fromEntries(own.filter((field) => Object.hasOwn(doc, field.key)).map((field) => [libraryName(field), readField(field, doc[field.key])])),
     name: optional(doc, 'name', (v) => readString(v, 'name')),
     description: optional(doc, 'description', (v) => readString(v, 'description')),
     source: optional(doc, 'source', (v) => readString(v, 'source')),
@@ -136,9 +146,9 @@ function optional<T>(doc: Record<string, unknown>, key: string, read: (value: un
   return Object.hasOwn(doc, key) ? read(doc[key]) : undefined;
 }
 
-function readReduction(value: unknown): Reduction {
-  if (typeof value === 'string' && (REDUCTIONS as readonly string[]).includes(value)) return value as Reduction;
-  throw new InputError(`reduction must be one of ${REDUCTIONS.join(', ')}, got ${describeValue(value)}`);
+function readChoiceField(value: unknown, field: string, choices: readonly string[]): string {
+  if (typeof value === 'string' && choices.includes(value)) return value;
+  throw new InputError(`${field} must be one of ${choices.join(', ')}, got ${describeValue(value)}`);
 }
 
 /** A number from 0 to 1 (label_smoothing, as PyTorch requires). */
@@ -168,7 +178,7 @@ function readExpected(
   const unknown = Object.keys(value).find((key) => key !== forwardName && key !== 'grad');
   if (unknown !== undefined) {
     const otherOp = OPS.find((other) => FORWARD_NAME[other] === unknown);
-    const hint = otherOp === undefined ? '' : `; "${unknown}" is what op ${otherOp} expects${op === 'softmax' ? ': add "op": "' + otherOp + '"' : ''}`;
+    const hint = otherOp === undefined ? '' : `; "${unknown}" is what op ${otherOp} expects${op === DEFAULT_OP ? ': add "op": "' + otherOp + '"' : ''}`;
     throw new InputError(`expected has an unknown field ${describeValue(unknown)} (known: ${forwardName}, grad)${hint}`);
   }
   if (!Object.hasOwn(value, forwardName) && !Object.hasOwn(value, 'grad')) {

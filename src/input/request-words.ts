@@ -1,3 +1,5 @@
+import { flagName, libraryName, OP_FIELDS } from '../ops/index.js';
+
 /**
  * How a front door names what its caller gave, in the messages of resolve-input.ts: the command
  * line's flags (`--op log_softmax`, `--reduction`) or the library's fields (`op: 'log_softmax'`,
@@ -10,18 +12,15 @@ export interface RequestWords {
   readonly howToGive: (field: 'x' | 'g') => string;
 }
 
-/** The settings a request may give beside its input file, by the library's names. */
-export type SettingName = 'op' | 'dim' | 'dtype' | 'target' | 'reduction' | 'labelSmoothing' | 'ignoreIndex' | 'weight';
+/** The settings a request may give beside its input file, by the library's names: op, dim, dtype, and each op's own fields. */
+export type SettingName = string;
 
+/** The flags of the settings: the common ones, and each op's fields' (the registry's). */
 const FLAGS: Readonly<Record<SettingName, string>> = {
   op: '--op',
   dim: '--dim',
   dtype: '--dtype',
-  target: '--target',
-  reduction: '--reduction',
-  labelSmoothing: '--label-smoothing',
-  ignoreIndex: '--ignore-index',
-  weight: '--weight',
+  ...Object.fromEntries(OP_FIELDS.map((field) => [libraryName(field), flagName(field)])),
 };
 
 const EXAMPLES: Readonly<Record<'x' | 'g', string>> = { x: '1,2,3', g: '1,0,0' };

@@ -1,15 +1,14 @@
 import { DEFAULT_TOLERANCE, type DType, type Tolerance } from '../dtype.js';
-import { opDefinition } from '../ops/index.js';
+import { flagName, libraryName, OP_FIELDS, opDefinition } from '../ops/index.js';
+import { DEFAULT_OP, type OpField } from '../ops/op-definition.js';
 import type { ArithmeticTypes } from '../numeric/arithmetic.js';
 import { formatShape, normaliseDim, sameShape, type Tensor } from '../tensor.js';
 import { captureInputError, describeValue, InputError, withInputLabel, type Result } from '../input-error.js';
 import { readDTypeFlag, readFraction, type InputDocument } from './input-document.js';
 import { parseNumberToken, readIntegerText } from './number-token.js';
-import { crossEntropyFrom } from '../ops/cross_entropy/cross-entropy-input.js';
-import { lossShape, REDUCTIONS, type Reduction } from '../ops/cross_entropy/cross-entropy-spec.js';
-import { FORWARD_NAME, isOp, quantityName, supportedOp, SUPPORTED_OPS, type Op } from '../op.js';
+import { FORWARD_NAME, isOp, OPS, quantityName, supportedOp, SUPPORTED_OPS, type Op } from '../op.js';
 import { tensorFromValuesText } from './values-text.js';
-import { FLAG_REQUEST_WORDS, type RequestWords, type SettingName } from './request-words.js';
+import { FLAG_REQUEST_WORDS, type RequestWords } from './request-words.js';
 import { QUANTITIES, type DTypeOrigin, type VerifyInput } from '../core/report.js';
 
 /** What the command line gave, as text: nothing here has been checked yet. */
@@ -79,13 +78,9 @@ export function resolveRequest(raw: RawRequest, files: InputFiles, words: Reques
     if (raw.source !== undefined && raw.source.trim() === '') {
       throw new InputError('--source is empty: say who produced the expected values (a kernel, a framework and its version)');
     }
-    const forwardFlags = (
-      [
-        ['softmax', raw.expectedSoftmax],
-        ['log_softmax', raw.expectedLogSoftmax],
-        ['cross_entropy', raw.expectedLoss],
-      ] as const
-    ).filter(([, text]) => text !== undefined);
+    // Each op's expected forward output has its flag (--expected-softmax, --expected-loss, …).
+    const texts = raw as Readonly<Record<string, string | undefined>>;
+    const forwardFlags = OPS.map((op) => [op, texts[expectedFlagKey(op)]] as const).filter(([, text]) => text !== undefined);
     if (forwardFlags.length > 1) {
       throw new InputError(`${forwardFlags.map(([op]) => expectedFlagOf(op)).join(' and ')} belong to different ops: give the one of --op`);
     }
@@ -111,10 +106,10 @@ export function resolveRequest(raw: RawRequest, files: InputFiles, words: Reques
     }
     if (raw.input !== undefined) {
       const { label, doc } = await files.readInput(raw.input);
-      const merged = withCrossEntropyFlags(withExpectedFlags(doc, given, label, overrides.op), raw, values, label, words);
+      const merged = withOpFieldFlags(withExpectedFlags(doc, given, label, overrides.op), raw, values, label, words);
       return { input: withInputLabel(label, () => inputFromDocument(label, merged, overrides, words)), tolerance };
     }
-    const doc = withCrossEntropyFlags(
+    const doc = withOpFieldFlags(
       withExpectedFlags({ x: values(raw.x, 'x'), g: values(raw.g, 'g') }, given, 'command line', overrides.op),
       raw,
       values,
@@ -139,7 +134,7 @@ interface ExpectedFlags {
  */
 function withExpectedFlags(doc: InputDocument, given: ExpectedFlags, label: string, op: Op | undefined): InputDocument {
   const fromDoc = doc.expected ?? {};
-  const docOp = op ?? doc.op ?? 'softmax';
+  const docOp = op ?? doc.op ?? DEFAULT_OP;
   if (given.forwardOp !== undefined && given.forwardOp !== docOp) {
     throw new InputError(`${expectedFlagOf(given.forwardOp)} gives ${FORWARD_NAME[given.forwardOp]} values, but the op is ${docOp}: give ${expectedFlagOf(docOp)}`);
   }
@@ -149,7 +144,7 @@ function withExpectedFlags(doc: InputDocument, given: ExpectedFlags, label: stri
       throw new InputError(`${label} has expected ${name} values already: give them there or with --expected-${name.replace('_', '-')}, not both`);
     }
     const tensor = given[quantity];
-    if (tensor !== undefined && doc.x !== undefined && !(docOp === 'cross_entropy' && quantity === 'forward') && !sameShape(tensor.shape, doc.x.shape)) {
+    if (tensor !== undefined && doc.x !== undefined && !(!opDefinition(docOp).forwardPerElement && quantity === 'forward') && !sameShape(tensor.shape, doc.x.shape)) {
       throw new InputError(`--expected-${name.replace('_', '-')} has shape ${formatShape(tensor.shape)}, but x has shape ${formatShape(doc.x.shape)}`);
     }
   }
@@ -183,22 +178,16 @@ export function inputFromDocument(label: string, doc: InputDocument, overrides: 
     throw new InputError(`${words.setting('op', overrides.op)}, but the input is op ${doc.op}: leave ${words.setting('op')} out, or give an input of op ${overrides.op}`);
   }
   const op = overrides.op ?? doc.op;
-  // cross_entropy's classes run along dim 1 by default, as PyTorch's (dim 0 for one sample of shape [C]).
-  const dim = overrides.dim ?? doc.dim ?? (op === 'cross_entropy' ? Math.min(1, x.shape.length - 1) : -1);
+  const definition = opDefinition(op);
+  const dim = overrides.dim ?? doc.dim ?? definition.defaultDim(x.shape.length);
   const axis = normaliseDim(dim, x.shape.length);
   if (axis === undefined) {
     const rank = x.shape.length;
     throw new InputError(`dim ${dim} is out of range for x of shape ${formatShape(x.shape)} (expected ${-rank} to ${rank - 1})`);
   }
   const { dtype, dtypeFrom } = chooseDType(doc, overrides, words);
-  if (op === 'cross_entropy') {
-    const { spec, g } = crossEntropyFrom(doc, x, axis);
-    const loss = doc.expected?.forward;
-    const shape = lossShape(spec, x.shape, axis);
-    if (loss !== undefined && loss.length !== shape.reduce((a, b) => a * b, 1)) {
-      throw new InputError(`expected.loss has ${loss.length} values, but reduction ${spec.reduction} gives ${shape.length === 0 ? 'one number' : `one per sample, shape ${formatShape(shape)}`}`);
-    }
-    return { ...doc, op, crossEntropy: spec, label, x, g, dim, axis, dtype, dtypeFrom };
+  if (definition.fieldsAgainstX !== undefined) {
+    return { ...doc, op, ...definition.fieldsAgainstX(doc, x, axis), label, x, dim, axis, dtype, dtypeFrom };
   }
   const { g } = doc;
   if (g === undefined) {
@@ -301,46 +290,54 @@ function expectedFlagOf(op: Op): string {
   return `--expected-${FORWARD_NAME[op].replace('_', '-')}`;
 }
 
+/** That flag's property as commander hands it over: `expectedLogSoftmax`. */
+function expectedFlagKey(op: Op): string {
+  return `expected_${FORWARD_NAME[op]}`.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
+}
+
 /**
- * Adds `--target`, `--reduction`, `--label-smoothing`, `--ignore-index`, `--weight` to a
- * document; one the document has already is refused rather than one silently winning.
+ * Adds the flags of the ops' own fields (`--target`, `--reduction`, …) to a document; one the
+ * document has already is refused rather than one silently winning, and one of another op than
+ * the input's is refused by name.
  */
-function withCrossEntropyFlags(
+function withOpFieldFlags(
   doc: InputDocument,
   raw: RawRequest,
   values: (text: string | undefined, field: string) => Tensor | undefined,
   label: string,
   words: RequestWords,
 ): InputDocument {
-  const given: Partial<InputDocument> = {
-    target: values(raw.target, '--target'),
-    reduction: raw.reduction === undefined ? undefined : readReductionFlag(raw.reduction),
-    labelSmoothing: raw.labelSmoothing === undefined ? undefined : readFraction(parseNumberToken(raw.labelSmoothing.trim()) ?? raw.labelSmoothing, '--label-smoothing'),
-    ignoreIndex: raw.ignoreIndex === undefined ? undefined : readIntegerText(raw.ignoreIndex, '--ignore-index'),
-    weight: values(raw.weight, '--weight'),
-  };
-  const settings: Readonly<Record<string, readonly [SettingName, string]>> = {
-    target: ['target', 'target'],
-    reduction: ['reduction', 'reduction'],
-    labelSmoothing: ['labelSmoothing', 'label smoothing'],
-    ignoreIndex: ['ignoreIndex', 'ignore index'],
-    weight: ['weight', 'weight'],
-  };
+  const texts = raw as Readonly<Record<string, string | undefined>>;
+  const given = OP_FIELDS.flatMap((field) => {
+    const text = texts[libraryName(field)];
+    return text === undefined ? [] : [{ field, value: readFlagField(field, text, values) }];
+  });
   const merged: Record<string, unknown> = { ...doc };
-  for (const [key, value] of Object.entries(given)) {
-    if (value === undefined) continue;
-    const [setting, what] = settings[key];
-    if ((doc as Record<string, unknown>)[key] !== undefined) throw new InputError(`${label} has its ${what} already: give it there or with ${words.setting(setting)}, not both`);
-    merged[key] = value;
+  for (const { field, value } of given) {
+    const name = libraryName(field);
+    if ((doc as Record<string, unknown>)[name] !== undefined) throw new InputError(`${label} has its ${field.what} already: give it there or with ${words.setting(name)}, not both`);
+    merged[name] = value;
   }
   const op = doc.op ?? raw.op?.trim().replace('-', '_');
-  const named = Object.keys(settings).find((key) => (given as Record<string, unknown>)[key] !== undefined);
-  if (named !== undefined && op !== 'cross_entropy') throw new InputError(`${words.setting(settings[named][0])} is for ${words.setting('op', 'cross_entropy')}`);
+  const stray = given.find(({ field }) => field.op !== op);
+  if (stray !== undefined) throw new InputError(`${words.setting(libraryName(stray.field))} is for ${words.setting('op', stray.field.op)}`);
   return merged as InputDocument;
 }
 
-function readReductionFlag(text: string): Reduction {
-  const name = text.trim();
-  if ((REDUCTIONS as readonly string[]).includes(name)) return name as Reduction;
-  throw new InputError(`--reduction must be one of ${REDUCTIONS.join(', ')}, got ${describeValue(text)}`);
+/** One op field's flag, read by its kind. */
+function readFlagField(field: OpField, text: string, values: (text: string | undefined, field: string) => Tensor | undefined): Tensor | number | string | undefined {
+  const flag = flagName(field);
+  switch (field.kind.type) {
+    case 'values':
+      return values(text, flag);
+    case 'choice': {
+      const name = text.trim();
+      if (field.kind.choices.includes(name)) return name;
+      throw new InputError(`${flag} must be one of ${field.kind.choices.join(', ')}, got ${describeValue(text)}`);
+    }
+    case 'fraction':
+      return readFraction(parseNumberToken(text.trim()) ?? text, flag);
+    case 'integer':
+      return readIntegerText(text, flag);
+  }
 }

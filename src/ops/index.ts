@@ -1,6 +1,6 @@
 import { CROSS_ENTROPY } from './cross_entropy/index.js';
 import { LOG_SOFTMAX } from './log_softmax/index.js';
-import type { Op, OpDefinition } from './op-definition.js';
+import { DEFAULT_OP, OP_NAMES, type Op, type OpDefinition, type OpField } from './op-definition.js';
 import { SOFTMAX } from './softmax/index.js';
 
 export type { Op, OpDefinition } from './op-definition.js';
@@ -17,5 +17,18 @@ export const OP_DEFINITIONS: { readonly [K in Op]: OpDefinition & { readonly op:
 
 /** The definition of `op` (softmax when a caller has none: an input without an op is softmax's). */
 export function opDefinition(op: Op | undefined): OpDefinition {
-  return OP_DEFINITIONS[op ?? 'softmax'];
+  return OP_DEFINITIONS[op ?? DEFAULT_OP];
+}
+
+/** Every op's own fields, each with the op that takes it, in the registry's order. */
+export const OP_FIELDS: readonly (OpField & { readonly op: Op })[] = OP_NAMES.flatMap((op) => OP_DEFINITIONS[op].fields.map((field) => ({ ...field, op })));
+
+/** A field's name in the library and in a document read as settings: `label_smoothing` → `labelSmoothing`. */
+export function libraryName(field: OpField): string {
+  return field.key.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
+}
+
+/** A field's flag: `label_smoothing` → `--label-smoothing`. */
+export function flagName(field: OpField): string {
+  return `--${field.key.replaceAll('_', '-')}`;
 }

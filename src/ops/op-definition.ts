@@ -62,6 +62,30 @@ export interface OpWords {
   readonly sliceNote: (note: { readonly slice: string; readonly reason: string; readonly ignored?: boolean }, cause: string) => string;
 }
 
+/** How a field's value is read, at every front door (flags, documents, dumps, the library). */
+export type FieldKind =
+  /** Numbers in the forms x takes (nested arrays, a flat list, .npy); `orNumber`: a single number too. */
+  | { readonly type: 'values'; readonly orNumber?: boolean }
+  | { readonly type: 'choice'; readonly choices: readonly string[] }
+  /** A number from 0 to 1. */
+  | { readonly type: 'fraction' }
+  | { readonly type: 'integer' };
+
+/**
+ * A field an op takes beside x, g and dim. Its document key is PyTorch's keyword (`label_smoothing`);
+ * the library's name is that in camelCase (`labelSmoothing`), the flag in kebab-case (`--label-smoothing`).
+ */
+export interface OpField {
+  readonly key: string;
+  readonly kind: FieldKind;
+  /** What it is, for --help: `from 0 to 1 (default: 0)`. */
+  readonly help: string;
+  /** How messages name it in a sentence: `label smoothing`. */
+  readonly what: string;
+  /** A field the op cannot run without: what it needs there, for the message that says it is missing. */
+  readonly required?: { readonly needs: string };
+}
+
 /** An input as the built-in example gives it (the fields of core's VerifyInput it sets). */
 export interface OpExample {
   readonly label: string;
@@ -83,6 +107,20 @@ export type Quantity = 'forward' | 'grad';
 export const OP_NAMES = ['softmax', 'log_softmax', 'cross_entropy'] as const;
 export type Op = (typeof OP_NAMES)[number];
 
+/** The op of an input that names none (and a fixture need not name). */
+export const DEFAULT_OP: Op = 'softmax';
+
+/** What a request gives of an op's fields (read, not yet checked against x), with g and the expected forward output. */
+export interface GivenFields {
+  readonly g?: Tensor;
+  readonly target?: Tensor;
+  readonly reduction?: string;
+  readonly labelSmoothing?: number;
+  readonly ignoreIndex?: number;
+  readonly weight?: Tensor;
+  readonly expected?: { readonly forward?: Float64Array };
+}
+
 /**
  * Everything that is one op's own, in one object: the registry lists one per op, and the run
  * pipeline, the judging and the renderers ask it rather than switch on the op's name.
@@ -91,6 +129,15 @@ export interface OpDefinition {
   readonly op: Op;
   /** The forward output's name in reports, documents and dumps. */
   readonly forwardName: 'softmax' | 'log_softmax' | 'loss';
+  /** The fields it takes beside x, g and dim (none for softmax and log_softmax). */
+  readonly fields: readonly OpField[];
+  /** The dim it runs along when the input names none, for x of this rank. */
+  readonly defaultDim: (rank: number) => number;
+  /**
+   * Its fields checked against x, for an op whose g is not x's shape (cross_entropy's is the
+   * loss's): the parts of the input they make. Absent: g is x's shape, or absent (forward only).
+   */
+  readonly fieldsAgainstX?: (given: GivenFields, x: Tensor, axis: number) => { readonly crossEntropy: CrossEntropySpec; readonly g: Tensor };
   /** Whether the forward output has x's shape (a value per element), or is a loss of its own shape. */
   readonly forwardPerElement: boolean;
   /** Whether `--fd` (central differences of the gradient) is implemented for it. */

@@ -1,3 +1,4 @@
+import { DEFAULT_OP } from '../ops/op-definition.js';
 import type { DType, Tolerance } from '../dtype.js';
 import { FIXTURE_FORMAT } from '../input/input-document.js';
 import { toNested } from '../tensor.js';
@@ -41,7 +42,7 @@ export function fixtureToJson(fixture: FixtureV1): string {
   const document = {
     format: FIXTURE_FORMAT,
     name: fixture.name,
-    op: fixture.op === 'softmax' ? undefined : fixture.op,
+    op: fixture.op === DEFAULT_OP ? undefined : fixture.op,
     description: fixture.description,
     source: fixture.source,
     dtype: fixture.dtype,

@@ -1,3 +1,4 @@
+import { DEFAULT_OP } from '../../ops/op-definition.js';
 import { basename, extname, resolve } from 'node:path';
 import { runVerification } from '../../core/run.js';
 import { InputError, quoted, withInputLabel } from '../../input-error.js';
@@ -66,7 +67,7 @@ export async function recordCommand(flags: RecordFlags, io: Io): Promise<Outcome
   const mismatch = built.report.passed ? '' : ' (they fail the verdict: recorded as --allow-mismatch asked)';
   // The path, the name and the source come from the user and the dump: each printed on this one line.
   io.stdout.write(
-    `wrote ${printable(flags.output)}: fixture ${quoted(fixture.name)}${fixture.op === undefined || fixture.op === 'softmax' ? '' : ` of ${fixture.op}`}, shape ${formatShape(fixture.x.shape)}, ` +
+    `wrote ${printable(flags.output)}: fixture ${quoted(fixture.name)}${fixture.op === undefined || fixture.op === DEFAULT_OP ? '' : ` of ${fixture.op}`}, shape ${formatShape(fixture.x.shape)}, ` +
       `dim ${fixture.dim}, ${fixture.dtype}; expected values from ${printable(fixture.source)}${mismatch}\n`,
   );
   return { kind: 'verdict', passed: true };

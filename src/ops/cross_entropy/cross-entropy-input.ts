@@ -6,7 +6,7 @@ import { formatIndex, formatShape, sameShape, type Tensor } from '../../tensor.j
 export interface CrossEntropyFields {
   readonly g?: Tensor;
   readonly target?: Tensor;
-  readonly reduction?: Reduction;
+  readonly reduction?: Reduction | string;
   readonly labelSmoothing?: number;
   readonly ignoreIndex?: number;
   readonly weight?: Tensor;
@@ -20,7 +20,7 @@ export interface CrossEntropyFields {
  * (default 1) and one per sample for none (default all 1). One flat number given where one number
  * is wanted counts as it.
  */
-export function crossEntropyFrom(doc: CrossEntropyFields, x: Tensor, axis: number): { spec: CrossEntropySpec; g: Tensor } {
+export function crossEntropyFrom(doc: CrossEntropyFields & { readonly expected?: { readonly forward?: Float64Array } }, x: Tensor, axis: number): { spec: CrossEntropySpec; g: Tensor } {
   const classes = x.shape[axis];
   const samples = x.shape.filter((_, d) => d !== axis);
   if (doc.target === undefined) {
@@ -55,7 +55,8 @@ export function crossEntropyFrom(doc: CrossEntropyFields, x: Tensor, axis: numbe
   const spec: CrossEntropySpec = {
     target,
     targetKind,
-    reduction: doc.reduction ?? 'mean',
+    // Read as one of REDUCTIONS at every front door (the field's kind is that choice).
+    reduction: (doc.reduction ?? 'mean') as Reduction,
     labelSmoothing: doc.labelSmoothing ?? 0,
     ignoreIndex,
     weight: doc.weight?.data,
@@ -66,6 +67,10 @@ export function crossEntropyFrom(doc: CrossEntropyFields, x: Tensor, axis: numbe
   if (!sameShape(g.shape, gShape)) {
     const wanted = gShape.length === 0 ? `one number (the loss is one number with reduction ${spec.reduction})` : `shape ${formatShape(gShape)}, one per sample`;
     throw new InputError(`g has shape ${formatShape(g.shape)}, but it is the gradient of the loss: ${wanted}`);
+  }
+  const loss = doc.expected?.forward;
+  if (loss !== undefined && loss.length !== count) {
+    throw new InputError(`expected.loss has ${loss.length} values, but reduction ${spec.reduction} gives ${gShape.length === 0 ? 'one number' : `one per sample, shape ${formatShape(gShape)}`}`);
   }
   return { spec, g };
 }

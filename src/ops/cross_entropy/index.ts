@@ -4,7 +4,8 @@ import { sliceLayout } from '../../numeric/slices.js';
 import type { OpDefinition, OpInput } from '../op-definition.js';
 import { crossEntropyAllowances } from './cross-entropy-allowance.js';
 import { crossEntropyOfLogSoftmax, lossLayer, runAccurateCrossEntropyFloat64, runCrossEntropyClosedFormMethod, runCrossEntropyJacobianMethod } from './cross-entropy.js';
-import type { CrossEntropySpec } from './cross-entropy-spec.js';
+import { REDUCTIONS, type CrossEntropySpec } from './cross-entropy-spec.js';
+import { crossEntropyFrom } from './cross-entropy-input.js';
 
 /**
  * cross_entropy (torch.nn.functional.cross_entropy): the loss of log_softmax(x) against the
@@ -14,6 +15,25 @@ export const CROSS_ENTROPY: OpDefinition = {
   op: 'cross_entropy',
   forwardName: 'loss',
   forwardPerElement: false,
+  fields: [
+    {
+      key: 'target',
+      kind: { type: 'values', orNumber: true },
+      what: 'target',
+      required: { needs: "class indices (x's shape without the class dim) or class probabilities (x's shape)" },
+      help: "class indices (x's shape without the class dim) or probabilities (x's shape), in the forms --x takes",
+    },
+    { key: 'reduction', kind: { type: 'choice', choices: REDUCTIONS }, what: 'reduction', help: 'mean, sum or none (default: mean)' },
+    { key: 'label_smoothing', kind: { type: 'fraction' }, what: 'label smoothing', help: 'from 0 to 1 (default: 0)' },
+    { key: 'ignore_index', kind: { type: 'integer' }, what: 'ignore index', help: 'a class index whose samples count for nothing (default: -100)' },
+    { key: 'weight', kind: { type: 'values' }, what: 'weight', help: 'one weight per class' },
+  ],
+  // The classes run along dim 1, as PyTorch's (dim 0 for one sample of shape [C]).
+  defaultDim: (rank) => Math.min(1, rank - 1),
+  fieldsAgainstX: (given, x, axis) => {
+    const { spec, g } = crossEntropyFrom(given, x, axis);
+    return { crossEntropy: spec, g };
+  },
   finiteDifferences: false,
   methods: (input) => {
     const spec = specOf(input);

@@ -12,6 +12,8 @@ export const LOG_SOFTMAX: OpDefinition = {
   op: 'log_softmax',
   forwardName: 'log_softmax',
   forwardPerElement: true,
+  fields: [],
+  defaultDim: () => -1,
   finiteDifferences: false,
   methods: () => ({
     jacobian: runLogSoftmaxJacobianMethod,

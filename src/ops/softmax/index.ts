@@ -13,6 +13,8 @@ export const SOFTMAX: OpDefinition = {
   op: 'softmax',
   forwardName: 'softmax',
   forwardPerElement: true,
+  fields: [],
+  defaultDim: () => -1,
   finiteDifferences: true,
   methods: () => ({
     jacobian: (x, g, layout, a, materialiseLimit) => runJacobianMethod(x, g, layout, materialiseLimit, a),
