@@ -2,17 +2,41 @@ import { formatShape, sameShape, type Tensor } from '../tensor.js';
 import { InputError } from '../input-error.js';
 import { readIntegerText } from './number-token.js';
 import { readFraction, type InputDocument } from './input-document.js';
-import { REDUCTIONS, type Reduction } from '../ops/cross_entropy/cross-entropy-spec.js';
+import { FORWARD_NAME, OPS, type Op } from '../op.js';
+import { libraryName, OP_FIELDS, opDefinition } from '../ops/index.js';
+import { DEFAULT_OP, type OpField } from '../ops/op-definition.js';
 
 /**
- * The arrays a dump holds, by name: x and g, and the expected values softmax (or log_softmax: the
- * dump is then of op log_softmax) and grad.
+ * The arrays a dump holds, by name: x and g, each op's expected forward output under its name
+ * (softmax, log_softmax, loss: the dump is then of that op) and grad, and the ops' own fields that
+ * are arrays (cross_entropy's target and weight: a dump holding its target is one of op
+ * cross_entropy). Its other fields are strings of the metadata (safetensors' `__metadata__`).
  */
 const REQUIRED = ['x', 'g'] as const;
-const EXPECTED = ['softmax', 'log_softmax', 'loss', 'grad'] as const;
-/** cross_entropy's own arrays: a dump holding a target is one of op cross_entropy. */
-const CROSS_ENTROPY = ['target', 'weight'] as const;
-const KNOWN = [...REQUIRED, ...EXPECTED, ...CROSS_ENTROPY];
+const FORWARD_NAMES = [...new Set(OPS.map((op) => FORWARD_NAME[op]))];
+const EXPECTED = [...FORWARD_NAMES, 'grad'];
+const FIELD_ARRAYS = OP_FIELDS.filter((field) => field.kind.type === 'values');
+const KNOWN = [...REQUIRED, ...EXPECTED, ...FIELD_ARRAYS.map((field) => field.key)];
+
+/** The op whose required array the dump holds (cross_entropy's target), else the op whose forward output it holds. */
+function dumpOp(arrays: ReadonlyMap<string, Tensor>): Op | undefined {
+  const byField = FIELD_ARRAYS.find((field) => field.required !== undefined && arrays.has(field.key));
+  if (byField !== undefined) return byField.op;
+  return OPS.find((op) => op !== DEFAULT_OP && arrays.has(FORWARD_NAME[op]) && opDefinition(op).fields.every((field) => field.required === undefined));
+}
+
+/** The array that names an op which needs a field the dump lacks: `"loss" is cross_entropy's: the dump needs its "target" too`. */
+function orphanOf(arrays: ReadonlyMap<string, Tensor>, op: Op | undefined): { name: string; op: Op; needs: string } | undefined {
+  for (const other of OPS) {
+    if (other === op) continue;
+    const needs = opDefinition(other).fields.find((field) => field.required !== undefined && field.kind.type === 'values');
+    if (needs === undefined) continue;
+    const names = [FORWARD_NAME[other], ...opDefinition(other).fields.filter((field) => field.kind.type === 'values' && field !== needs).map((field) => field.key)];
+    const name = names.find((candidate) => arrays.has(candidate));
+    if (name !== undefined) return { name, op: other, needs: needs.key };
+  }
+  return undefined;
+}
 
 export interface ArrayDump {
   /** The arrays by name (a .npz member without `.npy`, a safetensors tensor). */
@@ -34,7 +58,7 @@ export function documentFromArrays(dump: ArrayDump): InputDocument {
   if (unknown !== undefined) {
     throw new InputError(`unknown ${itemKind} ${JSON.stringify(unknown)} (known: ${KNOWN.join(', ')})`);
   }
-  const crossEntropy = arrays.has('target');
+  const op = dumpOp(arrays);
   for (const name of REQUIRED) {
     // g may be left out: cross_entropy's is then 1 (the loss's own gradient), and any other op's
     // forward output is checked alone (a dump of an inference kernel's outputs).
@@ -43,35 +67,30 @@ export function documentFromArrays(dump: ArrayDump): InputDocument {
     }
   }
   const x = arrays.get('x')!;
-  const expectedOf = (name: (typeof EXPECTED)[number]): Tensor | undefined => {
+  const expectedOf = (name: string, perElement = true): Tensor | undefined => {
     const tensor = arrays.get(name);
     // A loss has its own shape (one number, or one a sample): checked against the reduction later.
-    if (tensor !== undefined && name !== 'loss' && !sameShape(tensor.shape, x.shape)) {
+    if (tensor !== undefined && perElement && !sameShape(tensor.shape, x.shape)) {
       throw new InputError(`${itemKind} ${JSON.stringify(name)} has shape ${formatShape(tensor.shape)}, but x has shape ${formatShape(x.shape)}`);
     }
     return tensor;
   };
-  const forwardNames = (['softmax', 'log_softmax', 'loss'] as const).filter((name) => arrays.has(name));
+  const forwardNames = FORWARD_NAMES.filter((name) => arrays.has(name));
   if (forwardNames.length > 1) {
     throw new InputError(`a dump holds one op's values: its ${itemKind}s ${forwardNames.map((name) => JSON.stringify(name)).join(' and ')} belong to different ops`);
   }
-  if (arrays.has('loss') && !crossEntropy) throw new InputError(`${itemKind} "loss" is cross_entropy's: the dump needs its "target" too`);
-  if (arrays.has('weight') && !crossEntropy) throw new InputError(`${itemKind} "weight" is cross_entropy's: the dump needs its "target" too`);
-  const forward = expectedOf('softmax') ?? expectedOf('log_softmax') ?? expectedOf('loss');
+  const orphan = orphanOf(arrays, op);
+  if (orphan !== undefined) throw new InputError(`${itemKind} "${orphan.name}" is ${orphan.op}'s: the dump needs its "${orphan.needs}" too`);
+  const forward = forwardNames.length === 0 ? undefined : expectedOf(forwardNames[0], forwardNames[0] !== 'loss' || opDefinition(op).forwardPerElement);
   const grad = expectedOf('grad');
   const metadata = dump.metadata ?? {};
+  const fields = opDefinition(op).fields.flatMap((field) => {
+    const value = field.kind.type === 'values' ? arrays.get(field.key) : Object.hasOwn(metadata, field.key) ? readMetadataField(field, metadata[field.key]) : undefined;
+    return value === undefined ? [] : [[libraryName(field), value] as const];
+  });
   return {
-    ...(arrays.has('log_softmax') ? { op: 'log_softmax' as const } : {}),
-    ...(crossEntropy
-      ? {
-          op: 'cross_entropy' as const,
-          target: arrays.get('target'),
-          weight: arrays.get('weight'),
-          reduction: Object.hasOwn(metadata, 'reduction') ? readReduction(metadata.reduction) : undefined,
-          labelSmoothing: Object.hasOwn(metadata, 'label_smoothing') ? readFraction(Number(metadata.label_smoothing), 'metadata "label_smoothing"') : undefined,
-          ignoreIndex: Object.hasOwn(metadata, 'ignore_index') ? readIntegerText(metadata.ignore_index, 'metadata "ignore_index"') : undefined,
-        }
-      : {}),
+    ...(op === undefined ? {} : { op }),
+    ...Object.fromEntries(fields),
     x,
     g: arrays.get('g'),
     expected: forward === undefined && grad === undefined ? undefined : { forward: forward?.data, grad: grad?.data },
@@ -81,7 +100,18 @@ export function documentFromArrays(dump: ArrayDump): InputDocument {
   };
 }
 
-function readReduction(text: string): Reduction {
-  if ((REDUCTIONS as readonly string[]).includes(text)) return text as Reduction;
-  throw new InputError(`metadata "reduction" must be one of ${REDUCTIONS.join(', ')}, got ${JSON.stringify(text)}`);
+/** An op's field from the dump's metadata, a string, read by its kind. */
+function readMetadataField(field: OpField, text: string): number | string {
+  const name = `metadata "${field.key}"`;
+  switch (field.kind.type) {
+    case 'choice':
+      if (field.kind.choices.includes(text)) return text;
+      throw new InputError(`${name} must be one of ${field.kind.choices.join(', ')}, got ${JSON.stringify(text)}`);
+    case 'fraction':
+      return readFraction(Number(text), name);
+    case 'integer':
+      return readIntegerText(text, name);
+    case 'values':
+      throw new Error(`${field.key} is an array, not metadata`);
+  }
 }
