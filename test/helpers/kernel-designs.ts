@@ -90,7 +90,7 @@ export function runDesign(design: KernelDesign, x: readonly number[], g: readonl
   return { softmax, grad };
 }
 
-function sumInOrder(terms: number[], order: KernelDesign['order'], roundSum: (v: number) => number): number {
+export function sumInOrder(terms: number[], order: KernelDesign['order'], roundSum: (v: number) => number): number {
   const sequential = (values: number[]) => values.reduce((acc, v) => roundSum(acc + v), 0);
   const pairwise = (values: number[]): number => {
     if (values.length === 0) return 0;
@@ -126,4 +126,53 @@ export function noOpmathKernelCase(rows = 4, n = 2048) {
   const shape = [rows, n];
   const tensor = (values: number[]) => ({ shape, data: Float64Array.from(values) });
   return { dtype, design, x: tensor(x), g: tensor(g), expected: { forward: Float64Array.from(softmax), grad: Float64Array.from(grad) } } as const;
+}
+
+/**
+ * The ways a correct log_softmax kernel can be built: PyTorch's (x − m) − log Σ, or x − lse with
+ * lse = m + log Σ rounded (Triton's and many fused kernels'); the half types' sum and its log
+ * stored in the dtype first (PyTorch's CPU kernels), or kept wider; backward's closed form
+ * g − exp(y)·Σg or the Jacobian's columns Σ_j (δ_ij − s_i) g_j; y read back as stored or as computed.
+ */
+export interface LogSoftmaxDesign {
+  readonly dtype: DType;
+  readonly compute: DType;
+  readonly accumulate: DType;
+  readonly forward: 'shift-then-log' | 'lse';
+  readonly storedSum: boolean;
+  readonly backward: 'closed-form' | 'jacobian';
+  readonly storedY: boolean;
+  readonly order: KernelDesign['order'];
+  readonly exp: 'nearest' | 'one-ulp-off';
+}
+
+/** One slice through a log_softmax design: what the kernel stores as log_softmax and as gradient. */
+export function runLogSoftmaxDesign(design: LogSoftmaxDesign, x: readonly number[], g: readonly number[]): { logSoftmax: number[]; grad: number[] } {
+  const { round, roundSum, store } = arithmeticFor(design.dtype, { compute: design.compute, accumulate: design.accumulate });
+  const exp = design.exp === 'one-ulp-off' ? (t: number, k: number) => oneUlpOff(round(Math.exp(t)), design.compute, k) : (t: number) => round(Math.exp(t));
+  const sum = (terms: number[]): number => sumInOrder(terms, design.order, roundSum);
+  const keep = design.storedSum ? store : (v: number) => v;
+  let max = -Infinity;
+  for (const v of x) max = Math.max(max, v);
+  const shifted = x.map((v) => round(v - max));
+  const total = keep(sum(shifted.map((t, k) => exp(t, k))));
+  const logTotal = keep(round(Math.log(total)));
+  const computed =
+    design.forward === 'shift-then-log'
+      ? shifted.map((t) => round(t - logTotal))
+      : ((lse: number) => x.map((v) => round(v - lse)))(round(max + logTotal));
+  const logSoftmax = computed.map(store);
+  const y = design.storedY ? logSoftmax : computed;
+  const n = x.length;
+  let grad: number[];
+  if (design.backward === 'closed-form') {
+    const gSum = keep(sum([...g]));
+    grad = y.map((v, i) => store(round(g[i] - round(exp(v, i) * gSum))));
+  } else {
+    grad = Array.from({ length: n }, (_, i) => {
+      const s = exp(y[i], i);
+      return store(sum(g.map((gj, j) => round(round((i === j ? 1 : 0) - s) * gj))));
+    });
+  }
+  return { logSoftmax, grad };
 }
