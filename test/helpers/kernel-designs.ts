@@ -163,6 +163,7 @@ export function runLogSoftmaxDesign(design: LogSoftmaxDesign, x: readonly number
       : ((lse: number) => x.map((v) => round(v - lse)))(round(max + logTotal));
   const logSoftmax = computed.map(store);
   const y = design.storedY ? logSoftmax : computed;
+  if (g.length === 0) return { logSoftmax: y, grad: [] };
   const n = x.length;
   let grad: number[];
   if (design.backward === 'closed-form') {
@@ -175,4 +176,52 @@ export function runLogSoftmaxDesign(design: LogSoftmaxDesign, x: readonly number
     });
   }
   return { logSoftmax, grad };
+}
+
+/**
+ * The ways a correct cross_entropy kernel over class indices can be built: log_softmax by one of
+ * its designs (its y as the loss and the backward read it), each sample's term −Σ_c w_c q_c y_c in
+ * the compute type (q the smoothed target), the batch's sum and the weights' in an order and a type
+ * (PyTorch sums an index target's loss in the dtype itself), then h = dL/dy stored in the dtype and
+ * log_softmax's backward of it.
+ */
+export interface CrossEntropyDesign {
+  readonly logSoftmax: LogSoftmaxDesign;
+  /** The loss's and the weights' sums: in the dtype (PyTorch's nll for index targets) or the accumulation type. */
+  readonly lossSum: 'dtype' | 'accumulate';
+}
+
+export interface CrossEntropyCase {
+  readonly x: readonly (readonly number[])[];
+  readonly target: readonly number[];
+  readonly weight?: readonly number[];
+  readonly labelSmoothing: number;
+  readonly reduction: 'mean' | 'sum';
+  readonly ignoreIndex: number;
+  readonly g: number;
+}
+
+export function runCrossEntropyDesign(design: CrossEntropyDesign, c: CrossEntropyCase): { loss: number; grad: number[][] } {
+  const { dtype, compute, accumulate, order } = design.logSoftmax;
+  const { round, roundSum, store } = arithmeticFor(dtype, { compute, accumulate });
+  const lossRound = design.lossSum === 'dtype' ? store : roundSum;
+  const sum = (terms: number[], add: (v: number) => number): number => sumInOrder(terms, order, add);
+  const classes = c.x[0].length;
+  const weightOf = (k: number): number => c.weight?.[k] ?? 1;
+  const keep = round(1 - c.labelSmoothing);
+  const spread = round(c.labelSmoothing / classes);
+  const ys = c.x.map((row) => runLogSoftmaxDesign(design.logSoftmax, row, []).logSoftmax);
+  const counted = c.target.map((t) => t !== c.ignoreIndex);
+  const wq = c.target.map((t, n) => Array.from({ length: classes }, (_, k) => (counted[n] ? round(weightOf(k) * (k === t ? round(keep + spread) : spread)) : 0)));
+  const terms = ys.map((y, n) => (counted[n] ? -sum(y.map((v, k) => (wq[n][k] === 0 ? 0 : round(wq[n][k] * v))), roundSum) : 0));
+  const total = sum(terms, lossRound);
+  const divisor = c.reduction === 'sum' ? 1 : store(sum(c.target.filter((_, n) => counted[n]).map((t) => weightOf(t)), lossRound));
+  const loss = store(round(total / divisor));
+  const scale = round(c.g / divisor);
+  const grad = ys.map((y, n) => {
+    const h = wq[n].map((v) => store(round(-v * scale)));
+    const hSum = sum(h, roundSum);
+    return y.map((v, k) => store(round(h[k] - round(round(Math.exp(v)) * hSum))));
+  });
+  return { loss, grad };
 }
