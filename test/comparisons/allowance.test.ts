@@ -7,7 +7,7 @@ import { arithmeticFor, DEFAULT_COMPUTE } from '../../src/numeric/arithmetic.js'
 import { roundToDType } from '../../src/numeric/round-dtype.js';
 import { judge } from '../../src/core/judge.js';
 import { f64 } from '../helpers/fixtures.js';
-import { noOpmathKernelCase, runDesign, type KernelDesign } from '../helpers/kernel-designs.js';
+import { assertNoMismatch, noOpmathKernelCase, runDesign, type KernelDesign } from '../helpers/kernel-designs.js';
 import { PROPERTY_OPTIONS, propertyTimeout } from '../helpers/properties.js';
 import { JACOBIAN_LEFT_OUT } from '../helpers/left-out.js';
 import { allowanceParts, allowed, bothSidesRounded } from '../../src/comparisons/allowance.js';
@@ -189,11 +189,7 @@ describe.each(DTYPES)('the verdict in %s', (dtype) => {
           { label: 'design', x: { shape, data: f64(x) }, g: { shape, data: f64(g) }, dim: -1, axis: 0, dtype, expected: { forward: f64(kernel.softmax), grad: f64(kernel.grad) } },
           { arithmetic: { compute: design.compute, accumulate: design.accumulate } },
         );
-        for (const comparison of report.comparisons) {
-          if (comparison.closeness.mismatched > 0) {
-            throw new Error(`${comparison.quantity} ${comparison.actual} vs ${comparison.expected}: worst ${comparison.closeness.worst.value} at ${comparison.closeness.worst.index}`);
-          }
-        }
+        assertNoMismatch(report);
         expect(report.invariants.expected!.flaggedSlices).toBe(0);
         for (const method of report.methods) expect(report.invariants[method]!.flaggedSlices, method).toBe(0);
         expect(report.passed).toBe(true);

@@ -1,5 +1,6 @@
 import type { DType } from '../../src/dtype.js';
 import { arithmeticFor } from '../../src/numeric/arithmetic.js';
+import type { Report } from '../../src/core/report.js';
 
 /**
  * The ways a correct softmax kernel can be built, for testing that the verdict accepts every one
@@ -224,4 +225,13 @@ export function runCrossEntropyDesign(design: CrossEntropyDesign, c: CrossEntrop
     return y.map((v, k) => store(round(h[k] - round(round(Math.exp(v)) * hSum))));
   });
   return { loss, grad };
+}
+
+/** Throws, naming the first failing comparison and its worst element, when any of the report's comparisons has a mismatch. */
+export function assertNoMismatch(report: Report): void {
+  for (const comparison of report.comparisons) {
+    if (comparison.closeness.mismatched > 0) {
+      throw new Error(`${comparison.quantity} ${comparison.actual} vs ${comparison.expected}: worst ${comparison.closeness.worst.value} at ${comparison.closeness.worst.index}`);
+    }
+  }
 }

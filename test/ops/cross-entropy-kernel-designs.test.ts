@@ -5,7 +5,7 @@ import { DTYPES, type DType } from '../../src/dtype.js';
 import { DEFAULT_COMPUTE } from '../../src/numeric/arithmetic.js';
 import { roundToDType } from '../../src/numeric/round-dtype.js';
 import { f64 } from '../helpers/fixtures.js';
-import { runCrossEntropyDesign, type CrossEntropyCase, type CrossEntropyDesign } from '../helpers/kernel-designs.js';
+import { assertNoMismatch, runCrossEntropyDesign, type CrossEntropyCase, type CrossEntropyDesign } from '../helpers/kernel-designs.js';
 import { PROPERTY_OPTIONS, propertyTimeout } from '../helpers/properties.js';
 
 /** A random batch in the dtype: logits of a random spread, class targets (some ignored), weights or none, smoothing or none. */
@@ -79,11 +79,7 @@ describe.each(DTYPES)("cross_entropy's verdict in %s", (dtype) => {
           },
           { arithmetic: { accumulate: design.logSoftmax.accumulate } },
         );
-        for (const comparison of report.comparisons) {
-          if (comparison.closeness.mismatched > 0) {
-            throw new Error(`${comparison.quantity} ${comparison.actual} vs ${comparison.expected}: worst ${comparison.closeness.worst.value} at ${comparison.closeness.worst.index}`);
-          }
-        }
+        assertNoMismatch(report);
         expect(report.passed).toBe(true);
       }),
       PROPERTY_OPTIONS,

@@ -5,7 +5,7 @@ import { DTYPES, type DType } from '../../src/dtype.js';
 import { DEFAULT_COMPUTE } from '../../src/numeric/arithmetic.js';
 import { roundToDType } from '../../src/numeric/round-dtype.js';
 import { f64 } from '../helpers/fixtures.js';
-import { runLogSoftmaxDesign, type LogSoftmaxDesign } from '../helpers/kernel-designs.js';
+import { assertNoMismatch, runLogSoftmaxDesign, type LogSoftmaxDesign } from '../helpers/kernel-designs.js';
 import { PROPERTY_OPTIONS, propertyTimeout } from '../helpers/properties.js';
 
 /** A random slice in the dtype: logits of a random spread, some masked, and an upstream gradient with a mean away from 0 now and then. */
@@ -49,11 +49,7 @@ describe.each(DTYPES)("log_softmax's verdict in %s", (dtype) => {
           { label: 'design', op: 'log_softmax', x: { shape, data: f64(x) }, g: { shape, data: f64(g) }, dim: -1, axis: 0, dtype, expected: { forward: f64(kernel.logSoftmax), grad: f64(kernel.grad) } },
           { arithmetic: { compute: design.compute, accumulate: design.accumulate } },
         );
-        for (const comparison of report.comparisons) {
-          if (comparison.closeness.mismatched > 0) {
-            throw new Error(`${comparison.quantity} ${comparison.actual} vs ${comparison.expected}: worst ${comparison.closeness.worst.value} at ${comparison.closeness.worst.index}`);
-          }
-        }
+        assertNoMismatch(report);
         expect(report.invariants.expected!.flaggedSlices).toBe(0);
         expect(report.passed).toBe(true);
       }),
