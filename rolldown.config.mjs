@@ -15,9 +15,11 @@
 //
 // Both bundle commander and chalk. mathjs stays external: it is one file already, loaded only for
 // the BigNumber engine. The chunks stay at dist/bundle/, two levels below the package's root, as
-// tsc's output is: core/tool.ts finds package.json from there.
+// tsc's output is: core/tool.ts finds package.json from there. Both have the numeric tables baked
+// in (src/numeric/baked-tables.ts), computed now by tsc's output of the code that computes them.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { defineConfig } from 'rolldown';
 
 /** The compiled modules `entry` imports statically, itself included (tsc's output: relative specifiers, no type imports). */
@@ -36,7 +38,12 @@ function staticallyReachable(entry) {
 }
 
 const CORE = staticallyReachable('dist/cli/main.js');
-const shared = { platform: 'node', external: [/^mathjs(\/|$)/, /^node:/] };
+
+const BAKED_TABLES = resolve('dist/numeric/baked-tables.js');
+const { bakedTablesSource } = await import(pathToFileURL(resolve('dist/numeric/bake-tables.js')).href);
+const bakedTables = { name: 'baked-tables', load: (id) => (id === BAKED_TABLES ? bakedTablesSource() : null) };
+
+const shared = { platform: 'node', external: [/^mathjs(\/|$)/, /^node:/], plugins: [bakedTables] };
 
 export default defineConfig([
   {
