@@ -1,12 +1,12 @@
 // Loads the command line's bundle (dist/bundle/cli.cjs, built by `npm run build`) with V8's code
 // cache: a chunk with a `<chunk>.v8cache` beside it (written by scripts/write-code-cache.mjs
 // after a run of the built-in example) is compiled from that cache, so that the plain run neither
-// parses the 450 kB core chunk nor compiles the functions it calls. Node 20 has no code cache for
-// modules of its own (module.enableCompileCache is Node 22's), so the chunks are CommonJS and
-// compiled here through vm.Script, as Node compiles them otherwise. A cache made by another Node
-// (V8 version or flags) is rejected by V8 and the chunk compiled from its text: slower, never
-// different. Only chunks with a content hash in their names get a cache, so that a cache cannot
-// outlive the text it was made from.
+// parses the core chunk (some 400 kB) nor compiles the functions it calls. Node 20 has no code
+// cache for modules of its own (module.enableCompileCache is Node 22's), so the chunks are
+// CommonJS and compiled here through vm.Script, as Node compiles them otherwise. A cache made by
+// another Node (V8 version or flags) is rejected by V8 and the chunk compiled from its text:
+// slower, never different. V8 checks a cache against its text's length only: the build writes
+// caches for chunks with a content hash in their names alone, so that none outlives its text.
 'use strict';
 const Module = require('node:module');
 const { readFileSync } = require('node:fs');
@@ -14,6 +14,7 @@ const { dirname, join } = require('node:path');
 const vm = require('node:vm');
 
 const BUNDLE = join(__dirname, '..', 'dist', 'bundle');
+const MAIN = require.main;
 const ENTRY = join(BUNDLE, 'cli.cjs');
 
 /** The file holding a chunk's code cache. */
@@ -43,7 +44,7 @@ function loadCli(compiled) {
     const module = this;
     const require = (id) => module.require(id);
     require.resolve = (request, options) => Module._resolveFilename(request, module, false, options);
-    require.main = process.mainModule;
+    require.main = MAIN;
     require.cache = Module._cache;
     require.extensions = Module._extensions;
     return script.runInThisContext({ displayErrors: true }).call(module.exports, module.exports, require, module, filename, dirname(filename));
