@@ -1,14 +1,19 @@
 #!/usr/bin/env node
 // Thin launcher: the CLI is compiled and bundled into dist/bundle/ by `npm run build` (run by
 // `prepare` on `npm ci`, a git install and `npm pack`; the packed package ships the bundle).
-let main, describeOutputFailure;
+// CommonJS (bin/package.json), as the bundle it loads is: see bin/load-cli.js.
+'use strict';
+const { ENTRY, loadCli } = require('./load-cli.js');
+
+let cli;
 try {
-  ({ main, describeOutputFailure } = await import('../dist/bundle/cli.js'));
+  cli = loadCli();
 } catch (error) {
-  if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('dist/bundle/cli.js')) throw error;
+  if (error?.code !== 'MODULE_NOT_FOUND' || !String(error.message).includes(ENTRY)) throw error;
   process.stderr.write('error: softmax-verify is not built yet: run `npm run build` in its folder first\n');
   process.exit(2);
 }
+const { main, describeOutputFailure } = cli;
 
 process.stdout.on('error', (error) => {
   // `softmax-verify ... | head` closes the pipe early: the reader's choice, not a crash. Once the
@@ -23,7 +28,13 @@ process.stdout.on('error', (error) => {
 // With stderr itself failing there is nowhere left to say so; the exit code still does.
 process.stderr.on('error', () => {});
 
-process.exitCode = await main(process.argv.slice(2), {
+let settled = false;
+// Node ends a process whose event loop empties before main settles, as an ES module's unsettled
+// top-level await ended it: exit 13 unless a verdict already set the code.
+process.on('exit', () => {
+  if (!settled) process.exitCode ??= 13;
+});
+main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,
@@ -32,4 +43,7 @@ process.exitCode = await main(process.argv.slice(2), {
   verdictKnown: (exitCode) => {
     process.exitCode = exitCode;
   },
+}).then((exitCode) => {
+  settled = true;
+  process.exitCode = exitCode;
 });

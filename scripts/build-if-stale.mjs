@@ -3,7 +3,7 @@
 // globalSetup, test/global-setup.ts), so `npx vitest` after an edit tests the edit too.
 //
 // The build's outputs are taken at the older of dist/cli/main.js (tsc's; the tests also import
-// dist/check and dist/parallel) and dist/bundle/cli.js (rolldown's, from tsc's); its inputs are every
+// dist/check and dist/parallel) and dist/bundle/cli.cjs (rolldown's, from tsc's); its inputs are every
 // file and folder under src/ (a folder's time changes when a file in it is added, removed or
 // renamed), the build scripts, the bundler's and the compiler's configurations, and the lock file
 // (commander and chalk are bundled). It says why on stdout: stderr is for failures.
@@ -13,7 +13,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..');
-const OUTPUTS = [join(ROOT, 'dist', 'cli', 'main.js'), join(ROOT, 'dist', 'bundle', 'cli.js')];
+const OUTPUTS = [join(ROOT, 'dist', 'cli', 'main.js'), join(ROOT, 'dist', 'bundle', 'cli.cjs')];
 const INPUTS = ['scripts/build.mjs', 'scripts/build-wasm.mjs', 'rolldown.config.mjs', 'tsconfig.json', 'package-lock.json'];
 
 /** Why the build must run, or undefined when it is newer than all its inputs. */

@@ -1,6 +1,8 @@
 // `npm run build` (and `prepare`, so `npm ci`): dist/ from scratch, in one line when it works. The
 // steps: the WebAssembly kernels (scripts/build-wasm.mjs), tsc into dist/, rolldown into
-// dist/bundle/ (rolldown.config.mjs, through its API, without the CLI's table of chunks). A step
+// dist/bundle/ (rolldown.config.mjs's builds in turn, through its API, without the CLI's table of
+// chunks), then the code caches of the command line's eager chunks (scripts/write-code-cache.mjs,
+// which runs the built-in example). A step
 // that fails prints everything it wrote, in full, and the build exits with its code; warnings
 // (rolldown's, on stderr) are shown as they come.
 import { spawnSync } from 'node:child_process';
@@ -34,11 +36,14 @@ quietly('tsc -p tsconfig.json', require.resolve('typescript/bin/tsc'), ['-p', 't
 const { build } = await import('rolldown');
 const { default: config } = await import(pathToFileURL(join(ROOT, 'rolldown.config.mjs')).href);
 try {
-  await build(config);
+  // In turn: the first empties dist/bundle/.
+  for (const options of config) await build(options);
 } catch (error) {
   process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\nbuild failed: rolldown -c rolldown.config.mjs\n`);
   process.exit(1);
 }
 
-const chunks = readdirSync(join(ROOT, 'dist', 'bundle')).filter((name) => name.endsWith('.js')).length;
+quietly('the code caches, scripts/write-code-cache.mjs', join(ROOT, 'scripts', 'write-code-cache.mjs'), []);
+
+const chunks = readdirSync(join(ROOT, 'dist', 'bundle')).filter((name) => /\.c?js$/.test(name)).length;
 process.stdout.write(`softmax-verify: built dist/ (${chunks} bundle chunks) in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);

@@ -11,8 +11,8 @@ fail() { echo "check-package: $*" >&2; exit 1; }
 tarball="$(cd "$root" && npm pack --silent --pack-destination "$work" | tail -n 1)"
 echo "check-package: packed $tarball"
 
-# Only what users need: the command, its bundle and types, the schema, the README, docs and the licence.
-unexpected="$(tar -tzf "$work/$tarball" | sed 's#^package/##' | grep -vE '^(bin/softmax-verify\.js|dist/bundle/[^/]+\.js|dist/([^/]+/)*[^/]+\.d\.ts|schema/fixture-v1\.schema\.json|docs/[^/]+\.md|python/softmax_verify\.py|README\.md|LICENSE|package\.json)$' || true)"
+# Only what users need: the command (and its loader), its bundle (and the code caches of the command's eager chunks) and types, the schema, the README, docs and the licence.
+unexpected="$(tar -tzf "$work/$tarball" | sed 's#^package/##' | grep -vE '^(bin/(softmax-verify|load-cli)\.js|bin/package\.json|dist/bundle/[^/]+\.(js|cjs|cjs\.v8cache)|dist/([^/]+/)*[^/]+\.d\.ts|schema/fixture-v1\.schema\.json|docs/[^/]+\.md|python/softmax_verify\.py|README\.md|LICENSE|package\.json)$' || true)"
 [ -z "$unexpected" ] || fail "unexpected files in the tarball: $unexpected"
 
 mkdir "$work/app" "$work/from-git" "$work/elsewhere"

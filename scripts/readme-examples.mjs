@@ -313,7 +313,7 @@ if (process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToP
   const write = args.includes('--write');
   for (const a of args) if (a !== '--write') throw new Error(`unknown argument ${a}; the only one is --write`);
   try {
-    readFileSync(join(ROOT, 'dist', 'bundle', 'cli.js'));
+    readFileSync(join(ROOT, 'dist', 'bundle', 'cli.cjs'));
   } catch {
     process.stderr.write(`error: ${BIN} needs the build: run npm run build first\n`);
     process.exit(2);

@@ -1,3 +1,4 @@
+import { BAKED_TABLES, type BakedTables } from './baked-tables.js';
 import { dd, expScaled, mul, mulNumber, scale, type DD } from './double-double.js';
 import { twoProdError, twoSumError } from './error-free.js';
 
@@ -37,10 +38,13 @@ const STEP_LO = -1.9573516140235204e-29;
 // 2^(i/2048) for i < 2048, as 2^(a/64) · 2^(b/2048) with i = 32a + b, each factor from one
 // series evaluation; entries are made when first used (NaN until then), so that a run on a few
 // logits evaluates a few series, not all 96 (which took 9 ms, most of the built-in example's run).
+// The bundle has the 96 factors baked in (numeric/baked-tables.ts): the same numbers, no series.
 const tableHi = new Float64Array(TABLE_SIZE).fill(NaN);
 const tableLo = new Float64Array(TABLE_SIZE);
-const coarse: (DD | undefined)[] = new Array(64);
-const fine: (DD | undefined)[] = new Array(32);
+const COARSE = 64;
+const FINE = 32;
+const coarse: (DD | undefined)[] = new Array(COARSE);
+const fine: (DD | undefined)[] = new Array(FINE);
 const LN2 = dd(6.931471805599452862e-1, 2.319046813846299558e-17);
 
 function powerOfTwo(fraction: number): DD {
@@ -48,12 +52,25 @@ function powerOfTwo(fraction: number): DD {
   return scale(m, k);
 }
 
+/** 2^(j/count), from the baked pairs when the bundle has them. */
+function factor(baked: ArrayLike<number> | undefined, j: number, count: number): DD {
+  return baked === undefined ? powerOfTwo(j / count) : dd(baked[2 * j], baked[2 * j + 1]);
+}
+
 function makeEntry(i: number): void {
   const a = i >> 5;
   const b = i & 31;
-  const v = mul((coarse[a] ??= powerOfTwo(a / 64)), (fine[b] ??= powerOfTwo(b / TABLE_SIZE)));
+  const baked = BAKED_TABLES?.powersOfTwo;
+  const v = mul((coarse[a] ??= factor(baked?.coarse, a, COARSE)), (fine[b] ??= factor(baked?.fine, b, TABLE_SIZE)));
   tableHi[i] = v.hi;
   tableLo[i] = v.lo;
+}
+
+/** The 96 factors, as makeEntry computes them, for the bundle to have baked in (numeric/bake-tables.ts). */
+export function powersOfTwoToBake(): BakedTables['powersOfTwo'] {
+  const pairs = (count: number, denominator: number): number[] =>
+    Array.from({ length: count }, (_, j) => powerOfTwo(j / denominator)).flatMap(({ hi, lo }) => [hi, lo]);
+  return { coarse: pairs(COARSE, COARSE), fine: pairs(FINE, TABLE_SIZE) };
 }
 
 /**

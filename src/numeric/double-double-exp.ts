@@ -1,3 +1,5 @@
+import { BAKED_TABLES, type BakedTables } from './baked-tables.js';
+
 /**
  * exp(t) in double-double for the reference engine, table-driven, with a rigorous error bound:
  * EXP_ERROR below. Nothing is allocated per call: the result is written into a Float64Array.
@@ -109,9 +111,20 @@ function isqrt(value: bigint): bigint {
   }
 }
 
-/** Fills the table and the far reduction's constant; called by every entry point, once. */
+/**
+ * Fills the table and the far reduction's constant; called by every entry point, once. The
+ * bundle has them baked in (numeric/baked-tables.ts): the same numbers, without the 2 ms.
+ */
 export function prepareExp(): void {
   if (tableReady) return;
+  const baked = BAKED_TABLES?.exp;
+  if (baked !== undefined) {
+    TABLE_HI.set(baked.hi);
+    TABLE_LO.set(baked.lo);
+    stepFixed = baked.stepFixed;
+    tableReady = true;
+    return;
+  }
   const P = 192n;
   const one = 1n << P;
   // 2^(1/2048) from eleven square roots of 2 (each truncation loses under one unit of 2^-192, and
@@ -130,6 +143,12 @@ export function prepareExp(): void {
   }
   stepFixed = ln2Fixed(FIXED_BITS) >> 11n;
   tableReady = true;
+}
+
+/** What prepareExp fills, for the bundle to have baked in (numeric/bake-tables.ts). */
+export function expTableToBake(): BakedTables['exp'] {
+  prepareExp();
+  return { hi: Array.from(TABLE_HI), lo: Array.from(TABLE_LO), stepFixed };
 }
 
 /**
