@@ -11,6 +11,7 @@ export { check, readInput, toJson, type CheckRequest, type InputSettings } from 
 export { REFERENCE_CHOICES, type ReferenceChoice, type RunOptions } from './core/run.js';
 export { TOOL, type Tool } from './core/tool.js';
 export { OverBudgetError, type OverBudget, type BudgetKind } from './core/budget.js';
+export { RunRefusalError, type RunRefusal } from './core/run-refusal.js';
 export { InputError } from './input-error.js';
 export { DTYPES, DEFAULT_TOLERANCE, type DType, type Tolerance } from './dtype.js';
 export type { Report, VerifyInput, Comparison, MethodId, Quantity, Side } from './core/report.js';

@@ -21,7 +21,7 @@ export function addInputOptions(command: Command): Command {
   for (const field of OP_FIELDS) command.option(`${flagName(field)} ${PLACEHOLDER[field.kind.type]}`, `${field.op}: ${field.help}`);
   return command
     .option('--expected-grad <values>', 'the expected gradient values, in the forms --x takes')
-    .option('--source <text>', "who produced the expected values, for the report (replaces the input's own)")
+    .option('--source <text>', "who produced the expected values (replaces the input's own)")
     .option(
       '-i, --input <file>',
       'a dump: .npz (np.savez) or .safetensors holding x, g and optionally softmax (log_softmax; or target, loss, weight for cross_entropy), grad; or JSON {"x", "g", "dim"?, "dtype"?, "op"?, "expected"?: {"softmax"?, "grad"?}, "source"?} or a fixture; "-" reads JSON from stdin',

@@ -17,10 +17,14 @@ export interface ElementAllowance {
   readonly rule: AllowanceRule;
 }
 
-/** An op's allowance of element i of slice k against the value b: the whole, and its parts (one side). */
-export interface AllowanceRule {
-  readonly allowed: (allowance: ElementAllowance, i: number, b: number, k: number) => number;
-  readonly parts: (allowance: ElementAllowance, i: number, b: number, k: number) => { readonly relative: number; readonly cancellation: number; readonly arithmetic: number };
+/**
+ * An op's allowance of element i of slice k against the value b, one side's rounding: in all, and
+ * in its parts. The dispatch below adds atol and doubles it for two rounded sides, for every op.
+ * (Methods, not function properties: an op's rule reads its own kind of allowance.)
+ */
+export interface AllowanceRule<A extends ElementAllowance = ElementAllowance> {
+  rounding(allowance: A, i: number, b: number, k: number): number;
+  parts(allowance: A, i: number, b: number, k: number): { readonly relative: number; readonly cancellation: number; readonly arithmetic: number };
 }
 
 /** The allowance of one element split into its terms, for a report to explain a failure. */
@@ -65,7 +69,8 @@ export function bothSidesRounded<A extends ElementAllowance>(allowance: A): A {
  * element's slice `k` as it goes.
  */
 export function allowed(allowance: ElementAllowance, i: number, b: number, k: number = sliceOf(allowance.terms.layout, i)): number {
-  return allowance.rule.allowed(allowance, i, b, k);
+  const rounding = allowance.rule.rounding(allowance, i, b, k);
+  return allowance.atol + (allowance.bothSidesRounded ? 2 * rounding : rounding);
 }
 
 export function allowanceParts(allowance: ElementAllowance, i: number, b: number): AllowanceParts {

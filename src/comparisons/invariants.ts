@@ -5,7 +5,7 @@ import { type SliceBounds } from './allowance.js';
 export interface SliceDeviation {
   /** How far the slice's sum is from its law. */
   readonly ulps: number;
-  /** How far rounding lets a correct kernel's sum stray there (allowance.ts): beyond it, flagged. */
+  /** How far rounding lets a correct kernel's sum stray there (each op's allowance): beyond it, flagged. */
   readonly bound: number;
   /** The slice, or -1 when no slice could be measured. */
   readonly slice: number;
@@ -27,7 +27,7 @@ export interface InvariantCheck {
  * gradient sums to 0 (softmax is invariant to adding a constant to every logit, so its Jacobian's
  * rows sum to 0). Sums are compensated (Neumaier), so that the figure is the results' own error,
  * not the summation's. A slice is flagged when its sum strays beyond what rounding allows a
- * correct kernel there (`bounds`, derived from n, the dtype and the arithmetic in allowance.ts): a
+ * correct kernel there (`bounds`, derived from n, the dtype and the arithmetic in each op's allowance): a
  * fixed number of epsilons is no bound for a sum of 50,257 rounded terms.
  *
  * The gradient's sum is shown against W = Σ s_i (|g_i| + |⟨s, g⟩|), the size of the terms whose

@@ -1,4 +1,5 @@
 import { DEFAULT_TOLERANCE, EPSILON, UNIT_ROUNDOFF, type Tolerance } from '../dtype.js';
+import { DEFAULT_OP } from '../ops/op-definition.js';
 import { compareClose, difference, isClose } from '../comparisons/assert-close.js';
 import { checkInvariants, type InvariantCheck } from '../comparisons/invariants.js';
 import { ulpAccuracy } from '../comparisons/ulp-accuracy.js';
@@ -57,7 +58,7 @@ export function judge(original: VerifyInput, options: VerifyOptions = {}): Repor
   const x = input.x.data;
   const g = input.g.data;
   const skipped = options.jacobianSkipped;
-  const op = input.op ?? 'softmax';
+  const op = input.op ?? DEFAULT_OP;
   const runsAccurate = options.accurate === true || skipped !== undefined;
   // The accurate closed form in float64 is both the judge of expected values and, stored in the
   // dtype, the optional third method: computed once for both.

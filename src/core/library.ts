@@ -1,4 +1,5 @@
 import type { DType, Tolerance } from '../dtype.js';
+import { DEFAULT_OP } from '../ops/op-definition.js';
 import { collectFixturePaths } from '../check/collect-fixtures.js';
 import type { FixtureOutcome } from '../check/check-fixture.js';
 import { runCheck, type CheckRun } from '../check/run-check.js';
@@ -91,10 +92,10 @@ export async function verify(request: VerifyRequest, options: RunOptions = {}): 
   const x = readValues(fields.x, 'x');
   // cross_entropy's g is the loss's and may be left out (1); every other op's is x's shape.
   const g = fields.g === undefined ? undefined : readValuesOrNumber(fields.g, 'g');
-  const forwardName = FORWARD_NAME[op ?? 'softmax'];
+  const forwardName = FORWARD_NAME[op ?? DEFAULT_OP];
   const expected = fields.expected === undefined ? undefined : readObject(fields.expected, 'expected', EXPECTED_FIELDS, `with ${forwardName} and/or grad`);
   const misplaced = EXPECTED_FIELDS.find((key) => key !== forwardName && key !== 'grad' && expected?.[key] !== undefined);
-  if (misplaced !== undefined) throw new InputError(`expected.${misplaced} is not an output of op ${op ?? 'softmax'}: give expected.${forwardName}`);
+  if (misplaced !== undefined) throw new InputError(`expected.${misplaced} is not an output of op ${op ?? DEFAULT_OP}: give expected.${forwardName}`);
   const expectedOf = (key: 'softmax' | 'log_softmax' | 'grad'): Float64Array | undefined => {
     const values = expected?.[key];
     if (values === undefined) return undefined;
@@ -112,6 +113,8 @@ export async function verify(request: VerifyRequest, options: RunOptions = {}): 
   if (stray !== undefined) throw new InputError(`${libraryName(stray)} is for op ${stray.op}`);
   const missing = opDefinition(op).fields.find((field) => field.required !== undefined && fields[libraryName(field) as OpFieldName] === undefined);
   if (missing?.required !== undefined) throw new InputError(`${libraryName(missing)} is missing: op ${op} needs ${missing.required.needs}`);
+  const text = (key: 'source' | 'name' | 'description'): string | undefined => (fields[key] === undefined ? undefined : readString(fields[key], key));
+  const name = text('name');
   const opFields = Object.fromEntries(
     opDefinition(op).fields.flatMap((field) => {
       const name = libraryName(field);
@@ -119,8 +122,6 @@ export async function verify(request: VerifyRequest, options: RunOptions = {}): 
       return value === undefined ? [] : [[name, readOpField(field, value, name)]];
     }),
   );
-  const text = (key: 'source' | 'name' | 'description'): string | undefined => (fields[key] === undefined ? undefined : readString(fields[key], key));
-  const name = text('name');
   const input = inputFromDocument(
     name ?? 'library call',
     {
@@ -272,7 +273,7 @@ export async function readInput(path: string, settings: InputSettings = {}): Pro
   // Plain { shape, data }, as verify takes them (a Tensor's `stored` dtype is said by `dtype`).
   const plain = (tensor: Tensor): Values => ({ shape: tensor.shape, data: tensor.data });
   const shaped = (data: Float64Array | undefined) => (data === undefined ? undefined : plain({ shape: input.x.shape, data }));
-  const forwardName = FORWARD_NAME[input.op ?? 'softmax'];
+  const forwardName = FORWARD_NAME[input.op ?? DEFAULT_OP];
   const spec = input.crossEntropy;
   // A 0-d tensor (a reduced loss, its g, one sample's class) as the number it is.
   const asValues = (tensor: Tensor): Values | number => (tensor.shape.length === 0 ? tensor.data[0] : plain(tensor));

@@ -124,7 +124,7 @@ export function parseInputDocument(text: string, options: DocumentOptions = {}):
     dim: optional(doc, 'dim', (v) => readInteger(v, 'dim')),
     x,
     g,
-    ...optional(doc, 'expected', (v) => readExpected(v, x, tensorOrNumber, op ?? 'softmax')),
+    ...optional(doc, 'expected', (v) => readExpected(v, x, tensorOrNumber, op ?? DEFAULT_OP)),
     tolerance: optional(doc, 'tolerance', readTolerance),
   };
 }

@@ -3,7 +3,7 @@ import { flagName, libraryName, OP_FIELDS } from '../ops/index.js';
 /**
  * How a front door names what its caller gave, in the messages of resolve-input.ts: the command
  * line's flags (`--op log_softmax`, `--reduction`) or the library's fields (`op: 'log_softmax'`,
- * `reduction`). One fact, each caller's words, as output/describe-budget.ts words a budget.
+ * `reduction`). One fact, each caller's words, as core/describe-budget.ts words a budget.
  */
 export interface RequestWords {
   /** A setting given beside the input, with its value: `--op log_softmax`, `op: 'log_softmax'`. */

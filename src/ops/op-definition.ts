@@ -50,8 +50,9 @@ export interface OpWords {
   readonly closeRule: string;
   /** What the rule's op-specific term is, for the line under it. */
   readonly closeRuleTerms: string;
-  /** The cancellation term of one element's allowance, as a failing element spells it out. */
+  /** The cancellation term of one element's allowance, as a failing element spells it out: the gradient's, and the forward output's where it has one. */
   readonly cancellationTerm: string;
+  readonly forwardCancellationTerm?: string;
   /** The closed form's backward and forward, as a recorded fixture's source names them. */
   readonly closedForm: string;
   readonly closedFormForward: string;
@@ -125,8 +126,8 @@ export interface GivenFields {
  * Everything that is one op's own, in one object: the registry lists one per op, and the run
  * pipeline, the judging and the renderers ask it rather than switch on the op's name.
  */
-export interface OpDefinition {
-  readonly op: Op;
+export interface OpDefinition<K extends Op = Op> {
+  readonly op: K;
   /** The forward output's name in reports, documents and dumps. */
   readonly forwardName: 'softmax' | 'log_softmax' | 'loss';
   /** The fields it takes beside x, g and dim (none for softmax and log_softmax). */

@@ -42,7 +42,6 @@ export function describeComparison(report: Report, comparison: Comparison): stri
  * `[0, 892]: expected -0.0166, exact -0.0154, |a − b| 1.22e-3 is 5.8 times the 2.1e-4 allowed
  * (atol 1e-5 + rtol·|b| 2.46e-4 + rtol·s_i Σ s_j|g_j| 9.1e-6 + arithmetic 3e-8)`.
  */
-/** The gradient's cancellation term as each op's rule line names it. */
 export function describeElement(report: Report, comparison: Comparison, index: number): string {
   const a = sideValues(report, comparison.actual, comparison.quantity)[index];
   const b = sideValues(report, comparison.expected, comparison.quantity)[index];
@@ -53,14 +52,15 @@ export function describeElement(report: Report, comparison: Comparison, index: n
     return `${where}: ${values}: ${verdict}`;
   }
   const parts = allowanceParts(comparison.closeness.allowance, index, b);
+  const { words } = opDefinition(report.input.op);
   const difference = Math.abs(a - b);
   const terms = [
     `atol ${formatTolerance(parts.atol)}`,
     `rtol·|b| ${formatDifference(parts.relative)}`,
     ...(comparison.quantity === 'grad'
-      ? [`${opDefinition(report.input.op).words.cancellationTerm} ${formatDifference(parts.cancellation)}`]
-      : parts.cancellation > 0
-        ? [`rtol·(Σ|w q y|/D − |b|) ${formatDifference(parts.cancellation)}`]
+      ? [`${words.cancellationTerm} ${formatDifference(parts.cancellation)}`]
+      : parts.cancellation > 0 && words.forwardCancellationTerm !== undefined
+        ? [`${words.forwardCancellationTerm} ${formatDifference(parts.cancellation)}`]
         : []),
     `arithmetic ${formatDifference(parts.arithmetic)}`,
   ].join(' + ');

@@ -63,7 +63,7 @@ export function fixtureToJson(fixture: FixtureV1): string {
           weight: spec.weight === undefined ? undefined : shaped(spec.weight, [spec.weight.length]),
         }),
     expected: {
-      [FORWARD_NAME[fixture.op ?? 'softmax']]: fixture.expected.forward && shaped(fixture.expected.forward, forwardShape),
+      [FORWARD_NAME[fixture.op ?? DEFAULT_OP]]: fixture.expected.forward && shaped(fixture.expected.forward, forwardShape),
       grad: fixture.expected.grad && nested(fixture.expected.grad),
     },
   };

@@ -4,8 +4,6 @@ import type { InvariantCheck, SliceDeviation } from '../comparisons/invariants.j
 import { sliceLabel, sliceLayout } from '../numeric/slices.js';
 import { SIDE_LABEL, type MethodId, type Report } from '../core/report.js';
 
-/** How each op's laws are shown: the probabilities' sum, and the size the gradient's sum is measured in. */
-
 /** `0.03`, `0.5`, `12`, `3.1e3`: invariant deviations are ratios, read for their size. */
 export function formatInvariantUlps(ulps: number): string {
   if (ulps === 0) return '0';

@@ -1,4 +1,5 @@
 import { formatIndex, formatShape } from '../tensor.js';
+import { DEFAULT_OP } from '../ops/op-definition.js';
 import { comparedSides, comparisonTitle, describeComputeHint, describeElement, describeExtreme, mismatchPercent } from './describe-comparison.js';
 import { renderAccuracy } from './render-accuracy.js';
 import { describeExpectedInvariants, renderInvariants } from './render-invariants.js';
@@ -66,7 +67,7 @@ export function renderText(report: Report, options: TextOptions): string {
     '',
     ...renderTable(report, options),
     ...renderLoss(report, options),
-    ...renderNotes(report.sliceNotes, report.input.op ?? 'softmax', options.palette),
+    ...renderNotes(report.sliceNotes, report.input.op ?? DEFAULT_OP, options.palette),
     '',
     ...renderComparisons(report),
     ...renderFailingElements(report),
@@ -95,7 +96,7 @@ function renderHeader(report: Report, palette: Palette): string[] {
   const slices = input.x.data.length / input.x.shape[input.axis];
   const lines = [
     palette.strong(`softmax-verify: ${printable(input.label)}`),
-    `x: shape ${formatShape(input.x.shape)}, ${input.op ?? 'softmax'} along dim ${input.dim} ` +
+    `x: shape ${formatShape(input.x.shape)}, ${input.op ?? DEFAULT_OP} along dim ${input.dim} ` +
       `(${plural(slices, 'slice')} of ${input.x.shape[input.axis]}), dtype ${input.dtype}${input.dtypeFrom === undefined ? '' : ` (${DTYPE_ORIGIN[input.dtypeFrom]})`}`,
   ];
   if (report.jacobianSkipped !== undefined) {

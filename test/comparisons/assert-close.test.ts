@@ -12,7 +12,7 @@ const plain = (n: number): ElementAllowance => ({
   atol: TOL.atol,
   terms: { layout: { length: n, stride: 1, count: 1 } },
   rule: {
-    allowed: (allowance, _i, b) => allowance.atol + (allowance.bothSidesRounded ? 2 : 1) * TOL.rtol * Math.abs(b),
+    rounding: (_allowance, _i, b) => TOL.rtol * Math.abs(b),
     parts: (_allowance, _i, b) => ({ relative: TOL.rtol * Math.abs(b), cancellation: 0, arithmetic: 0 }),
   },
 });

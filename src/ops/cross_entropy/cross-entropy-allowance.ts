@@ -46,9 +46,12 @@ export interface LossElementAllowance extends ElementAllowance {
 }
 
 /** The loss's rule: the terms above, sample by sample (or the one loss). */
-export const LOSS_RULE: AllowanceRule = {
-  allowed: (allowance, i, b) => lossAllowed(allowance as LossElementAllowance, i, b),
-  parts: (allowance, i, b) => lossParts(allowance as LossElementAllowance, i, b),
+export const LOSS_RULE: AllowanceRule<LossElementAllowance> = {
+  rounding(allowance, i, b) {
+    const { relative, cancellation, arithmetic } = lossParts(allowance, i, b);
+    return relative + cancellation + arithmetic;
+  },
+  parts: lossParts,
 };
 
 /** The allowance's parts for loss element i against the value b: rtol·|b|, rtol on what cancels, the arithmetic. */
@@ -60,12 +63,6 @@ export function lossParts(allowance: LossElementAllowance, i: number, b: number)
     cancellation: beyond > 0 ? allowance.rtol * beyond : 0,
     arithmetic: allowance.terms.arithmetic[i],
   };
-}
-
-export function lossAllowed(allowance: LossElementAllowance, i: number, b: number): number {
-  const { relative, cancellation, arithmetic } = lossParts(allowance, i, b);
-  const rounding = relative + cancellation + arithmetic;
-  return allowance.atol + (allowance.bothSidesRounded ? 2 * rounding : rounding);
 }
 
 export interface CrossEntropyAllowances extends Allowances {

@@ -14,7 +14,7 @@ import { pivotIndex, type ReferenceEngine } from '../../reference/reference-slic
 import { type ReferenceResult } from '../../reference/reference-result.js';
 
 /**
- * The correctly rounded cross_entropy loss and gradient (see methods/cross-entropy.ts for the
+ * The correctly rounded cross_entropy loss and gradient (see cross-entropy.ts for the
  * definitions): double-double first, BigNumber for whatever it leaves undecided.
  *
  * Double-double: h = dL/dy = −w ⊙ q · scale formed in double-double from the inputs (q's 1 − ε

@@ -11,7 +11,7 @@ import { crossEntropyFrom } from './cross-entropy-input.js';
  * cross_entropy (torch.nn.functional.cross_entropy): the loss of log_softmax(x) against the
  * target, and its gradient, which is log_softmax's backward of h = dL/dy.
  */
-export const CROSS_ENTROPY: OpDefinition = {
+export const CROSS_ENTROPY: OpDefinition<'cross_entropy'> = {
   op: 'cross_entropy',
   forwardName: 'loss',
   forwardPerElement: false,
@@ -75,6 +75,7 @@ export const CROSS_ENTROPY: OpDefinition = {
     closeRule: 'atol + rtol·|b| + rtol·s_i |Σh| |y_i| (grad) + arithmetic',
     closeRuleTerms: "h = dL/dy = −w ⊙ q · scale, which log_softmax's backward takes; s_i |Σh| |y_i|: the stored log_softmax's rounding",
     cancellationTerm: 'rtol·s_i|Σh||y_i|',
+    forwardCancellationTerm: 'rtol·(Σ|w q y|/D − |b|)',
     closedForm: 'dx = (s·Σ w q − w ⊙ q)·scale',
     closedFormForward: 'the loss',
     forwardSum: '',

@@ -8,7 +8,7 @@ import { logSoftmaxLseForwardSlice, runLogSoftmaxClosedFormMethod, runLogSoftmax
 import { logSoftmaxAllowances } from './log-softmax-allowance.js';
 
 /** log_softmax: y = (x − m) − log Σ exp(x − m) along dim, and dx = g − exp(y)·Σg. */
-export const LOG_SOFTMAX: OpDefinition = {
+export const LOG_SOFTMAX: OpDefinition<'log_softmax'> = {
   op: 'log_softmax',
   forwardName: 'log_softmax',
   forwardPerElement: true,

@@ -96,17 +96,13 @@ export function logSoftmaxParts(allowance: LogSoftmaxElementAllowance, i: number
   return { relative, cancellation, arithmetic };
 }
 
-export function logSoftmaxAllowed(allowance: LogSoftmaxElementAllowance, i: number, b: number, k: number): number {
-  const { relative, cancellation, arithmetic } = logSoftmaxParts(allowance, i, b, k);
-  const rounding = relative + cancellation + arithmetic;
-  // NaN where the slice has no log_softmax (a NaN or +Infinity logit): only NaN matches NaN there.
-  return allowance.atol + (allowance.bothSidesRounded ? 2 * rounding : rounding);
-}
-
 /** log_softmax's rule: the terms above, element by element. */
-export const LOG_SOFTMAX_RULE: AllowanceRule = {
-  allowed: (allowance, i, b, k) => logSoftmaxAllowed(allowance as LogSoftmaxElementAllowance, i, b, k),
-  parts: (allowance, i, b, k) => logSoftmaxParts(allowance as LogSoftmaxElementAllowance, i, b, k),
+export const LOG_SOFTMAX_RULE: AllowanceRule<LogSoftmaxElementAllowance> = {
+  rounding(allowance, i, b, k) {
+    const { relative, cancellation, arithmetic } = logSoftmaxParts(allowance, i, b, k);
+    return relative + cancellation + arithmetic;
+  },
+  parts: logSoftmaxParts,
 };
 
 export interface LogSoftmaxAllowances extends Allowances {

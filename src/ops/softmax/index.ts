@@ -9,7 +9,7 @@ import { softmaxNormalisedSlice } from './softmax-normalised.js';
 import { computeReferenceWithin } from './softmax-reference.js';
 
 /** softmax: s = exp(x − m) / Σ exp(x − m) along dim, and dx = s ⊙ (g − ⟨s, g⟩). */
-export const SOFTMAX: OpDefinition = {
+export const SOFTMAX: OpDefinition<'softmax'> = {
   op: 'softmax',
   forwardName: 'softmax',
   forwardPerElement: true,

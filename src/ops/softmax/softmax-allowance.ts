@@ -95,18 +95,15 @@ export interface AllowanceInputs {
 }
 
 /** softmax's rule: the terms above, element by element. */
-const SOFTMAX_RULE: AllowanceRule = {
-  allowed: (allowance, i, b, k) => softmaxAllowed(allowance as SoftmaxElementAllowance, i, b, k),
-  parts: (allowance, i, b, k) => softmaxParts(allowance as SoftmaxElementAllowance, i, b, k),
+const SOFTMAX_RULE: AllowanceRule<SoftmaxElementAllowance> = {
+  rounding(allowance, i, b, k) {
+    // μ_i is infinite where the arithmetic bounds nothing (a sum of more than 1/(3u_a) terms);
+    // a |b| of 0 then adds nothing rather than NaN.
+    const relative = b === 0 ? 0 : (allowance.rtol + arithmeticShare(allowance, i, k)) * Math.abs(b);
+    return relative + allowance.cancellationRtol * cancellationSize(allowance, i, k) + absoluteShare(allowance, i, k);
+  },
+  parts: softmaxParts,
 };
-
-function softmaxAllowed(allowance: SoftmaxElementAllowance, i: number, b: number, k: number): number {
-  // μ_i is infinite where the arithmetic bounds nothing (a sum of more than 1/(3u_a) terms);
-  // a |b| of 0 then adds nothing rather than NaN.
-  const relative = b === 0 ? 0 : (allowance.rtol + arithmeticShare(allowance, i, k)) * Math.abs(b);
-  const rounding = relative + allowance.cancellationRtol * cancellationSize(allowance, i, k) + absoluteShare(allowance, i, k);
-  return allowance.atol + (allowance.bothSidesRounded ? 2 * rounding : rounding);
-}
 
 function softmaxParts(allowance: SoftmaxElementAllowance, i: number, b: number, k: number): { relative: number; cancellation: number; arithmetic: number } {
   const magnitude = Math.abs(b);
