@@ -10,7 +10,7 @@ function fixtureInput(name: string): VerifyInput {
   const x = doc.x!;
   const dim = doc.dim ?? -1;
   return {
-    label: name,
+    op: 'softmax', label: name,
     source: doc.source,
     x,
     g: doc.g!,

@@ -35,7 +35,7 @@ function genuineInput(name: string): VerifyInput {
   const copy = (tensor: Tensor): Tensor => ({ ...tensor, shape: [...tensor.shape], data: tensor.data.slice() });
   const x = copy(doc.x!);
   const expected = doc.expected && Object.fromEntries(Object.entries(doc.expected).map(([key, values]) => [key, values?.slice()]));
-  return { label: name, name: doc.name, source: doc.source, x, g: copy(doc.g!), dim: doc.dim!, axis: normaliseDim(doc.dim!, x.shape.length)!, dtype: doc.dtype!, expected };
+  return { op: 'softmax', label: name, name: doc.name, source: doc.source, x, g: copy(doc.g!), dim: doc.dim!, axis: normaliseDim(doc.dim!, x.shape.length)!, dtype: doc.dtype!, expected };
 }
 
 /** A deterministic stand-in for noise: uniform in [-1, 1), different for every element. */

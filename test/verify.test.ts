@@ -12,7 +12,7 @@ function input(x: number[][] | number[], g: number[][] | number[], extra: Partia
   const flat = (v: number[][] | number[]) => f64((v as (number | number[])[]).flat());
   const dim = extra.dim ?? -1;
   return {
-    label: 'test',
+    op: 'softmax', label: 'test',
     x: { shape, data: flat(x) },
     g: { shape, data: flat(g) },
     dim,
@@ -132,7 +132,7 @@ describe('verify against a reference', () => {
     // What PyTorch, JAX and TensorFlow return (fixtures/pytorch/issue-195684.json).
     const expected = { forward: f64([1, 5.5508250862537194e-17]), grad: f64([0, -5.5508250862537194e-17]) };
     const reference = await computeReference(x, g, 0, 'double-double', loadBigNumberReference);
-    const report = judge({ label: 't', x, g, dim: -1, axis: 0, dtype: 'float64', expected }, { reference });
+    const report = judge({ op: 'softmax', label: 't', x, g, dim: -1, axis: 0, dtype: 'float64', expected }, { reference });
     expect(report.passed).toBe(true);
     const grad = (of: string) => report.reference!.accuracy.find((a) => a.quantity === 'grad' && a.of === of)!;
     // The true gradient at index 0 is 5.550825086253719e-17; its bit pattern read as an integer

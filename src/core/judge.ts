@@ -1,5 +1,4 @@
 import { DEFAULT_TOLERANCE, EPSILON, UNIT_ROUNDOFF, type Tolerance } from '../dtype.js';
-import { DEFAULT_OP } from '../ops/op-definition.js';
 import { compareClose, difference, isClose } from '../comparisons/assert-close.js';
 import { checkInvariants, type InvariantCheck } from '../comparisons/invariants.js';
 import { ulpAccuracy } from '../comparisons/ulp-accuracy.js';
@@ -58,7 +57,7 @@ export function judge(original: VerifyInput, options: VerifyOptions = {}): Repor
   const x = input.x.data;
   const g = input.g.data;
   const skipped = options.jacobianSkipped;
-  const op = input.op ?? DEFAULT_OP;
+  const op = input.op;
   const runsAccurate = options.accurate === true || skipped !== undefined;
   // The accurate closed form in float64 is both the judge of expected values and, stored in the
   // dtype, the optional third method: computed once for both.

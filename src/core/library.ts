@@ -273,7 +273,7 @@ export async function readInput(path: string, settings: InputSettings = {}): Pro
   // Plain { shape, data }, as verify takes them (a Tensor's `stored` dtype is said by `dtype`).
   const plain = (tensor: Tensor): Values => ({ shape: tensor.shape, data: tensor.data });
   const shaped = (data: Float64Array | undefined) => (data === undefined ? undefined : plain({ shape: input.x.shape, data }));
-  const forwardName = FORWARD_NAME[input.op ?? DEFAULT_OP];
+  const forwardName = FORWARD_NAME[input.op];
   const spec = input.crossEntropy;
   // A 0-d tensor (a reduced loss, its g, one sample's class) as the number it is.
   const asValues = (tensor: Tensor): Values | number => (tensor.shape.length === 0 ? tensor.data[0] : plain(tensor));

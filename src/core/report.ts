@@ -28,7 +28,7 @@ export interface VerifyInput {
   /** Where the dtype came from, for the report (absent: the caller did not say). */
   readonly dtypeFrom?: DTypeOrigin;
   /** The operation verified (default softmax). */
-  readonly op?: Op;
+  readonly op: Op;
   /** cross_entropy's target, reduction, smoothing, ignore_index and weights (op cross_entropy only). */
   readonly crossEntropy?: CrossEntropySpec;
   readonly expected?: { readonly forward?: Float64Array; readonly grad?: Float64Array };

@@ -177,7 +177,8 @@ export function inputFromDocument(label: string, doc: InputDocument, overrides: 
   if (overrides.op !== undefined && doc.op !== undefined && overrides.op !== doc.op) {
     throw new InputError(`${words.setting('op', overrides.op)}, but the input is op ${doc.op}: leave ${words.setting('op')} out, or give an input of op ${overrides.op}`);
   }
-  const op = overrides.op ?? doc.op;
+  // An input that names no op is softmax's, said here once: everything after reads input.op.
+  const op = overrides.op ?? doc.op ?? DEFAULT_OP;
   const definition = opDefinition(op);
   const dim = overrides.dim ?? doc.dim ?? definition.defaultDim(x.shape.length);
   const axis = normaliseDim(dim, x.shape.length);
@@ -197,7 +198,7 @@ export function inputFromDocument(label: string, doc: InputDocument, overrides: 
     }
     return {
       ...doc,
-      ...(op === undefined ? {} : { op }),
+      op,
       label,
       x,
       g: { shape: x.shape, data: new Float64Array(x.data.length) },
@@ -213,7 +214,7 @@ export function inputFromDocument(label: string, doc: InputDocument, overrides: 
   }
   return {
     ...doc,
-    ...(op === undefined ? {} : { op }),
+    op,
     label,
     x,
     g,

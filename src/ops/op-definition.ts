@@ -92,7 +92,7 @@ export interface OpExample {
   readonly label: string;
   readonly name: string;
   readonly source: string;
-  readonly op?: Op;
+  readonly op: Op;
   readonly x: Tensor;
   readonly g: Tensor;
   readonly dim: number;

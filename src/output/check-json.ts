@@ -1,5 +1,4 @@
 import type { CheckRun } from '../check/run-check.js';
-import { DEFAULT_OP } from '../ops/op-definition.js';
 import { writeJson } from './json-text.js';
 import { sliceLayout } from '../numeric/slices.js';
 import { comparisonJson, invariantsJson, sliceNoteJson, type Tool } from './render-json.js';
@@ -32,7 +31,7 @@ export function renderCheckJson(run: CheckRun, tool: Tool): string {
         tolerance: { ...report.tolerance, origin: report.toleranceOrigin },
         comparisons: report.comparisons.map((comparison) => comparisonJson(report, comparison)),
         invariants: invariantsJson(report, sliceLayout(report.input.x.shape, report.input.axis)),
-        notes: report.sliceNotes.map((note) => sliceNoteJson(note, report.input.op ?? DEFAULT_OP)),
+        notes: report.sliceNotes.map((note) => sliceNoteJson(note, report.input.op)),
       };
     }),
   };

@@ -1,5 +1,4 @@
 import { multiIndex } from '../tensor.js';
-import { DEFAULT_OP } from '../ops/op-definition.js';
 import type { Extreme } from '../comparisons/assert-close.js';
 import type { InvariantCheck, SliceDeviation } from '../comparisons/invariants.js';
 import { sliceLabel, sliceLayout, type SliceLayout } from '../numeric/slices.js';
@@ -65,13 +64,13 @@ export function reportDocument(report: Report, tool: Tool) {
   // Forward only (no g), no method's gradient is a result: null.
   const gradOf = (data: Float64Array) => (input.forwardOnly ? null : nested(data));
   const layout = sliceLayout(input.x.shape, input.axis);
-  const forwardName = FORWARD_NAME[input.op ?? DEFAULT_OP];
+  const forwardName = FORWARD_NAME[input.op];
   const spec = input.crossEntropy;
   return {
     format: REPORT_FORMAT,
     tool,
     input: {
-      op: input.op ?? DEFAULT_OP,
+      op: input.op,
       label: input.label,
       name: input.name ?? null,
       description: input.description ?? null,
@@ -119,7 +118,7 @@ export function reportDocument(report: Report, tool: Tool) {
         : { by: 'accurate closed form, float64', [forwardName]: forwardOf(report.exact.forward), grad: gradOf(report.exact.grad) },
     differences: { of: report.witness, [forwardName]: forwardOf(report.differences.forward), grad: gradOf(report.differences.grad) },
     comparisons: report.comparisons.map((comparison) => comparisonJson(report, comparison)),
-    notes: report.sliceNotes.map((note) => sliceNoteJson(note, report.input.op ?? DEFAULT_OP)),
+    notes: report.sliceNotes.map((note) => sliceNoteJson(note, report.input.op)),
     invariants: invariantsJson(report, layout),
     finiteDifferences:
       report.finiteDifferences === undefined

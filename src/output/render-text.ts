@@ -1,5 +1,4 @@
 import { formatIndex, formatShape } from '../tensor.js';
-import { DEFAULT_OP } from '../ops/op-definition.js';
 import { comparedSides, comparisonTitle, describeComputeHint, describeElement, describeExtreme, mismatchPercent } from './describe-comparison.js';
 import { renderAccuracy } from './render-accuracy.js';
 import { describeExpectedInvariants, renderInvariants } from './render-invariants.js';
@@ -67,7 +66,7 @@ export function renderText(report: Report, options: TextOptions): string {
     '',
     ...renderTable(report, options),
     ...renderLoss(report, options),
-    ...renderNotes(report.sliceNotes, report.input.op ?? DEFAULT_OP, options.palette),
+    ...renderNotes(report.sliceNotes, report.input.op, options.palette),
     '',
     ...renderComparisons(report),
     ...renderFailingElements(report),
@@ -96,7 +95,7 @@ function renderHeader(report: Report, palette: Palette): string[] {
   const slices = input.x.data.length / input.x.shape[input.axis];
   const lines = [
     palette.strong(`softmax-verify: ${printable(input.label)}`),
-    `x: shape ${formatShape(input.x.shape)}, ${input.op ?? DEFAULT_OP} along dim ${input.dim} ` +
+    `x: shape ${formatShape(input.x.shape)}, ${input.op} along dim ${input.dim} ` +
       `(${plural(slices, 'slice')} of ${input.x.shape[input.axis]}), dtype ${input.dtype}${input.dtypeFrom === undefined ? '' : ` (${DTYPE_ORIGIN[input.dtypeFrom]})`}`,
   ];
   if (report.jacobianSkipped !== undefined) {
@@ -246,7 +245,7 @@ const NOTE_CAUSE: Readonly<Record<SliceNote['reason'], string>> = {
 };
 
 /** What a slice with no proper softmax becomes, in the words of its op: what the table shows there. */
-export function describeSliceNote(note: SliceNote, op: Op = 'softmax'): string {
+export function describeSliceNote(note: SliceNote, op: Op): string {
   return opDefinition(op).words.sliceNote(note, NOTE_CAUSE[note.reason]);
 }
 

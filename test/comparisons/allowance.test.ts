@@ -61,7 +61,7 @@ describe('roundingAllowances', () => {
     const g = f64([0.5, -0.75, 2, 1.25]);
     const design: KernelDesign = { dtype: 'bfloat16', compute: 'float32', accumulate: 'float32', forward: 'normalise', backward: 'closed-form', storedSoftmax: true, order: 'forward' };
     const kernel = runDesign(design, Array.from(x), Array.from(g));
-    const report = judge({ label: 't', x: { shape: [4], data: x }, g: { shape: [4], data: g }, dim: -1, axis: 0, dtype: 'bfloat16', expected: { grad: f64(kernel.grad) } });
+    const report = judge({ op: 'softmax', label: 't', x: { shape: [4], data: x }, g: { shape: [4], data: g }, dim: -1, axis: 0, dtype: 'bfloat16', expected: { grad: f64(kernel.grad) } });
     const comparison = report.comparisons.find((c) => c.actual === 'expected')!;
     const exact = report.exact!.grad[0];
     const difference = Math.abs(kernel.grad[0] - exact);
@@ -113,7 +113,7 @@ describe('roundingAllowances', () => {
     const g = f64(Array.from({ length: rows * cols }, (_, k) => Math.cos(k * 2.3)));
     const transpose = (v: Float64Array) => f64(Array.from({ length: rows * cols }, (_, k) => v[(k % rows) * cols + Math.floor(k / rows)]));
     const along = (xs: Float64Array, gs: Float64Array, shape: number[], axis: number) => {
-      const report = judge({ label: 't', x: { shape, data: xs }, g: { shape, data: gs }, dim: axis, axis, dtype: 'bfloat16' });
+      const report = judge({ op: 'softmax', label: 't', x: { shape, data: xs }, g: { shape, data: gs }, dim: axis, axis, dtype: 'bfloat16' });
       const { closedForm } = report.results;
       return roundingAllowances({ x: report.input.x.data, g: report.input.g.data, softmax: closedForm.forward, grad: closedForm.grad, layout: sliceLayout(shape, axis) }, arithmeticFor('bfloat16'), DEFAULT_TOLERANCE.bfloat16);
     };
@@ -186,7 +186,7 @@ describe.each(DTYPES)('the verdict in %s', (dtype) => {
         const kernel = runDesign(design, x, g);
         const shape = [x.length];
         const report = judge(
-          { label: 'design', x: { shape, data: f64(x) }, g: { shape, data: f64(g) }, dim: -1, axis: 0, dtype, expected: { forward: f64(kernel.softmax), grad: f64(kernel.grad) } },
+          { op: 'softmax', label: 'design', x: { shape, data: f64(x) }, g: { shape, data: f64(g) }, dim: -1, axis: 0, dtype, expected: { forward: f64(kernel.softmax), grad: f64(kernel.grad) } },
           { arithmetic: { compute: design.compute, accumulate: design.accumulate } },
         );
         assertNoMismatch(report);
@@ -224,7 +224,7 @@ describe('the verdict at real sizes', () => {
     }
     const shape = [rows, n];
     const report = judge(
-      { label: 'real size', x: { shape, data: f64(x) }, g: { shape, data: f64(g) }, dim: -1, axis: 1, dtype, expected: { forward: f64(softmax), grad: f64(grad) } },
+      { op: 'softmax', label: 'real size', x: { shape, data: f64(x) }, g: { shape, data: f64(g) }, dim: -1, axis: 1, dtype, expected: { forward: f64(softmax), grad: f64(grad) } },
       { arithmetic: { compute, accumulate }, jacobianSkipped: JACOBIAN_LEFT_OUT },
     );
     const judged = report.comparisons.filter((c) => c.actual === 'expected');
@@ -239,7 +239,7 @@ describe('the verdict at real sizes', () => {
 describe('a kernel without float32 opmath', () => {
   const kernel = noOpmathKernelCase();
   const { dtype } = kernel;
-  const input = { label: 'no opmath', x: kernel.x, g: kernel.g, dim: -1, axis: 1, dtype, expected: kernel.expected };
+  const input = { op: 'softmax' as const, label: 'no opmath', x: kernel.x, g: kernel.g, dim: -1, axis: 1, dtype, expected: kernel.expected };
   const skip = { jacobianSkipped: JACOBIAN_LEFT_OUT };
 
   test('fails the default arithmetic (float32 operations), and the report says which flag explains it', () => {

@@ -52,7 +52,7 @@ describe('verify with finite differences', () => {
     const doc = loadFixture(name);
     const x = doc.x!;
     const axis = (doc.dim! + x.shape.length) % x.shape.length;
-    const report = judge({ label: name, x, g: doc.g!, dim: doc.dim!, axis, dtype: doc.dtype! }, { finiteDifferences: true });
+    const report = judge({ op: 'softmax', label: name, x, g: doc.g!, dim: doc.dim!, axis, dtype: doc.dtype! }, { finiteDifferences: true });
     expect(report.finiteDifferences!.mismatched).toBe(0);
     expect(report.passed).toBe(true);
   });

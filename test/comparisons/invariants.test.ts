@@ -110,7 +110,7 @@ function normals(n: number, seed: number): Float64Array {
 function input(shape: number[], xScale: number, seed: number): VerifyInput {
   const n = shape.reduce((a, b) => a * b, 1);
   return {
-    label: 'random',
+    op: 'softmax', label: 'random',
     x: { shape, data: normals(n, seed).map((v) => v * xScale) },
     g: { shape, data: normals(n, seed + 1) },
     dim: -1,

@@ -21,7 +21,7 @@ import { type VerifyInput } from '../../src/core/report.js';
 function input(shape: number[], axis: number): VerifyInput {
   const size = shape.reduce((a, b) => a * b, 1);
   const data = new Float64Array(size);
-  return { label: 't', x: { shape, data }, g: { shape, data }, dim: axis, axis, dtype: 'float64' };
+  return { op: 'softmax', label: 't', x: { shape, data }, g: { shape, data }, dim: axis, axis, dtype: 'float64' };
 }
 
 describe('the explicit-Jacobian budget', () => {
@@ -96,7 +96,7 @@ describe("auto's BigNumber share", () => {
   const tensorRows = (count: number): VerifyInput => {
     const shape = [count, 11];
     return {
-      label: 't',
+      op: 'softmax', label: 't',
       x: { shape, data: Float64Array.from(Array.from({ length: count }, () => hard).flat()) },
       g: { shape, data: Float64Array.from(Array.from({ length: count }, () => hardG).flat()) },
       dim: 1,

@@ -65,7 +65,7 @@ describe.each(DTYPES)('the plain methods in %s', (dtype) => {
     );
     await fc.assert(
       fc.asyncProperty(slice, async ([xs, gs]) => {
-        const input = roundedInput({ label: 'p', x: { shape: [xs.length], data: f64(xs) }, g: { shape: [gs.length], data: f64(gs) }, dim: -1, axis: 0, dtype });
+        const input = roundedInput({ op: 'softmax', label: 'p', x: { shape: [xs.length], data: f64(xs) }, g: { shape: [gs.length], data: f64(gs) }, dim: -1, axis: 0, dtype });
         const { x, g } = input;
         const reference = await computeReference(x, g, 0, 'double-double', async () => bignumber);
         const report = judge(input);
@@ -90,7 +90,7 @@ describe.each(DTYPES)('the plain methods in %s', (dtype) => {
   }, propertyTimeout(10));
 
   test('keep the invariants within 4 units of the epsilon on slices of up to 24 moderate logits', () => {
-    const report = judge({ label: 'i', x: { shape: [3, 8], data: f64(Array.from({ length: 24 }, (_, i) => Math.sin(i) * 5)) }, g: { shape: [3, 8], data: f64(Array.from({ length: 24 }, (_, i) => Math.cos(i * 1.3))) }, dim: -1, axis: 1, dtype });
+    const report = judge({ op: 'softmax', label: 'i', x: { shape: [3, 8], data: f64(Array.from({ length: 24 }, (_, i) => Math.sin(i) * 5)) }, g: { shape: [3, 8], data: f64(Array.from({ length: 24 }, (_, i) => Math.cos(i * 1.3))) }, dim: -1, axis: 1, dtype });
     for (const method of report.methods) expect(report.invariants[method]!.flaggedSlices, method).toBe(0);
   });
 });

@@ -72,7 +72,7 @@ async function streamed(report: Report) {
 }
 
 function tensorInput(shape: number[], x: number[], g: number[], dim: number, extra: Partial<VerifyInput> = {}): VerifyInput {
-  return { label: 'stream test', x: { shape, data: f64(x) }, g: { shape, data: f64(g) }, dim, axis: normaliseDim(dim, shape.length)!, dtype: 'float64', ...extra };
+  return { op: 'softmax', label: 'stream test', x: { shape, data: f64(x) }, g: { shape, data: f64(g) }, dim, axis: normaliseDim(dim, shape.length)!, dtype: 'float64', ...extra };
 }
 
 async function withReference(input: VerifyInput, options: VerifyOptions = {}): Promise<Report> {
@@ -112,7 +112,7 @@ describe('the streamed JSON report is the report renderJson wrote before, byte f
         const doc = loadFixture('tensor-2x3x4-dim1.json');
         const dim = doc.dim ?? -1;
         const input: VerifyInput = {
-          label: 'tensor-2x3x4-dim1.json',
+          op: 'softmax', label: 'tensor-2x3x4-dim1.json',
           source: doc.source,
           x: doc.x!,
           g: doc.g!,

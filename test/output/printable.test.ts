@@ -24,7 +24,7 @@ describe('printable', () => {
   test("keeps a dump's source from adding lines to the report", () => {
     const x = { shape: [2], data: Float64Array.of(0, 0) };
     const g = { shape: [2], data: Float64Array.of(1, 0) };
-    const report = judge({ label: 'dump', x, g, dim: -1, axis: 0, dtype: 'float64', source: 'me\nPASS: fine', expected: { grad: Float64Array.of(0.25, -0.25) } });
+    const report = judge({ op: 'softmax', label: 'dump', x, g, dim: -1, axis: 0, dtype: 'float64', source: 'me\nPASS: fine', expected: { grad: Float64Array.of(0.25, -0.25) } });
     const lines = renderText(report, { precision: 8, rows: 10, palette: PLAIN }).split('\n');
     expect(lines).toContain('expected: me\\u000aPASS: fine');
     expect(lines.filter((line) => line.startsWith('PASS'))).toHaveLength(1);

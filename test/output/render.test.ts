@@ -7,7 +7,7 @@ import { noOpmathKernelCase } from '../helpers/kernel-designs.js';
 import { type VerifyInput } from '../../src/core/report.js';
 
 function input(x: number[], g: number[], extra: Partial<VerifyInput> = {}): VerifyInput {
-  return { label: 'unit test', x: { shape: [x.length], data: f64(x) }, g: { shape: [g.length], data: f64(g) }, dim: -1, axis: 0, dtype: 'float64', ...extra };
+  return { op: 'softmax', label: 'unit test', x: { shape: [x.length], data: f64(x) }, g: { shape: [g.length], data: f64(g) }, dim: -1, axis: 0, dtype: 'float64', ...extra };
 }
 
 const text = (report: ReturnType<typeof judge>, rows: number | 'all' = 10) =>
@@ -69,7 +69,7 @@ describe('renderText', () => {
 
   test('says in words which slice had no softmax', () => {
     const report = judge({
-      label: 'unit test',
+      op: 'softmax', label: 'unit test',
       x: { shape: [2, 2], data: f64([-Infinity, -Infinity, 0, 1]) },
       g: { shape: [2, 2], data: f64([1, 2, 3, 4]) },
       dim: 1,
@@ -91,7 +91,7 @@ describe('renderText', () => {
 describe('renderJson', () => {
   test('is valid JSON with non-finite numbers as strings and results nested in the shape of x', () => {
     const report = judge({
-      label: 'unit test',
+      op: 'softmax', label: 'unit test',
       x: { shape: [2, 2], data: f64([0, 0, -Infinity, -Infinity]) },
       g: { shape: [2, 2], data: f64([1, 0, 1, 0]) },
       dim: -1,
@@ -118,7 +118,7 @@ describe('renderJson', () => {
 describe('renderText on a kernel without float32 opmath', () => {
   test('ends its failure with the flag that would explain it', () => {
     const kernel = noOpmathKernelCase(1);
-    const report = judge({ label: 'unit test', x: kernel.x, g: kernel.g, dim: -1, axis: 1, dtype: kernel.dtype, expected: kernel.expected });
+    const report = judge({ op: 'softmax', label: 'unit test', x: kernel.x, g: kernel.g, dim: -1, axis: 1, dtype: kernel.dtype, expected: kernel.expected });
     expect(report.passed).toBe(false);
     expect(text(report).split('\n').at(-4)).toBe(
       'hint: every failing element and sum is within what a kernel computing in bfloat16 itself (no float32 opmath) can return, ' +

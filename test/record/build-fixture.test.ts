@@ -8,7 +8,7 @@ const TOOL = { name: 'softmax-verify', version: '1.2.3' };
 
 function input(extra: Partial<VerifyInput> = {}): VerifyInput {
   return {
-    label: 'test',
+    op: 'softmax', label: 'test',
     x: { shape: [2], data: f64([0, 0]) },
     g: { shape: [2], data: f64([1, 0]) },
     dim: -1,

@@ -12,6 +12,7 @@ export function softmaxExample(): OpExample {
   const g = Float64Array.from({ length: 9 }, (_, i) => i + 11);
   return {
     label: 'built-in example: x = 1..9, g = 11..19',
+    op: 'softmax',
     name: 'seed',
     source: 'PyTorch 1.13.0a0 (Debian python3-torch): torch.softmax(x, dim=-1) then .backward(g), dtype float64, CPU',
     x: { shape: [9], data: x },
