@@ -28,7 +28,7 @@ export interface OpMethods {
   readonly accurateFloat64: (x: Float64Array, g: Float64Array, layout: SliceLayout) => MethodResult;
 }
 
-/** The explicit Jacobian's row (or column) kernels the worker threads run, by name. */
+/** The explicit Jacobian's kernels the worker threads run, by name: softmax's rows, or log_softmax's columns (cross_entropy's too). */
 export type JacobianKernel = 'softmax' | 'log_softmax';
 
 /** The worker threads' explicit Jacobian, which the run pipeline hands an op (ops do not start threads). */

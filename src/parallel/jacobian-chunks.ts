@@ -8,10 +8,8 @@ import type { DType } from '../dtype.js';
 import type { Arithmetic } from '../numeric/arithmetic.js';
 import { jacobianRowsOfSlices } from '../ops/softmax/jacobian-backward.js';
 import { logSoftmaxColumnsOfSlices } from '../ops/log_softmax/log-softmax.js';
-
-/** Whose Jacobian a run shares: softmax's rows, or log_softmax's columns (cross_entropy's too). */
-export type JacobianOp = 'softmax' | 'log_softmax';
 import type { SliceLayout } from '../numeric/slices.js';
+import type { JacobianKernel } from '../ops/op-definition.js';
 
 export interface JacobianChunks {
   /** [0]: the next chunk to take; [1]: chunks done. Shared by every thread of a run. */
@@ -26,7 +24,7 @@ export interface JacobianChunks {
 export interface JacobianTask {
   readonly run: number;
   /** softmax: rows of J·g from the softmax; log_softmax: columns of Jᵀ·g from exp(y). */
-  readonly op: JacobianOp;
+  readonly kernel: JacobianKernel;
   readonly softmax: SharedArrayBuffer;
   readonly g: SharedArrayBuffer;
   readonly grad: SharedArrayBuffer;
@@ -51,10 +49,10 @@ export function takeChunks(
   { counters, chunkRows, rows }: JacobianChunks,
   a: Arithmetic,
   done: () => void = () => {},
-  op: JacobianOp = 'softmax',
+  kernel: JacobianKernel = 'softmax',
 ): number {
   const chunks = Math.ceil(rows / chunkRows);
-  const ofSlices = op === 'softmax' ? jacobianRowsOfSlices : logSoftmaxColumnsOfSlices;
+  const ofSlices = kernel === 'softmax' ? jacobianRowsOfSlices : logSoftmaxColumnsOfSlices;
   let taken = 0;
   for (let chunk = Atomics.add(counters, 0, 1); chunk < chunks; chunk = Atomics.add(counters, 0, 1)) {
     ofSlices(softmax, g, grad, layout, chunk * chunkRows, Math.min(rows, (chunk + 1) * chunkRows), a);

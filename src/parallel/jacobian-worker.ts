@@ -13,5 +13,5 @@ export type { JacobianTask } from './jacobian-chunks.js';
 parentPort?.on('message', (task: JacobianTask) => {
   const chunks = { counters: new Int32Array(task.counters), chunkRows: task.chunkRows, rows: task.rows };
   const [softmax, g, grad] = [task.softmax, task.g, task.grad].map((buffer) => new Float64Array(buffer));
-  takeChunks(softmax, g, grad, task.layout, chunks, arithmeticFor(task.dtype, task), () => parentPort!.postMessage({ run: task.run }), task.op);
+  takeChunks(softmax, g, grad, task.layout, chunks, arithmeticFor(task.dtype, task), () => parentPort!.postMessage({ run: task.run }), task.kernel);
 });

@@ -2,13 +2,14 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { NO_PROGRESS, type Progress } from '../progress.js';
 import { FLOAT64_ARITHMETIC, type Arithmetic } from '../numeric/arithmetic.js';
-import { chunksDone, takeChunks, type JacobianChunks, type JacobianOp, type JacobianTask } from './jacobian-chunks.js';
+import { chunksDone, takeChunks, type JacobianChunks, type JacobianTask } from './jacobian-chunks.js';
 import { jacobianProbabilities, logSoftmaxLseForwardSlice, runLogSoftmaxJacobianMethod } from '../ops/log_softmax/log-softmax.js';
 import { jacobianNanosecondsPerEntry, runsInParallel } from './parallel-threshold.js';
 import { runJacobianMethod } from '../ops/softmax/pipelines.js';
 import { forEachSlice, type SliceLayout } from '../numeric/slices.js';
 import { softmaxNormalisedSlice } from '../ops/softmax/softmax-normalised.js';
 import { type MethodResult } from '../methods/method-result.js';
+import type { JacobianKernel } from '../ops/op-definition.js';
 
 /**
  * The explicit-Jacobian method with its rows shared among threads. The rows of all slices, counted
@@ -35,13 +36,13 @@ export async function runJacobianMethodParallel(
   threads: number = availableParallelism(),
   workerUrl: URL = new URL('./jacobian-worker.js', import.meta.url),
   parallel: (entries: number, a: Arithmetic) => boolean = runsInParallel,
-  op: JacobianOp = 'softmax',
+  kernel: JacobianKernel = 'softmax',
   progress: Progress = NO_PROGRESS,
 ): Promise<MethodResult> {
   const { length: n, count } = layout;
   const rows = n * count;
   if (threads < 2 || rows < 2 || !parallel(rows * n, a)) {
-    return op === 'softmax' ? runJacobianMethod(x, g, layout, undefined, a) : runLogSoftmaxJacobianMethod(x, g, layout, a);
+    return kernel === 'softmax' ? runJacobianMethod(x, g, layout, undefined, a) : runLogSoftmaxJacobianMethod(x, g, layout, a);
   }
 
   // The workers start up while the softmax is computed.
@@ -52,7 +53,7 @@ export async function runJacobianMethodParallel(
     // The forward output, and the s every entry is formed from: the softmax itself, or log_softmax's exp(y).
     const forward = new Float64Array(x.length);
     const probabilities = new Float64Array(x.length);
-    if (op === 'softmax') {
+    if (kernel === 'softmax') {
       forEachSlice(layout, [x], [forward], ([xs], [ss]) => softmaxNormalisedSlice(xs, ss, a));
       probabilities.set(forward);
     } else {
@@ -88,7 +89,7 @@ export async function runJacobianMethodParallel(
     });
     const task: JacobianTask = {
       run: id,
-      op,
+      kernel,
       softmax: shared.softmax.buffer as SharedArrayBuffer,
       g: shared.g.buffer as SharedArrayBuffer,
       grad: shared.grad.buffer as SharedArrayBuffer,
@@ -104,7 +105,7 @@ export async function runJacobianMethodParallel(
     // Told after each of this thread's chunks: the count of all threads' chunks done.
     const step = progress.step('explicit Jacobian', Math.ceil(rows / chunkRows));
     try {
-      takeChunks(shared.softmax, shared.g, shared.grad, layout, chunks, a, () => step.advance(Atomics.load(chunks.counters, 1)), op);
+      takeChunks(shared.softmax, shared.g, shared.grad, layout, chunks, a, () => step.advance(Atomics.load(chunks.counters, 1)), kernel);
       check();
       await finished;
     } finally {
