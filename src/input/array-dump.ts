@@ -81,6 +81,14 @@ export function documentFromArrays(dump: ArrayDump): InputDocument {
   }
   const orphan = orphanOf(arrays, op);
   if (orphan !== undefined) throw new InputError(`${itemKind} "${orphan.name}" is ${orphan.op}'s: the dump needs its "${orphan.needs}" too`);
+  // An op's setting in the metadata of a dump of another op would be dropped without a word: a
+  // softmax dump saved with "reduction" meant a cross_entropy one whose target is missing.
+  const own = opDefinition(op).fields;
+  const stray = OP_FIELDS.find((field) => field.kind.type !== 'values' && !own.some((mine) => mine.key === field.key) && Object.hasOwn(dump.metadata ?? {}, field.key));
+  if (stray !== undefined) {
+    const needs = opDefinition(stray.op).fields.find((field) => field.required !== undefined);
+    throw new InputError(`metadata "${stray.key}" is ${stray.op}'s${needs === undefined ? '' : `: the dump needs its ${itemKind} "${needs.key}" too`}`);
+  }
   const forward = forwardNames.length === 0 ? undefined : expectedOf(forwardNames[0], forwardNames[0] !== 'loss' || opDefinition(op).forwardPerElement);
   const grad = expectedOf('grad');
   const metadata = dump.metadata ?? {};

@@ -33,4 +33,15 @@ describe('a dump of named arrays', () => {
     arrays.set('log_softmax', tensor([-0.6931471805599453, -0.6931471805599453]));
     expect(() => documentFromArrays({ arrays, itemKind: 'member' })).toThrow('a dump holds one op\'s values: its members "softmax" and "log_softmax" belong to different ops');
   });
+
+  test("refuses another op's setting in its metadata rather than dropping it, and keeps what no op reads", () => {
+    const arrays = new Map([
+      ['x', tensor([0, 0])],
+      ['g', tensor([1, 0])],
+      ['softmax', tensor([0.5, 0.5])],
+    ]);
+    expect(() => documentFromArrays({ arrays, itemKind: 'tensor', metadata: { reduction: 'sum' } })).toThrow('metadata "reduction" is cross_entropy\'s: the dump needs its tensor "target" too');
+    // torch's save_file writes {"format": "pt"}: metadata no op reads is left alone.
+    expect(documentFromArrays({ arrays, itemKind: 'tensor', metadata: { format: 'pt', source: 'kernel' } }).source).toBe('kernel');
+  });
 });
