@@ -7,6 +7,7 @@ import type { ReferenceResult } from '../reference/reference-result.js';
 import type { ReferenceEngine } from '../reference/reference-slice.js';
 import type { Progress } from '../progress.js';
 import type { Tensor } from '../tensor.js';
+import type { CrossEntropyFields } from './cross_entropy/cross-entropy-input.js';
 import type { CrossEntropySpec } from './cross_entropy/cross-entropy-spec.js';
 import { type Allowances } from '../comparisons/allowance.js';
 
@@ -112,15 +113,7 @@ export type Op = (typeof OP_NAMES)[number];
 export const DEFAULT_OP: Op = 'softmax';
 
 /** What a request gives of an op's fields (read, not yet checked against x), with g and the expected forward output. */
-export interface GivenFields {
-  readonly g?: Tensor;
-  readonly target?: Tensor;
-  readonly reduction?: string;
-  readonly labelSmoothing?: number;
-  readonly ignoreIndex?: number;
-  readonly weight?: Tensor;
-  readonly expected?: { readonly forward?: Float64Array };
-}
+export type GivenFields = CrossEntropyFields & { readonly expected?: { readonly forward?: Float64Array } };
 
 /**
  * Everything that is one op's own, in one object: the registry lists one per op, and the run

@@ -1,22 +1,17 @@
 import type { OpExample } from '../op-definition.js';
+import { softmaxExample } from '../softmax/example.js';
 
 /**
  * The same x and g through log_softmax (`--op log_softmax` with no input), with PyTorch's values
  * from `fixtures/family/log-softmax-seed.json` (a test keeps the two equal).
  */
 export function logSoftmaxExample(): OpExample {
-  const x = Float64Array.from({ length: 9 }, (_, i) => i + 1);
-  const g = Float64Array.from({ length: 9 }, (_, i) => i + 11);
   return {
+    ...softmaxExample(),
     label: 'built-in example: x = 1..9, g = 11..19, log_softmax',
     name: 'log-softmax-seed',
     op: 'log_softmax',
     source: 'PyTorch 1.13.0a0 (Debian python3-torch): F.log_softmax(x, dim=-1) then .backward(g), dtype float64, CPU',
-    x: { shape: [9], data: x },
-    g: { shape: [9], data: g },
-    dim: -1,
-    axis: 0,
-    dtype: 'float64',
     expected: {
       forward: Float64Array.of(
         -8.458551727967379, -7.458551727967379, -6.458551727967379, -5.458551727967379, -4.458551727967379,
