@@ -10,6 +10,7 @@ import { judge } from '../src/core/judge.js';
 import { JACOBIAN_LEFT_OUT } from './helpers/left-out.js';
 import type { CrossEntropySpec } from '../src/ops/cross_entropy/cross-entropy-spec.js';
 import { lossLayer, runCrossEntropyClosedFormMethod } from '../src/ops/cross_entropy/cross-entropy.js';
+import { crossEntropySpec } from '../src/ops/cross_entropy/cross-entropy-fields-out.js';
 import { type VerifyInput } from '../src/core/report.js';
 
 /**
@@ -104,29 +105,29 @@ const crossEntropyNames = readdirSync(FAMILY)
 
 /** A correct kernel with one of the bugs cross_entropy's backward is written with: its gradient, from PyTorch's inputs. */
 function plantedGradient(input: VerifyInput, change: (spec: CrossEntropySpec) => CrossEntropySpec, scale = 1): Float64Array {
-  const spec = change(input.crossEntropy!);
+  const spec = change(crossEntropySpec(input.spec));
   const { grad } = runCrossEntropyClosedFormMethod(input.x.data, input.g.data, spec, sliceLayout(input.x.shape, input.axis), arithmeticFor(input.dtype));
   return grad.map((v) => arithmeticFor(input.dtype).store(v * scale));
 }
 
-const layerOf = (input: VerifyInput) => lossLayer(input.crossEntropy!, input.g.data, sliceLayout(input.x.shape, input.axis), arithmeticFor(input.dtype));
+const layerOf = (input: VerifyInput) => lossLayer(crossEntropySpec(input.spec), input.g.data, sliceLayout(input.x.shape, input.axis), arithmeticFor(input.dtype));
 
 const CROSS_ENTROPY_BUGS: Record<string, { applies: (input: VerifyInput) => boolean; grad: (input: VerifyInput) => Float64Array }> = {
   // mean's division by D left out: the gradient of the sum.
   'a mean not divided': {
     // (D = 1 for a single sample: the sum is the mean there.)
-    applies: (input) => input.crossEntropy!.reduction === 'mean' && layerOf(input).divisor !== 1,
+    applies: (input) => crossEntropySpec(input.spec).reduction === 'mean' && layerOf(input).divisor !== 1,
     grad: (input) => plantedGradient(input, (spec) => ({ ...spec, reduction: 'sum' })),
   },
   'label smoothing ignored': {
-    applies: (input) => input.crossEntropy!.labelSmoothing > 0,
+    applies: (input) => crossEntropySpec(input.spec).labelSmoothing > 0,
     grad: (input) => plantedGradient(input, (spec) => ({ ...spec, labelSmoothing: 0 })),
   },
   // The ignored samples counted, as class 0: in the mean's divisor and with a gradient of their own.
   // (Not for a sum over padding rows alone: their gradient is NaN either way, and no divisor moves.)
   'ignored rows counted': {
     applies: (input) => {
-      const spec = input.crossEntropy!;
+      const spec = crossEntropySpec(input.spec);
       if (spec.targetKind !== 'index' || !spec.target.data.includes(spec.ignoreIndex)) return false;
       if (spec.reduction === 'mean') return true;
       let ignoredWithLogits = false;
@@ -147,7 +148,7 @@ const CROSS_ENTROPY_BUGS: Record<string, { applies: (input: VerifyInput) => bool
     // (Every sample ignored: the gradient is 0 either way.)
     applies: (input) => layerOf(input).counted.includes(1),
     grad: (input) => {
-      const layer = lossLayer(input.crossEntropy!, input.g.data, sliceLayout(input.x.shape, input.axis), arithmeticFor(input.dtype));
+      const layer = lossLayer(crossEntropySpec(input.spec), input.g.data, sliceLayout(input.x.shape, input.axis), arithmeticFor(input.dtype));
       return layer.h.map(arithmeticFor(input.dtype).store);
     },
   },
@@ -155,7 +156,7 @@ const CROSS_ENTROPY_BUGS: Record<string, { applies: (input: VerifyInput) => bool
 
 describe('PyTorch cross_entropy fixtures', () => {
   test('are the cases the issue asks for: every reduction, smoothing, ignore_index, weights, soft targets, [N, C, H, W], three dtypes, 32,000 classes', () => {
-    const specs = crossEntropyNames.map((name) => [familyInput(name), familyInput(name).crossEntropy!] as const);
+    const specs = crossEntropyNames.map((name) => [familyInput(name), crossEntropySpec(familyInput(name).spec)] as const);
     expect(new Set(specs.map(([, spec]) => spec.reduction))).toEqual(new Set(['mean', 'sum', 'none']));
     expect(new Set(specs.map(([, spec]) => spec.targetKind))).toEqual(new Set(['index', 'probability']));
     expect(specs.some(([, spec]) => spec.labelSmoothing > 0 && spec.targetKind === 'index' && spec.target.data.includes(spec.ignoreIndex))).toBe(true);

@@ -4,7 +4,16 @@ import { SUPPORTED_OPS } from '../op.js';
 import { flagName, OP_FIELDS } from '../ops/index.js';
 import type { FieldKind } from '../ops/op-definition.js';
 
-const PLACEHOLDER: Readonly<Record<FieldKind['type'], string>> = { values: '<values>', choice: '<name>', fraction: '<number>', integer: '<n>' };
+// A boolean field is a flag without a value (--causal).
+const PLACEHOLDER: Readonly<Record<FieldKind['type'], string>> = {
+  values: ' <values>',
+  mask: ' <booleans>',
+  boolean: '',
+  number: ' <number>',
+  choice: ' <name>',
+  fraction: ' <number>',
+  integer: ' <n>',
+};
 
 /**
  * The options that give an input and its expected values, declared once for the verifier and for
@@ -18,7 +27,7 @@ export function addInputOptions(command: Command): Command {
     .option('--expected-softmax <values>', 'the expected softmax values (yours to judge, or to record), in the forms --x takes')
     .option('--expected-log-softmax <values>', 'the expected log_softmax values (--op log_softmax)')
     .option('--expected-loss <values>', 'the expected cross_entropy loss: one number, or one per sample with --reduction none');
-  for (const field of OP_FIELDS) command.option(`${flagName(field)} ${PLACEHOLDER[field.kind.type]}`, `${field.op}: ${field.help}`);
+  for (const field of OP_FIELDS) command.option(`${flagName(field)}${PLACEHOLDER[field.kind.type]}`, `${field.op}: ${field.help}`);
   return command
     .option('--expected-grad <values>', 'the expected gradient values, in the forms --x takes')
     .option('--source <text>', "who produced the expected values (replaces the input's own)")

@@ -6,7 +6,6 @@ import { storedIn, type MethodResult } from '../methods/method-result.js';
 import { arithmeticFor, type Arithmetic } from '../numeric/arithmetic.js';
 import { roundToDType } from '../numeric/round-dtype.js';
 import { sliceLabel, sliceLayout, sliceStart, type SliceLayout } from '../numeric/slices.js';
-import type { CrossEntropySpec } from '../ops/cross_entropy/cross-entropy-spec.js';
 import { opDefinition } from '../ops/index.js';
 import type { Quantity } from '../ops/op-definition.js';
 import { checkFiniteDifferences } from '../ops/softmax/finite-differences.js';
@@ -163,7 +162,7 @@ export function judge(original: VerifyInput, options: VerifyOptions = {}): Repor
     },
     comparisons,
     rowClose,
-    sliceNotes: findNonFiniteSlices(input.x, input.axis, layout, input.crossEntropy),
+    sliceNotes: findNonFiniteSlices(input, layout),
     invariants,
     reference: options.reference && measureAgainst(options.reference, methods, results, input, quantities),
     finiteDifferences,
@@ -220,7 +219,9 @@ function elementwise(a: Float64Array, b: Float64Array, f: (a: number, b: number)
   return out;
 }
 
-function findNonFiniteSlices(x: Tensor, axis: number, layout: SliceLayout, crossEntropy: CrossEntropySpec | undefined): SliceNote[] {
+function findNonFiniteSlices(input: VerifyInput, layout: SliceLayout): SliceNote[] {
+  const { x, axis, spec } = input;
+  const ignores = opDefinition(input.op).fieldsOut?.ignoresSlice;
   const notes: SliceNote[] = [];
   for (let k = 0; k < layout.count; k++) {
     const start = sliceStart(layout, k);
@@ -234,7 +235,7 @@ function findNonFiniteSlices(x: Tensor, axis: number, layout: SliceLayout, cross
     }
     if (reason === undefined && masked === layout.length) reason = 'all-masked';
     if (reason === undefined) continue;
-    const ignored = crossEntropy?.targetKind === 'index' && crossEntropy.target.data[k] === crossEntropy.ignoreIndex;
+    const ignored = spec !== undefined && ignores !== undefined && ignores(spec, k);
     notes.push({ slice: sliceLabel(layout, x.shape, axis, k), reason, ...(ignored ? { ignored } : {}) });
   }
   return notes;

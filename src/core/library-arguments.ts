@@ -1,7 +1,8 @@
 import { DTYPES, isDType, type DType, type Tolerance } from '../dtype.js';
 import { describeValue, InputError } from '../input-error.js';
-import { readFraction, readTolerancePart } from '../input/input-document.js';
-import { tensorFromNested, valuesFromFlat } from '../input/nested-array.js';
+import { readFiniteNumber, readFraction, readTolerancePart } from '../input/input-document.js';
+import { checkedMask } from '../input/mask-values.js';
+import { tensorFromNested, valuesFromFlat, type NumberOptions } from '../input/nested-array.js';
 import type { ArithmeticTypes } from '../numeric/arithmetic.js';
 import { isOp, supportedOp, SUPPORTED_OPS, type Op } from '../op.js';
 import type { OpField } from '../ops/op-definition.js';
@@ -119,8 +120,8 @@ export function readArithmetic(value: unknown, field: string): ArithmeticTypes {
  * or `{ shape, data }` with row-major flat data. Every value is checked as nested arrays are
  * (a number, or a string Python's float() reads).
  */
-export function readValues(value: unknown, field: string): Tensor {
-  return guarded(() => valuesOf(value, field), field);
+export function readValues(value: unknown, field: string, options: NumberOptions = {}): Tensor {
+  return guarded(() => valuesOf(value, field, options), field);
 }
 
 /** A number (a reduced loss, its g, one sample's class) as a 0-d tensor; anything else as readValues reads it. */
@@ -128,10 +129,10 @@ export function readValuesOrNumber(value: unknown, field: string): Tensor {
   return typeof value === 'number' ? { shape: [], data: Float64Array.of(value) } : readValues(value, field);
 }
 
-function valuesOf(value: unknown, field: string): Tensor {
-  if (Array.isArray(value)) return tensorFromNested(value, field);
+function valuesOf(value: unknown, field: string, options: NumberOptions): Tensor {
+  if (Array.isArray(value)) return tensorFromNested(value, field, options);
   if (isArrayLike(value)) {
-    const data = valuesFromFlat(value, field);
+    const data = valuesFromFlat(value, field, options);
     return { shape: [data.length], data };
   }
   if (typeof value === 'object' && value !== null && 'shape' in value) {
@@ -144,9 +145,9 @@ function valuesOf(value: unknown, field: string): Tensor {
     if (data.length !== size) {
       throw new InputError(`${field} has ${data.length} values, but its shape ${formatShape(shape)} holds ${size}`);
     }
-    return { shape: [...shape], data: valuesFromFlat(data, `${field}.data`) };
+    return { shape: [...shape], data: valuesFromFlat(data, `${field}.data`, options) };
   }
-  return tensorFromNested(value, field);
+  return tensorFromNested(value, field, options);
 }
 
 /** A typed array, or an object (not a string) with a whole-number length. */
@@ -159,10 +160,16 @@ function isArrayLike(value: unknown): value is ArrayLike<unknown> {
 }
 
 /** An op's field as a library caller gives it, read by its kind (the registry's). */
-export function readOpField(field: OpField, value: unknown, name: string): Tensor | number | string {
+export function readOpField(field: OpField, value: unknown, name: string): Tensor | number | string | boolean {
   switch (field.kind.type) {
     case 'values':
       return field.kind.orNumber ? readValuesOrNumber(value, name) : readValues(value, name);
+    case 'mask':
+      return checkedMask(readValues(value, name, { booleans: true }), name);
+    case 'boolean':
+      return readBoolean(value, name);
+    case 'number':
+      return readFiniteNumber(value, name);
     case 'choice':
       return readChoice(value, name, field.kind.choices);
     case 'fraction':

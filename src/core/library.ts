@@ -32,14 +32,6 @@ import {
 } from './library-arguments.js';
 import { quantityShape, type Report } from './report.js';
 import { libraryName, OP_FIELDS, opDefinition } from '../ops/index.js';
-import type { OpField } from '../ops/op-definition.js';
-
-/** An op's field by its library name. */
-function fieldNamed(name: string): OpField {
-  const field = OP_FIELDS.find((candidate) => libraryName(candidate) === name);
-  if (field === undefined) throw new Error(`no op takes a field ${name}`);
-  return field;
-}
 
 /**
  * Values as a JavaScript caller holds them: nested arrays of numbers (N-D), a flat typed array or
@@ -47,6 +39,7 @@ function fieldNamed(name: string): OpField {
  */
 export type Values = NestedNumbers | ArrayLike<number> | { readonly shape: readonly number[]; readonly data: ArrayLike<number> };
 type NestedNumbers = readonly (number | NestedNumbers)[];
+type NestedBooleans = readonly (boolean | NestedBooleans)[];
 
 export interface VerifyRequest {
   /** The operation: softmax (the default), log_softmax or cross_entropy. */
@@ -64,6 +57,14 @@ export interface VerifyRequest {
   readonly ignoreIndex?: number;
   /** cross_entropy: one weight per class. */
   readonly weight?: Values;
+  /** masked_softmax: booleans (or 1/0), true where the element takes part; x's shape, or one that broadcasts to it (default: all). */
+  readonly mask?: Values | NestedBooleans;
+  /** masked_softmax: keep j ≤ i over the last two dims (PyTorch's is_causal), instead of a mask. */
+  readonly causal?: boolean;
+  /** masked_softmax: the factor on the logits (default 1). */
+  readonly scale?: number;
+  /** masked_softmax: a fully masked slice's forward, NaN (default) or 0. */
+  readonly maskedRows?: 'nan' | 'zero';
   /** The dimension softmax runs along; negative counts from the end (default -1). */
   readonly dim?: number;
   /** The dtype the kernel computes in (default float64). */
@@ -144,7 +145,7 @@ export async function verify(request: VerifyRequest, options: RunOptions = {}): 
 }
 
 /** The library's names of the ops' own fields (the registry's), as the request type spells them. */
-type OpFieldName = 'target' | 'reduction' | 'labelSmoothing' | 'ignoreIndex' | 'weight';
+type OpFieldName = 'target' | 'reduction' | 'labelSmoothing' | 'ignoreIndex' | 'weight' | 'mask' | 'causal' | 'scale' | 'maskedRows';
 const OP_FIELD_NAMES = OP_FIELDS.map(libraryName) as OpFieldName[];
 const REQUEST_FIELDS = ['op', 'x', 'g', ...OP_FIELD_NAMES, 'dim', 'dtype', 'expected', 'tolerance', 'source', 'name', 'description'] as const;
 const EXPECTED_FIELDS = ['softmax', 'log_softmax', 'loss', 'grad'] as const;
@@ -247,6 +248,9 @@ export interface InputSettings {
   readonly reduction?: Reduction;
   readonly labelSmoothing?: number;
   readonly ignoreIndex?: number;
+  readonly causal?: boolean;
+  readonly scale?: number;
+  readonly maskedRows?: 'nan' | 'zero';
 }
 
 /**
@@ -258,14 +262,22 @@ export async function readInput(path: string, settings: InputSettings = {}): Pro
   if (typeof path !== 'string' || path === '') throw new InputError(`path must be a path (a non-empty string), got ${describeValue(path)}`);
   const given = readObject(settings, 'settings', SETTINGS, `with ${SETTINGS.join(', ')}`);
   const text = (value: number | undefined) => (value === undefined ? undefined : String(value));
+  // Each setting as the command line would give it: text, or true for a flag (causal).
+  const settingFields = Object.fromEntries(
+    SETTING_FIELDS.flatMap((field) => {
+      const name = libraryName(field);
+      const value = given[name as SettingName];
+      if (value === undefined) return [];
+      const read = readOpField(field, value, `settings.${name}`);
+      return [[name, typeof read === 'boolean' || typeof read === 'string' ? read : String(read)]];
+    }),
+  );
   const raw = {
     input: path,
     op: given.op === undefined ? undefined : readOp(given.op, 'settings.op'),
     dim: text(given.dim === undefined ? undefined : readInteger(given.dim, 'settings.dim')),
     dtype: given.dtype === undefined ? undefined : readDType(given.dtype, 'settings.dtype'),
-    reduction: given.reduction === undefined ? undefined : (readOpField(fieldNamed('reduction'), given.reduction, 'settings.reduction') as Reduction),
-    labelSmoothing: text(given.labelSmoothing === undefined ? undefined : (readOpField(fieldNamed('labelSmoothing'), given.labelSmoothing, 'settings.labelSmoothing') as number)),
-    ignoreIndex: text(given.ignoreIndex === undefined ? undefined : readInteger(given.ignoreIndex, 'settings.ignoreIndex')),
+    ...settingFields,
   };
   const resolved = await resolveRequest(raw, inputFiles(processFiles()), LIBRARY_REQUEST_WORDS);
   if (!resolved.ok) throw inLibraryWords(resolved.error, path);
@@ -274,7 +286,7 @@ export async function readInput(path: string, settings: InputSettings = {}): Pro
   const plain = (tensor: Tensor): Values => ({ shape: tensor.shape, data: tensor.data });
   const shaped = (data: Float64Array | undefined) => (data === undefined ? undefined : plain({ shape: input.x.shape, data }));
   const forwardName = FORWARD_NAME[input.op];
-  const spec = input.crossEntropy;
+  const fields = input.spec === undefined ? [] : (opDefinition(input.op).fieldsOut?.written(input.spec) ?? []);
   // A 0-d tensor (a reduced loss, its g, one sample's class) as the number it is.
   const asValues = (tensor: Tensor): Values | number => (tensor.shape.length === 0 ? tensor.data[0] : plain(tensor));
   const lossShape = quantityShape(input, 'forward');
@@ -282,15 +294,7 @@ export async function readInput(path: string, settings: InputSettings = {}): Pro
     ...(input.op === undefined ? {} : { op: input.op }),
     x: plain(input.x),
     g: asValues(input.g),
-    ...(spec === undefined
-      ? {}
-      : {
-          target: asValues(spec.target),
-          reduction: spec.reduction,
-          labelSmoothing: spec.labelSmoothing,
-          ...(spec.targetKind === 'index' ? { ignoreIndex: spec.ignoreIndex } : {}),
-          ...(spec.weight === undefined ? {} : { weight: spec.weight }),
-        }),
+    ...Object.fromEntries(fields.map(({ key, value }) => [libraryName({ key }), typeof value === 'object' ? asValues(value) : value])),
     dim: input.dim,
     dtype: input.dtype,
     expected:
@@ -307,7 +311,10 @@ export async function readInput(path: string, settings: InputSettings = {}): Pro
   };
 }
 
-const SETTINGS = ['op', 'dim', 'dtype', 'reduction', 'labelSmoothing', 'ignoreIndex'] as const;
+/** The ops' fields a file's settings may give: the single values, not the arrays (those are the file's). */
+const SETTING_FIELDS = OP_FIELDS.filter((field) => field.kind.type !== 'values' && field.kind.type !== 'mask');
+type SettingName = Exclude<keyof InputSettings, 'op' | 'dim' | 'dtype'>;
+const SETTINGS = ['op', 'dim', 'dtype', ...(SETTING_FIELDS.map(libraryName) as SettingName[])] as const;
 
 /**
  * The file readers (src/io) name the file as the command line's `--input PATH`; to a library

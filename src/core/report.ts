@@ -5,8 +5,8 @@ import type { UlpAccuracy } from '../comparisons/ulp-accuracy.js';
 import type { MethodResult } from '../methods/method-result.js';
 import type { Arithmetic, ArithmeticTypes } from '../numeric/arithmetic.js';
 import type { FiniteDifferenceCheck } from '../ops/softmax/finite-differences.js';
-import { lossShape, type CrossEntropySpec } from '../ops/cross_entropy/cross-entropy-spec.js';
-import type { Op, Quantity } from '../ops/op-definition.js';
+import type { Op, OpSpec, Quantity } from '../ops/op-definition.js';
+import { opDefinition } from '../ops/index.js';
 import type { ReferenceResult } from '../reference/reference-result.js';
 import type { Tensor } from '../tensor.js';
 import type { OverBudget } from './over-budget.js';
@@ -29,8 +29,8 @@ export interface VerifyInput {
   readonly dtypeFrom?: DTypeOrigin;
   /** The operation verified (default softmax). */
   readonly op: Op;
-  /** cross_entropy's target, reduction, smoothing, ignore_index and weights (op cross_entropy only). */
-  readonly crossEntropy?: CrossEntropySpec;
+  /** The op's own fields, checked against x (cross_entropy's target and settings, masked_softmax's mask and scale). */
+  readonly spec?: OpSpec;
   readonly expected?: { readonly forward?: Float64Array; readonly grad?: Float64Array };
   /** A tolerance carried by the input itself (a fixture's). */
   readonly tolerance?: Tolerance;
@@ -165,7 +165,8 @@ export interface Report {
 
 /** The shape a quantity's values have: x's, but cross_entropy's loss has its own (one number, or one a sample). */
 export function quantityShape(input: VerifyInput, quantity: Quantity): readonly number[] {
-  if (quantity === 'forward' && input.crossEntropy !== undefined) return lossShape(input.crossEntropy, input.x.shape, input.axis);
+  const shapeOf = opDefinition(input.op).fieldsOut?.forwardShape;
+  if (quantity === 'forward' && input.spec !== undefined && shapeOf !== undefined) return shapeOf(input.spec, input.x.shape, input.axis);
   return input.x.shape;
 }
 

@@ -1,7 +1,9 @@
 import { formatShape, sameShape, type Tensor } from '../tensor.js';
 import { InputError } from '../input-error.js';
 import { readIntegerText } from './number-token.js';
-import { readFraction, type InputDocument } from './input-document.js';
+import { readFiniteNumber, readFraction, type InputDocument } from './input-document.js';
+import { checkedMask } from './mask-values.js';
+import { parseNumberToken } from './number-token.js';
 import { FORWARD_NAME, OPS, type Op } from '../op.js';
 import { libraryName, OP_FIELDS, opDefinition } from '../ops/index.js';
 import { DEFAULT_OP, type OpField } from '../ops/op-definition.js';
@@ -10,28 +12,41 @@ import { DEFAULT_OP, type OpField } from '../ops/op-definition.js';
  * The arrays a dump holds, by name: x and g, each op's expected forward output under its name
  * (softmax, log_softmax, loss: the dump is then of that op) and grad, and the ops' own fields that
  * are arrays (cross_entropy's target and weight: a dump holding its target is one of op
- * cross_entropy). Its other fields are strings of the metadata (safetensors' `__metadata__`).
+ * cross_entropy; masked_softmax's mask). Its other fields are strings of the metadata
+ * (safetensors' `__metadata__`).
  */
 const REQUIRED = ['x', 'g'] as const;
 const FORWARD_NAMES = [...new Set(OPS.map((op) => FORWARD_NAME[op]))];
 const EXPECTED = [...FORWARD_NAMES, 'grad'];
-const FIELD_ARRAYS = OP_FIELDS.filter((field) => field.kind.type === 'values');
+const FIELD_ARRAYS = OP_FIELDS.filter(isArrayKind);
 const KNOWN = [...REQUIRED, ...EXPECTED, ...FIELD_ARRAYS.map((field) => field.key)];
 
-/** The op whose required array the dump holds (cross_entropy's target), else the op whose forward output it holds. */
+/**
+ * The op whose required array the dump holds (cross_entropy's target), else the op of an array
+ * field that needs nothing more (masked_softmax's mask), else the op whose forward output it holds
+ * under a name of its own (log_softmax; a softmax is the default op's).
+ */
 function dumpOp(arrays: ReadonlyMap<string, Tensor>): Op | undefined {
   const byField = FIELD_ARRAYS.find((field) => field.required !== undefined && arrays.has(field.key));
   if (byField !== undefined) return byField.op;
-  return OPS.find((op) => op !== DEFAULT_OP && arrays.has(FORWARD_NAME[op]) && opDefinition(op).fields.every((field) => field.required === undefined));
+  const needsNothing = (op: Op) => opDefinition(op).fields.every((field) => field.required === undefined);
+  const byOptional = FIELD_ARRAYS.find((field) => arrays.has(field.key) && needsNothing(field.op));
+  if (byOptional !== undefined) return byOptional.op;
+  return OPS.find((op) => FORWARD_NAME[op] !== FORWARD_NAME[DEFAULT_OP] && arrays.has(FORWARD_NAME[op]) && needsNothing(op));
+}
+
+/** A field a dump holds as an array (cross_entropy's target, masked_softmax's mask), not as metadata. */
+function isArrayKind(field: OpField): boolean {
+  return field.kind.type === 'values' || field.kind.type === 'mask';
 }
 
 /** The array that names an op which needs a field the dump lacks: `"loss" is cross_entropy's: the dump needs its "target" too`. */
 function orphanOf(arrays: ReadonlyMap<string, Tensor>, op: Op | undefined): { name: string; op: Op; needs: string } | undefined {
   for (const other of OPS) {
     if (other === op) continue;
-    const needs = opDefinition(other).fields.find((field) => field.required !== undefined && field.kind.type === 'values');
+    const needs = opDefinition(other).fields.find((field) => field.required !== undefined && isArrayKind(field));
     if (needs === undefined) continue;
-    const names = [FORWARD_NAME[other], ...opDefinition(other).fields.filter((field) => field.kind.type === 'values' && field !== needs).map((field) => field.key)];
+    const names = [FORWARD_NAME[other], ...opDefinition(other).fields.filter((field) => isArrayKind(field) && field !== needs).map((field) => field.key)];
     const name = names.find((candidate) => arrays.has(candidate));
     if (name !== undefined) return { name, op: other, needs: needs.key };
   }
@@ -84,7 +99,7 @@ export function documentFromArrays(dump: ArrayDump): InputDocument {
   // An op's setting in the metadata of a dump of another op would be dropped without a word: a
   // softmax dump saved with "reduction" meant a cross_entropy one whose target is missing.
   const own = opDefinition(op).fields;
-  const stray = OP_FIELDS.find((field) => field.kind.type !== 'values' && !own.some((mine) => mine.key === field.key) && Object.hasOwn(dump.metadata ?? {}, field.key));
+  const stray = OP_FIELDS.find((field) => !isArrayKind(field) && !own.some((mine) => mine.key === field.key) && Object.hasOwn(dump.metadata ?? {}, field.key));
   if (stray !== undefined) {
     const needs = opDefinition(stray.op).fields.find((field) => field.required !== undefined);
     throw new InputError(`metadata "${stray.key}" is ${stray.op}'s${needs === undefined ? '' : `: the dump needs its ${itemKind} "${needs.key}" too`}`);
@@ -93,7 +108,14 @@ export function documentFromArrays(dump: ArrayDump): InputDocument {
   const grad = expectedOf('grad');
   const metadata = dump.metadata ?? {};
   const fields = opDefinition(op).fields.flatMap((field) => {
-    const value = field.kind.type === 'values' ? arrays.get(field.key) : Object.hasOwn(metadata, field.key) ? readMetadataField(field, metadata[field.key]) : undefined;
+    const array = arrays.get(field.key);
+    const value = isArrayKind(field)
+      ? array === undefined || field.kind.type !== 'mask'
+        ? array
+        : checkedMask(array, `${field.key}`)
+      : Object.hasOwn(metadata, field.key)
+        ? readMetadataField(field, metadata[field.key])
+        : undefined;
     return value === undefined ? [] : [[libraryName(field), value] as const];
   });
   return {
@@ -109,9 +131,16 @@ export function documentFromArrays(dump: ArrayDump): InputDocument {
 }
 
 /** An op's field from the dump's metadata, a string, read by its kind. */
-function readMetadataField(field: OpField, text: string): number | string {
+function readMetadataField(field: OpField, text: string): number | string | boolean {
   const name = `metadata "${field.key}"`;
   switch (field.kind.type) {
+    case 'boolean':
+      if (text === 'true' || text === 'false') return text === 'true';
+      throw new InputError(`${name} must be "true" or "false", got ${JSON.stringify(text)}`);
+    case 'number': {
+      const value = parseNumberToken(text.trim());
+      return readFiniteNumber(value ?? text, name);
+    }
     case 'choice':
       if (field.kind.choices.includes(text)) return text;
       throw new InputError(`${name} must be one of ${field.kind.choices.join(', ')}, got ${JSON.stringify(text)}`);
@@ -120,6 +149,7 @@ function readMetadataField(field: OpField, text: string): number | string {
     case 'integer':
       return readIntegerText(text, name);
     case 'values':
+    case 'mask':
       throw new Error(`${field.key} is an array, not metadata`);
   }
 }

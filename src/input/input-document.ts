@@ -7,7 +7,8 @@ import { libraryName, OP_FIELDS, opDefinition } from '../ops/index.js';
 import { DEFAULT_OP, type OpField } from '../ops/op-definition.js';
 import { fieldOfKeys, MAX_JSON_DEPTH, parseLenientJson } from './lenient-json.js';
 import { parseNumberToken } from './number-token.js';
-import { tensorFromNested } from './nested-array.js';
+import { tensorFromNested, type NumberOptions } from './nested-array.js';
+import { checkedMask } from './mask-values.js';
 
 export const FIXTURE_FORMAT = 'softmax-verify.fixture/v1';
 
@@ -85,8 +86,8 @@ export function parseInputDocument(text: string, options: DocumentOptions = {}):
     if (missing !== undefined) throw new InputError(`${missing} is missing: a ${FIXTURE_FORMAT} fixture must have it`);
   }
 
-  const tensor = (value: unknown, field: string): Tensor => {
-    if (typeof value !== 'string' || !/\.npy$/i.test(value)) return tensorFromNested(value, field);
+  const tensor = (value: unknown, field: string, numbers: NumberOptions = {}): Tensor => {
+    if (typeof value !== 'string' || !/\.npy$/i.test(value)) return tensorFromNested(value, field, numbers);
     if (options.loadNpy === undefined) throw new InputError(`${field} names a .npy file, which is read only from a document on disk, not stdin`);
     return options.loadNpy(value, field);
   };
@@ -100,10 +101,17 @@ export function parseInputDocument(text: string, options: DocumentOptions = {}):
     const number = typeof v === 'number' ? v : typeof v === 'string' ? parseNumberToken(v) : undefined;
     return !opDefinition(op).forwardPerElement && number !== undefined ? { shape: [], data: Float64Array.of(number) } : tensor(v, field);
   };
-  const readField = (field: OpField, value: unknown): Tensor | number | string => {
+  const readField = (field: OpField, value: unknown): Tensor | number | string | boolean => {
     switch (field.kind.type) {
       case 'values':
         return field.kind.orNumber ? tensorOrNumber(value, field.key) : tensor(value, field.key);
+      case 'mask':
+        return checkedMask(tensor(value, field.key, { booleans: true }), field.key);
+      case 'boolean':
+        if (typeof value === 'boolean') return value;
+        throw new InputError(`${field.key} must be true or false, got ${describeValue(value)}`);
+      case 'number':
+        return readFiniteNumber(value, field.key);
       case 'choice':
         return readChoiceField(value, field.key, field.kind.choices);
       case 'fraction':
@@ -149,6 +157,12 @@ function optional<T>(doc: Record<string, unknown>, key: string, read: (value: un
 function readChoiceField(value: unknown, field: string, choices: readonly string[]): string {
   if (typeof value === 'string' && choices.includes(value)) return value;
   throw new InputError(`${field} must be one of ${choices.join(', ')}, got ${describeValue(value)}`);
+}
+
+/** A finite number (masked_softmax's scale). */
+export function readFiniteNumber(value: unknown, field: string): number {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  throw new InputError(`${field} must be a finite number, got ${describeValue(value)}`);
 }
 
 /** A number from 0 to 1 (label_smoothing, as PyTorch requires). */

@@ -9,7 +9,7 @@ import { parseNumberToken } from './number-token.js';
  * Elements may be numbers or the strings Python's `float()` reads (`"nan"`, `"-inf"`, ...): the
  * lenient JSON reader hands bare `NaN`/`Infinity` tokens over as such strings.
  */
-export function tensorFromNested(value: unknown, field: string): Tensor {
+export function tensorFromNested(value: unknown, field: string, options: NumberOptions = {}): Tensor {
   if (!Array.isArray(value)) {
     throw new InputError(`${field} must be an array of numbers, got ${describeValue(value)}`);
   }
@@ -33,7 +33,7 @@ export function tensorFromNested(value: unknown, field: string): Tensor {
       const item = array[i];
       path.push(i);
       if (leaf) {
-        data[offset++] = readNumber(item, field, path);
+        data[offset++] = readNumber(item, field, path, options);
       } else if (Array.isArray(item)) {
         fill(item, depth + 1);
       } else {
@@ -67,7 +67,7 @@ function discoverShape(value: unknown[], field: string): number[] {
  * converted without boxing each value, and an object claiming 3·10^8 elements fails at its first
  * missing one, not after allocating for all.
  */
-export function valuesFromFlat(values: ArrayLike<unknown>, field: string): Float64Array {
+export function valuesFromFlat(values: ArrayLike<unknown>, field: string, options: NumberOptions = {}): Float64Array {
   if (values.length === 0) throw new InputError(`${field} is empty (shape [0])`);
   const bigInts = values instanceof BigInt64Array || values instanceof BigUint64Array;
   if (ArrayBuffer.isView(values) && !bigInts) return Float64Array.from(values as ArrayLike<number>);
@@ -75,13 +75,19 @@ export function valuesFromFlat(values: ArrayLike<unknown>, field: string): Float
   const path = [0];
   for (let i = 0; i < values.length; i++) {
     path[0] = i;
-    read.push(readNumber(values[i], field, path));
+    read.push(readNumber(values[i], field, path, options));
   }
   return Float64Array.from(read);
 }
 
-function readNumber(item: unknown, field: string, path: number[]): number {
+/** What an element may be beside a number: a mask's true and false (1 and 0). */
+export interface NumberOptions {
+  readonly booleans?: boolean;
+}
+
+function readNumber(item: unknown, field: string, path: number[], options: NumberOptions): number {
   if (typeof item === 'number') return item;
+  if (options.booleans && typeof item === 'boolean') return item ? 1 : 0;
   if (typeof item === 'string') {
     const parsed = parseNumberToken(item.trim());
     if (parsed !== undefined) return parsed;

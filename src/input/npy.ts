@@ -31,7 +31,8 @@ export function parseNpy(bytes: Uint8Array, field: string, accept: ArrayAcceptan
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(prefix, dataStart));
   const { descr, fortranOrder, shape } = parseHeader(header, fail);
 
-  const integer = accept.integers ? /^([<>=|])([iu])([1248])$/.exec(descr) : null;
+  // numpy's bool is one byte, 0 or 1: read as the unsigned byte it is.
+  const integer = accept.integers ? /^([<>=|])([iu])([1248])$/.exec(descr) ?? (accept.booleans ? /^([|])(b)(1)$/.exec(descr) : null) : null;
   if (integer !== null) return integerArray(bytes, view, dataStart, integer, shape, fortranOrder, field, accept, fail);
   const match = /^([<>=|])f([248])$/.exec(descr);
   if (match === null) fail(`dtype ${JSON.stringify(descr)} is not float64, float32 or float16 ('<f8', '<f4', '<f2', or big-endian '>')`);

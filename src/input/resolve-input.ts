@@ -4,10 +4,12 @@ import { DEFAULT_OP, type OpField } from '../ops/op-definition.js';
 import type { ArithmeticTypes } from '../numeric/arithmetic.js';
 import { formatShape, normaliseDim, sameShape, type Tensor } from '../tensor.js';
 import { captureInputError, describeValue, InputError, withInputLabel, type Result } from '../input-error.js';
-import { readDTypeFlag, readFraction, type InputDocument } from './input-document.js';
+import { readDTypeFlag, readFiniteNumber, readFraction, type InputDocument } from './input-document.js';
 import { parseNumberToken, readIntegerText } from './number-token.js';
 import { FORWARD_NAME, isOp, OPS, quantityName, supportedOp, SUPPORTED_OPS, type Op } from '../op.js';
 import { tensorFromValuesText } from './values-text.js';
+import type { NumberOptions } from './nested-array.js';
+import { checkedMask } from './mask-values.js';
 import { FLAG_REQUEST_WORDS, type RequestWords } from './request-words.js';
 import { QUANTITIES, type DTypeOrigin, type VerifyInput } from '../core/report.js';
 
@@ -27,15 +29,14 @@ export interface RawRequest {
   readonly expectedSoftmax?: string;
   readonly expectedLogSoftmax?: string;
   readonly expectedLoss?: string;
-  /** cross_entropy's `--target`, `--reduction`, `--label-smoothing`, `--ignore-index`, `--weight`. */
-  readonly target?: string;
-  readonly reduction?: string;
-  readonly labelSmoothing?: string;
-  readonly ignoreIndex?: string;
-  readonly weight?: string;
   readonly expectedGrad?: string;
   /** `--source`: who produced the expected values. */
   readonly source?: string;
+  /**
+   * Each op's own fields (the registry's), by library name: cross_entropy's `target`, `reduction`,
+   * …, masked_softmax's `mask`, `scale`, …; a flag without a value (`--causal`) is `true`.
+   */
+  readonly [opField: string]: string | boolean | undefined;
 }
 
 /** The files a request may name; the CLI passes readers of the file system, tests pass fakes. */
@@ -71,16 +72,18 @@ export function resolveRequest(raw: RawRequest, files: InputFiles, words: Reques
       op: raw.op === undefined ? undefined : readOpFlag(raw.op),
     };
     // A value ending in .npy names a file; anything else is the values themselves.
-    const values = (text: string | undefined, field: string): Tensor | undefined => {
+    const values = (text: string | undefined, field: string, options: NumberOptions = {}): Tensor | undefined => {
       if (text === undefined) return undefined;
-      return /\.npy$/i.test(text.trim()) ? files.readNpy(text.trim(), field) : tensorFromValuesText(text, field);
+      return /\.npy$/i.test(text.trim()) ? files.readNpy(text.trim(), field) : tensorFromValuesText(text, field, options);
     };
     if (raw.source !== undefined && raw.source.trim() === '') {
       throw new InputError('--source is empty: say who produced the expected values (a kernel, a framework and its version)');
     }
     // Each op's expected forward output has its flag (--expected-softmax, --expected-loss, …).
     const texts = raw as Readonly<Record<string, string | undefined>>;
-    const forwardFlags = OPS.map((op) => [op, texts[expectedFlagKey(op)]] as const).filter(([, text]) => text !== undefined);
+    // One flag a forward name (softmax's is masked_softmax's too), each under the first op of that name.
+    const namedOps = OPS.filter((op, i) => OPS.findIndex((other) => FORWARD_NAME[other] === FORWARD_NAME[op]) === i);
+    const forwardFlags = namedOps.map((op) => [op, texts[expectedFlagKey(op)]] as const).filter(([, text]) => text !== undefined);
     if (forwardFlags.length > 1) {
       throw new InputError(`${forwardFlags.map(([op]) => expectedFlagOf(op)).join(' and ')} belong to different ops: give the one of --op`);
     }
@@ -135,7 +138,7 @@ interface ExpectedFlags {
 function withExpectedFlags(doc: InputDocument, given: ExpectedFlags, label: string, op: Op | undefined): InputDocument {
   const fromDoc = doc.expected ?? {};
   const docOp = op ?? doc.op ?? DEFAULT_OP;
-  if (given.forwardOp !== undefined && given.forwardOp !== docOp) {
+  if (given.forwardOp !== undefined && FORWARD_NAME[given.forwardOp] !== FORWARD_NAME[docOp]) {
     throw new InputError(`${expectedFlagOf(given.forwardOp)} gives ${FORWARD_NAME[given.forwardOp]} values, but the op is ${docOp}: give ${expectedFlagOf(docOp)}`);
   }
   for (const quantity of QUANTITIES) {
@@ -187,9 +190,10 @@ export function inputFromDocument(label: string, doc: InputDocument, overrides: 
     throw new InputError(`dim ${dim} is out of range for x of shape ${formatShape(x.shape)} (expected ${-rank} to ${rank - 1})`);
   }
   const { dtype, dtypeFrom } = chooseDType(doc, overrides, words);
-  if (definition.fieldsAgainstX !== undefined) {
-    return { ...doc, op, ...definition.fieldsAgainstX(doc, x, axis), label, x, dim, axis, dtype, dtypeFrom };
-  }
+  // The op's own fields, checked against x; an op whose g is not x's shape gives its g with them.
+  const own = definition.fieldsAgainstX?.(doc, x, axis);
+  if (own?.g !== undefined) return { ...doc, op, spec: own.spec, g: own.g, label, x, dim, axis, dtype, dtypeFrom };
+  const spec = own === undefined ? {} : { spec: own.spec };
   const { g } = doc;
   if (g === undefined) {
     // No g: the forward output is checked alone (an inference kernel's, an onnxruntime session's).
@@ -199,6 +203,7 @@ export function inputFromDocument(label: string, doc: InputDocument, overrides: 
     return {
       ...doc,
       op,
+      ...spec,
       label,
       x,
       g: { shape: x.shape, data: new Float64Array(x.data.length) },
@@ -215,6 +220,7 @@ export function inputFromDocument(label: string, doc: InputDocument, overrides: 
   return {
     ...doc,
     op,
+    ...spec,
     label,
     x,
     g,
@@ -304,11 +310,11 @@ function expectedFlagKey(op: Op): string {
 function withOpFieldFlags(
   doc: InputDocument,
   raw: RawRequest,
-  values: (text: string | undefined, field: string) => Tensor | undefined,
+  values: (text: string | undefined, field: string, options?: NumberOptions) => Tensor | undefined,
   label: string,
   words: RequestWords,
 ): InputDocument {
-  const texts = raw as Readonly<Record<string, string | undefined>>;
+  const texts: Readonly<Record<string, string | boolean | undefined>> = raw;
   const given = OP_FIELDS.flatMap((field) => {
     const text = texts[libraryName(field)];
     return text === undefined ? [] : [{ field, value: readFlagField(field, text, values) }];
@@ -326,11 +332,26 @@ function withOpFieldFlags(
 }
 
 /** One op field's flag, read by its kind. */
-function readFlagField(field: OpField, text: string, values: (text: string | undefined, field: string) => Tensor | undefined): Tensor | number | string | undefined {
+function readFlagField(
+  field: OpField,
+  given: string | boolean,
+  values: (text: string | undefined, field: string, options?: NumberOptions) => Tensor | undefined,
+): Tensor | number | string | boolean | undefined {
   const flag = flagName(field);
+  // Only a flag without a value (--causal) is given as `true`.
+  if (typeof given === 'boolean') return given;
+  const text = given;
   switch (field.kind.type) {
     case 'values':
       return values(text, flag);
+    case 'mask': {
+      const mask = values(text, flag, { booleans: true });
+      return mask === undefined ? undefined : checkedMask(mask, flag);
+    }
+    case 'boolean':
+      throw new InputError(`${flag} takes no value, got ${describeValue(text)}`);
+    case 'number':
+      return readFiniteNumber(parseNumberToken(text.trim()) ?? text, flag);
     case 'choice': {
       const name = text.trim();
       if (field.kind.choices.includes(name)) return name;

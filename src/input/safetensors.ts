@@ -64,6 +64,8 @@ const INTEGER_FORMATS: readonly StoredFormat[] = [
 // A Map, not an object: a dtype string such as "constructor" must find nothing.
 const FORMAT_OF_CODE: ReadonlyMap<string, StoredFormat> = new Map(READABLE_FORMATS.map((format) => [format.code, format]));
 const INTEGER_FORMAT_OF_CODE: ReadonlyMap<string, StoredFormat> = new Map(INTEGER_FORMATS.map((format) => [format.code, format]));
+/** A mask's booleans, one byte each (0 or 1). */
+const BOOL_FORMAT: StoredFormat = { code: 'BOOL', dtype: undefined, itemSize: 1, read: (view, at) => view.getUint8(at) };
 
 /** A tensor's header entry once checked: its data is bytes [begin, end) of the data buffer. */
 interface TensorEntry {
@@ -201,7 +203,7 @@ function checkEntry(name: string, value: unknown, invalid: Fail, unusable: Fail)
 
   if (typeof dtype !== 'string') invalid(`${tensor} has dtype ${describeValue(dtype)}, not a string`);
   const accept = acceptanceOf(name);
-  const format = FORMAT_OF_CODE.get(dtype) ?? (accept.integers ? INTEGER_FORMAT_OF_CODE.get(dtype) : undefined);
+  const format = FORMAT_OF_CODE.get(dtype) ?? (accept.integers ? INTEGER_FORMAT_OF_CODE.get(dtype) : undefined) ?? (accept.booleans && dtype === 'BOOL' ? BOOL_FORMAT : undefined);
   if (format === undefined) unusable(`${tensor} has dtype ${describeValue(dtype)}; only F64, F32, F16 and BF16 can be read`);
 
   if (!Array.isArray(shape) || !shape.every(isWholeNumber)) {

@@ -1,5 +1,6 @@
 import { CROSS_ENTROPY } from './cross_entropy/index.js';
 import { LOG_SOFTMAX } from './log_softmax/index.js';
+import { MASKED_SOFTMAX } from './masked_softmax/index.js';
 import { DEFAULT_OP, OP_NAMES, type Op, type OpDefinition, type OpField } from './op-definition.js';
 import { SOFTMAX } from './softmax/index.js';
 
@@ -13,6 +14,7 @@ export const OP_DEFINITIONS: { readonly [K in Op]: OpDefinition<K> } = {
   softmax: SOFTMAX,
   log_softmax: LOG_SOFTMAX,
   cross_entropy: CROSS_ENTROPY,
+  masked_softmax: MASKED_SOFTMAX,
 };
 
 /** The definition of `op` (softmax when a caller has none: an input without an op is softmax's). */
@@ -24,7 +26,7 @@ export function opDefinition(op: Op | undefined): OpDefinition {
 export const OP_FIELDS: readonly (OpField & { readonly op: Op })[] = OP_NAMES.flatMap((op) => OP_DEFINITIONS[op].fields.map((field) => ({ ...field, op })));
 
 /** A field's name in the library and in a document read as settings: `label_smoothing` → `labelSmoothing`. */
-export function libraryName(field: OpField): string {
+export function libraryName(field: Pick<OpField, 'key'>): string {
   return field.key.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
 }
 

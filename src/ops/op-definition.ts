@@ -9,6 +9,7 @@ import type { Progress } from '../progress.js';
 import type { Tensor } from '../tensor.js';
 import type { CrossEntropyFields } from './cross_entropy/cross-entropy-input.js';
 import type { CrossEntropySpec } from './cross_entropy/cross-entropy-spec.js';
+import type { MaskedSoftmaxFields, MaskedSoftmaxSpec } from './masked_softmax/masked-softmax-spec.js';
 import { type Allowances } from '../comparisons/allowance.js';
 
 /** What an op's pieces read of a validated input. */
@@ -16,9 +17,16 @@ export interface OpInput {
   readonly x: Tensor;
   readonly g: Tensor;
   readonly axis: number;
-  /** cross_entropy's target, reduction, smoothing, ignore_index and weights. */
-  readonly crossEntropy?: CrossEntropySpec;
+  /** The op's own fields, checked against x (absent for an op that has none). */
+  readonly spec?: OpSpec;
 }
+
+/**
+ * An op's own fields as checked against x, discriminated by `op`: cross_entropy's target and
+ * settings, masked_softmax's mask and scale. Only the op's own folder reads inside one; the
+ * shared code hands it to the op's OpFieldsOut.
+ */
+export type OpSpec = CrossEntropySpec | MaskedSoftmaxSpec;
 
 /** An op's two methods and its exact result (the judge of expected values), over all slices. */
 export interface OpMethods {
@@ -67,7 +75,13 @@ export interface OpWords {
 /** How a field's value is read, at every front door (flags, documents, dumps, the library). */
 export type FieldKind =
   /** Numbers in the forms x takes (nested arrays, a flat list, .npy); `orNumber`: a single number too. */
-  | { readonly type: 'values'; readonly orNumber?: boolean }
+  | { readonly type: 'values'; readonly orNumber?: boolean; readonly integers?: boolean }
+  /** Booleans in the forms x takes (true/false or 1/0; .npy `|b1`, safetensors BOOL): 1 where true. */
+  | { readonly type: 'mask' }
+  /** A flag: present (or `true`) or absent (`false`). */
+  | { readonly type: 'boolean' }
+  /** A finite number. */
+  | { readonly type: 'number' }
   | { readonly type: 'choice'; readonly choices: readonly string[] }
   /** A number from 0 to 1. */
   | { readonly type: 'fraction' }
@@ -106,14 +120,42 @@ export interface OpExample {
 export type Quantity = 'forward' | 'grad';
 
 /** The ops, by name; the registry (index.ts) holds one definition of each. */
-export const OP_NAMES = ['softmax', 'log_softmax', 'cross_entropy'] as const;
+export const OP_NAMES = ['softmax', 'log_softmax', 'cross_entropy', 'masked_softmax'] as const;
 export type Op = (typeof OP_NAMES)[number];
 
 /** The op of an input that names none (and a fixture need not name). */
 export const DEFAULT_OP: Op = 'softmax';
 
 /** What a request gives of an op's fields (read, not yet checked against x), with g and the expected forward output. */
-export type GivenFields = CrossEntropyFields & { readonly expected?: { readonly forward?: Float64Array } };
+export type GivenFields = CrossEntropyFields & MaskedSoftmaxFields & { readonly expected?: { readonly forward?: Float64Array } };
+
+/** A value of an op's field as documents, reports and the library hold it. */
+export type FieldValue = Tensor | number | string | boolean;
+
+/** One field as a document writes it: a tensor of class indices as integers, a mask as booleans. */
+export interface WrittenField {
+  readonly key: string;
+  readonly value: FieldValue;
+  readonly as?: 'integers' | 'booleans';
+}
+
+/**
+ * How an op's checked fields leave the core: in fixtures and the library's readInput (as written),
+ * in JSON reports, in the text report's line, and what they change of the forward output's shape
+ * and of which slices count. Each takes the op's own OpSpec.
+ */
+export interface OpFieldsOut {
+  /** The fields as a fixture writes them (PyTorch's keys), in order; the library's readInput gives them camelCased. */
+  written(spec: OpSpec): readonly WrittenField[];
+  /** The fields in a JSON report's input (camelCase keys; null for what does not apply). */
+  reported(spec: OpSpec): Readonly<Record<string, FieldValue | null>>;
+  /** The text report's line about them. */
+  described(spec: OpSpec, g: Tensor, formatValue: (value: number) => string): string;
+  /** The forward output's shape where it is not x's (a loss's). */
+  forwardShape?(spec: OpSpec, xShape: readonly number[], axis: number): number[];
+  /** Whether slice k counts for nothing (a sample whose target is ignore_index). */
+  ignoresSlice?(spec: OpSpec, k: number): boolean;
+}
 
 /**
  * Everything that is one op's own, in one object: the registry lists one per op, and the run
@@ -128,10 +170,12 @@ export interface OpDefinition<K extends Op = Op> {
   /** The dim it runs along when the input names none, for x of this rank. */
   readonly defaultDim: (rank: number) => number;
   /**
-   * Its fields checked against x, for an op whose g is not x's shape (cross_entropy's is the
-   * loss's): the parts of the input they make. Absent: g is x's shape, or absent (forward only).
+   * Its fields checked against x: the spec its pieces read, and g where g is not x's shape
+   * (cross_entropy's is the loss's). Without g: g is x's shape, or absent (forward only).
    */
-  readonly fieldsAgainstX?: (given: GivenFields, x: Tensor, axis: number) => { readonly crossEntropy: CrossEntropySpec; readonly g: Tensor };
+  readonly fieldsAgainstX?: (given: GivenFields, x: Tensor, axis: number) => { readonly spec: OpSpec; readonly g?: Tensor };
+  /** How those fields leave the core, for an op that has fieldsAgainstX. */
+  readonly fieldsOut?: OpFieldsOut;
   /** Whether the forward output has x's shape (a value per element), or is a loss of its own shape. */
   readonly forwardPerElement: boolean;
   /** Whether `--fd` (central differences of the gradient) is implemented for it. */

@@ -5,7 +5,8 @@ import { toNested } from '../tensor.js';
 import type { Tensor } from '../tensor.js';
 import { RawJson, writeJson } from './json-text.js';
 import { FORWARD_NAME, type Op } from '../op.js';
-import type { CrossEntropySpec } from '../ops/cross_entropy/cross-entropy-spec.js';
+import type { OpSpec, WrittenField } from '../ops/op-definition.js';
+import { opDefinition } from '../ops/index.js';
 
 export interface FixtureV1 {
   /** Absent for softmax: fixtures of softmax do not name it. */
@@ -20,9 +21,10 @@ export interface FixtureV1 {
   /** Absent for a forward-only fixture (softmax, log_softmax with no g). */
   readonly g?: Tensor;
   readonly expected: { readonly forward?: Float64Array; readonly grad?: Float64Array };
-  /** cross_entropy's target and settings, with the shape of its loss. */
-  readonly crossEntropy?: CrossEntropySpec;
-  readonly lossShape?: readonly number[];
+  /** The op's own fields (cross_entropy's target and settings, masked_softmax's mask and scale). */
+  readonly spec?: OpSpec;
+  /** The forward output's shape where it is not x's (a loss's). */
+  readonly forwardShape?: readonly number[];
 }
 
 /**
@@ -37,8 +39,15 @@ export function fixtureToJson(fixture: FixtureV1): string {
   // A scalar (a reduced loss, its g, one sample's target) as one number; an index target as integers.
   const shaped = (data: ArrayLike<number>, shape: readonly number[], write: (v: number) => string = pythonFloat): unknown =>
     shape.length === 0 ? new RawJson(write(data[0])) : toNested(data, shape, (v) => new RawJson(write(v)));
-  const spec = fixture.crossEntropy;
-  const forwardShape = fixture.lossShape ?? fixture.x.shape;
+  const op = fixture.op ?? DEFAULT_OP;
+  const fields = fixture.spec === undefined ? [] : (opDefinition(op).fieldsOut?.written(fixture.spec) ?? []);
+  const written = (field: WrittenField): unknown => {
+    const { value } = field;
+    if (typeof value === 'string' || typeof value === 'boolean') return value;
+    const write = field.as === 'integers' ? String : field.as === 'booleans' ? (v: number) => String(v !== 0) : pythonFloat;
+    return typeof value === 'number' ? new RawJson(write(value)) : shaped(value.data, value.shape, write);
+  };
+  const forwardShape = fixture.forwardShape ?? fixture.x.shape;
   const document = {
     format: FIXTURE_FORMAT,
     name: fixture.name,
@@ -53,17 +62,9 @@ export function fixtureToJson(fixture: FixtureV1): string {
     },
     x: nested(fixture.x.data),
     g: fixture.g === undefined ? undefined : shaped(fixture.g.data, fixture.g.shape),
-    ...(spec === undefined
-      ? {}
-      : {
-          target: shaped(spec.target.data, spec.target.shape, spec.targetKind === 'index' ? String : pythonFloat),
-          reduction: spec.reduction,
-          label_smoothing: new RawJson(pythonFloat(spec.labelSmoothing)),
-          ignore_index: spec.targetKind === 'index' ? spec.ignoreIndex : undefined,
-          weight: spec.weight === undefined ? undefined : shaped(spec.weight, [spec.weight.length]),
-        }),
+    ...Object.fromEntries(fields.map((field) => [field.key, written(field)])),
     expected: {
-      [FORWARD_NAME[fixture.op ?? DEFAULT_OP]]: fixture.expected.forward && shaped(fixture.expected.forward, forwardShape),
+      [FORWARD_NAME[op]]: fixture.expected.forward && shaped(fixture.expected.forward, forwardShape),
       grad: fixture.expected.grad && nested(fixture.expected.grad),
     },
   };

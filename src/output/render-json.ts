@@ -7,6 +7,8 @@ import { NO_PROGRESS, type Progress } from '../progress.js';
 import { writeChunks, type JsonSink } from './json-stream.js';
 import { describeSliceNote } from './render-text.js';
 import { FORWARD_NAME, quantityName, type Op } from '../op.js';
+import { opDefinition } from '../ops/index.js';
+import type { FieldValue } from '../ops/op-definition.js';
 import type { Tool } from '../core/tool.js';
 import { quantityShape, resultOf, sideValues, type Comparison, type Report, type SliceNote } from '../core/report.js';
 import { allowanceParts } from '../comparisons/allowance.js';
@@ -65,7 +67,9 @@ export function reportDocument(report: Report, tool: Tool) {
   const gradOf = (data: Float64Array) => (input.forwardOnly ? null : nested(data));
   const layout = sliceLayout(input.x.shape, input.axis);
   const forwardName = FORWARD_NAME[input.op];
-  const spec = input.crossEntropy;
+  const fields = input.spec === undefined ? undefined : opDefinition(input.op).fieldsOut?.reported(input.spec);
+  // A field's tensor in its own shape (a one-sample target as one number).
+  const fieldJson = (value: FieldValue | null) => (typeof value === 'object' && value !== null ? shaped(value.data, value.shape) : value);
   return {
     format: REPORT_FORMAT,
     tool,
@@ -83,16 +87,7 @@ export function reportDocument(report: Report, tool: Tool) {
       // Forward only, there is no g (the zeros the methods ran with are not the user's).
       g: input.forwardOnly ? null : shaped(input.g.data, input.g.shape),
       forwardOnly: input.forwardOnly === true,
-      ...(spec === undefined
-        ? {}
-        : {
-            target: shaped(spec.target.data, spec.target.shape),
-            targetKind: spec.targetKind,
-            reduction: spec.reduction,
-            labelSmoothing: spec.labelSmoothing,
-            ignoreIndex: spec.targetKind === 'index' ? spec.ignoreIndex : null,
-            weight: spec.weight === undefined ? null : new JsonTensor(spec.weight, [spec.weight.length]),
-          }),
+      ...(fields === undefined ? {} : Object.fromEntries(Object.entries(fields).map(([key, value]) => [key, fieldJson(value)]))),
       expected:
         input.expected === undefined
           ? null

@@ -7,8 +7,6 @@ import { printable } from '../printable.js';
 import { describeBudget, FLAG_WORDS } from '../core/describe-budget.js';
 import { quantityName, type Op } from '../op.js';
 import { opDefinition } from '../ops/index.js';
-import type { CrossEntropySpec } from '../ops/cross_entropy/cross-entropy-spec.js';
-import type { Tensor } from '../tensor.js';
 import { selectRows } from './row-selection.js';
 import { METHOD_LABEL, QUANTITIES, resultOf, type DTypeOrigin, type MethodId, type Report, type SliceNote, quantityShape } from '../core/report.js';
 
@@ -110,7 +108,8 @@ function renderHeader(report: Report, palette: Palette): string[] {
   } else if (arithmetic.accumulate !== 'float64') {
     lines.push(`arithmetic: float64, sums in ${arithmetic.accumulate}`);
   }
-  if (input.crossEntropy !== undefined) lines.push(describeCrossEntropy(input.crossEntropy, input.g));
+  const fieldsOut = opDefinition(input.op).fieldsOut;
+  if (input.spec !== undefined && fieldsOut !== undefined) lines.push(fieldsOut.described(input.spec, input.g, (value) => formatValue(value, 8)));
   if (input.forwardOnly) lines.push(`gradient: not checked, as no g was given (--g gives the upstream gradient): the ${quantityName(input.op, 'forward')} alone is checked`);
   if (input.description !== undefined) lines.push(`about: ${printable(input.description)}`);
   if (input.expected !== undefined) lines.push(`expected: ${input.source === undefined ? 'source not given (--source names it)' : printable(input.source)}`);
@@ -190,18 +189,6 @@ function renderTable(report: Report, options: TextOptions): string[] {
 }
 
 /** `target: class indices, reduction mean, label_smoothing 0.1, ignore_index -100, weights; g 0.5`. */
-function describeCrossEntropy(spec: CrossEntropySpec, g: Tensor): string {
-  const parts = [
-    spec.targetKind === 'index' ? 'class indices' : 'class probabilities',
-    `reduction ${spec.reduction}`,
-    ...(spec.labelSmoothing === 0 ? [] : [`label_smoothing ${spec.labelSmoothing}`]),
-    ...(spec.targetKind === 'index' ? [`ignore_index ${spec.ignoreIndex}`] : []),
-    spec.weight === undefined ? 'no weights' : 'class weights',
-  ];
-  const upstream = g.shape.length === 0 ? `g ${formatValue(g.data[0], 8)}` : `g one a sample, shape ${formatShape(g.shape)}`;
-  return `target: ${parts.join(', ')}; ${upstream} (the loss's upstream gradient)`;
-}
-
 /** cross_entropy's loss by each method (one number, or the first and last of one a sample). */
 function renderLoss(report: Report, options: TextOptions): string[] {
   const { input, results } = report;
@@ -216,9 +203,11 @@ function renderLoss(report: Report, options: TextOptions): string[] {
   const shown = options.rows === 'all' ? Number.MAX_SAFE_INTEGER : Math.max(1, options.rows);
   const rows = n <= 2 * shown ? [...Array(n).keys()] : [...Array(shown).keys(), ...Array.from({ length: shown }, (_, i) => n - shown + i)];
   const samples = input.x.shape.filter((_, d) => d !== input.axis);
-  const index = (k: number) => (n === 1 && input.crossEntropy?.reduction !== 'none' ? '' : formatIndex(k, samples));
+  // One loss for the whole input (mean, sum; one sample's) has no index; one a sample has its sample's.
+  const single = quantityShape(input, 'forward').length === 0;
+  const index = (k: number) => (single ? '' : formatIndex(k, samples));
   const cells = rows.map((k) => [index(k), ...columns.map((column) => column.cell(k))]);
-  const header = [n === 1 && input.crossEntropy?.reduction !== 'none' ? 'loss' : 'loss at', ...columns.map((column) => column.header)];
+  const header = [single ? 'loss' : 'loss at', ...columns.map((column) => column.header)];
   const widths = header.map((title, c) => Math.max(title.length, ...cells.map((row) => row[c].length)));
   const line = (row: string[]) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd();
   const lines = ['', options.palette.strong(line(header)), ...cells.map(line)];

@@ -49,8 +49,8 @@ export function buildFixture(input: VerifyInput, labels: FixtureLabels, tool: To
     x: input.x,
     // Forward only, the fixture has no g (and records no gradient): a check of it is forward only too.
     g: input.forwardOnly ? undefined : input.g,
-    crossEntropy: input.crossEntropy,
-    lossShape: input.crossEntropy === undefined ? undefined : quantityShape(input, 'forward'),
+    spec: input.spec,
+    forwardShape: quantityShape(input, 'forward'),
   };
   const { allowMismatch } = options;
   if (input.expected !== undefined) {

@@ -67,7 +67,8 @@ describe.each(DTYPES)("cross_entropy's verdict in %s", (dtype) => {
             dim: 1,
             axis: 1,
             dtype,
-            crossEntropy: {
+            spec: {
+              op: 'cross_entropy',
               target: { shape: [c.target.length], data: f64(c.target) },
               targetKind: 'index',
               reduction: c.reduction,

@@ -6,6 +6,7 @@ import type { CrossEntropySpec } from '../../src/ops/cross_entropy/cross-entropy
 
 describe("cross_entropy's loss layer", () => {
   const spec: CrossEntropySpec = {
+      op: 'cross_entropy',
     target: { shape: [2], data: Float64Array.of(0, 2) },
     targetKind: 'index',
     reduction: 'mean',

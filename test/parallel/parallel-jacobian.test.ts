@@ -100,6 +100,7 @@ describe('the explicit Jacobian on worker threads', () => {
     const layout = sliceLayout(shape, 1);
     const a = arithmeticFor('bfloat16');
     const spec: CrossEntropySpec = {
+      op: 'cross_entropy',
       target: { shape: [6], data: f64([3, -100, 399, 0, 17, 250]) },
       targetKind: 'index',
       reduction: 'mean',

@@ -53,6 +53,7 @@ export function crossEntropyFrom(doc: CrossEntropyFields & { readonly expected?:
     throw new InputError(`weight has shape ${formatShape(doc.weight.shape)}, but x has ${classes} classes along dim ${axis}: give one weight per class`);
   }
   const spec: CrossEntropySpec = {
+    op: 'cross_entropy',
     target,
     targetKind,
     // Read as one of REDUCTIONS at every front door (the field's kind is that choice).

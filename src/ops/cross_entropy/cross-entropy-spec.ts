@@ -13,6 +13,7 @@ export const DEFAULT_IGNORE_INDEX = -100;
  * smoothing, ignore_index (index targets only) and the per-class weights.
  */
 export interface CrossEntropySpec {
+  readonly op: 'cross_entropy';
   readonly target: Tensor;
   readonly targetKind: 'index' | 'probability';
   readonly reduction: Reduction;

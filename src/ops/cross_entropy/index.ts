@@ -6,6 +6,7 @@ import { crossEntropyAllowances } from './cross-entropy-allowance.js';
 import { crossEntropyOfLogSoftmax, lossLayer, runAccurateCrossEntropyFloat64, runCrossEntropyClosedFormMethod, runCrossEntropyJacobianMethod } from './cross-entropy.js';
 import { REDUCTIONS, type CrossEntropySpec } from './cross-entropy-spec.js';
 import { crossEntropyFrom } from './cross-entropy-input.js';
+import { CROSS_ENTROPY_FIELDS_OUT, crossEntropySpec } from './cross-entropy-fields-out.js';
 
 /**
  * cross_entropy (torch.nn.functional.cross_entropy): the loss of log_softmax(x) against the
@@ -18,7 +19,7 @@ export const CROSS_ENTROPY: OpDefinition<'cross_entropy'> = {
   fields: [
     {
       key: 'target',
-      kind: { type: 'values', orNumber: true },
+      kind: { type: 'values', orNumber: true, integers: true },
       what: 'target',
       required: { needs: "class indices (x's shape without the class dim) or class probabilities (x's shape)" },
       help: "class indices (x's shape without the class dim) or probabilities (x's shape), in the forms --x takes",
@@ -30,10 +31,8 @@ export const CROSS_ENTROPY: OpDefinition<'cross_entropy'> = {
   ],
   // The classes run along dim 1, as PyTorch's (dim 0 for one sample of shape [C]).
   defaultDim: (rank) => Math.min(1, rank - 1),
-  fieldsAgainstX: (given, x, axis) => {
-    const { spec, g } = crossEntropyFrom(given, x, axis);
-    return { crossEntropy: spec, g };
-  },
+  fieldsAgainstX: crossEntropyFrom,
+  fieldsOut: CROSS_ENTROPY_FIELDS_OUT,
   finiteDifferences: false,
   methods: (input) => {
     const spec = specOf(input);
@@ -88,6 +87,5 @@ export const CROSS_ENTROPY: OpDefinition<'cross_entropy'> = {
 };
 
 function specOf(input: OpInput): CrossEntropySpec {
-  if (input.crossEntropy === undefined) throw new Error('cross_entropy without its target');
-  return input.crossEntropy;
+  return crossEntropySpec(input.spec);
 }
