@@ -17,18 +17,23 @@ import numpy as np
 
 __all__ = ["save_dump"]
 
-# numpy's dtypes as safetensors names them: floats for values, integers for cross_entropy's target.
-CODES = {"float64": "F64", "float32": "F32", "float16": "F16", "int64": "I64", "int32": "I32", "int16": "I16", "int8": "I8", "uint8": "U8"}
+# numpy's dtypes as safetensors names them: floats for values, integers for cross_entropy's target,
+# booleans for masked_softmax's mask.
+CODES = {"float64": "F64", "float32": "F32", "float16": "F16", "int64": "I64", "int32": "I32", "int16": "I16", "int8": "I8", "uint8": "U8", "bool": "BOOL"}
 
 
 def save_dump(path, x, g=None, *, softmax=None, log_softmax=None, loss=None, grad=None, target=None, weight=None,
-              source=None, dim=None, reduction=None, label_smoothing=None, ignore_index=None):
+              mask=None, source=None, dim=None, reduction=None, label_smoothing=None, ignore_index=None,
+              scale=None, causal=None, masked_rows=None):
     """Writes the arrays given (numpy arrays, torch tensors, lists or numbers) under the names
-    softmax-verify reads (x, g, softmax or log_softmax or loss, grad, target, weight), and the
-    settings given as the file's metadata strings. A torch bfloat16 tensor is stored as BF16."""
-    arrays = {"x": x, "g": g, "softmax": softmax, "log_softmax": log_softmax, "loss": loss, "grad": grad, "target": target, "weight": weight}
-    settings = {"source": source, "dim": dim, "reduction": reduction, "label_smoothing": label_smoothing, "ignore_index": ignore_index}
-    metadata = {key: str(value) for key, value in settings.items() if value is not None}
+    softmax-verify reads (x, g, softmax or log_softmax or loss, grad, target, weight, mask), and
+    the settings given as the file's metadata strings. A torch bfloat16 tensor is stored as BF16;
+    a boolean mask (True = takes part) as BOOL."""
+    arrays = {"x": x, "g": g, "softmax": softmax, "log_softmax": log_softmax, "loss": loss, "grad": grad, "target": target, "weight": weight, "mask": mask}
+    settings = {"source": source, "dim": dim, "reduction": reduction, "label_smoothing": label_smoothing, "ignore_index": ignore_index,
+                "scale": scale, "causal": causal, "masked_rows": masked_rows}
+    # A boolean setting as the tool reads it: "true" or "false".
+    metadata = {key: str(value).lower() if isinstance(value, bool) else str(value) for key, value in settings.items() if value is not None}
     header = {"__metadata__": metadata} if metadata else {}
     blobs = []
     offset = 0
@@ -55,9 +60,11 @@ def _stored(name, value):
             return "BF16", np.ascontiguousarray(bits.astype("<u2")).tobytes(), list(bits.shape)
         value = value.numpy()
     array = np.asarray(value)
-    if array.dtype.kind in "iub" and name != "target":
+    if name == "mask":
+        array = array.astype(np.bool_)  # 1/0 or True/False: stored as the booleans they mean
+    elif array.dtype.kind in "iub" and name != "target":
         array = array.astype(np.float64)  # x=[1, 2, 3] from a list: its values, not an integer x
     code = CODES.get(array.dtype.name)
     if code is None:
-        raise TypeError(f"{name} has dtype {array.dtype}, which a dump cannot hold (float64, float32, float16, bfloat16; integers for target)")
+        raise TypeError(f"{name} has dtype {array.dtype}, which a dump cannot hold (float64, float32, float16, bfloat16; integers for target, booleans for mask)")
     return code, np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")).tobytes(), list(array.shape)

@@ -77,6 +77,24 @@ g = Bfloat16Like(rng.standard_normal((2, 6)) + 1)
 save_dump("bfloat16.safetensors", x, g, source="bfloat16 through float32")
 keep("bfloat16", x=x.values, g=g.values)
 
+# masked_softmax: a boolean mask (BOOL), its settings as metadata, the last row fully masked (given 0).
+x = rng.standard_normal((3, 6)) * 4
+g = rng.standard_normal((3, 6)) + 1
+mask = rng.random((3, 6)) > 0.3
+mask[:, 0] = True
+mask[2] = False
+scale = 0.125
+z = np.where(mask, x * scale, -np.inf)
+with np.errstate(invalid="ignore"):
+    e = np.exp(z - z.max(-1, keepdims=True))
+    s = np.nan_to_num(e / e.sum(-1, keepdims=True), nan=0.0)
+dx = scale * s * (g - (s * g).sum(-1, keepdims=True))
+save_dump("masked-softmax.safetensors", x, g, softmax=s, grad=dx, mask=mask, scale=scale, masked_rows="zero", source="numpy masked_softmax")
+np.savez("masked-softmax.npz", x=x, g=g, mask=mask, softmax=s, grad=dx)
+for name, array in {"x": x, "g": g, "mask": mask, "softmax": s, "grad": dx}.items():
+    np.save(f"masked-{name}.npy", array)
+keep("masked-softmax", x=x, mask=mask)
+
 save_dump("from-lists.safetensors", [1, 2, 3], [1, 0, 0])
 keep("from-lists", x=[1, 2, 3], g=[1, 0, 0])
 
@@ -111,7 +129,7 @@ describe('python/softmax_verify.py save_dump', () => {
 
   test('lays each file out as the format says: the header padded with spaces to 8 bytes, then the data, nothing after', () => {
     const files = readdirSync(folder).filter((name) => name.endsWith('.safetensors'));
-    expect(files.length).toBe(7);
+    expect(files.length).toBe(8);
     for (const name of files) {
       const bytes = readFileSync(join(folder, name));
       const size = Number(bytes.readBigUInt64LE(0));
@@ -129,6 +147,21 @@ describe('python/softmax_verify.py save_dump', () => {
     const request = await readInput(join(folder, 'log-softmax.safetensors'));
     expect([request.op, request.expected?.log_softmax !== undefined]).toEqual(['log_softmax', true]);
     expect((await verify(request, { reference: 'off' })).passed).toBe(true);
+  });
+
+  test("writes masked_softmax's boolean mask as BOOL and its settings as metadata; the tool reads the dump, its .npz and its .npy files", async () => {
+    const request = await readInput(join(folder, 'masked-softmax.safetensors'));
+    const kept = values['masked-softmax'];
+    expect([request.op, request.scale, request.maskedRows, request.causal]).toEqual(['masked_softmax', 0.125, 'zero', undefined]);
+    expect(request.mask).toEqual({ shape: [3, 6], data: Float64Array.from((kept.mask as number[][]).flat()) });
+    expect((await verify(request)).passed).toBe(true);
+    // The same arrays from np.savez and np.save, the settings from flags; the mask makes the .npz masked_softmax's.
+    const settings = ['--scale', '0.125', '--masked-rows', 'zero'];
+    expect((await runMain(['--input', 'masked-softmax.npz', ...settings], { cwd: folder })).code).toBe(0);
+    const flags = ['--op', 'masked_softmax', '--x', 'masked-x.npy', '--g', 'masked-g.npy', '--mask', 'masked-mask.npy', '--expected-softmax', 'masked-softmax.npy', '--expected-grad', 'masked-grad.npy', '--source', 'numpy'];
+    expect((await runMain([...flags, ...settings], { cwd: folder })).code).toBe(0);
+    // The fully masked row is 0 here: the convention of NaN there fails it.
+    expect((await runMain([...flags, '--scale', '0.125'], { cwd: folder })).code).toBe(1);
   });
 
   test("writes cross_entropy's int64 target, a 0-d g and its settings as metadata strings", async () => {
@@ -149,7 +182,7 @@ describe('python/softmax_verify.py save_dump', () => {
   test('writes lists of whole numbers as float64 values, and refuses a dtype a dump cannot hold by name', async () => {
     const request = await readInput(join(folder, 'from-lists.safetensors'));
     expect([request.dtype, request.x]).toEqual(['float64', { shape: [3], data: Float64Array.of(1, 2, 3) }]);
-    expect(values['complex error']).toBe('x has dtype complex128, which a dump cannot hold (float64, float32, float16, bfloat16; integers for target)');
+    expect(values['complex error']).toBe('x has dtype complex128, which a dump cannot hold (float64, float32, float16, bfloat16; integers for target, booleans for mask)');
   });
 
   test('the command reads its dump as the README says: --input dump.safetensors --summary', async () => {

@@ -29,7 +29,7 @@ export interface VerifyInput {
   readonly dtypeFrom?: DTypeOrigin;
   /** The operation verified (default softmax). */
   readonly op: Op;
-  /** The op's own fields, checked against x (cross_entropy's target and settings, masked_softmax's mask and scale). */
+  /** The op's own fields, checked against x (cross_entropy's target and settings, …). */
   readonly spec?: OpSpec;
   readonly expected?: { readonly forward?: Float64Array; readonly grad?: Float64Array };
   /** A tolerance carried by the input itself (a fixture's). */

@@ -12,7 +12,7 @@ import { DEFAULT_OP, type OpField } from '../ops/op-definition.js';
  * The arrays a dump holds, by name: x and g, each op's expected forward output under its name
  * (softmax, log_softmax, loss: the dump is then of that op) and grad, and the ops' own fields that
  * are arrays (cross_entropy's target and weight: a dump holding its target is one of op
- * cross_entropy; masked_softmax's mask). Its other fields are strings of the metadata
+ * cross_entropy; a mask). Its other fields are strings of the metadata
  * (safetensors' `__metadata__`).
  */
 const REQUIRED = ['x', 'g'] as const;
@@ -23,7 +23,7 @@ const KNOWN = [...REQUIRED, ...EXPECTED, ...FIELD_ARRAYS.map((field) => field.ke
 
 /**
  * The op whose required array the dump holds (cross_entropy's target), else the op of an array
- * field that needs nothing more (masked_softmax's mask), else the op whose forward output it holds
+ * field that needs nothing more (a mask), else the op whose forward output it holds
  * under a name of its own (log_softmax; a softmax is the default op's).
  */
 function dumpOp(arrays: ReadonlyMap<string, Tensor>): Op | undefined {
@@ -35,7 +35,7 @@ function dumpOp(arrays: ReadonlyMap<string, Tensor>): Op | undefined {
   return OPS.find((op) => FORWARD_NAME[op] !== FORWARD_NAME[DEFAULT_OP] && arrays.has(FORWARD_NAME[op]) && needsNothing(op));
 }
 
-/** A field a dump holds as an array (cross_entropy's target, masked_softmax's mask), not as metadata. */
+/** A field a dump holds as an array (cross_entropy's target, a mask), not as metadata. */
 function isArrayKind(field: OpField): boolean {
   return field.kind.type === 'values' || field.kind.type === 'mask';
 }

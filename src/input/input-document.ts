@@ -159,7 +159,7 @@ function readChoiceField(value: unknown, field: string, choices: readonly string
   throw new InputError(`${field} must be one of ${choices.join(', ')}, got ${describeValue(value)}`);
 }
 
-/** A finite number (masked_softmax's scale). */
+/** A finite number (a scale). */
 export function readFiniteNumber(value: unknown, field: string): number {
   if (typeof value === 'number' && Number.isFinite(value)) return value;
   throw new InputError(`${field} must be a finite number, got ${describeValue(value)}`);

@@ -34,7 +34,7 @@ export interface RawRequest {
   readonly source?: string;
   /**
    * Each op's own fields (the registry's), by library name: cross_entropy's `target`, `reduction`,
-   * …, masked_softmax's `mask`, `scale`, …; a flag without a value (`--causal`) is `true`.
+   * …; a flag without a value (`--causal`) is `true`.
    */
   readonly [opField: string]: string | boolean | undefined;
 }
@@ -81,7 +81,7 @@ export function resolveRequest(raw: RawRequest, files: InputFiles, words: Reques
     }
     // Each op's expected forward output has its flag (--expected-softmax, --expected-loss, …).
     const texts = raw as Readonly<Record<string, string | undefined>>;
-    // One flag a forward name (softmax's is masked_softmax's too), each under the first op of that name.
+    // One flag a forward name (two ops may share one), each under the first op of that name.
     const namedOps = OPS.filter((op, i) => OPS.findIndex((other) => FORWARD_NAME[other] === FORWARD_NAME[op]) === i);
     const forwardFlags = namedOps.map((op) => [op, texts[expectedFlagKey(op)]] as const).filter(([, text]) => text !== undefined);
     if (forwardFlags.length > 1) {

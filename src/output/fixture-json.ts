@@ -21,7 +21,7 @@ export interface FixtureV1 {
   /** Absent for a forward-only fixture (softmax, log_softmax with no g). */
   readonly g?: Tensor;
   readonly expected: { readonly forward?: Float64Array; readonly grad?: Float64Array };
-  /** The op's own fields (cross_entropy's target and settings, masked_softmax's mask and scale). */
+  /** The op's own fields (cross_entropy's target and settings, …). */
   readonly spec?: OpSpec;
   /** The forward output's shape where it is not x's (a loss's). */
   readonly forwardShape?: readonly number[];

@@ -95,7 +95,7 @@ export const MASKED_SOFTMAX: OpDefinition<'masked_softmax'> = {
   bigNumberMillisecondsPerElement: 0.2,
   words: {
     closeRule: "atol + rtol·(|b| + s_i Σ_j s_j |g'_j|) + arithmetic, g' = scale·g",
-    closeRuleTerms: "s_i Σ_j s_j |g'_j|: what cancels in scale·(g_i − ⟨s, g⟩); arithmetic includes a kernel's rounding of scale·x to the dtype",
+    closeRuleTerms: "s_i Σ_j s_j |g'_j|: what cancels in scale·(g_i − ⟨s, g⟩); scale·x may be rounded to the dtype first, as (x * scale).masked_fill(…).softmax() does",
     cancellationTerm: "rtol·s_i Σ s_j|g'_j|",
     closedForm: 'dx = scale·s ⊙ (g − ⟨s, g⟩), 0 where masked',
     closedFormForward: 's = softmax(scale·x) over the kept elements, 0 where masked',

@@ -19,7 +19,7 @@ export const MASKED_SOFTMAX_FIELDS_OUT: OpFieldsOut = {
   described(spec, _g, formatValue) {
     const own = maskedSoftmaxSpec(spec);
     const kept = own.keep.reduce((sum, k) => sum + k, 0);
-    const which = own.causal ? 'causal (j ≤ i over the last two dims)' : own.mask === undefined ? 'no mask' : `mask of shape ${formatShape(own.mask.shape)}`;
+    const which = own.causal ? 'causal (j ≤ i over the last two dims)' : own.mask === undefined ? 'none' : formatShape(own.mask.shape);
     const rows = own.maskedRows === 'nan' ? 'NaN' : '0';
     return `mask: ${which}, ${kept} of ${own.keep.length} elements kept; scale ${formatValue(own.scale)}; a fully masked slice gives ${rows} forward and 0 gradient`;
   },
