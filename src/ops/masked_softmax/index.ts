@@ -65,7 +65,7 @@ export const MASKED_SOFTMAX: OpDefinition<'masked_softmax'> = {
   },
   allowances: (input, closedForm, layout, a, tolerance) => {
     const spec = maskedSoftmaxSpec(input.spec);
-    return maskedSoftmaxAllowances(scaledOf(input, input.x.data, input.g.data, a.round), closedForm, spec, fullyMaskedSlices(spec, layout), layout, a, tolerance);
+    return maskedSoftmaxAllowances(input.x.data, scaledOf(input, input.x.data, input.g.data, a.round), closedForm, spec, fullyMaskedSlices(spec, layout), layout, a, tolerance);
   },
   laws: {
     forward: 'softmax',

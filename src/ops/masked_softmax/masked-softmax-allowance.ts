@@ -1,17 +1,18 @@
 /**
  * What rounding allows a correct masked_softmax kernel: softmax's allowance on (x', g') =
- * (scale·x with masked logits at −∞, scale·g), plus what a kernel that rounds scale·x to the
- * dtype before its softmax changes (PyTorch's `(x * scale).masked_fill(~mask, -inf).softmax(-1)`
- * in bfloat16 does; a fused kernel keeps the product in float). Each x'_j is then off by
- * δ_j ≤ u·|x'_j|, u = u_d (and u_d more where the scale itself is not a dtype number, which such
- * a kernel rounds first), and to first order
+ * (scale·x with masked logits at −∞, scale·g), plus what a kernel that forms scale·x otherwise
+ * changes. PyTorch's `(x * scale).masked_fill(~mask, -inf).softmax(-1)` in bfloat16 rounds the
+ * scale to the dtype, then the product (a fused kernel keeps both in float): its logit j is off
+ * from x'_j by D_j, worked out element by element (0 where the product is exact, as for a scale of
+ * 1 or a power of two). To first order
  *
- *   Δs_i  = s_i (δ_i − Σ_j s_j δ_j)                     ≤ s_i w_i,   w_i = u (|x'_i| + Σ_j s_j |x'_j|)
+ *   Δs_i  = s_i (δ_i − Σ_j s_j δ_j)                     ≤ s_i w_i,   w_i = D_i + Σ_j s_j D_j
  *   Δdx_i = Δs_i (g'_i − c) − s_i Σ_j Δs_j (g'_j − c)   ≤ s_i w_i |g'_i − c| + s_i Σ_j s_j w_j |g'_j − c|
  *
  * with c = ⟨s, g'⟩ (Σ_j Δs_j = 0 lets c in), w to higher orders as μ is. A gradient scaled after
- * it is stored (autograd's mul backward behind softmax's) is rounded once more: u_d·|b|, unless
- * the scale is a power of two. A fully masked slice has no probabilities: its sums are not measured.
+ * it is stored (autograd's mul backward behind softmax's) is rounded once more, and by the rounded
+ * scale: (u_d + |scale_d − scale|/|scale|)·|b|, 0 for a power of two. A fully masked slice has no
+ * probabilities: its sums are not measured.
  */
 import { UNIT_ROUNDOFF, type Tolerance } from '../../dtype.js';
 import type { AllowanceRule, Allowances, ElementAllowance } from '../../comparisons/allowance.js';
@@ -29,13 +30,13 @@ interface ScaledLogitsTerms {
   readonly x: Float64Array;
   readonly g: Float64Array;
   readonly softmax: Float64Array;
-  /** u of the rounding of x'_j, relative to |x'_j|. */
-  readonly logitRounding: number;
-  /** u_d where the gradient may be rescaled after it is stored, else 0. */
+  /** D_j: how far a kernel's own scale·x_j may be from x'_j. */
+  readonly logitDeviations: Float64Array;
+  /** What a gradient rescaled after it is stored may be off by, relative to |b|. */
   readonly rescaling: number;
-  /** Per slice: c = ⟨s, g'⟩, Σ_j s_j |x'_j|, and Σ_j s_j w_j |g'_j − c|. */
+  /** Per slice: c = ⟨s, g'⟩, Σ_j s_j D_j, and Σ_j s_j w_j |g'_j − c|. */
   readonly centres: Float64Array;
-  readonly meanMagnitudes: Float64Array;
+  readonly meanDeviations: Float64Array;
   readonly spreads: Float64Array;
 }
 
@@ -47,10 +48,10 @@ export interface MaskedSoftmaxElementAllowance extends ElementAllowance {
 
 /** w_i of element i in slice k. */
 function logitShare(t: ScaledLogitsTerms, i: number, k: number): number {
-  return withHigherOrders(t.logitRounding * (Math.abs(t.x[i]) + t.meanMagnitudes[k]));
+  return withHigherOrders(t.logitDeviations[i] + t.meanDeviations[k]);
 }
 
-/** What rounding scale·x (and rescaling the gradient) adds to element i's allowance. */
+/** What forming scale·x otherwise (and rescaling the gradient) adds to element i's allowance. */
 function scaledLogitsShare(allowance: MaskedSoftmaxElementAllowance, i: number, b: number, k: number): number {
   const t = allowance.terms;
   const s = t.softmax[i];
@@ -73,6 +74,7 @@ const MASKED_SOFTMAX_RULE: AllowanceRule<MaskedSoftmaxElementAllowance> = {
 
 /** The allowances of masked_softmax's results, sized by the closed form's (on x' and g', settled). */
 export function maskedSoftmaxAllowances(
+  x: Float64Array,
   scaled: ScaledInputs,
   closedForm: MethodResult,
   spec: MaskedSoftmaxSpec,
@@ -84,38 +86,45 @@ export function maskedSoftmaxAllowances(
   const softmax = closedForm.forward;
   const inner = roundingAllowances({ x: scaled.x, g: scaled.g, softmax, grad: closedForm.grad, layout }, a, tolerance);
   const ud = UNIT_ROUNDOFF[a.dtype];
-  const scaleRounded = roundToDType(spec.scale, a.dtype) !== spec.scale;
-  const powerOfTwo = spec.scale !== 0 && Number.isFinite(spec.scale) && Math.abs(spec.scale) === 2 ** Math.round(Math.log2(Math.abs(spec.scale)));
+  const { scale } = spec;
+  const roundedScale = roundToDType(scale, a.dtype);
+  const powerOfTwo = scale !== 0 && Math.abs(scale) === 2 ** Math.round(Math.log2(Math.abs(scale)));
+  // The composition's logit (scale and product rounded to the dtype) and a kernel's that rounds
+  // only the scale: the farther from x'_j of the two.
+  const logitDeviations = new Float64Array(scaled.x.length);
+  for (let j = 0; j < logitDeviations.length; j++) {
+    if (spec.keep[j] === 0) continue;
+    const own = scaled.x[j];
+    const product = roundedScale * x[j];
+    logitDeviations[j] = Math.max(Math.abs(roundToDType(product, a.dtype) - own), Math.abs(a.round(product) - own));
+  }
   const centres = new Float64Array(layout.count);
-  const meanMagnitudes = new Float64Array(layout.count);
+  const meanDeviations = new Float64Array(layout.count);
   const spreads = new Float64Array(layout.count);
-  const terms = {
+  const terms: ScaledLogitsTerms = {
     layout,
     x: scaled.x,
     g: scaled.g,
     softmax,
-    logitRounding: ud * (scaleRounded ? 2 : 1),
-    rescaling: powerOfTwo || spec.scale === 1 ? 0 : ud,
+    logitDeviations,
+    rescaling: powerOfTwo ? 0 : ud + Math.abs(roundedScale - scale) / Math.abs(scale),
     centres,
-    meanMagnitudes,
+    meanDeviations,
     spreads,
   };
-  forEachSlice(layout, [scaled.x, scaled.g, softmax], [], ([xs, gs, ss], _, k) => {
+  forEachSlice(layout, [scaled.g, softmax, logitDeviations], [], ([gs, ss, ds], _, k) => {
     let centre = 0;
-    let magnitude = 0;
-    for (let j = 0; j < xs.length; j++) {
+    let deviation = 0;
+    for (let j = 0; j < gs.length; j++) {
       if (!(ss[j] > 0)) continue;
       centre += ss[j] * gs[j];
-      magnitude += ss[j] * Math.abs(xs[j]);
+      deviation += ss[j] * ds[j];
     }
     centres[k] = centre;
-    meanMagnitudes[k] = magnitude;
-  });
-  forEachSlice(layout, [scaled.x, scaled.g, softmax], [], ([xs, gs, ss], _, k) => {
+    meanDeviations[k] = deviation;
     let spread = 0;
-    for (let j = 0; j < xs.length; j++) {
-      if (!(ss[j] > 0)) continue;
-      spread += ss[j] * withHigherOrders(terms.logitRounding * (Math.abs(xs[j]) + meanMagnitudes[k])) * Math.abs(gs[j] - centres[k]);
+    for (let j = 0; j < gs.length; j++) {
+      if (ss[j] > 0) spread += ss[j] * withHigherOrders(ds[j] + deviation) * Math.abs(gs[j] - centre);
     }
     spreads[k] = spread;
   });
