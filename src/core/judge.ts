@@ -12,6 +12,7 @@ import { checkFiniteDifferences } from '../ops/softmax/finite-differences.js';
 import type { ReferenceResult } from '../reference/reference-result.js';
 import type { Tensor } from '../tensor.js';
 import {
+  arithmeticTypesOf,
   METHOD_IDS,
   QUANTITIES,
   resultOf,
@@ -51,7 +52,7 @@ const ROUNDED = new WeakSet<VerifyInput>();
  */
 export function judge(original: VerifyInput, options: VerifyOptions = {}): Report {
   const input = roundedInput(original);
-  const arithmetic = arithmeticFor(input.dtype, options.arithmetic);
+  const arithmetic = arithmeticFor(input.dtype, arithmeticTypesOf(input, options.arithmetic));
   const layout = sliceLayout(input.x.shape, input.axis);
   const x = input.x.data;
   const g = input.g.data;

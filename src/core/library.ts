@@ -73,6 +73,8 @@ export interface VerifyRequest {
   readonly expected?: { readonly softmax?: Values; readonly log_softmax?: Values; readonly loss?: Values | number; readonly grad?: Values };
   /** A tolerance of the input's own, instead of the dtype's. */
   readonly tolerance?: Tolerance;
+  /** The arithmetic of the kernel the expected values came from, as a fixture carries it (options.arithmetic's parts win). */
+  readonly arithmetic?: ArithmeticTypes;
   /** Who produced the expected values; a name and a description for the report. */
   readonly source?: string;
   readonly name?: string;
@@ -134,6 +136,7 @@ export async function verify(request: VerifyRequest, options: RunOptions = {}): 
       dtype: fields.dtype === undefined ? undefined : readDType(fields.dtype, 'dtype'),
       expected: forward === undefined && grad === undefined ? undefined : { forward, grad },
       tolerance: fields.tolerance === undefined ? undefined : readTolerance(fields.tolerance, 'tolerance'),
+      arithmetic: fields.arithmetic === undefined ? undefined : readArithmetic(fields.arithmetic, 'arithmetic'),
       source: text('source'),
       name,
       description: text('description'),
@@ -147,7 +150,7 @@ export async function verify(request: VerifyRequest, options: RunOptions = {}): 
 /** The library's names of the ops' own fields (the registry's), as the request type spells them. */
 type OpFieldName = 'target' | 'reduction' | 'labelSmoothing' | 'ignoreIndex' | 'weight' | 'mask' | 'causal' | 'scale' | 'maskedRows';
 const OP_FIELD_NAMES = OP_FIELDS.map(libraryName) as OpFieldName[];
-const REQUEST_FIELDS = ['op', 'x', 'g', ...OP_FIELD_NAMES, 'dim', 'dtype', 'expected', 'tolerance', 'source', 'name', 'description'] as const;
+const REQUEST_FIELDS = ['op', 'x', 'g', ...OP_FIELD_NAMES, 'dim', 'dtype', 'expected', 'tolerance', 'arithmetic', 'source', 'name', 'description'] as const;
 const EXPECTED_FIELDS = ['softmax', 'log_softmax', 'loss', 'grad'] as const;
 const RUN_OPTIONS = ['tolerance', 'arithmetic', 'reference', 'accurate', 'finiteDifferences', 'allowSlow', 'parallel'] as const;
 
@@ -305,6 +308,7 @@ export async function readInput(path: string, settings: InputSettings = {}): Pro
             grad: shaped(input.expected.grad),
           },
     tolerance: input.tolerance,
+    ...(input.arithmetic === undefined ? {} : { arithmetic: input.arithmetic }),
     source: input.source,
     name: input.name,
     description: input.description,

@@ -34,6 +34,8 @@ export interface VerifyInput {
   readonly expected?: { readonly forward?: Float64Array; readonly grad?: Float64Array };
   /** A tolerance carried by the input itself (a fixture's). */
   readonly tolerance?: Tolerance;
+  /** The arithmetic of the kernel the expected values came from, carried by the input (a fixture's): options' parts win. */
+  readonly arithmetic?: ArithmeticTypes;
   /**
    * No g was given (softmax, log_softmax): the forward output is checked alone. `g` then holds
    * zeros, so that every step runs as it does, and nothing of the gradient is compared, measured,
@@ -161,6 +163,13 @@ export interface Report {
    * arithmetic, which `--compute <dtype>` declares.
    */
   readonly passesComputingInDtype?: boolean;
+}
+
+/** The arithmetic a run takes: each part given in the options, else the input's own, else PyTorch's for the dtype. */
+export function arithmeticTypesOf(input: VerifyInput, given: ArithmeticTypes = {}): ArithmeticTypes {
+  const compute = given.compute ?? input.arithmetic?.compute;
+  const accumulate = given.accumulate ?? input.arithmetic?.accumulate;
+  return { ...(compute === undefined ? {} : { compute }), ...(accumulate === undefined ? {} : { accumulate }) };
 }
 
 /** The shape a quantity's values have: x's, but cross_entropy's loss has its own (one number, or one a sample). */

@@ -23,7 +23,7 @@ import {
 } from './budget.js';
 import { type MethodResult } from '../methods/method-result.js';
 import { type ReferenceResult } from '../reference/reference-result.js';
-import { type Report, type VerifyInput } from './report.js';
+import { arithmeticTypesOf, type Report, type VerifyInput } from './report.js';
 
 export const REFERENCE_CHOICES = ['auto', 'double-double', 'bignumber', 'off'] as const;
 export type ReferenceChoice = (typeof REFERENCE_CHOICES)[number];
@@ -59,7 +59,7 @@ export interface RunOptions {
  * work over budget that cannot be skipped).
  */
 export async function runVerification(input: VerifyInput, options: RunOptions = {}): Promise<Report> {
-  const types = options.arithmetic ?? {};
+  const types = arithmeticTypesOf(input, options.arithmetic);
   const narrower = narrowerThanDType(input.dtype, types);
   if (narrower !== undefined) throw new RunRefusalError({ code: 'narrower-arithmetic', ...narrower, dtype: input.dtype });
   const op = supportedOp(input.op, 'op');

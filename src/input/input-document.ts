@@ -1,4 +1,5 @@
 import { DTYPES, dtypeNamed, isDType, type DType, type Tolerance } from '../dtype.js';
+import type { ArithmeticTypes } from '../numeric/arithmetic.js';
 import { formatShape, sameShape, type Tensor } from '../tensor.js';
 import { describeValue, InputError } from '../input-error.js';
 import { FORWARD_NAME, isOp, OPS, supportedOp, SUPPORTED_OPS, type Op } from '../op.js';
@@ -30,6 +31,8 @@ export interface InputDocument {
   /** The dtypes the expected values were stored in, when read from binary files (see Tensor.stored). */
   readonly expectedStored?: { readonly forward?: DType; readonly grad?: DType };
   readonly tolerance?: Tolerance;
+  /** The arithmetic of the kernel the expected values came from, where it is not PyTorch's usual (--compute, --accumulate). */
+  readonly arithmetic?: ArithmeticTypes;
   /** cross_entropy's fields, as written (checked against x in resolve-input.ts). */
   readonly target?: Tensor;
   readonly reduction?: Reduction;
@@ -39,7 +42,7 @@ export interface InputDocument {
 }
 
 /** Every field a document may have: the common ones, and each op's own (the registry's, in PyTorch's spelling). */
-const KNOWN_FIELDS = ['format', 'name', 'description', 'source', 'dtype', 'dim', 'x', 'g', 'expected', 'tolerance', 'op', ...new Set(OP_FIELDS.map((field) => field.key))];
+const KNOWN_FIELDS = ['format', 'name', 'description', 'source', 'dtype', 'dim', 'x', 'g', 'expected', 'tolerance', 'arithmetic', 'op', ...new Set(OP_FIELDS.map((field) => field.key))];
 const FIXTURE_REQUIRED = ['name', 'source', 'dtype', 'dim', 'x', 'expected'];
 
 /**
@@ -134,6 +137,7 @@ export function parseInputDocument(text: string, options: DocumentOptions = {}):
     g,
     ...optional(doc, 'expected', (v) => readExpected(v, x, tensorOrNumber, op ?? DEFAULT_OP)),
     tolerance: optional(doc, 'tolerance', readTolerance),
+    arithmetic: optional(doc, 'arithmetic', readArithmeticField),
   };
 }
 
@@ -220,6 +224,17 @@ function readExpected(
 function readOp(value: unknown): Op {
   if (!isOp(value)) throw new InputError(`op must be one of ${SUPPORTED_OPS.join(', ')}, got ${describeValue(value)}`);
   return supportedOp(value, 'op');
+}
+
+/** A document's `arithmetic`: `{"compute"?, "accumulate"?}`, each one of the four dtype names. */
+function readArithmeticField(value: unknown): ArithmeticTypes {
+  if (!isPlainObject(value)) throw new InputError(`arithmetic must be an object {"compute"?: …, "accumulate"?: …}, got ${kindOf(value)}`);
+  const unknown = Object.keys(value).find((key) => key !== 'compute' && key !== 'accumulate');
+  if (unknown !== undefined) throw new InputError(`arithmetic has an unknown field ${describeValue(unknown)} (known: compute, accumulate)`);
+  return {
+    ...(Object.hasOwn(value, 'compute') ? { compute: readDType(value.compute, 'arithmetic.compute') } : {}),
+    ...(Object.hasOwn(value, 'accumulate') ? { accumulate: readDType(value.accumulate, 'arithmetic.accumulate') } : {}),
+  };
 }
 
 function readTolerance(value: unknown): Tolerance {

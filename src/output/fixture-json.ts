@@ -1,5 +1,6 @@
 import { DEFAULT_OP } from '../ops/op-definition.js';
 import type { DType, Tolerance } from '../dtype.js';
+import type { ArithmeticTypes } from '../numeric/arithmetic.js';
 import { FIXTURE_FORMAT } from '../input/input-document.js';
 import { toNested } from '../tensor.js';
 import type { Tensor } from '../tensor.js';
@@ -17,6 +18,7 @@ export interface FixtureV1 {
   readonly dtype: DType;
   readonly dim: number;
   readonly tolerance?: Tolerance;
+  readonly arithmetic?: ArithmeticTypes;
   readonly x: Tensor;
   /** Absent for a forward-only fixture (softmax, log_softmax with no g). */
   readonly g?: Tensor;
@@ -60,6 +62,7 @@ export function fixtureToJson(fixture: FixtureV1): string {
       rtol: new RawJson(pythonFloat(fixture.tolerance.rtol)),
       atol: new RawJson(pythonFloat(fixture.tolerance.atol)),
     },
+    arithmetic: fixture.arithmetic,
     x: nested(fixture.x.data),
     g: fixture.g === undefined ? undefined : shaped(fixture.g.data, fixture.g.shape),
     ...Object.fromEntries(fields.map((field) => [field.key, written(field)])),

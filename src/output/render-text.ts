@@ -100,13 +100,16 @@ function renderHeader(report: Report, palette: Palette): string[] {
     lines.push(palette.warn(`explicit Jacobian skipped: ${describeBudget(report.jacobianSkipped, FLAG_WORDS, { count: slices, length: input.x.shape[input.axis] })}; the accurate closed form stands in as the second witness`));
   }
   const { arithmetic } = report;
+  // An input that carries its kernel's arithmetic (a fixture's "arithmetic") is run in it unless flags say otherwise.
+  const own = input.arithmetic;
+  const inputs = own !== undefined && (own.compute ?? arithmetic.compute) === arithmetic.compute && (own.accumulate ?? arithmetic.accumulate) === arithmetic.accumulate ? " (the input's)" : '';
   if (arithmetic.dtype !== 'float64' || arithmetic.compute !== 'float64') {
     lines.push(
       `arithmetic: x and g rounded to ${arithmetic.dtype}; operations in ${arithmetic.compute}, sums in ${arithmetic.accumulate}, ` +
-        `results stored in ${arithmetic.dtype}`,
+        `results stored in ${arithmetic.dtype}${inputs}`,
     );
   } else if (arithmetic.accumulate !== 'float64') {
-    lines.push(`arithmetic: float64, sums in ${arithmetic.accumulate}`);
+    lines.push(`arithmetic: float64, sums in ${arithmetic.accumulate}${inputs}`);
   }
   const fieldsOut = opDefinition(input.op).fieldsOut;
   if (input.spec !== undefined && fieldsOut !== undefined) lines.push(fieldsOut.described(input.spec, input.g, (value) => formatValue(value, 8)));

@@ -46,6 +46,7 @@ export function buildFixture(input: VerifyInput, labels: FixtureLabels, tool: To
     dtype: input.dtype,
     dim: input.dim,
     tolerance: input.tolerance,
+    arithmetic: input.arithmetic,
     x: input.x,
     // Forward only, the fixture has no g (and records no gradient): a check of it is forward only too.
     g: input.forwardOnly ? undefined : input.g,

@@ -62,6 +62,14 @@ describe('masked_softmax on PyTorch fixtures', () => {
     expect([expectedMismatches(report, 'forward'), expectedMismatches(report, 'grad'), report.passed]).toEqual([0, 0, true]);
   });
 
+  test("torch._masked_softmax's bfloat16 CPU kernel computes in bfloat16 (x − max and each exp rounded), as its fixture says: at PyTorch's usual float32 opmath it fails, with the hint", () => {
+    const input = fixtureInput('masked-softmax-bf16-2x3x8x16-native.json');
+    expect(input.arithmetic).toEqual({ compute: 'bfloat16', accumulate: 'float32' });
+    const usual = judge({ ...input, arithmetic: undefined });
+    expect([usual.passed, expectedMismatches(usual, 'forward'), usual.passesComputingInDtype]).toEqual([false, 6, true]);
+    expect(judge(input, { arithmetic: { compute: 'float32' } }).passed).toBe(false);
+  });
+
   const scaled = NAMES.filter((name) => maskedSoftmaxSpec(fixtureInput(name).spec).scale !== 1);
   test.each(scaled)('fails %s with the scale left out of the gradient', (name) => {
     const input = fixtureInput(name);
