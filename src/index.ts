@@ -13,9 +13,12 @@ export { TOOL, type Tool } from './core/tool.js';
 export { OverBudgetError, type OverBudget, type BudgetKind } from './core/budget.js';
 export { RunRefusalError, type RunRefusal } from './core/run-refusal.js';
 export { InputError } from './input-error.js';
+export { RequestError, type RequestProblem } from './input/request-problem.js';
 export { DTYPES, DEFAULT_TOLERANCE, type DType, type Tolerance } from './dtype.js';
 export type { Report, VerifyInput, Comparison, MethodId, Quantity, Side } from './core/report.js';
 export type { CheckRun } from './check/run-check.js';
 export type { FixtureOutcome } from './check/check-fixture.js';
 export type { ArithmeticTypes } from './numeric/arithmetic.js';
 export type { Tensor } from './tensor.js';
+// An op's own checked fields (report.input.spec), discriminated by `op`: Extract<OpSpec, { op: 'cross_entropy' }> is one op's.
+export type { OpSpec } from './ops/op-definition.js';

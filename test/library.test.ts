@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { check, InputError, OverBudgetError, readInput, toJson, verify } from '../src/index.js';
+import { check, InputError, OverBudgetError, readInput, RequestError, toJson, verify } from '../src/index.js';
 import { loadFixture } from './helpers/fixtures.js';
 import { PROPERTY_OPTIONS, PROPERTY_RUNS, propertyTimeout } from './helpers/properties.js';
 import { runs } from './helpers/slow-tests.js';
@@ -230,6 +230,12 @@ describe('the library API, cross_entropy', () => {
 
   test('rejects cross_entropy fields on another op, and a target out of range', async () => {
     await expect(verify({ x: [1, 2], g: [1, 0], target: 1 })).rejects.toThrow('target is for op cross_entropy');
+    // The problem as data too, for a caller to act on: which field, of which op.
+    const refusal = await verify({ x: [1, 2], g: [1, 0], target: 1 }).catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(RequestError);
+    expect((refusal as RequestError).problem).toEqual({ code: 'field-of-other-op', field: 'target', op: 'cross_entropy' });
+    const missing = await verify({ op: 'cross_entropy', x: [[1, 2]] }).catch((error: unknown) => error);
+    expect([(missing as RequestError).problem.code, (missing as RequestError).problem.field]).toEqual(['required-field-missing', 'target']);
     await expect(verify({ op: 'cross_entropy', x: [[1, 2]], target: [2] })).rejects.toThrow('target[0] is 2, not a class: x has 2 classes (0 to 1), and ignore_index is -100');
   });
 

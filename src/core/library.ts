@@ -6,6 +6,7 @@ import { runCheck, type CheckRun } from '../check/run-check.js';
 import { inputFiles } from '../io/input-files.js';
 import { inputFromDocument, resolveRequest } from '../input/resolve-input.js';
 import { LIBRARY_REQUEST_WORDS } from '../input/request-words.js';
+import { RequestError } from '../input/request-problem.js';
 import type { ArithmeticTypes } from '../numeric/arithmetic.js';
 import { describeValue, InputError } from '../input-error.js';
 import { renderJson } from '../output/render-json.js';
@@ -91,7 +92,7 @@ export async function verify(request: VerifyRequest, options: RunOptions = {}): 
   const fields = readObject(request, undefined, REQUEST_FIELDS, 'with x (and g)');
   const runOptions = readRunOptions(options);
   const op = fields.op === undefined ? undefined : readOp(fields.op, 'op');
-  if (fields.x === undefined) throw new InputError(`x is missing: give the logits ${LIBRARY_REQUEST_WORDS.howToGive('x')}`);
+  if (fields.x === undefined) throw new RequestError({ code: 'input-missing', field: 'x' }, LIBRARY_REQUEST_WORDS);
   const x = readValues(fields.x, 'x');
   // cross_entropy's g is the loss's and may be left out (1); every other op's is x's shape.
   const g = fields.g === undefined ? undefined : readValuesOrNumber(fields.g, 'g');
@@ -113,9 +114,11 @@ export async function verify(request: VerifyRequest, options: RunOptions = {}): 
   const grad = expectedOf('grad');
   const own = opDefinition(op).fields.map(libraryName);
   const stray = OP_FIELDS.find((field) => !own.includes(libraryName(field)) && fields[libraryName(field) as OpFieldName] !== undefined);
-  if (stray !== undefined) throw new InputError(`${libraryName(stray)} is for op ${stray.op}`);
+  if (stray !== undefined) throw new RequestError({ code: 'field-of-other-op', field: libraryName(stray), op: stray.op }, LIBRARY_REQUEST_WORDS);
   const missing = opDefinition(op).fields.find((field) => field.required !== undefined && fields[libraryName(field) as OpFieldName] === undefined);
-  if (missing?.required !== undefined) throw new InputError(`${libraryName(missing)} is missing: op ${op} needs ${missing.required.needs}`);
+  if (missing?.required !== undefined) {
+    throw new RequestError({ code: 'required-field-missing', field: libraryName(missing), key: missing.key, op: op ?? DEFAULT_OP, needs: missing.required.needs }, LIBRARY_REQUEST_WORDS);
+  }
   const text = (key: 'source' | 'name' | 'description'): string | undefined => (fields[key] === undefined ? undefined : readString(fields[key], key));
   const name = text('name');
   const opFields = Object.fromEntries(

@@ -11,6 +11,7 @@ import { tensorFromValuesText } from './values-text.js';
 import type { NumberOptions } from './nested-array.js';
 import { checkedMask } from './mask-values.js';
 import { FLAG_REQUEST_WORDS, type RequestWords } from './request-words.js';
+import { RequestError } from './request-problem.js';
 import { QUANTITIES, type DTypeOrigin, type VerifyInput } from '../core/report.js';
 
 /** What the command line gave, as text: nothing here has been checked yet. */
@@ -175,10 +176,10 @@ export interface Overrides {
 export function inputFromDocument(label: string, doc: InputDocument, overrides: Overrides = {}, words: RequestWords = FLAG_REQUEST_WORDS): VerifyInput {
   const { x } = doc;
   if (x === undefined) {
-    throw new InputError(`x is missing: give the logits ${words.howToGive('x')}`);
+    throw new RequestError({ code: 'input-missing', field: 'x' }, words);
   }
   if (overrides.op !== undefined && doc.op !== undefined && overrides.op !== doc.op) {
-    throw new InputError(`${words.setting('op', overrides.op)}, but the input is op ${doc.op}: leave ${words.setting('op')} out, or give an input of op ${overrides.op}`);
+    throw new RequestError({ code: 'op-contradicts-input', field: 'op', op: overrides.op, inputOp: doc.op }, words);
   }
   // An input that names no op is softmax's, said here once: everything after reads input.op.
   const op = overrides.op ?? doc.op ?? DEFAULT_OP;
@@ -190,6 +191,10 @@ export function inputFromDocument(label: string, doc: InputDocument, overrides: 
     throw new InputError(`dim ${dim} is out of range for x of shape ${formatShape(x.shape)} (expected ${-rank} to ${rank - 1})`);
   }
   const { dtype, dtypeFrom } = chooseDType(doc, overrides, words);
+  const missing = definition.fields.find((field) => field.required !== undefined && (doc as Readonly<Record<string, unknown>>)[libraryName(field)] === undefined);
+  if (missing?.required !== undefined) {
+    throw new RequestError({ code: 'required-field-missing', field: libraryName(missing), key: missing.key, op, needs: missing.required.needs }, words);
+  }
   // The op's own fields, checked against x; an op whose g is not x's shape gives its g with them.
   const own = definition.fieldsAgainstX?.(doc, x, axis);
   if (own?.g !== undefined) return { ...doc, op, spec: own.spec, g: own.g, label, x, dim, axis, dtype, dtypeFrom };
@@ -198,7 +203,7 @@ export function inputFromDocument(label: string, doc: InputDocument, overrides: 
   if (g === undefined) {
     // No g: the forward output is checked alone (an inference kernel's, an onnxruntime session's).
     if (doc.expected?.grad !== undefined) {
-      throw new InputError(`expected grad values need g, the upstream gradient they were computed from: give it ${words.howToGive('g')}`);
+      throw new RequestError({ code: 'expected-grad-without-g', field: 'g' }, words);
     }
     return {
       ...doc,
@@ -322,12 +327,12 @@ function withOpFieldFlags(
   const merged: Record<string, unknown> = { ...doc };
   for (const { field, value } of given) {
     const name = libraryName(field);
-    if ((doc as Record<string, unknown>)[name] !== undefined) throw new InputError(`${label} has its ${field.what} already: give it there or with ${words.setting(name)}, not both`);
+    if ((doc as Record<string, unknown>)[name] !== undefined) throw new RequestError({ code: 'given-twice', field: name, what: field.what, where: label }, words);
     merged[name] = value;
   }
   const op = doc.op ?? raw.op?.trim().replace('-', '_');
   const stray = given.find(({ field }) => field.op !== op);
-  if (stray !== undefined) throw new InputError(`${words.setting(libraryName(stray.field))} is for ${words.setting('op', stray.field.op)}`);
+  if (stray !== undefined) throw new RequestError({ code: 'field-of-other-op', field: libraryName(stray.field), op: stray.field.op }, words);
   return merged as InputDocument;
 }
 

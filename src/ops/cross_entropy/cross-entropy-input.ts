@@ -23,9 +23,8 @@ export interface CrossEntropyFields {
 export function crossEntropyFrom(doc: CrossEntropyFields & { readonly expected?: { readonly forward?: Float64Array } }, x: Tensor, axis: number): { spec: CrossEntropySpec; g: Tensor } {
   const classes = x.shape[axis];
   const samples = x.shape.filter((_, d) => d !== axis);
-  if (doc.target === undefined) {
-    throw new InputError('target is missing: cross_entropy needs class indices (x\'s shape without the class dim) or class probabilities (x\'s shape), with --target or the field "target"');
-  }
+  // A request without its target is refused before (resolve-input.ts: the field is required).
+  if (doc.target === undefined) throw new Error('cross_entropy without its target');
   const target = scalarIfOne(doc.target, samples);
   let targetKind: CrossEntropySpec['targetKind'];
   if (sameShape(target.shape, x.shape) && !(samples.length === 0 && target.shape.length === 0)) targetKind = 'probability';
