@@ -1,4 +1,3 @@
-import { InputError } from './input-error.js';
 import { OP_DEFINITIONS, opDefinition } from './ops/index.js';
 import { OP_NAMES, type Op, type Quantity } from './ops/op-definition.js';
 
@@ -6,9 +5,6 @@ export type { Op } from './ops/op-definition.js';
 
 /** The operations the tool verifies: softmax and its siblings, each with the same two methods (the registry's). */
 export const OPS = OP_NAMES;
-
-/** The ops this version verifies. */
-export const SUPPORTED_OPS = OP_NAMES;
 
 export function isOp(value: unknown): value is Op {
   return typeof value === 'string' && (OPS as readonly string[]).includes(value);
@@ -24,8 +20,7 @@ export function quantityName(op: Op | undefined, quantity: Quantity): string {
   return quantity === 'grad' ? 'grad' : opDefinition(op).forwardName;
 }
 
-/** The op, when this version verifies it; an InputError naming `field` when not yet. */
-export function supportedOp(op: Op, field: string): Op {
-  if ((SUPPORTED_OPS as readonly string[]).includes(op)) return op;
-  throw new InputError(`${field} ${op} is not verified by this version yet (it verifies ${SUPPORTED_OPS.join(' and ')})`);
+/** Whether a forward output of this name has a value per element of x (a loss has its own shape). */
+export function perElementForward(name: string): boolean {
+  return !OP_NAMES.some((op) => OP_DEFINITIONS[op].forwardName === name && !OP_DEFINITIONS[op].forwardPerElement);
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { DTYPES } from '../dtype.js';
-import { SUPPORTED_OPS } from '../op.js';
+import { OPS } from '../op.js';
 import { flagName, OP_FIELDS } from '../ops/index.js';
 import type { FieldKind } from '../ops/op-definition.js';
 
@@ -21,7 +21,7 @@ const PLACEHOLDER: Readonly<Record<FieldKind['type'], string>> = {
  */
 export function addInputOptions(command: Command): Command {
   command
-    .option('--op <name>', `the operation: ${SUPPORTED_OPS.join(', ')} (default: the input's, else softmax)`)
+    .option('--op <name>', `the operation: ${OPS.join(', ')} (default: the input's, else softmax)`)
     .option('--x <values>', 'logits: a JSON array (nested for N-D), a list such as 1,2,3, or a .npy file')
     .option('--g <values>', 'upstream gradient, in the shape of x')
     .option('--expected-softmax <values>', 'the expected softmax values (yours to judge, or to record), in the forms --x takes')

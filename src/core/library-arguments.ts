@@ -4,7 +4,7 @@ import { readFiniteNumber, readFraction, readTolerancePart } from '../input/inpu
 import { checkedMask } from '../input/mask-values.js';
 import { tensorFromNested, valuesFromFlat, type NumberOptions } from '../input/nested-array.js';
 import type { ArithmeticTypes } from '../numeric/arithmetic.js';
-import { isOp, supportedOp, SUPPORTED_OPS, type Op } from '../op.js';
+import { isOp, OPS, type Op } from '../op.js';
 import type { OpField } from '../ops/op-definition.js';
 import { formatShape, MAX_RANK, type Tensor } from '../tensor.js';
 
@@ -92,8 +92,7 @@ export function readDType(value: unknown, field: string): DType {
 }
 
 export function readOp(value: unknown, field: string): Op {
-  if (!isOp(value)) return readChoice(value, field, SUPPORTED_OPS);
-  return supportedOp(value, field);
+  return isOp(value) ? value : readChoice(value, field, OPS);
 }
 
 /** `{ rtol, atol }`, both finite and ≥ 0, as a document's `tolerance`. */

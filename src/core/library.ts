@@ -12,7 +12,7 @@ import { describeValue, InputError } from '../input-error.js';
 import { renderJson } from '../output/render-json.js';
 import { formatShape, sameShape, type Tensor } from '../tensor.js';
 import { REFERENCE_CHOICES, runVerification, type RunOptions } from './run.js';
-import { FORWARD_NAME, type Op } from '../op.js';
+import { FORWARD_NAME, OPS, type Op } from '../op.js';
 import type { Reduction } from '../ops/cross_entropy/cross-entropy-spec.js';
 import { TOOL } from './tool.js';
 import {
@@ -100,7 +100,7 @@ export async function verify(request: VerifyRequest, options: RunOptions = {}): 
   const expected = fields.expected === undefined ? undefined : readObject(fields.expected, 'expected', EXPECTED_FIELDS, `with ${forwardName} and/or grad`);
   const misplaced = EXPECTED_FIELDS.find((key) => key !== forwardName && key !== 'grad' && expected?.[key] !== undefined);
   if (misplaced !== undefined) throw new InputError(`expected.${misplaced} is not an output of op ${op ?? DEFAULT_OP}: give expected.${forwardName}`);
-  const expectedOf = (key: 'softmax' | 'log_softmax' | 'grad'): Float64Array | undefined => {
+  const expectedOf = (key: ExpectedName): Float64Array | undefined => {
     const values = expected?.[key];
     if (values === undefined) return undefined;
     const tensor = readValues(values, `expected.${key}`);
@@ -109,16 +109,13 @@ export async function verify(request: VerifyRequest, options: RunOptions = {}): 
     }
     return tensor.data;
   };
-  const loss = expected?.loss;
-  const forward = forwardName === 'loss' ? (loss === undefined ? undefined : readValuesOrNumber(loss, 'expected.loss').data) : expectedOf(forwardName);
+  // A forward output with a value per element has x's shape; a loss its own (a number for mean and sum).
+  const forwardValues = expected?.[forwardName];
+  const forward = opDefinition(op).forwardPerElement ? expectedOf(forwardName) : forwardValues === undefined ? undefined : readValuesOrNumber(forwardValues, `expected.${forwardName}`).data;
   const grad = expectedOf('grad');
   const own = opDefinition(op).fields.map(libraryName);
   const stray = OP_FIELDS.find((field) => !own.includes(libraryName(field)) && fields[libraryName(field) as OpFieldName] !== undefined);
   if (stray !== undefined) throw new RequestError({ code: 'field-of-other-op', field: libraryName(stray), op: stray.op }, LIBRARY_REQUEST_WORDS);
-  const missing = opDefinition(op).fields.find((field) => field.required !== undefined && fields[libraryName(field) as OpFieldName] === undefined);
-  if (missing?.required !== undefined) {
-    throw new RequestError({ code: 'required-field-missing', field: libraryName(missing), key: missing.key, op: op ?? DEFAULT_OP, needs: missing.required.needs }, LIBRARY_REQUEST_WORDS);
-  }
   const text = (key: 'source' | 'name' | 'description'): string | undefined => (fields[key] === undefined ? undefined : readString(fields[key], key));
   const name = text('name');
   const opFields = Object.fromEntries(
@@ -154,7 +151,9 @@ export async function verify(request: VerifyRequest, options: RunOptions = {}): 
 type OpFieldName = 'target' | 'reduction' | 'labelSmoothing' | 'ignoreIndex' | 'weight' | 'mask' | 'causal' | 'scale' | 'maskedRows';
 const OP_FIELD_NAMES = OP_FIELDS.map(libraryName) as OpFieldName[];
 const REQUEST_FIELDS = ['op', 'x', 'g', ...OP_FIELD_NAMES, 'dim', 'dtype', 'expected', 'tolerance', 'arithmetic', 'source', 'name', 'description'] as const;
-const EXPECTED_FIELDS = ['softmax', 'log_softmax', 'loss', 'grad'] as const;
+/** The expected outputs a request may give: each op's forward output by its name (the registry's), and grad. */
+type ExpectedName = keyof NonNullable<VerifyRequest['expected']>;
+const EXPECTED_FIELDS = [...new Set(OPS.map((op) => FORWARD_NAME[op])), 'grad'] as ExpectedName[];
 const RUN_OPTIONS = ['tolerance', 'arithmetic', 'reference', 'accurate', 'finiteDifferences', 'allowSlow', 'parallel'] as const;
 
 /** verify's options, each checked; named `options.…` in messages, apart from the request's fields. */
@@ -295,7 +294,7 @@ export async function readInput(path: string, settings: InputSettings = {}): Pro
   const fields = input.spec === undefined ? [] : (opDefinition(input.op).fieldsOut?.written(input.spec) ?? []);
   // A 0-d tensor (a reduced loss, its g, one sample's class) as the number it is.
   const asValues = (tensor: Tensor): Values | number => (tensor.shape.length === 0 ? tensor.data[0] : plain(tensor));
-  const lossShape = quantityShape(input, 'forward');
+  const forwardShape = quantityShape(input, 'forward');
   return {
     ...(input.op === undefined ? {} : { op: input.op }),
     x: plain(input.x),
@@ -307,7 +306,7 @@ export async function readInput(path: string, settings: InputSettings = {}): Pro
       input.expected === undefined
         ? undefined
         : {
-            [forwardName]: input.expected.forward === undefined ? undefined : asValues({ shape: forwardName === 'loss' ? lossShape : input.x.shape, data: input.expected.forward }),
+            [forwardName]: input.expected.forward === undefined ? undefined : asValues({ shape: forwardShape, data: input.expected.forward }),
             grad: shaped(input.expected.grad),
           },
     tolerance: input.tolerance,

@@ -1,5 +1,4 @@
 import { RunRefusalError } from './run-refusal.js';
-import { supportedOp } from '../op.js';
 import { runsInParallel } from '../parallel/parallel-threshold.js';
 import { arithmeticFor, narrowerThanDType, type ArithmeticTypes } from '../numeric/arithmetic.js';
 import { opDefinition } from '../ops/index.js';
@@ -62,7 +61,7 @@ export async function runVerification(input: VerifyInput, options: RunOptions = 
   const types = arithmeticTypesOf(input, options.arithmetic);
   const narrower = narrowerThanDType(input.dtype, types);
   if (narrower !== undefined) throw new RunRefusalError({ code: 'narrower-arithmetic', ...narrower, dtype: input.dtype });
-  const op = supportedOp(input.op, 'op');
+  const { op } = input;
   if (!opDefinition(op).finiteDifferences && options.finiteDifferences) throw new RunRefusalError({ code: 'finite-differences-op', op });
   const choice = options.reference ?? 'auto';
 

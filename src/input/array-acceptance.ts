@@ -4,6 +4,7 @@
  * a single sample; its g and loss are single numbers for mean and sum. Every other array stays a
  * float array of rank ≥ 1, so that an int64 x is still refused by name.
  */
+import { perElementForward } from '../op.js';
 import { OP_FIELDS } from '../ops/index.js';
 
 export interface ArrayAcceptance {
@@ -20,6 +21,6 @@ export function acceptanceOf(name: string): ArrayAcceptance {
   const field = OP_FIELDS.find((candidate) => candidate.key === bare);
   if (field?.kind.type === 'mask') return { integers: true, booleans: true };
   if (field?.kind.type === 'values' && field.kind.integers) return { integers: true, scalar: field.kind.orNumber === true };
-  if (bare === 'g' || bare === 'loss') return { scalar: true };
+  if (bare === 'g' || !perElementForward(bare)) return { scalar: true };
   return {};
 }

@@ -4,7 +4,7 @@ import { readIntegerText } from './number-token.js';
 import { readFiniteNumber, readFraction, type InputDocument } from './input-document.js';
 import { checkedMask } from './mask-values.js';
 import { parseNumberToken } from './number-token.js';
-import { FORWARD_NAME, OPS, type Op } from '../op.js';
+import { FORWARD_NAME, OPS, perElementForward, type Op } from '../op.js';
 import { libraryName, OP_FIELDS, opDefinition } from '../ops/index.js';
 import { DEFAULT_OP, type OpField } from '../ops/op-definition.js';
 
@@ -104,7 +104,7 @@ export function documentFromArrays(dump: ArrayDump): InputDocument {
     const needs = opDefinition(stray.op).fields.find((field) => field.required !== undefined);
     throw new InputError(`metadata "${stray.key}" is ${stray.op}'s${needs === undefined ? '' : `: the dump needs its ${itemKind} "${needs.key}" too`}`);
   }
-  const forward = forwardNames.length === 0 ? undefined : expectedOf(forwardNames[0], forwardNames[0] !== 'loss' || opDefinition(op).forwardPerElement);
+  const forward = forwardNames.length === 0 ? undefined : expectedOf(forwardNames[0], perElementForward(forwardNames[0]) || opDefinition(op).forwardPerElement);
   const grad = expectedOf('grad');
   const metadata = dump.metadata ?? {};
   const fields = opDefinition(op).fields.flatMap((field) => {

@@ -6,7 +6,7 @@ import { formatShape, normaliseDim, sameShape, type Tensor } from '../tensor.js'
 import { captureInputError, describeValue, InputError, withInputLabel, type Result } from '../input-error.js';
 import { readDTypeFlag, readFiniteNumber, readFraction, type InputDocument } from './input-document.js';
 import { parseNumberToken, readIntegerText } from './number-token.js';
-import { FORWARD_NAME, isOp, OPS, quantityName, supportedOp, SUPPORTED_OPS, type Op } from '../op.js';
+import { FORWARD_NAME, isOp, OPS, quantityName, type Op } from '../op.js';
 import { tensorFromValuesText } from './values-text.js';
 import type { NumberOptions } from './nested-array.js';
 import { checkedMask } from './mask-values.js';
@@ -293,8 +293,8 @@ export function readArithmeticFlags(raw: { readonly compute?: string; readonly a
 /** `--op`: one of the ops, as written (log-softmax and cross-entropy, with hyphens, too). */
 function readOpFlag(text: string): Op {
   const name = text.trim().replace('-', '_');
-  if (isOp(name)) return supportedOp(name, '--op');
-  throw new InputError(`--op must be one of ${SUPPORTED_OPS.join(', ')}, got ${describeValue(text)}`);
+  if (isOp(name)) return name;
+  throw new InputError(`--op must be one of ${OPS.join(', ')}, got ${describeValue(text)}`);
 }
 
 /** The flag that gives an op's expected forward output. */
