@@ -35,7 +35,7 @@ describe('the op registry', () => {
   });
 
   test('the judging, the run pipeline, the budget, the renderers and the front doors switch on no op name (they ask the registry)', () => {
-    const switching = /(?:\.op\s*[!=]==\s*|case\s+|\bop\s*[!=]==\s*)'(?:softmax|log_softmax|cross_entropy)'/;
+    const switching = /(?:\.op\s*[!=]==\s*|case\s+|\bop\s*[!=]==\s*)'(?:softmax|log_softmax|cross_entropy|masked_softmax)'/;
     const files = [
       join(SRC, 'core', 'judge.ts'),
       join(SRC, 'core', 'report.ts'),
