@@ -61,7 +61,10 @@ def _stored(name, value):
         value = value.numpy()
     array = np.asarray(value)
     if name == "mask":
-        array = array.astype(np.bool_)  # 1/0 or True/False: stored as the booleans they mean
+        # True/False or 1/0 only: an additive mask (0 and -inf) would turn into its opposite.
+        if array.dtype.kind != "b" and not np.isin(array, (0, 1)).all():
+            raise TypeError("mask must hold booleans (True = takes part) or 1/0, not an additive mask of 0 and -inf")
+        array = array.astype(np.bool_)
     elif array.dtype.kind in "iub" and name != "target":
         array = array.astype(np.float64)  # x=[1, 2, 3] from a list: its values, not an integer x
     code = CODES.get(array.dtype.name)

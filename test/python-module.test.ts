@@ -95,6 +95,18 @@ for name, array in {"x": x, "g": g, "mask": mask, "softmax": s, "grad": dx}.item
     np.save(f"masked-{name}.npy", array)
 keep("masked-softmax", x=x, mask=mask)
 
+# causal as a metadata setting, no mask array: the tool takes the op from it.
+x = rng.standard_normal((2, 3, 3))
+g = rng.standard_normal((2, 3, 3)) + 1
+z = np.where(np.tril(np.ones((3, 3), dtype=bool)), x * 0.5, -np.inf)
+s = np.exp(z - z.max(-1, keepdims=True))
+s /= s.sum(-1, keepdims=True)
+save_dump("causal.safetensors", x, g, softmax=s, grad=0.5 * s * (g - (s * g).sum(-1, keepdims=True)), causal=True, scale=0.5, source="numpy causal")
+try:
+    save_dump("additive.safetensors", x, g, mask=np.where(x > 0, 0.0, -np.inf))
+except TypeError as error:
+    values["additive error"] = str(error)
+
 save_dump("from-lists.safetensors", [1, 2, 3], [1, 0, 0])
 keep("from-lists", x=[1, 2, 3], g=[1, 0, 0])
 
@@ -129,7 +141,7 @@ describe('python/softmax_verify.py save_dump', () => {
 
   test('lays each file out as the format says: the header padded with spaces to 8 bytes, then the data, nothing after', () => {
     const files = readdirSync(folder).filter((name) => name.endsWith('.safetensors'));
-    expect(files.length).toBe(8);
+    expect(files.length).toBe(9);
     for (const name of files) {
       const bytes = readFileSync(join(folder, name));
       const size = Number(bytes.readBigUInt64LE(0));
@@ -162,6 +174,13 @@ describe('python/softmax_verify.py save_dump', () => {
     expect((await runMain([...flags, ...settings], { cwd: folder })).code).toBe(0);
     // The fully masked row is 0 here: the convention of NaN there fails it.
     expect((await runMain([...flags, '--scale', '0.125'], { cwd: folder })).code).toBe(1);
+  });
+
+  test('writes causal and the scale as metadata (the op taken from them), and refuses an additive mask by name', async () => {
+    const request = await readInput(join(folder, 'causal.safetensors'));
+    expect([request.op, request.causal, request.scale, request.mask]).toEqual(['masked_softmax', true, 0.5, undefined]);
+    expect((await verify(request)).passed).toBe(true);
+    expect(values['additive error']).toBe('mask must hold booleans (True = takes part) or 1/0, not an additive mask of 0 and -inf');
   });
 
   test("writes cross_entropy's int64 target, a 0-d g and its settings as metadata strings", async () => {

@@ -145,9 +145,15 @@ export function judge(original: VerifyInput, options: VerifyOptions = {}): Repor
         )
       : undefined;
 
+  const given = options.arithmetic ?? {};
   return {
     input,
-    arithmetic,
+    arithmetic: {
+      dtype: arithmetic.dtype,
+      compute: arithmetic.compute,
+      accumulate: arithmetic.accumulate,
+      fromInput: input.arithmetic !== undefined && given.compute === undefined && given.accumulate === undefined,
+    },
     tolerance,
     toleranceOrigin,
     methods,
@@ -222,21 +228,28 @@ function elementwise(a: Float64Array, b: Float64Array, f: (a: number, b: number)
 
 function findNonFiniteSlices(input: VerifyInput, layout: SliceLayout): SliceNote[] {
   const { x, axis, spec } = input;
-  const ignores = opDefinition(input.op).fieldsOut?.ignoresSlice;
+  const { ignoresSlice, keeps } = opDefinition(input.op).fieldsOut ?? {};
+  // An element the op's own mask leaves out (masked_softmax's) takes no part, whatever its logit.
+  const takesPart = (i: number) => spec === undefined || keeps === undefined || keeps(spec, i);
   const notes: SliceNote[] = [];
   for (let k = 0; k < layout.count; k++) {
     const start = sliceStart(layout, k);
     let masked = 0;
+    let kept = 0;
     let reason: SliceNote['reason'] | undefined;
     for (let j = 0; j < layout.length && reason === undefined; j++) {
-      const v = x.data[start + j * layout.stride];
+      const i = start + j * layout.stride;
+      if (!takesPart(i)) continue;
+      kept++;
+      const v = x.data[i];
       if (v !== v) reason = 'nan-logit';
       else if (v === Infinity) reason = 'positive-infinite-logit';
       else if (v === -Infinity) masked++;
     }
-    if (reason === undefined && masked === layout.length) reason = 'all-masked';
+    if (reason === undefined && kept === 0) reason = 'fully-masked';
+    else if (reason === undefined && masked === kept) reason = 'all-masked';
     if (reason === undefined) continue;
-    const ignored = spec !== undefined && ignores !== undefined && ignores(spec, k);
+    const ignored = spec !== undefined && ignoresSlice !== undefined && ignoresSlice(spec, k);
     notes.push({ slice: sliceLabel(layout, x.shape, axis, k), reason, ...(ignored ? { ignored } : {}) });
   }
   return notes;

@@ -3,7 +3,7 @@ import type { Closeness } from '../comparisons/assert-close.js';
 import type { InvariantCheck } from '../comparisons/invariants.js';
 import type { UlpAccuracy } from '../comparisons/ulp-accuracy.js';
 import type { MethodResult } from '../methods/method-result.js';
-import type { Arithmetic, ArithmeticTypes } from '../numeric/arithmetic.js';
+import type { ArithmeticTypes } from '../numeric/arithmetic.js';
 import type { FiniteDifferenceCheck } from '../ops/softmax/finite-differences.js';
 import type { Op, OpSpec, Quantity } from '../ops/op-definition.js';
 import { opDefinition } from '../ops/index.js';
@@ -108,7 +108,8 @@ export type ToleranceOrigin = 'flags' | 'input' | 'dtype';
 export interface SliceNote {
   /** The slice as an index with `:` along the softmax dim, e.g. `[1, :]`. */
   readonly slice: string;
-  readonly reason: 'all-masked' | 'nan-logit' | 'positive-infinite-logit';
+  /** `fully-masked`: the op's own mask leaves out every element (masked_softmax's). */
+  readonly reason: 'all-masked' | 'nan-logit' | 'positive-infinite-logit' | 'fully-masked';
   /** cross_entropy: the sample's target is ignore_index (it adds nothing to the loss, but its gradient is NaN all the same). */
   readonly ignored?: boolean;
 }
@@ -127,7 +128,7 @@ export interface Report {
   /** The input as computed with: x and g rounded to its dtype. */
   readonly input: VerifyInput;
   /** The arithmetic the methods ran in. */
-  readonly arithmetic: Arithmetic;
+  readonly arithmetic: ArithmeticUsed;
   readonly tolerance: Tolerance;
   readonly toleranceOrigin: ToleranceOrigin;
   /** The methods that ran, in the order reports list them. */
@@ -163,6 +164,17 @@ export interface Report {
    * arithmetic, which `--compute <dtype>` declares.
    */
   readonly passesComputingInDtype?: boolean;
+}
+
+/**
+ * The arithmetic a run's methods ran in, by its types' names; `fromInput`: the input's own (a
+ * fixture's "arithmetic"), no option overriding any part of it.
+ */
+export interface ArithmeticUsed {
+  readonly dtype: DType;
+  readonly compute: DType;
+  readonly accumulate: DType;
+  readonly fromInput: boolean;
 }
 
 /** The arithmetic a run takes: each part given in the options, else the input's own, else PyTorch's for the dtype. */

@@ -59,7 +59,7 @@ export interface RunOptions {
  */
 export async function runVerification(input: VerifyInput, options: RunOptions = {}): Promise<Report> {
   const types = arithmeticTypesOf(input, options.arithmetic);
-  const narrower = narrowerThanDType(input.dtype, types);
+  const narrower = narrowerThanDType(input.dtype, options.arithmetic ?? {});
   if (narrower !== undefined) throw new RunRefusalError({ code: 'narrower-arithmetic', ...narrower, dtype: input.dtype });
   const { op } = input;
   if (!opDefinition(op).finiteDifferences && options.finiteDifferences) throw new RunRefusalError({ code: 'finite-differences-op', op });
@@ -84,7 +84,8 @@ export async function runVerification(input: VerifyInput, options: RunOptions = 
     tolerance: options.tolerance,
     reference,
     accurate: options.accurate,
-    arithmetic: types,
+    // As given: the judging takes the input's own arithmetic for the parts the options leave out, and says which it ran in.
+    arithmetic: options.arithmetic,
     finiteDifferences: options.finiteDifferences,
     jacobianSkipped,
     referenceSkipped: skipped,

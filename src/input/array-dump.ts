@@ -4,7 +4,7 @@ import { readIntegerText } from './number-token.js';
 import { readFiniteNumber, readFraction, type InputDocument } from './input-document.js';
 import { checkedMask } from './mask-values.js';
 import { parseNumberToken } from './number-token.js';
-import { FORWARD_NAME, OPS, perElementForward, type Op } from '../op.js';
+import { FORWARD_NAME, isOp, OPS, perElementForward, type Op } from '../op.js';
 import { libraryName, OP_FIELDS, opDefinition } from '../ops/index.js';
 import { DEFAULT_OP, type OpField } from '../ops/op-definition.js';
 
@@ -22,15 +22,20 @@ const FIELD_ARRAYS = OP_FIELDS.filter(isArrayKind);
 const KNOWN = [...REQUIRED, ...EXPECTED, ...FIELD_ARRAYS.map((field) => field.key)];
 
 /**
- * The op whose required array the dump holds (cross_entropy's target), else the op of an array
- * field that needs nothing more (a mask), else the op whose forward output it holds
- * under a name of its own (log_softmax; a softmax is the default op's).
+ * The op the metadata names ("op"), else the op whose required array the dump holds
+ * (cross_entropy's target), else the op of a field that needs nothing more (a mask; a "causal" or
+ * "scale" setting), else the op whose forward output it holds under a name of its own (log_softmax;
+ * a softmax is the default op's).
  */
-function dumpOp(arrays: ReadonlyMap<string, Tensor>): Op | undefined {
+function dumpOp(arrays: ReadonlyMap<string, Tensor>, metadata: Readonly<Record<string, string>>): Op | undefined {
+  if (Object.hasOwn(metadata, 'op')) {
+    if (!isOp(metadata.op)) throw new InputError(`metadata "op" must be one of ${OPS.join(', ')}, got ${JSON.stringify(metadata.op)}`);
+    return metadata.op;
+  }
   const byField = FIELD_ARRAYS.find((field) => field.required !== undefined && arrays.has(field.key));
   if (byField !== undefined) return byField.op;
   const needsNothing = (op: Op) => opDefinition(op).fields.every((field) => field.required === undefined);
-  const byOptional = FIELD_ARRAYS.find((field) => arrays.has(field.key) && needsNothing(field.op));
+  const byOptional = OP_FIELDS.find((field) => needsNothing(field.op) && (isArrayKind(field) ? arrays.has(field.key) : Object.hasOwn(metadata, field.key)));
   if (byOptional !== undefined) return byOptional.op;
   return OPS.find((op) => FORWARD_NAME[op] !== FORWARD_NAME[DEFAULT_OP] && arrays.has(FORWARD_NAME[op]) && needsNothing(op));
 }
@@ -73,7 +78,7 @@ export function documentFromArrays(dump: ArrayDump): InputDocument {
   if (unknown !== undefined) {
     throw new InputError(`unknown ${itemKind} ${JSON.stringify(unknown)} (known: ${KNOWN.join(', ')})`);
   }
-  const op = dumpOp(arrays);
+  const op = dumpOp(arrays, dump.metadata ?? {});
   for (const name of REQUIRED) {
     // g may be left out: cross_entropy's is then 1 (the loss's own gradient), and any other op's
     // forward output is checked alone (a dump of an inference kernel's outputs).

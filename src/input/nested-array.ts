@@ -98,7 +98,7 @@ function readNumber(item: unknown, field: string, path: number[], options: Numbe
   if (item === null) {
     throw new InputError(`${at(field, path)} is null, not a number (write NaN as NaN or "nan")`);
   }
-  throw new InputError(`${at(field, path)} is not a number: ${describeValue(item)}`);
+  throw new InputError(`${at(field, path)} is not a ${options.booleans ? 'boolean' : 'number'}: ${describeValue(item)}`);
 }
 
 function describeKind(item: unknown): string {

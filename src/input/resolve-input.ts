@@ -1,7 +1,7 @@
 import { DEFAULT_TOLERANCE, type DType, type Tolerance } from '../dtype.js';
 import { flagName, libraryName, OP_FIELDS, opDefinition } from '../ops/index.js';
 import { DEFAULT_OP, type OpField } from '../ops/op-definition.js';
-import type { ArithmeticTypes } from '../numeric/arithmetic.js';
+import { narrowerThanDType, type ArithmeticTypes } from '../numeric/arithmetic.js';
 import { formatShape, normaliseDim, sameShape, type Tensor } from '../tensor.js';
 import { captureInputError, describeValue, InputError, withInputLabel, type Result } from '../input-error.js';
 import { readDTypeFlag, readFiniteNumber, readFraction, type InputDocument } from './input-document.js';
@@ -191,6 +191,11 @@ export function inputFromDocument(label: string, doc: InputDocument, overrides: 
     throw new InputError(`dim ${dim} is out of range for x of shape ${formatShape(x.shape)} (expected ${-rank} to ${rank - 1})`);
   }
   const { dtype, dtypeFrom } = chooseDType(doc, overrides, words);
+  // The input's own arithmetic, named as the input names it (the options' is checked by the run).
+  const narrower = doc.arithmetic === undefined ? undefined : narrowerThanDType(dtype, doc.arithmetic);
+  if (narrower !== undefined) {
+    throw new InputError(`arithmetic.${narrower.setting} ${narrower.type} is narrower than the dtype ${dtype}: a kernel computes and sums at least as wide as the values it reads`);
+  }
   const missing = definition.fields.find((field) => field.required !== undefined && (doc as Readonly<Record<string, unknown>>)[libraryName(field)] === undefined);
   if (missing?.required !== undefined) {
     throw new RequestError({ code: 'required-field-missing', field: libraryName(missing), key: missing.key, op, needs: missing.required.needs }, words);

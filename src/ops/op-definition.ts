@@ -155,6 +155,8 @@ export interface OpFieldsOut {
   forwardShape?(spec: OpSpec, xShape: readonly number[], axis: number): number[];
   /** Whether slice k counts for nothing (a sample whose target is ignore_index). */
   ignoresSlice?(spec: OpSpec, k: number): boolean;
+  /** Whether element i of x takes part (a mask's); absent: every element does. */
+  keeps?(spec: OpSpec, i: number): boolean;
 }
 
 /**

@@ -100,9 +100,8 @@ function renderHeader(report: Report, palette: Palette): string[] {
     lines.push(palette.warn(`explicit Jacobian skipped: ${describeBudget(report.jacobianSkipped, FLAG_WORDS, { count: slices, length: input.x.shape[input.axis] })}; the accurate closed form stands in as the second witness`));
   }
   const { arithmetic } = report;
-  // An input that carries its kernel's arithmetic (a fixture's "arithmetic") is run in it unless flags say otherwise.
-  const own = input.arithmetic;
-  const inputs = own !== undefined && (own.compute ?? arithmetic.compute) === arithmetic.compute && (own.accumulate ?? arithmetic.accumulate) === arithmetic.accumulate ? " (the input's)" : '';
+  // An input that carries its kernel's arithmetic (a fixture's "arithmetic") runs in it unless flags say otherwise.
+  const inputs = arithmetic.fromInput ? " (the input's)" : '';
   if (arithmetic.dtype !== 'float64' || arithmetic.compute !== 'float64') {
     lines.push(
       `arithmetic: x and g rounded to ${arithmetic.dtype}; operations in ${arithmetic.compute}, sums in ${arithmetic.accumulate}, ` +
@@ -234,6 +233,7 @@ const NOTE_CAUSE: Readonly<Record<SliceNote['reason'], string>> = {
   'all-masked': 'has every logit -Infinity',
   'nan-logit': 'has a NaN logit',
   'positive-infinite-logit': 'has a +Infinity logit',
+  'fully-masked': 'has every element masked out',
 };
 
 /** What a slice with no proper softmax becomes, in the words of its op: what the table shows there. */

@@ -23,6 +23,16 @@ describe('a dump of named arrays', () => {
     expect(judge({ ...input, op: 'softmax' }).passed).toBe(false);
   });
 
+  test('of the op its metadata names ("op"), over what its arrays suggest; an op it does not know is refused', () => {
+    const arrays = new Map([
+      ['x', tensor([0, 0])],
+      ['g', tensor([1, 0])],
+    ]);
+    expect(documentFromArrays({ arrays, itemKind: 'tensor', metadata: { op: 'log_softmax' } }).op).toBe('log_softmax');
+    expect(documentFromArrays({ arrays, itemKind: 'tensor', metadata: { scale: '0.5' } }).op).toBe('masked_softmax');
+    expect(() => documentFromArrays({ arrays, itemKind: 'tensor', metadata: { op: 'sigmoid' } })).toThrow('metadata "op" must be one of softmax, log_softmax, cross_entropy, masked_softmax, got "sigmoid"');
+  });
+
   test('holding softmax is of op softmax; both at once is refused', () => {
     const arrays = new Map([
       ['x', tensor([0, 0])],

@@ -215,8 +215,33 @@ describe('masked_softmax at every door', () => {
     expect([nested.passed, typed.passed]).toEqual([true, true]);
     expect(Array.from(nested.results.closedForm.forward)).toEqual(Array.from(typed.results.closedForm.forward));
     expect(nested.results.closedForm.forward[1]).toBe(0);
-    await expect(verify({ ...request, mask: [[true, 'no', true]] as never })).rejects.toThrow(new InputError('mask[0][1] is not a number: "no"'));
+    await expect(verify({ ...request, mask: [[true, 'no', true]] as never })).rejects.toThrow(new InputError('mask[0][1] is not a boolean: "no"'));
     await expect(verify({ ...request, mask: [[2, 0, 1]] })).rejects.toThrow(InputError);
+  });
+
+  test('a scale of 0: every gradient exactly 0; an expected one 1e-12 off is within its allowance (no 0/0 there)', async () => {
+    const request = { op: 'masked_softmax' as const, x: [[1, 2, 3]], g: [[1, 0, 0]], mask: [[true, true, false]], scale: 0 };
+    const exact = await verify({ ...request, expected: { softmax: [[0.5, 0.5, 0]], grad: [[0, 0, 0]] } });
+    expect([exact.passed, Array.from(exact.results.closedForm.grad)]).toEqual([true, [0, 0, 0]]);
+    const off = await verify({ ...request, expected: { softmax: [[0.5, 0.5, 0]], grad: [[1e-12, 0, 0]] } });
+    const grad = off.comparisons.find((c) => c.quantity === 'grad' && c.actual === 'expected')!.closeness;
+    expect([grad.mismatched, grad.worst.value]).toEqual([0, 1e-5]);
+  });
+
+  test('a fully masked slice is explained; a NaN at a masked position is no NaN logit', async () => {
+    const doc = { op: 'masked_softmax', x: [[1, 2, 3], [4, 'NaN', 6]], g: [[1, 0, 0], [0, 1, 0]], mask: [[false, false, false], [true, false, true]] };
+    const run = await runMain(['--input', '-'], { stdin: JSON.stringify(doc) });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('note: slice x[0, :] has every element masked out: both methods give it masked_rows' forward (NaN, or 0 for "zero") and a gradient of 0, as PyTorch does');
+    expect(run.stdout).not.toContain('NaN logit');
+  });
+
+  test("a fixture's own arithmetic is said in the report, and a flag that changes it drops the word; one narrower than the dtype is refused by its name", async () => {
+    const native = join(FAMILY, 'masked-softmax-bf16-2x3x8x16-native.json');
+    expect((await runMain(['--input', native])).stdout).toContain("operations in bfloat16, sums in float32, results stored in bfloat16 (the input's)");
+    expect((await runMain(['--input', native, '--accumulate', 'float64'])).stdout).toContain('operations in bfloat16, sums in float64, results stored in bfloat16\n');
+    const narrower = await runMain(['--input', '-'], { stdin: JSON.stringify({ x: [1, 2], g: [1, 0], dtype: 'float64', arithmetic: { compute: 'float32' } }) });
+    expect([narrower.code, narrower.stderr]).toEqual([2, 'error: stdin: arithmetic.compute float32 is narrower than the dtype float64: a kernel computes and sums at least as wide as the values it reads\n']);
   });
 
   test('record writes a fixture with its mask as booleans, and check passes it', async () => {

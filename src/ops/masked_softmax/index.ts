@@ -101,7 +101,10 @@ export const MASKED_SOFTMAX: OpDefinition<'masked_softmax'> = {
     closedFormForward: 's = softmax(scale·x) over the kept elements, 0 where masked',
     forwardSum: '|Σ s − 1|',
     gradScale: "Σ s(|g'| + |⟨s,g'⟩|)",
-    sliceNote: undefinedSliceNote('softmax'),
+    sliceNote: (note, cause) =>
+      note.reason === 'fully-masked'
+        ? `slice x${note.slice} ${cause}: both methods give it masked_rows' forward (NaN, or 0 for "zero") and a gradient of 0, as PyTorch does`
+        : undefinedSliceNote('softmax')(note, cause),
   },
 };
 

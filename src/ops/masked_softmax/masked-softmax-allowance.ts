@@ -107,7 +107,8 @@ export function maskedSoftmaxAllowances(
     g: scaled.g,
     softmax,
     logitDeviations,
-    rescaling: powerOfTwo ? 0 : ud + Math.abs(roundedScale - scale) / Math.abs(scale),
+    // A scale of 0 makes every gradient exactly 0, however it is applied.
+    rescaling: powerOfTwo || scale === 0 ? 0 : ud + Math.abs(roundedScale - scale) / Math.abs(scale),
     centres,
     meanDeviations,
     spreads,

@@ -23,6 +23,7 @@ export const MASKED_SOFTMAX_FIELDS_OUT: OpFieldsOut = {
     const rows = own.maskedRows === 'nan' ? 'NaN' : '0';
     return `mask: ${which}, ${kept} of ${own.keep.length} elements kept; scale ${formatValue(own.scale)}; a fully masked slice gives ${rows} forward and 0 gradient`;
   },
+  keeps: (spec, i) => maskedSoftmaxSpec(spec).keep[i] === 1,
 };
 
 /** The spec as masked_softmax's own (every piece of the op reads it through this). */
