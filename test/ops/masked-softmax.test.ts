@@ -232,7 +232,7 @@ describe('masked_softmax at every door', () => {
     const doc = { op: 'masked_softmax', x: [[1, 2, 3], [4, 'NaN', 6]], g: [[1, 0, 0], [0, 1, 0]], mask: [[false, false, false], [true, false, true]] };
     const run = await runMain(['--input', '-'], { stdin: JSON.stringify(doc) });
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('note: slice x[0, :] has every element masked out: both methods give it masked_rows' forward (NaN, or 0 for "zero") and a gradient of 0, as PyTorch does');
+    expect(run.stdout).toContain(`note: slice x[0, :] has every element masked out: both methods give it masked_rows' forward (NaN, or 0 for "zero") and a gradient of 0, as PyTorch does`);
     expect(run.stdout).not.toContain('NaN logit');
   });
 
