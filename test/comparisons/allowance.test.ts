@@ -3,11 +3,11 @@ import { describe, expect, test } from 'vitest';
 import { DTYPES, DEFAULT_TOLERANCE, UNIT_ROUNDOFF, type DType } from '../../src/dtype.js';
 import { arithmeticShare, cancellationSize, roundingAllowances } from '../../src/ops/softmax/softmax-allowance.js';
 import { sliceLayout } from '../../src/numeric/slices.js';
-import { arithmeticFor, DEFAULT_COMPUTE } from '../../src/numeric/arithmetic.js';
+import { arithmeticFor } from '../../src/numeric/arithmetic.js';
 import { roundToDType } from '../../src/numeric/round-dtype.js';
 import { judge } from '../../src/core/judge.js';
 import { f64 } from '../helpers/fixtures.js';
-import { assertNoMismatch, noOpmathKernelCase, runDesign, type KernelDesign } from '../helpers/kernel-designs.js';
+import { assertNoMismatch, noOpmathKernelCase, runDesign, softmaxDesigns, type KernelDesign } from '../helpers/kernel-designs.js';
 import { PROPERTY_OPTIONS, propertyTimeout } from '../helpers/properties.js';
 import { JACOBIAN_LEFT_OUT } from '../helpers/left-out.js';
 import { allowanceParts, allowed, bothSidesRounded } from '../../src/comparisons/allowance.js';
@@ -163,21 +163,7 @@ function randomCase(dtype: DType) {
     });
 }
 
-const designs = (dtype: DType): fc.Arbitrary<KernelDesign> =>
-  fc.record({
-    dtype: fc.constant(dtype),
-    compute: fc.constantFrom(DEFAULT_COMPUTE[dtype], dtype),
-    accumulate: fc.constantFrom<DType>(...(dtype === 'float64' ? (['float64'] as const) : (['float64', 'float32', dtype] as const))),
-    forward: fc.constantFrom('normalise', 'reciprocal', 'log-sum-exp'),
-    backward: fc.constantFrom('closed-form', 'jacobian'),
-    storedSoftmax: fc.boolean(),
-    order: fc.constantFrom('forward', 'reverse', 'pairwise', 'lanes'),
-    exp: fc.constantFrom('nearest', 'one-ulp-off'),
-    // Truncating stores err by up to 2u_d, twice rounding to nearest: bfloat16's rtol (4.1 u_d)
-    // covers that on both stores a gradient goes through, float16's (2.05 u_d) does not, and a
-    // long run found one 1.12 times its allowance (docs/verdict.md, "The sums").
-    store: dtype === 'float16' ? fc.constant('nearest') : fc.constantFrom('nearest', 'toward-zero'),
-  });
+const designs = softmaxDesigns;
 
 describe.each(DTYPES)('the verdict in %s', (dtype) => {
   test('accepts the results of every correct kernel design, told its compute and accumulation types', () => {

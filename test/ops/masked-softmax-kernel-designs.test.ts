@@ -2,11 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { judge } from '../../src/core/judge.js';
 import { DTYPES, type DType } from '../../src/dtype.js';
-import { arithmeticFor, DEFAULT_COMPUTE } from '../../src/numeric/arithmetic.js';
+import { arithmeticFor } from '../../src/numeric/arithmetic.js';
 import { roundToDType } from '../../src/numeric/round-dtype.js';
 import { maskedSoftmaxFrom } from '../../src/ops/masked_softmax/masked-softmax-input.js';
 import { f64 } from '../helpers/fixtures.js';
-import { assertNoMismatch, runDesign, type KernelDesign } from '../helpers/kernel-designs.js';
+import { assertNoMismatch, runDesign, softmaxDesigns, type KernelDesign } from '../helpers/kernel-designs.js';
 import { PROPERTY_OPTIONS, propertyTimeout } from '../helpers/properties.js';
 
 /**
@@ -66,16 +66,7 @@ function randomCase(dtype: DType): fc.Arbitrary<MaskedCase> {
 
 const designs = (dtype: DType): fc.Arbitrary<MaskedDesign> =>
   fc.record({
-    softmax: fc.record({
-      dtype: fc.constant(dtype),
-      compute: fc.constantFrom(DEFAULT_COMPUTE[dtype], dtype),
-      accumulate: fc.constantFrom<DType>(...(dtype === 'float64' ? (['float64'] as const) : (['float64', 'float32', dtype] as const))),
-      forward: fc.constantFrom('normalise', 'reciprocal', 'log-sum-exp'),
-      backward: fc.constantFrom('closed-form', 'jacobian'),
-      storedSoftmax: fc.boolean(),
-      order: fc.constantFrom('forward', 'reverse', 'pairwise', 'lanes'),
-      exp: fc.constantFrom('nearest', 'one-ulp-off'),
-    }),
+    softmax: softmaxDesigns(dtype),
     logits: fc.constantFrom('fused', 'rounded-in-dtype'),
     gradient: fc.constantFrom('fused', 'scaled-after-store'),
   });
