@@ -32,8 +32,7 @@ def save_dump(path, x, g=None, *, softmax=None, log_softmax=None, loss=None, gra
     arrays = {"x": x, "g": g, "softmax": softmax, "log_softmax": log_softmax, "loss": loss, "grad": grad, "target": target, "weight": weight, "mask": mask}
     settings = {"source": source, "dim": dim, "reduction": reduction, "label_smoothing": label_smoothing, "ignore_index": ignore_index,
                 "scale": scale, "causal": causal, "masked_rows": masked_rows}
-    # A boolean setting as the tool reads it: "true" or "false".
-    metadata = {key: str(value).lower() if isinstance(value, bool) else str(value) for key, value in settings.items() if value is not None}
+    metadata = {key: _setting(value) for key, value in settings.items() if value is not None}
     header = {"__metadata__": metadata} if metadata else {}
     blobs = []
     offset = 0
@@ -48,6 +47,16 @@ def save_dump(path, x, g=None, *, softmax=None, log_softmax=None, loss=None, gra
     text += b" " * (-len(text) % 8)
     with open(path, "wb") as file:
         file.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+
+
+def _setting(value):
+    """A setting as the tool reads it: a number's repr, a boolean as "true" or "false" (numpy's and
+    torch's 0-d values included, which str() would write as "True" or "tensor(0.1250)")."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
 
 
 def _stored(name, value):

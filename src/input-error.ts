@@ -6,6 +6,11 @@ import { printable } from './printable.js';
  */
 export class InputError extends Error {
   override readonly name: string = 'InputError';
+
+  /** The same error said otherwise (prefixed with where the input came from, in a caller's words): a subclass keeps its data. */
+  withMessage(message: string): InputError {
+    return new InputError(message);
+  }
 }
 
 export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: InputError };
@@ -25,7 +30,7 @@ export function withInputLabel<T>(label: string, work: () => T): T {
   try {
     return work();
   } catch (error) {
-    if (error instanceof InputError) throw new InputError(`${printable(label)}: ${error.message}`);
+    if (error instanceof InputError) throw error.withMessage(`${printable(label)}: ${error.message}`);
     throw error;
   }
 }

@@ -234,6 +234,9 @@ describe('the library API, cross_entropy', () => {
     const refusal = await verify({ x: [1, 2], g: [1, 0], target: 1 }).catch((error: unknown) => error);
     expect(refusal).toBeInstanceOf(RequestError);
     expect((refusal as RequestError).problem).toEqual({ code: 'field-of-other-op', field: 'target', op: 'cross_entropy' });
+    // Through readInput too, whose messages name the file.
+    const contradicted = await readInput('fixtures/family/cross-entropy-f64-single-sample-mean.json', { op: 'softmax' }).catch((error: unknown) => error);
+    expect((contradicted as RequestError).problem).toEqual({ code: 'op-contradicts-input', field: 'op', op: 'softmax', inputOp: 'cross_entropy' });
     const missing = await verify({ op: 'cross_entropy', x: [[1, 2]] }).catch((error: unknown) => error);
     expect([(missing as RequestError).problem.code, (missing as RequestError).problem.field]).toEqual(['required-field-missing', 'target']);
     await expect(verify({ op: 'cross_entropy', x: [[1, 2]], target: [2] })).rejects.toThrow('target[0] is 2, not a class: x has 2 classes (0 to 1), and ignore_index is -100');

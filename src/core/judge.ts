@@ -228,7 +228,8 @@ function elementwise(a: Float64Array, b: Float64Array, f: (a: number, b: number)
 
 function findNonFiniteSlices(input: VerifyInput, layout: SliceLayout): SliceNote[] {
   const { x, axis, spec } = input;
-  const { ignoresSlice, keeps } = opDefinition(input.op).fieldsOut ?? {};
+  const { ignoresSlice, keeps, logitsSeen } = opDefinition(input.op).fieldsOut ?? {};
+  const logits = spec !== undefined && logitsSeen !== undefined ? logitsSeen(spec, x.data) : x.data;
   // An element the op's own mask leaves out (masked_softmax's) takes no part, whatever its logit.
   const takesPart = (i: number) => spec === undefined || keeps === undefined || keeps(spec, i);
   const notes: SliceNote[] = [];
@@ -241,7 +242,7 @@ function findNonFiniteSlices(input: VerifyInput, layout: SliceLayout): SliceNote
       const i = start + j * layout.stride;
       if (!takesPart(i)) continue;
       kept++;
-      const v = x.data[i];
+      const v = logits[i];
       if (v !== v) reason = 'nan-logit';
       else if (v === Infinity) reason = 'positive-infinite-logit';
       else if (v === -Infinity) masked++;

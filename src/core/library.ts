@@ -330,7 +330,7 @@ const SETTINGS = ['op', 'dim', 'dtype', ...(SETTING_FIELDS.map(libraryName) as S
 function inLibraryWords(error: InputError, path: string): InputError {
   const label = path === '-' ? 'stdin' : path;
   const message = error.message.replace(`--input ${label}`, label);
-  return message === error.message ? error : new InputError(message);
+  return message === error.message ? error : error.withMessage(message);
 }
 
 /** The library reads files as the command does, from the process's working directory. */

@@ -101,6 +101,13 @@ export function documentFromArrays(dump: ArrayDump): InputDocument {
   }
   const orphan = orphanOf(arrays, op);
   if (orphan !== undefined) throw new InputError(`${itemKind} "${orphan.name}" is ${orphan.op}'s: the dump needs its "${orphan.needs}" too`);
+  // An array of another op than the dump's (its metadata's "op", or what its arrays say) would be
+  // dropped without a word: a mask beside a cross_entropy target, a softmax in a log_softmax dump.
+  const dumpOpName = op ?? DEFAULT_OP;
+  const foreign = FIELD_ARRAYS.find((field) => arrays.has(field.key) && !opDefinition(dumpOpName).fields.some((mine) => mine.key === field.key));
+  if (foreign !== undefined) throw new InputError(`${itemKind} "${foreign.key}" is ${foreign.op}'s, but the dump is op ${dumpOpName}`);
+  const otherForward = forwardNames.find((name) => name !== FORWARD_NAME[dumpOpName]);
+  if (otherForward !== undefined) throw new InputError(`${itemKind} "${otherForward}" is not an output of op ${dumpOpName}: its forward output is "${FORWARD_NAME[dumpOpName]}"`);
   // An op's setting in the metadata of a dump of another op would be dropped without a word: a
   // softmax dump saved with "reduction" meant a cross_entropy one whose target is missing.
   const own = opDefinition(op).fields;

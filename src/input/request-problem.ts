@@ -25,11 +25,15 @@ export type RequestProblem =
 /** An InputError that carries its problem as data: `error.problem.code`, `error.problem.field`. */
 export class RequestError extends InputError {
   override readonly name: string = 'RequestError';
-  /** `words`: a front door's (request-words.ts), which says the problem in its terms. */
+  /** `words`: a front door's (request-words.ts), which says the problem in its terms; or the message itself. */
   constructor(
     readonly problem: RequestProblem,
-    words: { readonly problem: (problem: RequestProblem) => string },
+    words: { readonly problem: (problem: RequestProblem) => string } | string,
   ) {
-    super(words.problem(problem));
+    super(typeof words === 'string' ? words : words.problem(problem));
+  }
+
+  override withMessage(message: string): RequestError {
+    return new RequestError(this.problem, message);
   }
 }

@@ -101,7 +101,11 @@ export function resolveRequest(raw: RawRequest, files: InputFiles, words: Reques
       }
       const example = opDefinition(overrides.op).example?.();
       if (example === undefined) {
-        throw new InputError(`--op ${overrides.op} has no built-in example: give --x, --target (and --g, --reduction, …), or --input`);
+        // Its required fields by name, then --g and one optional field: cross_entropy's "--x, --target (and --g, --reduction, …)".
+        const { fields } = opDefinition(overrides.op);
+        const required = fields.filter((field) => field.required !== undefined).map((field) => `, ${flagName(field)}`);
+        const optional = fields.find((field) => field.required === undefined);
+        throw new InputError(`--op ${overrides.op} has no built-in example: give --x${required.join('')} (and --g${optional === undefined ? '' : `, ${flagName(optional)}`}, …), or --input`);
       }
       return { input: inputFromDocument(example.label, example, overrides), tolerance };
     }

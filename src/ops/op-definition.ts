@@ -157,6 +157,8 @@ export interface OpFieldsOut {
   ignoresSlice?(spec: OpSpec, k: number): boolean;
   /** Whether element i of x takes part (a mask's); absent: every element does. */
   keeps?(spec: OpSpec, i: number): boolean;
+  /** The logits the op's softmax sees (scale·x); absent: x itself. */
+  logitsSeen?(spec: OpSpec, x: Float64Array): Float64Array;
 }
 
 /**

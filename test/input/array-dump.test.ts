@@ -33,6 +33,18 @@ describe('a dump of named arrays', () => {
     expect(() => documentFromArrays({ arrays, itemKind: 'tensor', metadata: { op: 'sigmoid' } })).toThrow('metadata "op" must be one of softmax, log_softmax, cross_entropy, masked_softmax, got "sigmoid"');
   });
 
+  test("refuses an array of another op than the dump's rather than drop it", () => {
+    const withMask = new Map([...[['x', tensor([1, 2, 3])], ['target', tensor([2])]] as const, ['mask', tensor([1, 0, 1])]]);
+    expect(() => documentFromArrays({ arrays: withMask, itemKind: 'member' })).toThrow('member "mask" is masked_softmax\'s, but the dump is op cross_entropy');
+    const namedSoftmax = new Map([
+      ['x', tensor([0, 0])],
+      ['softmax', tensor([0.5, 0.5])],
+    ]);
+    expect(() => documentFromArrays({ arrays: namedSoftmax, itemKind: 'tensor', metadata: { op: 'log_softmax' } })).toThrow(
+      'tensor "softmax" is not an output of op log_softmax: its forward output is "log_softmax"',
+    );
+  });
+
   test('holding softmax is of op softmax; both at once is refused', () => {
     const arrays = new Map([
       ['x', tensor([0, 0])],

@@ -228,6 +228,24 @@ describe('masked_softmax at every door', () => {
     expect([grad.mismatched, grad.worst.value]).toEqual([0, 1e-5]);
   });
 
+  test("bfloat16 logits where rounding scale·x moves s by a lot: PyTorch's exact y = [1, 0] passes (no ∞·0 in the allowance), a swapped softmax fails", async () => {
+    const flags = ['--op', 'masked_softmax', '--dtype', 'bfloat16', '--scale', '0.3', '--source', 'torch'];
+    const confident = await runMain([...flags, '--x', '1000,0', '--g', '1,2', '--expected-softmax', '1,0', '--expected-grad', '0,0']);
+    expect([confident.code, confident.stdout]).not.toContain('NaN');
+    expect(confident.code).toBe(0);
+    // PyTorch's composition gives [0.469, 0.469, 0.063] here (the exact result is [0.740, 0.223, 0.037]).
+    const wide = ['--x', '1000,996,990'];
+    expect((await runMain([...flags, ...wide, '--expected-softmax', '0.46875,0.46875,0.0625'])).code).toBe(0);
+    expect((await runMain([...flags, ...wide, '--expected-softmax', '0,1,0'])).code).toBe(1);
+  });
+
+  test('the notes read the logits the softmax sees: scale −1 makes +∞ a masked −∞ logit, and −∞ a +∞ one', async () => {
+    expect((await runMain(['--op', 'masked_softmax', '--x', 'inf,1', '--g', '1,2', '--scale', '-1'])).stdout).not.toContain('note:');
+    expect((await runMain(['--op', 'masked_softmax', '--x', '-inf,1', '--g', '1,2', '--scale', '-1'])).stdout).toContain('note: slice x[:] has a +Infinity logit');
+    const none = await runMain(['--op', 'masked_softmax']);
+    expect([none.code, none.stderr]).toEqual([2, 'error: --op masked_softmax has no built-in example: give --x (and --g, --mask, …), or --input\n']);
+  });
+
   test('a fully masked slice is explained; a NaN at a masked position is no NaN logit', async () => {
     const doc = { op: 'masked_softmax', x: [[1, 2, 3], [4, 'NaN', 6]], g: [[1, 0, 0], [0, 1, 0]], mask: [[false, false, false], [true, false, true]] };
     const run = await runMain(['--input', '-'], { stdin: JSON.stringify(doc) });

@@ -3,24 +3,29 @@
  * (scale·x with masked logits at −∞, scale·g), plus what a kernel that forms scale·x otherwise
  * changes. PyTorch's `(x * scale).masked_fill(~mask, -inf).softmax(-1)` in bfloat16 rounds the
  * scale to the dtype, then the product (a fused kernel keeps both in float): its logit j is off
- * from x'_j by D_j, worked out element by element (0 where the product is exact, as for a scale of
- * 1 or a power of two). To first order
+ * from x'_j by up to D_j, worked out element by element (0 where the product is exact, as for a
+ * scale of 1 or a power of two). Not to first order, since D_j is no longer small where scale·x is
+ * large (bfloat16's spacing is 1 from 128 up): dividing by Σ_j exp(x'_j), a kernel's
  *
- *   Δs_i  = s_i (δ_i − Σ_j s_j δ_j)                     ≤ s_i w_i,   w_i = D_i + Σ_j s_j D_j
- *   Δdx_i = Δs_i (g'_i − c) − s_i Σ_j Δs_j (g'_j − c)   ≤ s_i w_i |g'_i − c| + s_i Σ_j s_j w_j |g'_j − c|
+ *   s̃_i = s_i e^{δ_i} / Σ_j s_j e^{δ_j},  |δ_j| ≤ D_j,  is largest with δ_i = D_i and every other
+ *   δ_j = −D_j:  s_i e^{D_i} / (s_i e^{D_i} + B − s_i e^{−D_i}),  and smallest in the mirror,
+ *   s_i e^{−D_i} / (s_i e^{−D_i} + A − s_i e^{D_i}),
  *
- * with c = ⟨s, g'⟩ (Σ_j Δs_j = 0 lets c in), w to higher orders as μ is. A gradient scaled after
- * it is stored (autograd's mul backward behind softmax's) is rounded once more, and by the rounded
- * scale: (u_d + |scale_d − scale|/|scale|)·|b|, 0 for a power of two. A fully masked slice has no
- * probabilities: its sums are not measured.
+ * with A = Σ_j s_j e^{D_j} and B = Σ_j s_j e^{−D_j} per slice: Δs_i is the wider side of that range.
+ * The gradient s̃_i (g'_i − c̃), c̃ = ⟨s̃, g'⟩, moves by
+ *
+ *   |Δdx_i| ≤ Δs_i |g'_i − c| + (s_i + Δs_i) Σ_j Δs_j |g'_j − c|      (Σ_j (s̃_j − s_j) = 0 lets c in)
+ *
+ * with c = ⟨s, g'⟩. A gradient scaled after it is stored (autograd's mul backward behind softmax's)
+ * is rounded once more, and by the rounded scale: (u_d + |scale_d − scale|/|scale|)·|b|, 0 for a
+ * power of two. A fully masked slice has no probabilities: its sums are not measured.
  */
 import { UNIT_ROUNDOFF, type Tolerance } from '../../dtype.js';
 import type { AllowanceRule, Allowances, ElementAllowance } from '../../comparisons/allowance.js';
-import { withHigherOrders } from '../../comparisons/higher-orders.js';
 import type { MethodResult } from '../../methods/method-result.js';
 import type { Arithmetic } from '../../numeric/arithmetic.js';
 import { roundToDType } from '../../numeric/round-dtype.js';
-import { forEachSlice, type SliceLayout } from '../../numeric/slices.js';
+import { forEachSlice, sliceStart, type SliceLayout } from '../../numeric/slices.js';
 import { roundingAllowances, type SoftmaxElementAllowance } from '../softmax/softmax-allowance.js';
 import type { MaskedSoftmaxSpec } from './masked-softmax-spec.js';
 import type { ScaledInputs } from './masked-softmax.js';
@@ -34,9 +39,11 @@ interface ScaledLogitsTerms {
   readonly logitDeviations: Float64Array;
   /** What a gradient rescaled after it is stored may be off by, relative to |b|. */
   readonly rescaling: number;
-  /** Per slice: c = ⟨s, g'⟩, Σ_j s_j D_j, and Σ_j s_j w_j |g'_j − c|. */
+  /** Per slice: c = ⟨s, g'⟩; Σ_j s_j; A = Σ_j s_j e^{D_j} and B = Σ_j s_j e^{−D_j}; Σ_j Δs_j |g'_j − c|. */
   readonly centres: Float64Array;
-  readonly meanDeviations: Float64Array;
+  readonly totals: Float64Array;
+  readonly highs: Float64Array;
+  readonly lows: Float64Array;
   readonly spreads: Float64Array;
 }
 
@@ -46,9 +53,17 @@ export interface MaskedSoftmaxElementAllowance extends ElementAllowance {
   readonly terms: ScaledLogitsTerms;
 }
 
-/** w_i of element i in slice k. */
-function logitShare(t: ScaledLogitsTerms, i: number, k: number): number {
-  return withHigherOrders(t.logitDeviations[i] + t.meanDeviations[k]);
+/** Δs_i of element i in slice k: how far a kernel's own scale·x can move its probability. */
+function probabilityShift(t: ScaledLogitsTerms, s: number, i: number, k: number): number {
+  const d = t.logitDeviations[i];
+  // Its own logit up by D_i and every other down by D_j, and the mirror: the extremes of s̃_i,
+  // against s_i as the stored s's own sum normalises it (so that D = 0 throughout moves nothing).
+  const up = s * Math.exp(d);
+  const down = s * Math.exp(-d);
+  const upper = up / (up + Math.max(0, t.lows[k] - down));
+  const lower = down / (down + Math.max(0, t.highs[k] - up));
+  const own = s / t.totals[k];
+  return Math.max(upper - own, own - lower, 0);
 }
 
 /** What forming scale·x otherwise (and rescaling the gradient) adds to element i's allowance. */
@@ -57,9 +72,9 @@ function scaledLogitsShare(allowance: MaskedSoftmaxElementAllowance, i: number, 
   const s = t.softmax[i];
   // A masked element (s = 0), or a fully masked slice (NaN or 0 throughout): nothing of x' reaches it.
   if (!(s > 0)) return 0;
-  const w = s * logitShare(t, i, k);
-  if (allowance.quantity === 'softmax') return w;
-  return w * Math.abs(t.g[i] - t.centres[k]) + s * t.spreads[k] + t.rescaling * Math.abs(b);
+  const shift = probabilityShift(t, s, i, k);
+  if (allowance.quantity === 'softmax') return shift;
+  return shift * Math.abs(t.g[i] - t.centres[k]) + (s + shift) * t.spreads[k] + t.rescaling * Math.abs(b);
 }
 
 const MASKED_SOFTMAX_RULE: AllowanceRule<MaskedSoftmaxElementAllowance> = {
@@ -99,7 +114,9 @@ export function maskedSoftmaxAllowances(
     logitDeviations[j] = Math.max(Math.abs(roundToDType(product, a.dtype) - own), Math.abs(a.round(product) - own));
   }
   const centres = new Float64Array(layout.count);
-  const meanDeviations = new Float64Array(layout.count);
+  const totals = new Float64Array(layout.count);
+  const highs = new Float64Array(layout.count);
+  const lows = new Float64Array(layout.count);
   const spreads = new Float64Array(layout.count);
   const terms: ScaledLogitsTerms = {
     layout,
@@ -110,22 +127,36 @@ export function maskedSoftmaxAllowances(
     // A scale of 0 makes every gradient exactly 0, however it is applied.
     rescaling: powerOfTwo || scale === 0 ? 0 : ud + Math.abs(roundedScale - scale) / Math.abs(scale),
     centres,
-    meanDeviations,
+    totals,
+    highs,
+    lows,
     spreads,
   };
   forEachSlice(layout, [scaled.g, softmax, logitDeviations], [], ([gs, ss, ds], _, k) => {
     let centre = 0;
-    let deviation = 0;
+    let total = 0;
+    let high = 0;
+    let low = 0;
+    let kept = false;
     for (let j = 0; j < gs.length; j++) {
       if (!(ss[j] > 0)) continue;
+      kept = true;
       centre += ss[j] * gs[j];
-      deviation += ss[j] * ds[j];
+      total += ss[j];
+      high += ss[j] * Math.exp(ds[j]);
+      low += ss[j] * Math.exp(-ds[j]);
     }
     centres[k] = centre;
-    meanDeviations[k] = deviation;
+    // A slice without probabilities (fully masked) has no shares to move.
+    totals[k] = kept ? total : 1;
+    highs[k] = kept ? high : 1;
+    lows[k] = kept ? low : 1;
+  });
+  forEachSlice(layout, [scaled.g, softmax], [], ([gs, ss], _, k) => {
+    const start = sliceStart(layout, k);
     let spread = 0;
     for (let j = 0; j < gs.length; j++) {
-      if (ss[j] > 0) spread += ss[j] * withHigherOrders(ds[j] + deviation) * Math.abs(gs[j] - centre);
+      if (ss[j] > 0) spread += probabilityShift(terms, ss[j], start + j * layout.stride, k) * Math.abs(gs[j] - centres[k]);
     }
     spreads[k] = spread;
   });

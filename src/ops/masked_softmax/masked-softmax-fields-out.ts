@@ -24,6 +24,11 @@ export const MASKED_SOFTMAX_FIELDS_OUT: OpFieldsOut = {
     return `mask: ${which}, ${kept} of ${own.keep.length} elements kept; scale ${formatValue(own.scale)}; a fully masked slice gives ${rows} forward and 0 gradient`;
   },
   keeps: (spec, i) => maskedSoftmaxSpec(spec).keep[i] === 1,
+  // scale·x in float64: a negative scale turns +∞ into −∞, a large one overflows to ±∞.
+  logitsSeen: (spec, x) => {
+    const { scale } = maskedSoftmaxSpec(spec);
+    return x.map((v) => scale * v);
+  },
 };
 
 /** The spec as masked_softmax's own (every piece of the op reads it through this). */
