@@ -35,6 +35,28 @@ describe('the library API', () => {
     expect(doc.referenceSkipped).toBeNull();
   });
 
+  test('a report is plain data, for every op: no function anywhere in it', async () => {
+    const requests = [
+      { x: [[1, 2, 3]], g: [[1, 0, 0]], expected: { grad: [[0.1, 0, 0]] } },
+      { op: 'cross_entropy' as const, x: [[1, 2, 3]], target: [2], expected: { loss: 9 } },
+      { op: 'masked_softmax' as const, x: [[1, 2, 3]], g: [[1, 0, 0]], mask: [[true, false, true]], expected: { softmax: [[0.5, 0, 0.5]] } },
+    ];
+    for (const request of requests) {
+      const report = await verify(request);
+      const functions: string[] = [];
+      const seen = new Set<unknown>();
+      const walk = (value: unknown, path: string): void => {
+        if (typeof value === 'function') functions.push(path);
+        else if (typeof value === 'object' && value !== null && !ArrayBuffer.isView(value) && !seen.has(value)) {
+          seen.add(value);
+          for (const [key, child] of Object.entries(value)) walk(child, `${path}.${key}`);
+        }
+      };
+      walk(report, 'report');
+      expect([report.passed, functions]).toEqual([false, []]);
+    }
+  });
+
   test('readInput reads a dump as --input does, and verify takes it as it is', async () => {
     const right = await readInput('test/data/dumps/torch-bf16.safetensors');
     expect([right.dtype, right.source]).toEqual(['bfloat16', 'PyTorch 1.13.0a0 (Debian python3-torch): torch.softmax(x, dim=-1) then .backward(g), bfloat16, CPU']);

@@ -1,5 +1,5 @@
 import { WorstElements } from './worst-elements.js';
-import { allowed, type ElementAllowance } from './allowance.js';
+import { allowanceParts, allowed, type AllowanceParts, type ElementAllowance } from './allowance.js';
 
 /**
  * Whether `a` is within `allowance` of `b`, the side taken as expected.
@@ -35,7 +35,8 @@ export interface Extreme {
 export const FAILURES_KEPT = 1000;
 
 export interface Closeness {
-  readonly allowance: ElementAllowance;
+  /** The allowance of the failures kept and of the worst element, term by term (data: the rule that made them stays here). */
+  readonly explained: readonly ExplainedElement[];
   readonly total: number;
   readonly mismatched: number;
   readonly maxAbs: Extreme;
@@ -46,6 +47,19 @@ export interface Closeness {
   readonly failures: readonly number[];
   /** 1 where the pair is close, 0 where it is not. */
   readonly closeMask: Uint8Array;
+}
+
+/** One element's allowance, split into its terms, for a report to explain it. */
+export interface ExplainedElement {
+  readonly index: number;
+  readonly parts: AllowanceParts;
+}
+
+/** The explained allowance of element `index` (a failure kept, or the worst element). */
+export function partsOf(closeness: Closeness, index: number): AllowanceParts {
+  const found = closeness.explained.find((element) => element.index === index);
+  if (found === undefined) throw new Error(`element ${index} was not kept to be explained`);
+  return found.parts;
 }
 
 /** Compares `actual` with `expected` element by element and keeps what a report needs. */
@@ -64,14 +78,16 @@ export function compareClose(actual: Float64Array, expected: Float64Array, allow
   };
   // In blocks, so that V8 optimises the loop early even over one slice of 10^7 elements.
   for (let from = 0; from < n; from += BLOCK) tallyBlock(actual, expected, allowance, from, Math.min(n, from + BLOCK), tally);
+  const failures = tally.failures.indices();
+  const shown = tally.worstAt >= 0 && !failures.includes(tally.worstAt) ? [...failures, tally.worstAt] : failures;
   return {
-    allowance,
+    explained: shown.map((index) => ({ index, parts: allowanceParts(allowance, index, expected[index]) })),
     total: n,
     mismatched: tally.mismatched,
     maxAbs: { value: tally.maxAbs, index: tally.maxAbsAt },
     maxRel: { value: tally.maxRel, index: tally.maxRelAt },
     worst: { value: tally.worst, index: tally.worstAt },
-    failures: tally.failures.indices(),
+    failures,
     closeMask: tally.closeMask,
   };
 }

@@ -4,7 +4,7 @@ import { quantityName, type Op } from '../op.js';
 import { formatIndex } from '../tensor.js';
 import { formatDifference, formatTolerance, formatValue } from './format-number.js';
 import { quantityShape, SIDE_LABEL, sideValues, type Comparison, type Report } from '../core/report.js';
-import { allowanceParts } from '../comparisons/allowance.js';
+import { partsOf } from '../comparisons/assert-close.js';
 
 /** `grad, explicit Jacobian vs closed form`, `grad, expected vs exact`. */
 export function comparisonTitle(comparison: Comparison, op: Op | undefined): string {
@@ -51,7 +51,7 @@ export function describeElement(report: Report, comparison: Comparison, index: n
     const verdict = a === b || (a !== a && b !== b) ? 'the same non-finite value' : 'a non-finite value matches only itself';
     return `${where}: ${values}: ${verdict}`;
   }
-  const parts = allowanceParts(comparison.closeness.allowance, index, b);
+  const parts = partsOf(comparison.closeness, index);
   const { words } = opDefinition(report.input.op);
   const difference = Math.abs(a - b);
   const terms = [

@@ -11,7 +11,7 @@ import { opDefinition } from '../ops/index.js';
 import type { FieldValue } from '../ops/op-definition.js';
 import type { Tool } from '../core/tool.js';
 import { quantityShape, resultOf, sideValues, type Comparison, type Report, type SliceNote } from '../core/report.js';
-import { allowanceParts } from '../comparisons/allowance.js';
+import { partsOf } from '../comparisons/assert-close.js';
 
 export const REPORT_FORMAT = 'softmax-verify.report/v2';
 
@@ -173,7 +173,7 @@ export function comparisonJson(report: Report, comparison: Comparison) {
     greatestRelativeDifference: at(closeness.maxRel),
     worst: { ratio: jsonNumber(closeness.worst.value), index: closeness.worst.index < 0 ? null : multiIndex(closeness.worst.index, shape) },
     failures: closeness.failures.map((index) => {
-      const parts = allowanceParts(closeness.allowance, index, b[index]);
+      const parts = partsOf(closeness, index);
       return {
         index: multiIndex(index, shape),
         actual: jsonNumber(a[index]),
