@@ -1,21 +1,35 @@
-"""softmax-verify's Python side: save_dump writes a kernel's inputs and outputs as a .safetensors
-file that `softmax-verify --input` reads, with numpy alone (torch only to hand over bfloat16
-tensors; no safetensors package). Copy this file beside your script, or put its folder on
-PYTHONPATH (a clone's python/, or node_modules/softmax-verify/python/).
+"""softmax-verify's Python side, with numpy alone (torch only to hand over bfloat16 tensors; no
+safetensors package). Copy this file beside your script, or put its folder on PYTHONPATH (a clone's
+python/, or node_modules/softmax-verify/python/).
+
+save_dump writes a kernel's inputs and outputs as a .safetensors file that `softmax-verify --input`
+reads:
 
     from softmax_verify import save_dump
     save_dump("dump.safetensors", x, g, softmax=s, grad=x.grad, source="my kernel, CUDA")
+
+serve answers `softmax-verify hunt --kernel "python3 my_kernel.py"` (the kernel protocol v1,
+docs/hunt.md): it calls your function once a case with the case's arrays and settings, and writes
+what it returns.
+
+    from softmax_verify import serve
+    def kernel(tensors, settings):      # tensors: x, g (and target, weight, mask); settings: op, dim, ...
+        s = my_softmax(tensors["x"], int(settings["dim"]))
+        return {"softmax": s, "grad": my_softmax_backward(s, tensors["g"])}
+    serve(kernel)
 
 The format (https://github.com/huggingface/safetensors): an 8-byte little-endian header size, a
 JSON header naming each tensor's dtype, shape and byte range, padded with spaces to 8 bytes,
 then the data, little-endian in C order.
 """
+import contextlib
 import json
 import struct
+import sys
 
 import numpy as np
 
-__all__ = ["save_dump"]
+__all__ = ["save_dump", "serve"]
 
 # numpy's dtypes as safetensors names them: floats for values, integers for cross_entropy's target,
 # booleans for masked_softmax's mask.
@@ -33,12 +47,69 @@ def save_dump(path, x, g=None, *, softmax=None, log_softmax=None, loss=None, gra
     settings = {"source": source, "dim": dim, "reduction": reduction, "label_smoothing": label_smoothing, "ignore_index": ignore_index,
                 "scale": scale, "causal": causal, "masked_rows": masked_rows}
     metadata = {key: _setting(value) for key, value in settings.items() if value is not None}
+    _write(path, {name: value for name, value in arrays.items() if value is not None}, metadata)
+
+
+def serve(kernel):
+    """The kernel side of the hunt protocol v1: for each line {"input": ..., "output": ...} on stdin,
+    reads the input file's arrays (numpy arrays; bfloat16 ones as torch tensors when torch is there,
+    else as float32 arrays) and its settings (strings: op, dim, and the op's own), calls
+    kernel(tensors, settings), writes the arrays it returns (softmax or log_softmax or loss, and
+    grad) to the output file, and answers {"ok": true}. An exception declines the case
+    ({"ok": false, "error": ...}). What the kernel prints goes to stderr: stdout is the protocol's."""
+    channel = sys.stdout
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        request = json.loads(line)
+        tensors, settings = _load(request["input"])
+        try:
+            with contextlib.redirect_stdout(sys.stderr):
+                results = kernel(tensors, settings)
+        except Exception as error:  # the kernel declines this case
+            print(json.dumps({"ok": False, "error": f"{type(error).__name__}: {error}"[:200]}), file=channel, flush=True)
+            continue
+        _write(request["output"], results, {})
+        print(json.dumps({"ok": True}), file=channel, flush=True)
+
+
+# safetensors' dtypes as numpy reads them (little-endian); BF16 has no numpy dtype.
+_NUMPY = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4", "BOOL": "|b1"}
+
+
+def _load(path):
+    """The arrays and the metadata strings of a safetensors file."""
+    with open(path, "rb") as file:
+        raw = file.read()
+    size = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + size])
+    body = raw[8 + size:]
+    settings = header.pop("__metadata__", None) or {}
+    tensors = {}
+    for name, entry in header.items():
+        begin, end = entry["data_offsets"]
+        data = body[begin:end]
+        if entry["dtype"] == "BF16":
+            # bfloat16 is the top half of a float32: widened exactly, then handed over as torch's if it is there.
+            values = (np.frombuffer(data, dtype="<u2").astype(np.uint32) << 16).view(np.float32).reshape(entry["shape"])
+            try:
+                import torch
+                values = torch.from_numpy(values.copy()).to(torch.bfloat16)
+            except ImportError:
+                pass
+        else:
+            values = np.frombuffer(data, dtype=_NUMPY[entry["dtype"]]).reshape(entry["shape"]).copy()
+        tensors[name] = values
+    return tensors, settings
+
+
+def _write(path, arrays, metadata):
+    """A safetensors file of the arrays (numpy arrays, torch tensors, lists or numbers) and the metadata strings."""
     header = {"__metadata__": metadata} if metadata else {}
     blobs = []
     offset = 0
     for name, value in arrays.items():
-        if value is None:
-            continue
         code, data, shape = _stored(name, value)
         header[name] = {"dtype": code, "shape": shape, "data_offsets": [offset, offset + len(data)]}
         blobs.append(data)

@@ -5,6 +5,7 @@ import { DEFAULT_EDGE_ROWS, DEFAULT_PRECISION } from '../output/render-text.js';
 import { printable } from '../printable.js';
 import type { BenchFlags } from './commands/bench-command.js';
 import type { CheckFlags } from './commands/check-command.js';
+import type { HuntFlags } from './commands/hunt-command.js';
 import type { RecordFlags } from './commands/record-command.js';
 import { verifyCommand, type VerifyFlags } from './commands/verify-command.js';
 import { addInputOptions } from './input-options.js';
@@ -98,7 +99,7 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
       const [stray] = command.args;
       if (stray !== undefined) {
         throw new InputError(
-          `unknown command ${JSON.stringify(stray)}: the commands are check, record and bench; give values with --x and --g`,
+          `unknown command ${JSON.stringify(stray)}: the commands are check, record, hunt and bench; give values with --x and --g`,
         );
       }
       finish(await verifyCommand(flags, io));
@@ -150,6 +151,28 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
       refuseVerifierOptions(program, 'record');
       const { recordCommand } = await import('./commands/record-command.js');
       finish(await recordCommand(flags, io));
+    });
+
+  configure(program.command('hunt'), io)
+    .description("search for the inputs that break a kernel, shrink each failure, and keep them as fixtures")
+    .requiredOption('--kernel <command>', 'the command that runs your kernel, speaking the protocol v1 (docs/hunt.md), e.g. "python3 my_kernel.py"')
+    .option('--op <name>', 'the operation the kernel computes (default: softmax)')
+    .option('--dtype <name>', 'the dtype its inputs and outputs are in (default: float32)')
+    .option('--dim <n>', 'hunt along this dim only (default: every dim)')
+    .option('--time <seconds>', 'stop after this long (default: 60, unless --cases is given)')
+    .option('--cases <n>', 'stop after this many cases')
+    .option('--seed <n>', 'the cases to draw: the same seed gives the same cases (default: a new one, printed)')
+    .option('--save-failures <dir>', 'write each shrunk failure there as a fixture, which check fails on until the kernel is fixed')
+    .addOption(new Option('--format <format>', 'report format').choices(['text', 'json']).default('text'))
+    .option('--case-timeout <seconds>', 'a case the kernel has not answered in this long is a hang (default: 60)')
+    .option('--compute <name>', 'the type the kernel computes in (default: the dtype\'s; float32 for the half types)')
+    .option('--accumulate <name>', 'the type the kernel sums in (default: float32 for the half types, float64 otherwise)')
+    .option('--no-color', 'no colour, even in a terminal')
+    .addHelpText('after', '\nExit codes: 0 no case failed; 1 some case failed; 2 bad usage, or a kernel that never answered a case.\n')
+    .action(async (flags: HuntFlags) => {
+      refuseVerifierOptions(program, 'hunt');
+      const { huntCommand } = await import('./commands/hunt-command.js');
+      finish(await huntCommand(flags, io));
     });
 
   configure(program.command('bench'), io)

@@ -37,10 +37,10 @@ export function jacobianEntries(input: VerifyInput): number {
  * undefined. The run then goes on without it (the accurate closed form stands in), so that a
  * vocabulary-sized input still gets its closed form checked in seconds.
  */
-export function jacobianOverBudget(input: VerifyInput, types: ArithmeticTypes = {}): OverBudget | undefined {
+export function jacobianOverBudget(input: VerifyInput, types: ArithmeticTypes = {}, entryLimit = JACOBIAN_ENTRY_LIMIT): OverBudget | undefined {
   const entries = jacobianEntries(input);
   const nanoseconds = jacobianNanosecondsPerEntry(arithmeticFor(input.dtype, types));
-  const limit = Math.min(JACOBIAN_ENTRY_LIMIT, Math.floor((JACOBIAN_SECONDS_LIMIT * 1e9) / nanoseconds));
+  const limit = Math.min(entryLimit, Math.floor((JACOBIAN_SECONDS_LIMIT * 1e9) / nanoseconds));
   if (entries <= limit) return undefined;
   return { kind: 'jacobian', entries, limit, seconds: (entries * nanoseconds) / 1e9 };
 }

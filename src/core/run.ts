@@ -48,6 +48,11 @@ export interface RunOptions {
   readonly parallel?: boolean;
   /** Told how far the long steps (the explicit Jacobian, BigNumber) have come: the CLI shows it on a terminal. */
   readonly progress?: Progress;
+  /**
+   * The most explicit-Jacobian entries to run (default budget.ts's); beyond them the accurate closed
+   * form stands in as the second witness. A hunt, which judges thousands of cases, keeps it small.
+   */
+  readonly jacobianEntryLimit?: number;
 }
 
 /**
@@ -69,7 +74,7 @@ export async function runVerification(input: VerifyInput, options: RunOptions = 
   if (fdRefusal !== undefined) throw new OverBudgetError(fdRefusal);
   if (input.forwardOnly && options.finiteDifferences) throw new RunRefusalError({ code: 'finite-differences-without-g' });
   // Forward only, the explicit method is its forward pass, O(n): nothing to budget or share.
-  const jacobianSkipped = options.allowSlow || input.forwardOnly ? undefined : jacobianOverBudget(input, types);
+  const jacobianSkipped = options.allowSlow || input.forwardOnly ? undefined : jacobianOverBudget(input, types, options.jacobianEntryLimit);
 
   // The reference is computed from the inputs the methods see: rounded to the dtype.
   const rounded = roundedInput(input);

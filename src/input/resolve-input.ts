@@ -300,7 +300,7 @@ export function readArithmeticFlags(raw: { readonly compute?: string; readonly a
 }
 
 /** `--op`: one of the ops, as written (log-softmax and cross-entropy, with hyphens, too). */
-function readOpFlag(text: string): Op {
+export function readOpFlag(text: string): Op {
   const name = text.trim().replace('-', '_');
   if (isOp(name)) return name;
   throw new InputError(`--op must be one of ${OPS.join(', ')}, got ${describeValue(text)}`);

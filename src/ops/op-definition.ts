@@ -7,6 +7,7 @@ import type { ReferenceResult } from '../reference/reference-result.js';
 import type { ReferenceEngine } from '../reference/reference-slice.js';
 import type { Progress } from '../progress.js';
 import type { Tensor } from '../tensor.js';
+import type { Random } from '../numeric/random.js';
 import type { CrossEntropyFields } from './cross_entropy/cross-entropy-input.js';
 import type { CrossEntropySpec } from './cross_entropy/cross-entropy-spec.js';
 import type { MaskedSoftmaxFields, MaskedSoftmaxSpec } from './masked_softmax/masked-softmax-spec.js';
@@ -129,6 +130,38 @@ export const DEFAULT_OP: Op = 'softmax';
 /** What a request gives of an op's fields (read, not yet checked against x), with g and the expected forward output. */
 export type GivenFields = CrossEntropyFields & MaskedSoftmaxFields & { readonly expected?: { readonly forward?: Float64Array } };
 
+/** One hunt case's own fields for an op (hunt/): the fields by library name, the input class they exercise, and g where it is the op's own shape. */
+export interface HuntFields {
+  readonly fields: Readonly<Record<string, FieldValue>>;
+  /** g where it is the op's own shape (a loss's). */
+  readonly g?: Tensor;
+  /** x changed to fit the fields (a confident row: the target's logit raised). */
+  readonly x?: Tensor;
+}
+
+/** How a tensor field follows x when a hunt's shrink keeps some slices, or some elements of each. */
+export type FieldLayout =
+  /** x's shape (a probability target, a mask). */
+  | 'element'
+  /** One value a slice (an index target; a loss's g under reduction none). */
+  | 'slice'
+  /** One class index a slice (an index target): renumbered when elements along dim go. */
+  | 'class-index'
+  /** One value an element along dim (per-class weights). */
+  | 'class';
+
+/** What a hunt varies of an op's own fields, and how they follow a shrunk x. */
+export interface OpHunt {
+  /** The input classes of its fields that exposed bugs in real kernels (KERNEL-BUGS.md), each a variant. */
+  readonly variants: readonly string[];
+  /** The fields of one case of variant `variant` for x (along axis; `round` rounds to the dtype), drawn from `random`. */
+  fields(random: Random, x: Tensor, axis: number, round: (value: number) => number, variant: number): HuntFields;
+  /** Each tensor field's layout (g's too, under the key "g", where it is not x's shape). */
+  layouts(fields: Readonly<Record<string, FieldValue>>): Readonly<Record<string, FieldLayout>>;
+  /** The fields with what depends on x's layout made explicit (a causal mask as its mask), before a shrink reshapes x. */
+  explicit?(fields: Readonly<Record<string, FieldValue>>, xShape: readonly number[]): Readonly<Record<string, FieldValue>>;
+}
+
 /** A value of an op's field as documents, reports and the library hold it. */
 export type FieldValue = Tensor | number | string | boolean;
 
@@ -197,4 +230,6 @@ export interface OpDefinition<K extends Op = Op> {
   readonly words: OpWords;
   /** The run with no input and this op: PyTorch's values for x = 1..9, g = 11..19, where there are some. */
   readonly example?: () => OpExample;
+  /** What a hunt varies of its own fields (an op with none needs nothing here). */
+  readonly hunt?: OpHunt;
 }

@@ -22,6 +22,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['check/', 'bench/'],
   ['output/'],
   ['record/'],
+  ['hunt/'],
   ['core/library.ts', 'core/library-arguments.ts', 'index.ts'],
   ['cli/'],
 ];

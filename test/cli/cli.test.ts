@@ -356,7 +356,7 @@ describe('bad input: one line on stderr, exit code 2, no stack trace', () => {
     ['a missing flag value', ['--x'], undefined, "error: option '--x <values>' argument missing"],
     ['an unknown format', ['--format', 'xml'], undefined, "error: option '--format <format>' argument 'xml' is invalid. Allowed choices are text, json."],
     ['rtol without atol', ['--rtol', '1e-3'], undefined, 'error: --rtol and --atol must be given together (float64 defaults: --rtol 1e-7 --atol 1e-7)'],
-    ['a stray argument', ['1,2,3'], undefined, 'error: unknown command "1,2,3": the commands are check, record and bench; give values with --x and --g'],
+    ['a stray argument', ['1,2,3'], undefined, 'error: unknown command "1,2,3": the commands are check, record, hunt and bench; give values with --x and --g'],
     ['null for NaN', ['--x', '[1, null]', '--g', '1,2'], undefined, 'error: x[1] is null, not a number (write NaN as NaN or "nan")'],
     ['an unknown field', ['--input', '-'], '{"x": [1], "g": [1], "tolerence": {"rtol": 1, "atol": 1}}', 'error: stdin: unknown field "tolerence" (known fields: format, name, description, source, dtype, dim, x, g, expected, tolerance, arithmetic, op, target, reduction, label_smoothing, ignore_index, weight, mask, causal, scale, masked_rows)'],
     ['a bad precision', ['--precision', '40'], undefined, 'error: --precision must be a whole number from 1 to 17, got "40"'],

@@ -1,3 +1,4 @@
+import { CROSS_ENTROPY_HUNT } from './cross-entropy-hunt.js';
 import { logSoftmaxClosedFormForwardSlice } from '../log_softmax/log-softmax.js';
 import { sliceForward } from '../../methods/slice-forward.js';
 import { sliceLayout } from '../../numeric/slices.js';
@@ -69,6 +70,7 @@ export const CROSS_ENTROPY: OpDefinition<'cross_entropy'> = {
     const { forward: y, grad } = await run(input.x.data, layer.h, layout, a, 'log_softmax', progress);
     return crossEntropyOfLogSoftmax(y, grad, spec, layer, layout, a);
   },
+  hunt: CROSS_ENTROPY_HUNT,
   bigNumberMillisecondsPerElement: 0.6,
   words: {
     closeRule: 'atol + rtol·|b| + rtol·s_i |Σh| |y_i| (grad) + arithmetic',

@@ -1,3 +1,4 @@
+import { MASKED_SOFTMAX_HUNT } from './masked-softmax-hunt.js';
 import { sliceForward } from '../../methods/slice-forward.js';
 import { sliceLayout } from '../../numeric/slices.js';
 import { isLeftUndecided } from '../../reference/reference-by-slices.js';
@@ -92,6 +93,7 @@ export const MASKED_SOFTMAX: OpDefinition<'masked_softmax'> = {
     const scaled = scaledOf(input, input.x.data, input.g.data, a.round);
     return settleMasked(await run(scaled.x, scaled.g, layout, a, 'softmax', progress), spec, layout);
   },
+  hunt: MASKED_SOFTMAX_HUNT,
   bigNumberMillisecondsPerElement: 0.2,
   words: {
     closeRule: "atol + rtol·(|b| + s_i Σ_j s_j |g'_j|) + arithmetic, g' = scale·g",

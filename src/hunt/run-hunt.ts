@@ -1,0 +1,121 @@
+import type { Report } from '../core/report.js';
+import type { ArithmeticTypes } from '../numeric/arithmetic.js';
+import type { HuntCase } from './hunt-case.js';
+import { judgeAnswer, type CaseOutcome } from './judge-case.js';
+import type { Kernel } from './kernel.js';
+import { shrinkCase } from './shrink.js';
+import { huntCases, type HuntPlan } from './tour.js';
+
+export interface HuntOptions {
+  readonly plan: HuntPlan;
+  readonly kernel: Kernel;
+  /** Stop after this long (default 60 s when no case count is given). */
+  readonly seconds?: number;
+  /** Stop after this many cases. */
+  readonly cases?: number;
+  readonly arithmetic?: ArithmeticTypes;
+  /** Told after each case: for a progress line. */
+  readonly onCase?: (state: HuntState) => void;
+  /** The kernel calls one shrink may make. */
+  readonly shrinkCalls?: number;
+  /** The failures shrunk in all; further ones are counted in their group. */
+  readonly shrinks?: number;
+}
+
+export interface HuntState {
+  readonly cases: number;
+  readonly failures: number;
+  readonly declined: number;
+  readonly seconds: number;
+}
+
+/** One way the kernel failed: its first case, shrunk, and the input classes it failed in. */
+export interface Finding {
+  /** The input class of the first case that failed this way. */
+  readonly klass: string;
+  /** Every input class a case failed this way in, with how many did. */
+  readonly classes: Readonly<Record<string, number>>;
+  /** `fail` (the verdict), `crash`, `protocol-error`, `hang`, `bad-output` (results of the wrong shape). */
+  readonly kind: Exclude<CaseOutcome['kind'], 'pass' | 'declined'>;
+  /** What failed (`grad`, `softmax+grad`, `sums`; the kind for a broken kernel). */
+  readonly signature: string;
+  readonly original: HuntCase;
+  readonly shrunk: HuntCase;
+  /** The shrunk case's report (a verdict failure), or what the kernel did. */
+  readonly report?: Report;
+  readonly detail?: string;
+  readonly shrinkCalls: number;
+}
+
+export interface HuntRun {
+  readonly plan: HuntPlan;
+  readonly kernel: string;
+  readonly cases: number;
+  readonly declined: number;
+  readonly failed: number;
+  readonly seconds: number;
+  readonly findings: readonly Finding[];
+}
+
+/**
+ * Runs a hunt: the plan's cases (the tour, then random ones) through the kernel, each judged as the
+ * verifier judges expected values, until the time or the case count runs out. The first failure of
+ * each way of failing (what failed: the gradient, the sums, a crash) is shrunk, the kernel called
+ * again at each step; later ones count toward the input classes that finding failed in.
+ */
+export async function runHunt(options: HuntOptions): Promise<HuntRun> {
+  const { plan, kernel } = options;
+  const started = Date.now();
+  const seconds = options.cases === undefined ? (options.seconds ?? 60) : options.seconds;
+  const findings = new Map<string, Finding>();
+  let cases = 0;
+  let declined = 0;
+  let failed = 0;
+  let shrinks = 0;
+  const elapsed = () => (Date.now() - started) / 1000;
+  const judge = async (c: HuntCase) => judgeAnswer(c, await kernel.run(c), kernel.name, options.arithmetic);
+  for (const hunted of huntCases(plan)) {
+    if (options.cases !== undefined && cases >= options.cases) break;
+    if (seconds !== undefined && elapsed() >= seconds) break;
+    const outcome = await judge(hunted);
+    cases++;
+    if (outcome.kind === 'declined') declined++;
+    else if (outcome.kind !== 'pass') {
+      failed++;
+      const key = `${outcome.kind}\u0000${outcome.signature}`;
+      const known = findings.get(key);
+      if (known !== undefined) findings.set(key, { ...known, classes: { ...known.classes, [hunted.klass]: (known.classes[hunted.klass] ?? 0) + 1 } });
+      else {
+        const shrinkAllowed = shrinks < (options.shrinks ?? 20);
+        if (shrinkAllowed) shrinks++;
+        // A kernel that hangs costs the case timeout a call, one that crashes a restart: they shrink less.
+        const budget = options.shrinkCalls ?? SHRINK_CALLS[outcome.kind];
+        const { found, calls } = shrinkAllowed ? await shrinkCase(hunted, async (candidate) => sameWay(await judge(candidate), outcome), budget) : { found: hunted, calls: 0 };
+        const last = found === hunted ? outcome : await judge(found);
+        findings.set(key, {
+          klass: hunted.klass,
+          classes: { [hunted.klass]: 1 },
+          kind: outcome.kind,
+          signature: outcome.signature,
+          original: hunted,
+          shrunk: found,
+          ...(last.kind === 'fail' ? { report: last.report } : {}),
+          ...('detail' in last ? { detail: last.detail } : {}),
+          shrinkCalls: calls,
+        });
+      }
+    }
+    options.onCase?.({ cases, failures: failed, declined, seconds: elapsed() });
+  }
+  return { plan, kernel: kernel.name, cases, declined, failed, seconds: elapsed(), findings: [...findings.values()] };
+}
+
+const SHRINK_CALLS: Readonly<Record<Finding['kind'], number>> = { fail: 400, 'bad-output': 200, crash: 6, 'protocol-error': 6, hang: 3 };
+
+/** Whether a candidate fails as the first case did: the same kind, and at least what failed there (a smaller case may fail more). */
+function sameWay(candidate: CaseOutcome, first: CaseOutcome): boolean {
+  if (candidate.kind !== first.kind || !('signature' in candidate) || !('signature' in first)) return false;
+  const parts = new Set(candidate.signature.split('+'));
+  return first.signature.split('+').every((part) => parts.has(part));
+}
+

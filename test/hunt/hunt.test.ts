@@ -1,0 +1,56 @@
+import { describe, expect, test } from 'vitest';
+import { DTYPES } from '../../src/dtype.js';
+import type { HuntCase } from '../../src/hunt/hunt-case.js';
+import { runHunt } from '../../src/hunt/run-hunt.js';
+import { huntCases } from '../../src/hunt/tour.js';
+import { runs, SLOW_TESTS } from '../helpers/slow-tests.js';
+import { jsSoftmaxKernel, type PlantedBug } from './hunt-kernels.js';
+
+const elements = (c: HuntCase) => c.x.data.length;
+
+describe('hunt, a JavaScript kernel in process', () => {
+  // npm test: float32 and bfloat16, and two of the planted bugs; npm run test:slow, all of them.
+  test.each(SLOW_TESTS ? DTYPES : (['float32', 'bfloat16'] as const))('finds nothing wrong with a correct softmax kernel in %s', async (dtype) => {
+    const run = await runHunt({ plan: { op: 'softmax', dtype, seed: 21 }, kernel: jsSoftmaxKernel('none'), cases: runs(200) });
+    expect([run.cases, run.failed, run.findings]).toEqual([runs(200), 0, []]);
+  }, 120_000);
+
+  const planted = [
+    ['forgot-inner', 'width 1', 'grad'],
+    ['no-max-shift', 'large common offset', 'forward'],
+    ['off-grid-lanes', 'width 1', 'forward'],
+    ['float16-sum', 'width 1023', 'forward'],
+  ] as const;
+  test.each(SLOW_TESTS ? planted : planted.slice(0, 2))('finds a kernel with its %s bug, first in "%s", and shrinks it', async (bug: PlantedBug, klass, failing) => {
+    const run = await runHunt({ plan: { op: 'softmax', dtype: bug === 'float16-sum' ? 'bfloat16' : 'float32', seed: 11 }, kernel: jsSoftmaxKernel(bug), cases: bug === 'forgot-inner' ? 5 : 45, shrinkCalls: 60 });
+    const first = run.findings[0];
+    expect([first.klass, first.kind, first.signature.includes(failing)]).toEqual([klass, 'fail', true]);
+    expect(elements(first.shrunk)).toBeLessThan(elements(first.original));
+    expect(first.report?.passed).toBe(false);
+  }, 120_000);
+
+  test("the off-grid lanes bug shrinks to a row past the last whole block of 32, keeping what exposes it", async () => {
+    const run = await runHunt({ plan: { op: 'softmax', dtype: 'float32', seed: 11 }, kernel: jsSoftmaxKernel('off-grid-lanes'), cases: 20, shrinkCalls: 80 });
+    const wide = run.findings.find((finding) => finding.klass === 'width 1023')!;
+    expect(wide.shrunk.x.shape[1] % 32).not.toBe(0);
+    expect(wide.shrunk.x.shape[1]).toBeLessThan(64);
+  }, 120_000);
+
+  test('the same seed gives the same cases; another seed, others', () => {
+    const take = (seed: number) => {
+      const cases = huntCases({ op: 'cross_entropy', dtype: 'bfloat16', seed });
+      return Array.from({ length: 45 }, () => cases.next().value as HuntCase);
+    };
+    const [a, b, c] = [take(5), take(5), take(6)];
+    expect(a.map((hunted) => [hunted.klass, Array.from(hunted.x.data)])).toEqual(b.map((hunted) => [hunted.klass, Array.from(hunted.x.data)]));
+    expect(a.map((hunted) => Array.from(hunted.x.data))).not.toEqual(c.map((hunted) => Array.from(hunted.x.data)));
+  });
+
+  test("the tour reaches the input classes of KERNEL-BUGS.md first: widths off the grid, the kinds of logits and g, other dims, the op's own", () => {
+    const cases = huntCases({ op: 'cross_entropy', dtype: 'float32', seed: 1 });
+    const classes = new Set(Array.from({ length: 90 }, () => (cases.next().value as HuntCase).klass));
+    for (const klass of ['width 513', 'width 50257', 'large common offset', '-inf masks (whole rows)', 'g zero in the first slice', 'dim 0 of a 3-D input', 'first target ignored', 'weight, label_smoothing and ignore_index at once']) {
+      expect(classes.has(klass), klass).toBe(true);
+    }
+  });
+});
