@@ -8,6 +8,8 @@
  */
 export { verify, type VerifyRequest, type Values } from './core/library.js';
 export { check, readInput, toJson, type CheckRequest, type InputSettings } from './core/library.js';
+export { hunt, type HuntRequest, type HuntResult, type KernelCase, type KernelResults } from './core/library-hunt.js';
+export type { Finding } from './hunt/run-hunt.js';
 export { REFERENCE_CHOICES, type ReferenceChoice, type RunOptions } from './core/run.js';
 export { TOOL, type Tool } from './core/tool.js';
 export { OverBudgetError, type OverBudget, type BudgetKind } from './core/budget.js';

@@ -23,7 +23,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['output/'],
   ['record/'],
   ['hunt/'],
-  ['core/library.ts', 'core/library-arguments.ts', 'index.ts'],
+  ['core/library.ts', 'core/library-arguments.ts', 'core/library-hunt.ts', 'index.ts'],
   ['cli/'],
 ];
 

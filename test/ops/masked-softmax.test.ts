@@ -239,6 +239,13 @@ describe('masked_softmax at every door', () => {
     expect((await runMain([...flags, ...wide, '--expected-softmax', '0,1,0'])).code).toBe(1);
   });
 
+  test('logits so large that rounding scale·x moves them by more than exp can take (bfloat16 at 1e8): an allowance of the whole [0, 1], not NaN (found by hunt)', async () => {
+    const x = [[100139008, 100139008, 100139008]];
+    const report = await verify({ op: 'masked_softmax', dtype: 'bfloat16', x, g: [[1, 0.5, 0]], scale: 1 / Math.sqrt(96), expected: { softmax: [[0.333984375, 0.333984375, 0.333984375]] } });
+    const softmax = report.comparisons.find((c) => c.quantity === 'forward' && c.actual === 'expected')!.closeness;
+    expect([report.passed, softmax.mismatched, Number.isFinite(softmax.worst.value)]).toEqual([true, 0, true]);
+  });
+
   test('the notes read the logits the softmax sees: scale −1 makes +∞ a masked −∞ logit, and −∞ a +∞ one', async () => {
     expect((await runMain(['--op', 'masked_softmax', '--x', 'inf,1', '--g', '1,2', '--scale', '-1'])).stdout).not.toContain('note:');
     expect((await runMain(['--op', 'masked_softmax', '--x', '-inf,1', '--g', '1,2', '--scale', '-1'])).stdout).toContain('note: slice x[:] has a +Infinity logit');

@@ -2,9 +2,9 @@
  * What rounding allows a correct masked_softmax kernel: softmax's allowance on (x', g') =
  * (scale·x with masked logits at −∞, scale·g), plus what a kernel that forms scale·x otherwise
  * changes. PyTorch's `(x * scale).masked_fill(~mask, -inf).softmax(-1)` in bfloat16 rounds the
- * scale to the dtype, then the product (a fused kernel keeps both in float): its logit j is off
- * from x'_j by up to D_j, worked out element by element (0 where the product is exact, as for a
- * scale of 1 or a power of two). Not to first order, since D_j is no longer small where scale·x is
+ * scale to the dtype, then the product (a fused kernel keeps both in float, and rounds the product
+ * to its compute type, as the methods do): its logit j is off from scale·x_j by up to D_j, worked
+ * out element by element (0 where the product is exact, as for a scale of 1 or a power of two). Not to first order, since D_j is no longer small where scale·x is
  * large (bfloat16's spacing is 1 from 128 up): dividing by Σ_j exp(x'_j), a kernel's
  *
  *   s̃_i = s_i e^{δ_i} / Σ_j s_j e^{δ_j},  |δ_j| ≤ D_j,  is largest with δ_i = D_i and every other
@@ -60,8 +60,11 @@ function probabilityShift(t: ScaledLogitsTerms, s: number, i: number, k: number)
   // against s_i as the stored s's own sum normalises it (so that D = 0 throughout moves nothing).
   const up = s * Math.exp(d);
   const down = s * Math.exp(-d);
-  const upper = up / (up + Math.max(0, t.lows[k] - down));
-  const lower = down / (down + Math.max(0, t.highs[k] - up));
+  // Where e^{D} overflows (logits so large that the dtype's spacing there is beyond exp's range),
+  // s̃_i can be anything from 0 to 1.
+  const upper = Number.isFinite(up) ? up / (up + Math.max(0, t.lows[k] - down)) : 1;
+  const rest = t.highs[k] - up;
+  const lower = down === 0 || !(rest < Infinity) ? 0 : down / (down + Math.max(0, rest));
   const own = s / t.totals[k];
   return Math.max(upper - own, own - lower, 0);
 }
@@ -109,9 +112,11 @@ export function maskedSoftmaxAllowances(
   const logitDeviations = new Float64Array(scaled.x.length);
   for (let j = 0; j < logitDeviations.length; j++) {
     if (spec.keep[j] === 0) continue;
-    const own = scaled.x[j];
+    // Against scale·x itself, which the exact result takes: the compute type's rounding of it (a
+    // fused kernel's, and the methods' own) is no small share of |x' − m| when x' is large.
+    const exact = spec.scale * x[j];
     const product = roundedScale * x[j];
-    logitDeviations[j] = Math.max(Math.abs(roundToDType(product, a.dtype) - own), Math.abs(a.round(product) - own));
+    logitDeviations[j] = Math.max(Math.abs(roundToDType(product, a.dtype) - exact), Math.abs(a.round(product) - exact), Math.abs(scaled.x[j] - exact));
   }
   const centres = new Float64Array(layout.count);
   const totals = new Float64Array(layout.count);
