@@ -12,6 +12,8 @@ export function renderHuntText(run: HuntRun, saved: ReadonlyMap<Finding, string>
     `softmax-verify hunt: ${printable(run.kernel)}, ${plan.op} in ${plan.dtype}${plan.dim === undefined ? ', every dim' : `, dim ${plan.dim}`}, seed ${plan.seed}`,
     `${run.cases} cases in ${run.seconds.toFixed(1)} s${rate}: ${run.failed} failed, ${run.declined} declined; ${run.findings.length} way${run.findings.length === 1 ? '' : 's'} of failing`,
   ];
+  const reasons = Object.entries(run.declineReasons);
+  if (reasons.length > 0) lines.push(`declined: ${reasons.slice(0, 3).map(([reason, n]) => `${printable(reason)} (${n})`).join('; ')}${reasons.length > 3 ? '; …' : ''}`);
   for (const finding of run.findings) {
     lines.push('', palette.bad(`${finding.kind === 'fail' ? 'FAIL' : finding.kind.toUpperCase()}: ${finding.signature}, first in "${printable(finding.klass)}"`));
     const others = Object.entries(finding.classes).filter(([klass]) => klass !== finding.klass);
@@ -43,6 +45,7 @@ export function renderHuntJson(run: HuntRun, saved: ReadonlyMap<Finding, string>
     cases: run.cases,
     failed: run.failed,
     declined: run.declined,
+    declineReasons: run.declineReasons,
     seconds: run.seconds,
     findings: run.findings.map((finding) => ({
       kind: finding.kind,

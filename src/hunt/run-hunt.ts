@@ -52,6 +52,8 @@ export interface HuntRun {
   readonly kernel: string;
   readonly cases: number;
   readonly declined: number;
+  /** Why the kernel declined, with how many cases each. */
+  readonly declineReasons: Readonly<Record<string, number>>;
   readonly failed: number;
   readonly seconds: number;
   readonly findings: readonly Finding[];
@@ -70,6 +72,7 @@ export async function runHunt(options: HuntOptions): Promise<HuntRun> {
   const findings = new Map<string, Finding>();
   let cases = 0;
   let declined = 0;
+  const declineReasons: Record<string, number> = {};
   let failed = 0;
   let shrinks = 0;
   const elapsed = () => (Date.now() - started) / 1000;
@@ -79,7 +82,10 @@ export async function runHunt(options: HuntOptions): Promise<HuntRun> {
     if (seconds !== undefined && elapsed() >= seconds) break;
     const outcome = await judge(hunted);
     cases++;
-    if (outcome.kind === 'declined') declined++;
+    if (outcome.kind === 'declined') {
+      declined++;
+      declineReasons[outcome.reason] = (declineReasons[outcome.reason] ?? 0) + 1;
+    }
     else if (outcome.kind !== 'pass') {
       failed++;
       const key = `${outcome.kind}\u0000${outcome.signature}`;
@@ -107,7 +113,7 @@ export async function runHunt(options: HuntOptions): Promise<HuntRun> {
     }
     options.onCase?.({ cases, failures: failed, declined, seconds: elapsed() });
   }
-  return { plan, kernel: kernel.name, cases, declined, failed, seconds: elapsed(), findings: [...findings.values()] };
+  return { plan, kernel: kernel.name, cases, declined, declineReasons, failed, seconds: elapsed(), findings: [...findings.values()] };
 }
 
 const SHRINK_CALLS: Readonly<Record<Finding['kind'], number>> = { fail: 400, 'bad-output': 200, crash: 6, 'protocol-error': 6, hang: 3 };

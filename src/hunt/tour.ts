@@ -43,7 +43,8 @@ export function* huntCases(plan: HuntPlan): Generator<HuntCase> {
     for (const width of [7, 33, 513]) yield makeCase(plan, random, shapeAlong(plan, width, 4), logits, steady, 0, logits.name);
   }
   for (const gradients of GRADIENT_CLASSES) yield makeCase(plan, random, shapeAlong(plan, 65, 3), plain, gradients, 0, gradients.name);
-  if (plan.dim === undefined) {
+  const fixedDim = opDefinition(plan.op).hunt?.fixedDim === true;
+  if (plan.dim === undefined && !fixedDim) {
     for (const [shape, axis] of [[[3, 5, 7], 0], [[3, 5, 7], 1], [[2, 3, 4, 5], 1], [[2, 3, 4, 5], 2]] as const) {
       yield makeCase(plan, random, { shape: [...shape], axis }, plain, steady, 0, `dim ${axis} of a ${shape.length}-D input`);
     }
@@ -82,7 +83,7 @@ function randomShape(plan: HuntPlan, random: Random): Placement {
   if (plan.dim !== undefined) return shapeAlong(plan, width, random.int(1, 8));
   const rank = random.int(1, 4);
   const shape = Array.from({ length: rank }, () => random.int(1, 6));
-  const axis = random.int(0, rank - 1);
+  const axis = opDefinition(plan.op).hunt?.fixedDim === true ? opDefinition(plan.op).defaultDim(rank) : random.int(0, rank - 1);
   shape[axis] = width;
   return { shape, axis };
 }

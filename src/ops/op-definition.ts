@@ -154,6 +154,8 @@ export type FieldLayout =
 export interface OpHunt {
   /** The input classes of its fields that exposed bugs in real kernels (KERNEL-BUGS.md), each a variant. */
   readonly variants: readonly string[];
+  /** Its dim is fixed by its API (cross_entropy's classes at dim 1): a hunt keeps it, rather than try every dim. */
+  readonly fixedDim?: boolean;
   /** The fields of one case of variant `variant` for x (along axis; `round` rounds to the dtype), drawn from `random`. */
   fields(random: Random, x: Tensor, axis: number, round: (value: number) => number, variant: number): HuntFields;
   /** Each tensor field's layout (g's too, under the key "g", where it is not x's shape). */

@@ -24,6 +24,8 @@ const VARIANTS = [
 
 export const CROSS_ENTROPY_HUNT: OpHunt = {
   variants: VARIANTS,
+  // torch.nn.functional.cross_entropy takes no dim: its classes are dim 1 (dim 0 for one sample).
+  fixedDim: true,
   fields(random, x, axis, round, variant) {
     const name = VARIANTS[variant % VARIANTS.length];
     const classes = x.shape[axis];
