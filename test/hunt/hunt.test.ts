@@ -4,7 +4,7 @@ import type { HuntCase } from '../../src/hunt/hunt-case.js';
 import { runHunt } from '../../src/hunt/run-hunt.js';
 import { huntCases } from '../../src/hunt/tour.js';
 import { runs, SLOW_TESTS } from '../helpers/slow-tests.js';
-import { jsSoftmaxKernel, type PlantedBug } from './hunt-kernels.js';
+import { jsDesignKernel, jsSoftmaxKernel, type PlantedBug } from './hunt-kernels.js';
 
 const elements = (c: HuntCase) => c.x.data.length;
 
@@ -13,6 +13,11 @@ describe('hunt, a JavaScript kernel in process', () => {
   test.each(SLOW_TESTS ? DTYPES : (['float32', 'bfloat16'] as const))('finds nothing wrong with a correct softmax kernel in %s', async (dtype) => {
     const run = await runHunt({ plan: { op: 'softmax', dtype, seed: 21 }, kernel: jsSoftmaxKernel('none'), cases: runs(200) });
     expect([run.cases, run.failed, run.findings]).toEqual([runs(200), 0, []]);
+  }, 120_000);
+
+  test.each(['online', 'exp2', 'lanes'] as const)('finds nothing wrong with a correct float32 softmax written as %s', async (design) => {
+    const run = await runHunt({ plan: { op: 'softmax', dtype: 'float32', seed: 31 }, kernel: jsDesignKernel(design), cases: runs(600) });
+    expect([run.failed, run.findings.map((finding) => [finding.klass, finding.signature])]).toEqual([0, []]);
   }, 120_000);
 
   const planted = [
