@@ -33,7 +33,7 @@ export function addInputOptions(command: Command): Command {
     .option('--source <text>', "who produced the expected values (replaces the input's own)")
     .option(
       '-i, --input <file>',
-      'a dump: .npz (np.savez) or .safetensors holding x, g and optionally softmax (log_softmax; or target, loss, weight for cross_entropy; mask for masked_softmax), grad; or JSON {"x", "g", "dim"?, "dtype"?, "op"?, "expected"?: {"softmax"?, "grad"?}, "source"?} or a fixture; "-" reads JSON from stdin',
+      'a dump: .npz (np.savez) or .safetensors holding x, g and optionally softmax (log_softmax; or target, loss, weight for cross_entropy; mask), grad; or JSON {"x", "g", "dim"?, "dtype"?, "op"?, "expected"?: {"softmax"?, "grad"?}, "source"?} or a fixture; "-" reads JSON from stdin',
     )
     .option('--dim <n>', 'dimension softmax runs along (cross_entropy: its classes); negative counts from the end (default: the input\'s, else -1; cross_entropy 1)')
     .option('--dtype <name>', `arithmetic and default tolerance: ${DTYPES.join(', ')}, or fp32, bf16, half, … (default: the input's, else the dtype x and g are stored in, else float64)`);

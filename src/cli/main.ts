@@ -13,6 +13,7 @@ import { exitCodeFor, type Outcome } from './exit-code.js';
 import { CHECK_FORMATS, REFERENCE_CHOICES, VERIFY_FORMATS } from './formats.js';
 import { TOOL, withCheckedOutput, type Io } from './io.js';
 import { guardWorkflowCommands } from './workflow-command-guard.js';
+import { OP_FIELDS } from '../ops/index.js';
 
 export type { Io } from './io.js';
 export { describeOutputFailure } from './io.js';
@@ -167,6 +168,7 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
     .option('--case-timeout <seconds>', 'a case the kernel has not answered in this long is a hang (default: 60)')
     .option('--compute <name>', 'the type the kernel computes in (default: the dtype\'s; float32 for the half types)')
     .option('--accumulate <name>', 'the type the kernel sums in (default: float32 for the half types, float64 otherwise)')
+    .option('--masked-rows <name>', maskedRowsHelp())
     .option('--no-color', 'no colour, even in a terminal')
     .addHelpText('after', '\nExit codes: 0 no case failed; 1 some case failed; 2 bad usage, or a kernel that never answered a case.\n')
     .action(async (flags: HuntFlags) => {
@@ -212,4 +214,10 @@ function refuseVerifierOptions(program: Command, commandName: string): void {
 
 function oneLine(text: string): string {
   return text.trim().replace(/\s*\n\s*/g, ' ');
+}
+
+/** hunt's --masked-rows: the op's own field (the registry's), a convention every case then carries. */
+function maskedRowsHelp(): string {
+  const field = OP_FIELDS.find((candidate) => candidate.key === 'masked_rows');
+  return field === undefined ? 'what the kernel gives a fully masked slice' : `${field.op}: ${field.help}`;
 }

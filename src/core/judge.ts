@@ -230,7 +230,7 @@ function findNonFiniteSlices(input: VerifyInput, layout: SliceLayout): SliceNote
   const { x, axis, spec } = input;
   const { ignoresSlice, keeps, logitsSeen } = opDefinition(input.op).fieldsOut ?? {};
   const logits = spec !== undefined && logitsSeen !== undefined ? logitsSeen(spec, x.data) : x.data;
-  // An element the op's own mask leaves out (masked_softmax's) takes no part, whatever its logit.
+  // An element the op's own mask leaves out takes no part, whatever its logit.
   const takesPart = (i: number) => spec === undefined || keeps === undefined || keeps(spec, i);
   const notes: SliceNote[] = [];
   for (let k = 0; k < layout.count; k++) {

@@ -22,7 +22,7 @@ export interface KernelCase {
 }
 
 /** What a kernel function returns: the op's forward output under its name (softmax, log_softmax, loss) and grad. */
-export type KernelResults = Readonly<Partial<Record<'softmax' | 'log_softmax' | 'loss', Values | number>>> & { readonly grad: Values };
+export type KernelResults = (Readonly<Partial<Record<'softmax' | 'log_softmax' | 'loss', Values | number>>> & { readonly grad: Values }) | { readonly declined: string };
 
 export interface HuntRequest {
   readonly op?: Op;
@@ -45,8 +45,9 @@ export interface HuntResult {
 
 /**
  * Hunts for the inputs that break `request.kernel`, as `softmax-verify hunt` does: the same cases,
- * judge and shrinking. A kernel that throws crashed on that case (a finding); results it cannot
- * be judged by (a missing output, the wrong shape) are a `bad-output` finding.
+ * judge and shrinking. A kernel that throws crashed on that case (a finding); one that returns
+ * `{ declined: 'why' }` declines it (counted); results that are not `{ <forward name>, grad }`
+ * values are a `protocol-error` finding, and values of the wrong shape a `bad-output` one.
  */
 export async function hunt(request: HuntRequest): Promise<HuntResult> {
   const fields = readObject(request, 'request', HUNT_FIELDS, `with ${HUNT_FIELDS.join(', ')}`);
@@ -59,7 +60,7 @@ export async function hunt(request: HuntRequest): Promise<HuntResult> {
     throw new InputError(`request.${key} must be a number above 0, got ${describeValue(value)}`);
   };
   const seconds = fields.seconds === undefined ? undefined : count('seconds', fields.seconds);
-  const cases = fields.cases === undefined ? undefined : count('cases', fields.cases);
+  const cases = fields.cases === undefined ? undefined : readInteger(count('cases', fields.cases), 'request.cases');
   const seed = fields.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : readInteger(fields.seed, 'request.seed');
   const arithmetic = fields.arithmetic === undefined ? undefined : readArithmetic(fields.arithmetic, 'request.arithmetic');
   const run = await runHunt({
@@ -87,6 +88,8 @@ function functionKernel(kernel: HuntRequest['kernel']): Kernel {
         return { kind: 'crash', detail: `it threw ${error instanceof Error ? `${error.name}: ${error.message}` : describeValue(error)}` };
       }
       const name = FORWARD_NAME[hunted.op];
+      const declined = (results as { declined?: unknown } | null)?.declined;
+      if (typeof declined === 'string') return { kind: 'declined', reason: declined };
       try {
         const given = readObject(results, 'results', [name, 'grad'] as const, `with ${name} and grad`);
         if (given[name] === undefined || given.grad === undefined) throw new InputError(`results must have ${name} and grad`);

@@ -108,7 +108,7 @@ export type ToleranceOrigin = 'flags' | 'input' | 'dtype';
 export interface SliceNote {
   /** The slice as an index with `:` along the softmax dim, e.g. `[1, :]`. */
   readonly slice: string;
-  /** `fully-masked`: the op's own mask leaves out every element (masked_softmax's). */
+  /** `fully-masked`: the op's own mask leaves out every element. */
   readonly reason: 'all-masked' | 'nan-logit' | 'positive-infinite-logit' | 'fully-masked';
   /** cross_entropy: the sample's target is ignore_index (it adds nothing to the loss, but its gradient is NaN all the same). */
   readonly ignored?: boolean;

@@ -5,7 +5,7 @@ import type { Tensor } from '../tensor.js';
 
 /**
  * One input a hunt hands the kernel: x and g in the dtype (their values already rounded to it),
- * the dim, the op's own fields by library name (cross_entropy's target, reduction, …; masked_softmax's
+ * the dim, the op's own fields by library name (cross_entropy's target, reduction, …; a mask, its
  * mask, scale), and the input class it was made to exercise.
  */
 export interface HuntCase {

@@ -6,7 +6,7 @@ import type { HuntCase } from './hunt-case.js';
 /**
  * A case as the kernel protocol v1 hands it over (docs/hunt.md): a safetensors file with x and g
  * in the hunt's dtype, the op's array fields (cross_entropy's target, int64 class indices or
- * probabilities in the dtype, and weight; masked_softmax's mask as BOOL), and `__metadata__`
+ * probabilities in the dtype, and weight; a mask as BOOL), and `__metadata__`
  * strings: op, dim, and the op's other fields (reduction, label_smoothing, ignore_index; scale,
  * causal, masked_rows) under PyTorch's names.
  */

@@ -65,7 +65,7 @@ export function processKernel(command: string, options: { readonly caseSeconds?:
           if (exited !== undefined) return resolve(undefined);
           const timer = setTimeout(() => {
             waiting = undefined;
-            resolve('timeout');
+            resolve(TIMED_OUT);
           }, ms);
           waiting = (line) => {
             clearTimeout(timer);
@@ -92,7 +92,7 @@ export function processKernel(command: string, options: { readonly caseSeconds?:
       current.child.stdin.write(`${JSON.stringify({ input, output })}\n`);
       const line = await current.nextLine(caseMs);
       try {
-        if (line === 'timeout') {
+        if (line === TIMED_OUT) {
           stop();
           return { kind: 'hang', detail: `no answer within ${caseMs / 1000} s` };
         }
@@ -133,6 +133,9 @@ export function processKernel(command: string, options: { readonly caseSeconds?:
   };
 }
 
+/** What nextLine gives when the case timeout passes first (no line a kernel prints can be it). */
+const TIMED_OUT = Symbol('timed out');
+
 /** The kernel's shell and everything it started. */
 function killGroup(child: ChildProcessWithoutNullStreams): void {
   try {
@@ -148,7 +151,7 @@ interface Running {
   readonly child: ChildProcessWithoutNullStreams;
   readonly stderrTail: () => string;
   readonly exited: () => string | undefined;
-  readonly nextLine: (ms: number) => Promise<string | undefined>;
+  readonly nextLine: (ms: number) => Promise<string | typeof TIMED_OUT | undefined>;
 }
 
 /** The kernel's line and output file, as an answer; anything outside the protocol stops the kernel. */

@@ -1,4 +1,5 @@
 import type { Finding, HuntRun } from './run-hunt.js';
+import { opDefinition } from '../ops/index.js';
 import { printable } from '../printable.js';
 import { formatShape } from '../tensor.js';
 import { describeComparison } from '../output/describe-comparison.js';
@@ -9,7 +10,7 @@ export function renderHuntText(run: HuntRun, saved: ReadonlyMap<Finding, string>
   const { plan } = run;
   const rate = run.seconds > 0 ? ` (${(run.cases / run.seconds).toFixed(1)} a second)` : '';
   const lines = [
-    `softmax-verify hunt: ${printable(run.kernel)}, ${plan.op} in ${plan.dtype}${plan.dim === undefined ? ', every dim' : `, dim ${plan.dim}`}, seed ${plan.seed}`,
+    `softmax-verify hunt: ${printable(run.kernel)}, ${plan.op} in ${plan.dtype}, ${dimWords(run)}, seed ${plan.seed}`,
     `${run.cases} cases in ${run.seconds.toFixed(1)} s${rate}: ${run.failed} failed, ${run.declined} declined; ${run.findings.length} way${run.findings.length === 1 ? '' : 's'} of failing`,
   ];
   const reasons = Object.entries(run.declineReasons);
@@ -29,10 +30,16 @@ export function renderHuntText(run: HuntRun, saved: ReadonlyMap<Finding, string>
     }
     const path = saved.get(finding);
     if (path !== undefined) lines.push(`  saved: ${printable(path)}; re-check: softmax-verify check ${printable(path)}`);
-    else lines.push(`  re-check: rerun the hunt with --seed ${plan.seed}${finding.report === undefined ? '' : ', or --save-failures DIR to keep it as a fixture'}`);
+    else lines.push(`  re-check: rerun the hunt with --op ${plan.op} --dtype ${plan.dtype}${plan.dim === undefined ? '' : ` --dim ${plan.dim}`} --cases ${run.cases} --seed ${plan.seed}${finding.report === undefined ? '' : ', or add --save-failures DIR to keep it as a fixture'}`);
   }
   lines.push('', run.findings.length === 0 ? palette.good(`PASS: no case failed`) : palette.bad(`FAIL: ${run.failed} of ${run.cases} cases failed`));
   return `${lines.join('\n')}\n`;
+}
+
+/** Which dims the hunt tried: the one given, its op's fixed one (cross_entropy's classes), or every one. */
+function dimWords(run: HuntRun): string {
+  if (run.plan.dim !== undefined) return `dim ${run.plan.dim}`;
+  return opDefinition(run.plan.op).hunt?.fixedDim === true ? 'its classes at dim 1' : 'every dim';
 }
 
 /** A hunt's JSON report: the run, and each finding with its shrunk case and what failed. */
@@ -69,6 +76,7 @@ export function renderHuntJson(run: HuntRun, saved: ReadonlyMap<Finding, string>
         finding.report?.comparisons
           .filter((c) => c.actual === 'expected' && c.closeness.mismatched > 0)
           .map((c) => ({ quantity: c.quantity, mismatched: c.closeness.mismatched, total: c.closeness.total, worstRatio: Number.isFinite(c.closeness.worst.value) ? c.closeness.worst.value : String(c.closeness.worst.value) })) ?? [],
+      flaggedSlices: finding.report?.invariants.expected?.flaggedSlices ?? 0,
     })),
   };
   return `${JSON.stringify(document, null, 2)}\n`;

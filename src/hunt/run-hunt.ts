@@ -96,7 +96,9 @@ export async function runHunt(options: HuntOptions): Promise<HuntRun> {
         if (shrinkAllowed) shrinks++;
         // A kernel that hangs costs the case timeout a call, one that crashes a restart: they shrink less.
         const budget = options.shrinkCalls ?? SHRINK_CALLS[outcome.kind];
-        const { found, calls } = shrinkAllowed ? await shrinkCase(hunted, async (candidate) => sameWay(await judge(candidate), outcome), budget) : { found: hunted, calls: 0 };
+        // A shrink ends with the hunt's time too (the case it has reached is kept).
+        const deadline = seconds === undefined ? Infinity : started + seconds * 1000;
+        const { found, calls } = shrinkAllowed ? await shrinkCase(hunted, async (candidate) => sameWay(await judge(candidate), outcome), budget, deadline) : { found: hunted, calls: 0 };
         const last = found === hunted ? outcome : await judge(found);
         findings.set(key, {
           klass: hunted.klass,

@@ -13,8 +13,16 @@ import type { Finding, HuntRun } from './run-hunt.js';
  */
 export function saveFindings(run: HuntRun, folder: string, tool: Tool, cwd: string): Map<Finding, string> {
   const saved = new Map<Finding, string>();
+  // Ways of failing that shrank to the same case make one fixture, not several.
+  const written = new Map<string, string>();
   run.findings.forEach((finding, k) => {
     if (finding.report === undefined) return;
+    const key = JSON.stringify([finding.shrunk.dim, finding.shrunk.x.shape, Array.from(finding.shrunk.x.data, String), Array.from(finding.shrunk.g.data, String), Object.keys(finding.shrunk.fields)]);
+    const same = written.get(key);
+    if (same !== undefined) {
+      saved.set(finding, same);
+      return;
+    }
     const name = `hunt-${run.plan.op}-${run.plan.dtype}-seed${run.plan.seed}-${k + 1}`;
     const description = `found by softmax-verify hunt (seed ${run.plan.seed}) in the input class "${finding.klass}"; fails: ${finding.signature}`;
     const built = buildFixture(finding.report.input, { name, description }, tool, finding.report, { allowMismatch: true });
@@ -22,6 +30,7 @@ export function saveFindings(run: HuntRun, folder: string, tool: Tool, cwd: stri
     const path = join(folder, `${name}.json`);
     writeFileAtomic(path, fixtureToJson(built.fixture), true, cwd);
     saved.set(finding, path);
+    written.set(key, path);
   });
   return saved;
 }

@@ -16,15 +16,16 @@ export interface Shrunk {
  * issue threads: one row of slices along the last dim, fewer slices, a shorter row, the op's
  * optional fields left out (smoothing, weights, a mask, the scale), the common offset taken off,
  * simpler values. Each candidate is kept only when `failsSame` says the kernel still fails it the
- * same way; the search stops when no candidate is kept, or after `budget` calls.
+ * same way; the search stops when no candidate is kept, after `budget` calls, or at `deadline` (ms).
  */
-export async function shrinkCase(start: HuntCase, failsSame: (candidate: HuntCase) => Promise<boolean>, budget = 400): Promise<Shrunk> {
+export async function shrinkCase(start: HuntCase, failsSame: (candidate: HuntCase) => Promise<boolean>, budget = 400, deadline = Infinity): Promise<Shrunk> {
   let current = start;
   let calls = 0;
-  for (let improved = true; improved && calls < budget; ) {
+  const spent = () => calls >= budget || Date.now() >= deadline;
+  for (let improved = true; improved && !spent(); ) {
     improved = false;
     for (const candidate of candidates(current)) {
-      if (calls >= budget) break;
+      if (spent()) break;
       if (candidate === undefined || sameCase(candidate, current)) continue;
       calls++;
       if (await failsSame(candidate)) {

@@ -14,6 +14,8 @@ export interface HuntPlan {
   readonly dtype: DType;
   readonly dim?: number;
   readonly seed: number;
+  /** Settings every case takes (a convention of the kernel's: what a fully masked row gives), by library name. */
+  readonly fields?: Readonly<Record<string, string | number | boolean>>;
 }
 
 /** Widths off the block grid: 1 to 3, just off every power of two up to 2^17, and two vocabularies. */
@@ -77,7 +79,7 @@ function shapeAlong(plan: HuntPlan, width: number, rows: number): Placement {
   return { shape, axis };
 }
 
-/** A random shape of 1 to 4 dims, up to about 2·10^5 elements, and a dim of it. */
+/** A random shape of 1 to 4 dims (up to 6 along each other dim, 8193 along the op's), and a dim of it. */
 function randomShape(plan: HuntPlan, random: Random): Placement {
   const width = random.chance(0.3) ? random.pick(TOUR_WIDTHS.filter((w) => w <= 8193)) : random.int(1, 300);
   if (plan.dim !== undefined) return shapeAlong(plan, width, random.int(1, 8));
@@ -105,5 +107,5 @@ function makeCase(plan: HuntPlan, random: Random, place: Placement, logits: Logi
     g = { shape, data: values.map(round) };
   }
   const dim = plan.dim ?? (axis === shape.length - 1 ? -1 : axis);
-  return { op: plan.op, dtype: plan.dtype, dim, x, g, fields: own?.fields ?? {}, klass };
+  return { op: plan.op, dtype: plan.dtype, dim, x, g, fields: { ...own?.fields, ...plan.fields }, klass };
 }

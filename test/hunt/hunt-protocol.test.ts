@@ -41,6 +41,11 @@ describe.concurrent('hunt, a kernel command speaking the protocol', () => {
     expect([run.code, report.cases, report.failed, report.declined]).toEqual([0, 21, 0, 3]);
   }, 120_000);
 
+  test('a kernel that declines every case checked nothing: exit 2, with its reason', async () => {
+    const run = await runMain(['hunt', '--kernel', `${NUMPY_KERNEL} decline-all`, '--cases', '3', '--seed', '1']);
+    expect([run.code, run.stderr]).toEqual([2, 'error: the kernel declined every case (ValueError: this kernel declines every case): nothing was checked\n']);
+  }, 60_000);
+
   test('a kernel that never answers a case is bad usage: one line, exit 2', async () => {
     const run = await runMain(['hunt', '--kernel', 'python3 -c "import sys; sys.exit(4)"', '--cases', '3', '--seed', '1']);
     expect([run.code, run.stdout]).toEqual([2, '']);

@@ -66,5 +66,7 @@ describe('the library: hunt(request)', () => {
     expect(found.cases).toBe(3);
     expect(found.failures.map((f) => [f.kind, f.klass, f.detail])).toContainEqual(['crash', 'width 2', 'it threw RangeError: two is too few']);
     await expect(hunt({ kernel: 'python3 k.py' } as never)).rejects.toThrow('request.kernel must be a function');
+    const declining = await hunt({ kernel: () => ({ declined: 'not today' }), cases: 2, seed: 1 });
+    expect([declining.declined, declining.failed]).toEqual([2, 0]);
   }, 60_000);
 });

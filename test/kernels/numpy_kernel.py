@@ -10,6 +10,7 @@ plants bugs or misbehaviours (several, comma-separated):
   hang-on-width-2      never answers a case whose slices have two elements
   garbage-on-width-3   prints a line that is not the protocol's
   decline-wide         declines cases with slices longer than 4096
+  decline-all          declines every case
 """
 import os
 import sys
@@ -37,6 +38,8 @@ def kernel(tensors, settings):
     if "garbage-on-width-3" in BUGS and width == 3:
         sys.__stdout__.write("hello from the kernel\n")
         sys.__stdout__.flush()
+    if "decline-all" in BUGS:
+        raise ValueError("this kernel declines every case")
     if "decline-wide" in BUGS and width > 4096:
         raise ValueError("slices longer than 4096 are not supported")
     m = np.max(x, axis=dim, keepdims=True)

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError } from '../../input-error.js';
+import { OP_FIELDS } from '../../ops/index.js';
 import { readDTypeFlag } from '../../input/input-document.js';
 import { readIntegerText, parseNumberToken } from '../../input/number-token.js';
 import { readArithmeticFlags, readOpFlag } from '../../input/resolve-input.js';
@@ -25,6 +26,7 @@ export interface HuntFlags {
   caseTimeout?: string;
   compute?: string;
   accumulate?: string;
+  maskedRows?: string;
   color: boolean;
 }
 
@@ -45,12 +47,20 @@ export async function huntCommand(flags: HuntFlags, io: Io): Promise<Outcome> {
   const caseSeconds = flags.caseTimeout === undefined ? 60 : positive(flags.caseTimeout, '--case-timeout');
   const arithmetic = readArithmeticFlags(flags);
   const folder = flags.saveFailures === undefined ? undefined : resolve(io.cwd, flags.saveFailures);
+  // --masked-rows is the op's own field (the registry's), read as the verifier reads it.
+  const maskedRows = OP_FIELDS.find((field) => field.key === 'masked_rows');
+  if (flags.maskedRows !== undefined && maskedRows !== undefined) {
+    if (maskedRows.op !== op) throw new InputError(`--masked-rows is for --op ${maskedRows.op}`);
+    if (maskedRows.kind.type === 'choice' && !maskedRows.kind.choices.includes(flags.maskedRows)) {
+      throw new InputError(`--masked-rows must be one of ${maskedRows.kind.choices.join(', ')}, got ${JSON.stringify(flags.maskedRows)}`);
+    }
+  }
   const kernel = processKernel(flags.kernel, { caseSeconds, env: io.env, cwd: io.cwd });
   const progress = io.stderr.isTTY === true && io.env.CI === undefined;
   let run;
   try {
     run = await runHunt({
-      plan: { op, dtype, seed, ...(dim === undefined ? {} : { dim }) },
+      plan: { op, dtype, seed, ...(dim === undefined ? {} : { dim }), ...(flags.maskedRows === undefined ? {} : { fields: { maskedRows: flags.maskedRows } }) },
       kernel,
       ...(seconds === undefined ? {} : { seconds }),
       ...(cases === undefined ? {} : { cases }),
@@ -65,6 +75,10 @@ export async function huntCommand(flags: HuntFlags, io: Io): Promise<Outcome> {
   if (run.findings.length > 0 && run.findings.every((finding) => finding.kind !== 'fail' && finding.kind !== 'bad-output') && run.failed === run.cases) {
     const first = run.findings[0];
     throw new InputError(`the kernel never answered a case: it ${first.kind === 'hang' ? 'hung' : first.kind === 'crash' ? 'crashed' : 'broke the protocol'} (${first.detail ?? first.kind}); see docs/hunt.md for the protocol`);
+  }
+  if (run.cases > 0 && run.declined === run.cases) {
+    const [reason] = Object.keys(run.declineReasons);
+    throw new InputError(`the kernel declined every case (${reason}): nothing was checked`);
   }
   let saved = new Map();
   if (folder !== undefined) {
