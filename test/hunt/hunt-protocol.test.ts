@@ -11,7 +11,7 @@ const NUMPY_KERNEL = `python3 ${join(ROOT, 'test', 'kernels', 'numpy_kernel.py')
 // Concurrent: each test waits mostly on its kernel process.
 describe.concurrent('hunt, a kernel command speaking the protocol', () => {
   test('a correct numpy kernel: nothing found, exit 0', async () => {
-    const run = await runMain(['hunt', '--kernel', NUMPY_KERNEL, '--dtype', 'float32', '--cases', String(runs(300)), '--seed', '4']);
+    const run = await runMain(['hunt', '--kernel', NUMPY_KERNEL, '--dtype', 'float32', '--cases', String(runs(150)), '--seed', '4']);
     expect([run.code, run.stdout]).toEqual([0, expect.stringContaining('PASS: no case failed')]);
   }, 120_000);
 

@@ -9,14 +9,14 @@ import { jsDesignKernel, jsSoftmaxKernel, type PlantedBug } from './hunt-kernels
 const elements = (c: HuntCase) => c.x.data.length;
 
 describe('hunt, a JavaScript kernel in process', () => {
-  // npm test: float32 and bfloat16, and two of the planted bugs; npm run test:slow, all of them.
-  test.each(SLOW_TESTS ? DTYPES : (['float32', 'bfloat16'] as const))('finds nothing wrong with a correct softmax kernel in %s', async (dtype) => {
+  // npm test: bfloat16, one planted bug, one other design; npm run test:slow, all of them.
+  test.each(SLOW_TESTS ? DTYPES : (['bfloat16'] as const))('finds nothing wrong with a correct softmax kernel in %s', async (dtype) => {
     const run = await runHunt({ plan: { op: 'softmax', dtype, seed: 21 }, kernel: jsSoftmaxKernel('none'), cases: runs(200) });
     expect([run.cases, run.failed, run.findings]).toEqual([runs(200), 0, []]);
   }, 120_000);
 
-  test.each(['online', 'exp2', 'lanes'] as const)('finds nothing wrong with a correct float32 softmax written as %s', async (design) => {
-    const run = await runHunt({ plan: { op: 'softmax', dtype: 'float32', seed: 31 }, kernel: jsDesignKernel(design), cases: runs(600) });
+  test.each(SLOW_TESTS ? (['online', 'exp2', 'lanes'] as const) : (['online'] as const))('finds nothing wrong with a correct float32 softmax written as %s', async (design) => {
+    const run = await runHunt({ plan: { op: 'softmax', dtype: 'float32', seed: 31 }, kernel: jsDesignKernel(design), cases: runs(300) });
     expect([run.failed, run.findings.map((finding) => [finding.klass, finding.signature])]).toEqual([0, []]);
   }, 120_000);
 
@@ -26,7 +26,7 @@ describe('hunt, a JavaScript kernel in process', () => {
     ['off-grid-lanes', 'width 1', 'forward'],
     ['float16-sum', 'width 1023', 'forward'],
   ] as const;
-  test.each(SLOW_TESTS ? planted : planted.slice(0, 2))('finds a kernel with its %s bug, first in "%s", and shrinks it', async (bug: PlantedBug, klass, failing) => {
+  test.each(SLOW_TESTS ? planted : planted.slice(0, 1))('finds a kernel with its %s bug, first in "%s", and shrinks it', async (bug: PlantedBug, klass, failing) => {
     const run = await runHunt({ plan: { op: 'softmax', dtype: bug === 'float16-sum' ? 'bfloat16' : 'float32', seed: 11 }, kernel: jsSoftmaxKernel(bug), cases: bug === 'forgot-inner' ? 5 : 45, shrinkCalls: 60 });
     const first = run.findings[0];
     expect([first.klass, first.kind, first.signature.includes(failing)]).toEqual([klass, 'fail', true]);
@@ -44,7 +44,7 @@ describe('hunt, a JavaScript kernel in process', () => {
   test('the same seed gives the same cases; another seed, others', () => {
     const take = (seed: number) => {
       const cases = huntCases({ op: 'cross_entropy', dtype: 'bfloat16', seed });
-      return Array.from({ length: 45 }, () => cases.next().value as HuntCase);
+      return Array.from({ length: 35 }, () => cases.next().value as HuntCase);
     };
     const [a, b, c] = [take(5), take(5), take(6)];
     expect(a.map((hunted) => [hunted.klass, Array.from(hunted.x.data)])).toEqual(b.map((hunted) => [hunted.klass, Array.from(hunted.x.data)]));

@@ -36,9 +36,9 @@ function ownKernel(op: Op, meanNotDivided = false) {
 }
 
 describe('the library: hunt(request)', () => {
-  // npm test: the ops with variants of their own, through them (the tour reaches them at case 68); test:slow, every op further.
-  test.each(SLOW_TESTS ? OPS : (['cross_entropy', 'masked_softmax'] as const))("the tool's own %s as a kernel function: no failure, the op's own variants included", async (op) => {
-    const cases = SLOW_TESTS ? 400 : 90;
+  // npm test: masked_softmax through its own variants (the tour reaches them at case 68); test:slow, every op, further.
+  test.each(SLOW_TESTS ? OPS : (['masked_softmax'] as const))("the tool's own %s as a kernel function: no failure, the op's own variants included", async (op) => {
+    const cases = SLOW_TESTS ? 400 : 80;
     const found = await hunt({ op, dtype: 'bfloat16', kernel: ownKernel(op), cases, seed: 2 });
     expect([found.cases, found.failed, found.failures.map((f) => [f.klass, f.kind, f.detail])]).toEqual([cases, 0, []]);
   }, 120_000);
