@@ -46,6 +46,13 @@ describe.concurrent('hunt, a kernel command speaking the protocol', () => {
     expect([run.code, run.stderr]).toEqual([2, 'error: the kernel declined every case (ValueError: this kernel declines every case): nothing was checked\n']);
   }, 60_000);
 
+  test('a --save-failures that names a file is refused before the hunt: one line, exit 2', async () => {
+    const folder = folderWith({ taken: 'a file' });
+    const run = await runMain(['hunt', '--kernel', NUMPY_KERNEL, '--cases', '1', '--seed', '1', '--save-failures', 'taken'], { cwd: folder });
+    expect([run.code, run.stdout]).toEqual([2, '']);
+    expect(run.stderr).toMatch(/^error: --save-failures taken: cannot make the folder: [^\n]+\n$/);
+  }, 60_000);
+
   test('a kernel that never answers a case is bad usage: one line, exit 2', async () => {
     const run = await runMain(['hunt', '--kernel', 'python3 -c "import sys; sys.exit(4)"', '--cases', '3', '--seed', '1']);
     expect([run.code, run.stdout]).toEqual([2, '']);

@@ -246,6 +246,19 @@ describe('masked_softmax at every door', () => {
     expect([report.passed, softmax.mismatched, Number.isFinite(softmax.worst.value)]).toEqual([true, 0, true]);
   });
 
+  test("a tie that rounding scale·x makes in bfloat16 (PyTorch 1.13's 0.5 and 0.5 where the exact result is 1 and 0) is within the allowance: found by hunt", async () => {
+    // (x * 0.158...).softmax(-1) in bfloat16: both products round to 4480, 32 apart from the exact ones.
+    const report = await verify({
+      op: 'masked_softmax',
+      dtype: 'bfloat16',
+      x: [[28416, 1168, 1152, -2848, -3632, -6784, 4896, 28288]],
+      g: [[4, 4, 3, 4, 2, 4, 1, 3]],
+      scale: 0.15811388300841897,
+      expected: { softmax: [[0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5]], grad: [[0.03955078125, 0.0, -0.0, 0.0, -0.0, 0.0, -0.0, -0.03955078125]] },
+    });
+    expect(report.passed).toBe(true);
+  });
+
   test('the notes read the logits the softmax sees: scale −1 makes +∞ a masked −∞ logit, and −∞ a +∞ one', async () => {
     expect((await runMain(['--op', 'masked_softmax', '--x', 'inf,1', '--g', '1,2', '--scale', '-1'])).stdout).not.toContain('note:');
     expect((await runMain(['--op', 'masked_softmax', '--x', '-inf,1', '--g', '1,2', '--scale', '-1'])).stdout).toContain('note: slice x[:] has a +Infinity logit');

@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError } from '../../input-error.js';
+import { writeFailure } from '../../io/write-failure.js';
+import { printable } from '../../printable.js';
 import { OP_FIELDS } from '../../ops/index.js';
 import { readDTypeFlag } from '../../input/input-document.js';
 import { readIntegerText, parseNumberToken } from '../../input/number-token.js';
@@ -55,6 +57,14 @@ export async function huntCommand(flags: HuntFlags, io: Io): Promise<Outcome> {
       throw new InputError(`--masked-rows must be one of ${maskedRows.kind.choices.join(', ')}, got ${JSON.stringify(flags.maskedRows)}`);
     }
   }
+  // The folder is made before the hunt: a long hunt must not end in a refusal to save what it found.
+  if (folder !== undefined) {
+    try {
+      mkdirSync(folder, { recursive: true });
+    } catch (error) {
+      throw new InputError(`--save-failures ${printable(flags.saveFailures ?? '')}: cannot make the folder: ${writeFailure(error)}`);
+    }
+  }
   const kernel = processKernel(flags.kernel, { caseSeconds, env: io.env, cwd: io.cwd });
   const progress = io.stderr.isTTY === true && io.env.CI === undefined;
   let run;
@@ -81,10 +91,7 @@ export async function huntCommand(flags: HuntFlags, io: Io): Promise<Outcome> {
     throw new InputError(`the kernel declined every case (${reason}): nothing was checked`);
   }
   let saved = new Map();
-  if (folder !== undefined) {
-    mkdirSync(folder, { recursive: true });
-    saved = saveFindings(run, folder, TOOL, io.cwd);
-  }
+  if (folder !== undefined) saved = saveFindings(run, folder, TOOL, io.cwd);
   const palette = await paletteForStdout(flags.color, io.env, io.stdout.isTTY === true);
   io.stdout.write(flags.format === 'json' ? renderHuntJson(run, saved) : renderHuntText(run, saved, palette));
   return { kind: 'verdict', passed: run.failed === 0 };

@@ -34,7 +34,9 @@ export const CROSS_ENTROPY_HUNT: OpHunt = {
     const reduction: Reduction = name === 'reduction none, non-uniform g' ? 'none' : random.pick(REDUCTIONS);
     const fields: Record<string, FieldValue> = { reduction };
     let changedX: Tensor | undefined;
-    if (name === 'probability targets') {
+    // One sample of one class: a target of x's shape [1] reads as that sample's class index (PyTorch
+    // tells them apart by dtype, which a request's values do not carry), so it takes an index there.
+    if (name === 'probability targets' && !(x.shape.length === 1 && classes === 1)) {
       fields.target = probabilityTarget(random, x, axis, round);
     } else {
       const target = Float64Array.from({ length: samples }, () => random.int(0, classes - 1));

@@ -39,6 +39,10 @@ interface ScaledLogitsTerms {
   readonly logitDeviations: Float64Array;
   /** What a gradient rescaled after it is stored may be off by, relative to |b|. */
   readonly rescaling: number;
+  /** (1 + 2u_d) / (1 − 2u_d): how far apart two stored probabilities' roundings can put them. */
+  readonly storedSpread: number;
+  /** Per slice: 1 where some D_j is above 0. */
+  readonly moved: Uint8Array;
   /** Per slice: c = ⟨s, g'⟩; Σ_j s_j; A = Σ_j s_j e^{D_j} and B = Σ_j s_j e^{−D_j}; Σ_j Δs_j |g'_j − c|. */
   readonly centres: Float64Array;
   readonly totals: Float64Array;
@@ -55,16 +59,23 @@ export interface MaskedSoftmaxElementAllowance extends ElementAllowance {
 
 /** Δs_i of element i in slice k: how far a kernel's own scale·x can move its probability. */
 function probabilityShift(t: ScaledLogitsTerms, s: number, i: number, k: number): number {
+  // A slice whose every product is exact: nothing moves.
+  if (t.moved[k] === 0) return 0;
   const d = t.logitDeviations[i];
   // Its own logit up by D_i and every other down by D_j, and the mirror: the extremes of s̃_i,
   // against s_i as the stored s's own sum normalises it (so that D = 0 throughout moves nothing).
+  // The s_j are the stored ones, each off by up to 2u_d from its exact value: the extremes take
+  // s_i that much higher (lower) against the rest (a tie that rounding scale·x makes is an extreme).
+  const spread = t.storedSpread;
   const up = s * Math.exp(d);
   const down = s * Math.exp(-d);
+  // The rest of the slice with every other logit down by its D_j (for the upper end), or up.
+  const restDown = Math.max(0, t.lows[k] - down) / spread;
+  const restUp = Math.max(0, t.highs[k] - up) * spread;
   // Where e^{D} overflows (logits so large that the dtype's spacing there is beyond exp's range),
   // s̃_i can be anything from 0 to 1.
-  const upper = Number.isFinite(up) ? up / (up + Math.max(0, t.lows[k] - down)) : 1;
-  const rest = t.highs[k] - up;
-  const lower = down === 0 || !(rest < Infinity) ? 0 : down / (down + Math.max(0, rest));
+  const upper = Number.isFinite(up) ? (up * spread) / (up * spread + restDown) : 1;
+  const lower = down === 0 || !(restUp < Infinity) ? 0 : down / spread / (down / spread + restUp);
   const own = s / t.totals[k];
   return Math.max(upper - own, own - lower, 0);
 }
@@ -120,6 +131,7 @@ export function maskedSoftmaxAllowances(
   }
   const centres = new Float64Array(layout.count);
   const totals = new Float64Array(layout.count);
+  const moved = new Uint8Array(layout.count);
   const highs = new Float64Array(layout.count);
   const lows = new Float64Array(layout.count);
   const spreads = new Float64Array(layout.count);
@@ -131,6 +143,8 @@ export function maskedSoftmaxAllowances(
     logitDeviations,
     // A scale of 0 makes every gradient exactly 0, however it is applied.
     rescaling: powerOfTwo || scale === 0 ? 0 : ud + Math.abs(roundedScale - scale) / Math.abs(scale),
+    storedSpread: (1 + 2 * ud) / (1 - 2 * ud),
+    moved,
     centres,
     totals,
     highs,
@@ -146,6 +160,7 @@ export function maskedSoftmaxAllowances(
     for (let j = 0; j < gs.length; j++) {
       if (!(ss[j] > 0)) continue;
       kept = true;
+      if (ds[j] > 0) moved[k] = 1;
       centre += ss[j] * gs[j];
       total += ss[j];
       high += ss[j] * Math.exp(ds[j]);
