@@ -18,7 +18,8 @@
  *
  * with c = ⟨s, g'⟩. A gradient scaled after it is stored (autograd's mul backward behind softmax's)
  * is rounded once more, and by the rounded scale: (u_d + |scale_d − scale|/|scale|)·|b|, 0 for a
- * power of two. A fully masked slice has no probabilities: its sums are not measured.
+ * power of two; its slice sum by that much of Σ|dx|. A fully masked slice has no probabilities: its
+ * sums are not measured.
  */
 import { UNIT_ROUNDOFF, type Tolerance } from '../../dtype.js';
 import type { AllowanceRule, Allowances, ElementAllowance } from '../../comparisons/allowance.js';
@@ -188,10 +189,26 @@ export function maskedSoftmaxAllowances(
     rule: MASKED_SOFTMAX_RULE,
   });
   const unmeasured = (bounds: Float64Array): Float64Array => bounds.map((bound, k) => (dead[k] === 1 ? NaN : bound));
+  // A gradient scaled after it is stored is rounded once more, element by element: its sum strays
+  // by up to that rounding of Σ|dx| (Σ dx = 0 holds for any logits, so the rest of the term adds nothing).
+  // And a kernel whose probabilities moved by Δs_j rounds terms of that size: its stores, 2u_d each,
+  // over Σ_j Δs_j (|g'_j| + |c|) beside the Σ_j s_j (|g'_j| + |c|) softmax's bound is made of.
+  const magnitudes = new Float64Array(layout.count);
+  forEachSlice(layout, [closedForm.grad, scaled.g, softmax], [], ([dxs, gs, ss], _, k) => {
+    const start = sliceStart(layout, k);
+    let total = 0;
+    let moved = 0;
+    for (let j = 0; j < dxs.length; j++) {
+      total += Math.abs(dxs[j]);
+      if (ss[j] > 0) moved += probabilityShift(terms, ss[j], start + j * layout.stride, k) * (Math.abs(gs[j]) + Math.abs(centres[k]));
+    }
+    magnitudes[k] = terms.rescaling * total + 4 * ud * moved;
+  });
+  const rescaled = (bounds: Float64Array): Float64Array => unmeasured(bounds.map((bound, k) => bound + magnitudes[k]));
   return {
     forward: wrap('softmax', inner.forward),
     grad: wrap('grad', inner.grad),
-    slices: { softmaxSum: unmeasured(inner.slices.softmaxSum), gradSum: unmeasured(inner.slices.gradSum) },
-    expectedSlices: { softmaxSum: unmeasured(inner.expectedSlices.softmaxSum), gradSum: unmeasured(inner.expectedSlices.gradSum) },
+    slices: { softmaxSum: unmeasured(inner.slices.softmaxSum), gradSum: rescaled(inner.slices.gradSum) },
+    expectedSlices: { softmaxSum: unmeasured(inner.expectedSlices.softmaxSum), gradSum: rescaled(inner.expectedSlices.gradSum) },
   };
 }
