@@ -62,7 +62,7 @@ export async function judgeAnswer(hunted: HuntCase, answer: KernelAnswer, kernel
 
 /** Which parts of the verdict failed (`grad`, `softmax sums`): a shrunk case must fail the same way. */
 export function failureSignature(report: Report): string {
-  const parts = report.comparisons.filter((c) => c.actual === 'expected' && c.closeness.mismatched > 0).map((c) => c.quantity);
-  if ((report.invariants.expected?.flaggedSlices ?? 0) > 0) parts.push('sums' as never);
+  const parts: string[] = report.comparisons.filter((c) => c.actual === 'expected' && c.closeness.mismatched > 0).map((c) => c.quantity);
+  if ((report.invariants.expected?.flaggedSlices ?? 0) > 0) parts.push('sums');
   return parts.length === 0 ? 'methods' : parts.join('+');
 }

@@ -98,8 +98,15 @@ export async function runHunt(options: HuntOptions): Promise<HuntRun> {
         const budget = options.shrinkCalls ?? SHRINK_CALLS[outcome.kind];
         // A shrink ends with the hunt's time too (the case it has reached is kept).
         const deadline = seconds === undefined ? Infinity : started + seconds * 1000;
-        const { found, calls } = shrinkAllowed ? await shrinkCase(hunted, async (candidate) => sameWay(await judge(candidate), outcome), budget, deadline) : { found: hunted, calls: 0 };
-        const last = found === hunted ? outcome : await judge(found);
+        // The outcome of the last candidate kept is the shrunk case's: no call to judge it again.
+        let last: CaseOutcome = outcome;
+        const keepsFailing = async (candidate: HuntCase) => {
+          const judged = await judge(candidate);
+          if (!sameWay(judged, outcome)) return false;
+          last = judged;
+          return true;
+        };
+        const { found, calls } = shrinkAllowed ? await shrinkCase(hunted, keepsFailing, budget, deadline) : { found: hunted, calls: 0 };
         findings.set(key, {
           klass: hunted.klass,
           classes: { [hunted.klass]: 1 },

@@ -1,6 +1,6 @@
 import { roundToDType } from '../numeric/round-dtype.js';
 import { sliceLayout, sliceStart } from '../numeric/slices.js';
-import { opDefinition } from '../ops/index.js';
+import { libraryName, opDefinition } from '../ops/index.js';
 import type { FieldLayout, FieldValue } from '../ops/op-definition.js';
 import type { Tensor } from '../tensor.js';
 import type { HuntCase } from './hunt-case.js';
@@ -71,7 +71,7 @@ function* candidates(c: HuntCase): Generator<HuntCase | undefined> {
   }
   // The op's optional fields left out (their defaults), one at a time.
   for (const key of Object.keys(c.fields)) {
-    const field = opDefinition(c.op).fields.find((candidate) => libraryKey(candidate.key) === key);
+    const field = opDefinition(c.op).fields.find((candidate) => libraryName(candidate) === key);
     if (field?.required !== undefined) continue;
     const rest = { ...c.fields };
     delete rest[key];
@@ -99,7 +99,6 @@ function sameCase(a: HuntCase, b: HuntCase): boolean {
   );
 }
 
-const libraryKey = (key: string) => key.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
 const roundTo = (v: number, digits: number) => (Number.isFinite(v) ? Math.round(v * 10 ** digits) / 10 ** digits : v);
 
 function withValues(c: HuntCase, data: Float64Array): HuntCase {

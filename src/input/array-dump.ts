@@ -120,14 +120,7 @@ export function documentFromArrays(dump: ArrayDump): InputDocument {
   const grad = expectedOf('grad');
   const metadata = dump.metadata ?? {};
   const fields = opDefinition(op).fields.flatMap((field) => {
-    const array = arrays.get(field.key);
-    const value = isArrayKind(field)
-      ? array === undefined || field.kind.type !== 'mask'
-        ? array
-        : checkedMask(array, `${field.key}`)
-      : Object.hasOwn(metadata, field.key)
-        ? readMetadataField(field, metadata[field.key])
-        : undefined;
+    const value = isArrayKind(field) ? arrayField(field, arrays.get(field.key)) : Object.hasOwn(metadata, field.key) ? readMetadataField(field, metadata[field.key]) : undefined;
     return value === undefined ? [] : [[libraryName(field), value] as const];
   });
   return {
@@ -140,6 +133,11 @@ export function documentFromArrays(dump: ArrayDump): InputDocument {
     dim: Object.hasOwn(metadata, 'dim') ? readIntegerText(metadata.dim, 'metadata "dim"') : undefined,
     source: Object.hasOwn(metadata, 'source') ? metadata.source : undefined,
   };
+}
+
+/** An op's array field as the dump holds it: a mask's values checked to be booleans. */
+function arrayField(field: OpField, array: Tensor | undefined): Tensor | undefined {
+  return array !== undefined && field.kind.type === 'mask' ? checkedMask(array, field.key) : array;
 }
 
 /** An op's field from the dump's metadata, a string, read by its kind. */

@@ -173,13 +173,27 @@ export function maskedSoftmaxAllowances(
     highs[k] = kept ? high : 1;
     lows[k] = kept ? low : 1;
   });
-  forEachSlice(layout, [scaled.g, softmax], [], ([gs, ss], _, k) => {
+  // Per slice, from each Δs_j: the gradient's spread Σ_j Δs_j |g'_j − c|, and its sum's bound (below).
+  // A gradient scaled after it is stored is rounded once more, element by element: its sum strays
+  // by up to that rounding of Σ|dx| (Σ dx = 0 holds for any logits, so the rest of the term adds nothing).
+  // And a kernel whose probabilities moved by Δs_j rounds terms of that size: its stores, 2u_d each,
+  // over Σ_j Δs_j (|g'_j| + |c|) beside the Σ_j s_j (|g'_j| + |c|) softmax's bound is made of.
+  const magnitudes = new Float64Array(layout.count);
+  forEachSlice(layout, [closedForm.grad, scaled.g, softmax], [], ([dxs, gs, ss], _, k) => {
     const start = sliceStart(layout, k);
+    const centre = centres[k];
     let spread = 0;
+    let total = 0;
+    let moved = 0;
     for (let j = 0; j < gs.length; j++) {
-      if (ss[j] > 0) spread += probabilityShift(terms, ss[j], start + j * layout.stride, k) * Math.abs(gs[j] - centres[k]);
+      total += Math.abs(dxs[j]);
+      if (!(ss[j] > 0)) continue;
+      const shift = probabilityShift(terms, ss[j], start + j * layout.stride, k);
+      spread += shift * Math.abs(gs[j] - centre);
+      moved += shift * (Math.abs(gs[j]) + Math.abs(centre));
     }
     spreads[k] = spread;
+    magnitudes[k] = terms.rescaling * total + 4 * ud * moved;
   });
   const wrap = (quantity: 'softmax' | 'grad', own: SoftmaxElementAllowance): MaskedSoftmaxElementAllowance => ({
     atol: own.atol,
@@ -189,21 +203,6 @@ export function maskedSoftmaxAllowances(
     rule: MASKED_SOFTMAX_RULE,
   });
   const unmeasured = (bounds: Float64Array): Float64Array => bounds.map((bound, k) => (dead[k] === 1 ? NaN : bound));
-  // A gradient scaled after it is stored is rounded once more, element by element: its sum strays
-  // by up to that rounding of Σ|dx| (Σ dx = 0 holds for any logits, so the rest of the term adds nothing).
-  // And a kernel whose probabilities moved by Δs_j rounds terms of that size: its stores, 2u_d each,
-  // over Σ_j Δs_j (|g'_j| + |c|) beside the Σ_j s_j (|g'_j| + |c|) softmax's bound is made of.
-  const magnitudes = new Float64Array(layout.count);
-  forEachSlice(layout, [closedForm.grad, scaled.g, softmax], [], ([dxs, gs, ss], _, k) => {
-    const start = sliceStart(layout, k);
-    let total = 0;
-    let moved = 0;
-    for (let j = 0; j < dxs.length; j++) {
-      total += Math.abs(dxs[j]);
-      if (ss[j] > 0) moved += probabilityShift(terms, ss[j], start + j * layout.stride, k) * (Math.abs(gs[j]) + Math.abs(centres[k]));
-    }
-    magnitudes[k] = terms.rescaling * total + 4 * ud * moved;
-  });
   const rescaled = (bounds: Float64Array): Float64Array => unmeasured(bounds.map((bound, k) => bound + magnitudes[k]));
   return {
     forward: wrap('softmax', inner.forward),
