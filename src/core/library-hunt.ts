@@ -1,5 +1,5 @@
 import type { DType } from '../dtype.js';
-import type { Finding } from '../hunt/run-hunt.js';
+import type { Finding, HuntRun } from '../hunt/run-hunt.js';
 import type { HuntCase } from '../hunt/hunt-case.js';
 import type { Kernel, KernelAnswer } from '../hunt/kernel.js';
 import { runHunt } from '../hunt/run-hunt.js';
@@ -41,6 +41,8 @@ export interface HuntResult {
   readonly failed: number;
   readonly seed: number;
   readonly failures: readonly Finding[];
+  /** Each input class the hunt ran, in order: its cases, failed and declined. */
+  readonly byClass: HuntRun['byClass'];
 }
 
 /**
@@ -70,7 +72,7 @@ export async function hunt(request: HuntRequest): Promise<HuntResult> {
     ...(cases === undefined ? {} : { cases }),
     ...(arithmetic === undefined ? {} : { arithmetic }),
   });
-  return { cases: run.cases, declined: run.declined, failed: run.failed, seed, failures: run.findings };
+  return { cases: run.cases, declined: run.declined, failed: run.failed, seed, failures: run.findings, byClass: run.byClass };
 }
 
 const HUNT_FIELDS = ['op', 'dtype', 'dim', 'kernel', 'seconds', 'cases', 'seed', 'arithmetic'] as const;

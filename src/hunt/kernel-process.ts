@@ -25,6 +25,9 @@ export function processKernel(command: string, options: { readonly caseSeconds?:
   const caseMs = (options.caseSeconds ?? 60) * 1000;
   let running: Running | undefined;
   let count = 0;
+  // A kernel's start-up (python, torch, a GPU context) is not its case: the first case after a start
+  // is given START_MS more the first time, then twice the longest a start took to answer or exit (at least 1 s).
+  let learnedStartMs: number | undefined;
 
   const start = (): Running => {
     // Its own process group: the shell and what it starts are stopped together (a hung python under sh).
@@ -87,15 +90,21 @@ export function processKernel(command: string, options: { readonly caseSeconds?:
       const input = join(folder, `case-${count}-input.safetensors`);
       const output = join(folder, `case-${count}-output.safetensors`);
       writeFileSync(input, kernelInputBytes(hunted));
+      const fresh = running === undefined;
       running ??= start();
       const current = running;
+      const sent = Date.now();
       current.child.stdin.write(`${JSON.stringify({ input, output })}\n`);
-      const line = await current.nextLine(caseMs);
+      const startMs = learnedStartMs ?? START_MS;
+      const line = await current.nextLine(fresh ? caseMs + startMs : caseMs);
       try {
+        // An answer or an exit tells how long a start takes; a crash on the first case counts too.
+        if (fresh && line !== TIMED_OUT) learnedStartMs = Math.max(learnedStartMs ?? 0, 2 * (Date.now() - sent), 1000);
         if (line === TIMED_OUT) {
           stop();
-          return { kind: 'hang', detail: `no answer within ${caseMs / 1000} s` };
+          return { kind: 'hang', detail: `no answer within ${caseMs / 1000} s${fresh ? ', its start-up aside' : ''}` };
         }
+
         if (line === undefined) {
           const how = current.exited() ?? 'stopped';
           running = undefined;
@@ -132,6 +141,9 @@ export function processKernel(command: string, options: { readonly caseSeconds?:
     },
   };
 }
+
+/** How long a kernel's first start may take, on top of its first case's timeout. */
+const START_MS = 60_000;
 
 /** What nextLine gives when the case timeout passes first (no line a kernel prints can be it). */
 const TIMED_OUT = Symbol('timed out');

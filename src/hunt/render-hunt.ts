@@ -15,11 +15,12 @@ export function renderHuntText(run: HuntRun, saved: ReadonlyMap<Finding, string>
   ];
   const reasons = Object.entries(run.declineReasons);
   if (reasons.length > 0) lines.push(`declined: ${reasons.slice(0, 3).map(([reason, n]) => `${printable(reason)} (${n})`).join('; ')}${reasons.length > 3 ? '; …' : ''}`);
+  lines.push(...classLines(run));
   for (const finding of run.findings) {
     lines.push('', palette.bad(`${finding.kind === 'fail' ? 'FAIL' : finding.kind.toUpperCase()}: ${finding.signature}, first in "${printable(finding.klass)}"`));
-    const others = Object.entries(finding.classes).filter(([klass]) => klass !== finding.klass);
+    const classes = Object.keys(finding.classes).length;
     const total = Object.values(finding.classes).reduce((a, b) => a + b, 0);
-    lines.push(`  ${total} case${total === 1 ? '' : 's'} failed this way${others.length === 0 ? '' : `, in ${others.length + 1} input classes: ${others.slice(0, 6).map(([klass, n]) => `${printable(klass)} (${n})`).join(', ')}${others.length > 6 ? ', …' : ''}`}`);
+    lines.push(`  ${total} case${total === 1 ? '' : 's'} failed this way${classes === 1 ? '' : `, in ${classes} input classes`}`);
     lines.push(`  shrunk from ${formatShape(finding.original.x.shape)} to ${formatShape(finding.shrunk.x.shape)} (dim ${finding.shrunk.dim}) in ${finding.shrinkCalls} kernel call${finding.shrinkCalls === 1 ? '' : 's'}`);
     if (finding.detail !== undefined) lines.push(`  ${printable(finding.detail)}`);
     const report = finding.report;
@@ -34,6 +35,43 @@ export function renderHuntText(run: HuntRun, saved: ReadonlyMap<Finding, string>
   }
   lines.push('', run.findings.length === 0 ? palette.good(`PASS: no case failed`) : palette.bad(`FAIL: ${run.failed} of ${run.cases} cases failed`));
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The input classes the kernel failed in, each with its ways of failing, in the order the hunt ran
+ * them; when it failed in most, the classes it passed in instead (what a bug spares says as much).
+ */
+function classLines(run: HuntRun): string[] {
+  const entries = Object.entries(run.byClass);
+  const failing = entries.filter(([, tally]) => tally.failed > 0);
+  if (failing.length === 0) return [];
+  const quiet = entries.filter(([, tally]) => tally.failed === 0);
+  const count = (list: typeof entries) => list.reduce((sum, [, tally]) => sum + tally.cases, 0);
+  const cases = (n: number) => `${n} case${n === 1 ? '' : 's'}`;
+  const lines = [''];
+  if (failing.length <= quiet.length) {
+    lines.push('by input class, cases failed of run:');
+    for (const [klass, tally] of failing.slice(0, CLASS_LINES)) lines.push(`  ${printable(klass)}: ${tally.failed} of ${tally.cases} (${waysIn(run, klass).join(', ')})`);
+    if (failing.length > CLASS_LINES) lines.push(`  … ${failing.length - CLASS_LINES} more classes with failures (--format json lists them)`);
+    lines.push(`  no failure in the other ${quiet.length} class${quiet.length === 1 ? '' : 'es'} (${cases(count(quiet))})`);
+    return lines;
+  }
+  lines.push(`by input class: failures in ${failing.length} of ${entries.length} classes (${run.failed} of ${cases(run.cases)})${quiet.length === 0 ? '' : '; none in:'}`);
+  for (const [klass, tally] of quiet.slice(0, CLASS_LINES)) lines.push(`  ${printable(klass)} (${cases(tally.cases)}${tally.declined > 0 ? `, ${tally.declined} declined` : ''})`);
+  if (quiet.length > CLASS_LINES) lines.push(`  … ${quiet.length - CLASS_LINES} more (--format json lists them)`);
+  return lines;
+}
+
+/** The text report's limit on class lines: a kernel wrong everywhere fails in every class. */
+const CLASS_LINES = 12;
+
+/** How the kernel failed in one input class: each finding's name (what failed, or how it broke). */
+function waysIn(run: HuntRun, klass: string): string[] {
+  return run.findings.filter((finding) => finding.classes[klass] !== undefined).map(wayName);
+}
+
+function wayName(finding: Finding): string {
+  return finding.kind === 'fail' ? finding.signature : finding.kind;
 }
 
 /** Which dims the hunt tried: the one given, its op's fixed one (cross_entropy's classes), or every one. */
@@ -54,6 +92,7 @@ export function renderHuntJson(run: HuntRun, saved: ReadonlyMap<Finding, string>
     declined: run.declined,
     declineReasons: run.declineReasons,
     seconds: run.seconds,
+    byClass: Object.fromEntries(Object.entries(run.byClass).map(([klass, tally]) => [klass, { ...tally, ways: waysIn(run, klass) }])),
     findings: run.findings.map((finding) => ({
       kind: finding.kind,
       signature: finding.signature,

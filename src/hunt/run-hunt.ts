@@ -57,6 +57,14 @@ export interface HuntRun {
   readonly failed: number;
   readonly seconds: number;
   readonly findings: readonly Finding[];
+  /** Each input class the hunt ran, in the order it first came: how many of its cases ran, failed, were declined. */
+  readonly byClass: Readonly<Record<string, ClassTally>>;
+}
+
+export interface ClassTally {
+  readonly cases: number;
+  readonly failed: number;
+  readonly declined: number;
 }
 
 /**
@@ -75,6 +83,7 @@ export async function runHunt(options: HuntOptions): Promise<HuntRun> {
   const declineReasons: Record<string, number> = {};
   let failed = 0;
   let shrinks = 0;
+  const byClass: Record<string, ClassTally> = {};
   const elapsed = () => (Date.now() - started) / 1000;
   const judge = async (c: HuntCase) => judgeAnswer(c, await kernel.run(c), kernel.name, options.arithmetic);
   for (const hunted of huntCases(plan)) {
@@ -82,6 +91,12 @@ export async function runHunt(options: HuntOptions): Promise<HuntRun> {
     if (seconds !== undefined && elapsed() >= seconds) break;
     const outcome = await judge(hunted);
     cases++;
+    const tally = byClass[hunted.klass] ?? { cases: 0, failed: 0, declined: 0 };
+    byClass[hunted.klass] = {
+      cases: tally.cases + 1,
+      failed: tally.failed + (outcome.kind === 'pass' || outcome.kind === 'declined' ? 0 : 1),
+      declined: tally.declined + (outcome.kind === 'declined' ? 1 : 0),
+    };
     if (outcome.kind === 'declined') {
       declined++;
       declineReasons[outcome.reason] = (declineReasons[outcome.reason] ?? 0) + 1;
@@ -122,7 +137,7 @@ export async function runHunt(options: HuntOptions): Promise<HuntRun> {
     }
     options.onCase?.({ cases, failures: failed, declined, seconds: elapsed() });
   }
-  return { plan, kernel: kernel.name, cases, declined, declineReasons, failed, seconds: elapsed(), findings: [...findings.values()] };
+  return { plan, kernel: kernel.name, cases, declined, declineReasons, failed, seconds: elapsed(), findings: [...findings.values()], byClass };
 }
 
 const SHRINK_CALLS: Readonly<Record<Finding['kind'], number>> = { fail: 400, 'bad-output': 200, crash: 6, 'protocol-error': 6, hang: 3 };

@@ -1,6 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { DTYPES } from '../../src/dtype.js';
 import type { HuntCase } from '../../src/hunt/hunt-case.js';
+import { renderHuntJson, renderHuntText } from '../../src/hunt/render-hunt.js';
+import { PLAIN } from '../../src/output/render-text.js';
 import { runHunt } from '../../src/hunt/run-hunt.js';
 import { huntCases } from '../../src/hunt/tour.js';
 import { runs, SLOW_TESTS } from '../helpers/slow-tests.js';
@@ -39,6 +41,24 @@ describe('hunt, a JavaScript kernel in process', () => {
     const wide = run.findings.find((finding) => finding.klass === 'width 1023')!;
     expect(wide.shrunk.x.shape[1] % 32).not.toBe(0);
     expect(wide.shrunk.x.shape[1]).toBeLessThan(64);
+  }, 120_000);
+
+  test('tallies each input class: a padded-lane bug fails small off-grid rows and spares logits near exp overflow', async () => {
+    const run = await runHunt({ plan: { op: 'softmax', dtype: 'float32', seed: 11 }, kernel: jsSoftmaxKernel('off-grid-lanes'), cases: 61, shrinkCalls: 10 });
+    const tallies = Object.values(run.byClass);
+    expect([tallies.reduce((n, t) => n + t.cases, 0), tallies.reduce((n, t) => n + t.failed, 0)]).toEqual([61, run.failed]);
+    // The padded lane adds exp(0 − max) to the sum: all there is in a row of width 1, nothing beside exp(88).
+    expect([run.byClass['width 1'], run.byClass['logits near exp overflow']]).toEqual([
+      { cases: 1, failed: 1, declined: 0 },
+      { cases: 3, failed: 0, declined: 0 },
+    ]);
+    const text = renderHuntText(run, new Map(), PLAIN);
+    expect(text).toContain(`by input class: failures in ${tallies.filter((t) => t.failed > 0).length} of ${tallies.length} classes (${run.failed} of 61 cases); none in:\n`);
+    // More classes failed than not: the report lists those it passed in.
+    const [quiet, tally] = Object.entries(run.byClass).find(([, t]) => t.failed === 0)!;
+    expect(text).toContain(`none in:\n  ${quiet} (${tally.cases} case`);
+    const json = JSON.parse(renderHuntJson(run, new Map()));
+    expect(json.byClass['width 1']).toEqual({ cases: 1, failed: 1, declined: 0, ways: [run.findings[0].signature] });
   }, 120_000);
 
   test('the same seed gives the same cases; another seed, others', () => {

@@ -68,5 +68,10 @@ describe('the library: hunt(request)', () => {
     await expect(hunt({ kernel: 'python3 k.py' } as never)).rejects.toThrow('request.kernel must be a function');
     const declining = await hunt({ kernel: () => ({ declined: 'not today' }), cases: 2, seed: 1 });
     expect([declining.declined, declining.failed]).toEqual([2, 0]);
+    expect([found.byClass['width 1'], found.byClass['width 2'], declining.byClass['width 2']]).toEqual([
+      { cases: 1, failed: 0, declined: 0 },
+      { cases: 1, failed: 1, declined: 0 },
+      { cases: 1, failed: 0, declined: 1 },
+    ]);
   }, 60_000);
 });
