@@ -26,7 +26,7 @@ export async function shrinkCase(start: HuntCase, failsSame: (candidate: HuntCas
     improved = false;
     for (const candidate of candidates(current)) {
       if (spent()) break;
-      if (candidate === undefined || sameCase(candidate, current)) continue;
+      if (sameCase(candidate, current)) continue;
       calls++;
       if (await failsSame(candidate)) {
         current = candidate;
@@ -38,8 +38,8 @@ export async function shrinkCase(start: HuntCase, failsSame: (candidate: HuntCas
   return { found: current, calls };
 }
 
-/** The candidates for one step, the most reducing first (undefined: one that cannot be made). */
-function* candidates(c: HuntCase): Generator<HuntCase | undefined> {
+/** The candidates for one step, the most reducing first. */
+function* candidates(c: HuntCase): Generator<HuntCase> {
   yield asRows(c);
   const rank = c.x.shape.length;
   const axis = c.dim < 0 ? c.dim + rank : c.dim;
@@ -182,7 +182,7 @@ function narrowTensor(tensor: Tensor, d: number, from: number, to: number): Tens
 }
 
 /** The case with x's dim `d` cut to [from, to), and every field that follows x cut with it. */
-function narrow(c: HuntCase, d: number, from: number, to: number): HuntCase | undefined {
+function narrow(c: HuntCase, d: number, from: number, to: number): HuntCase {
   const rank = c.x.shape.length;
   const axis = c.dim < 0 ? c.dim + rank : c.dim;
   const layouts = layoutsOf(c);
@@ -193,16 +193,17 @@ function narrow(c: HuntCase, d: number, from: number, to: number): HuntCase | un
     if (d === axis) {
       if (kind === 'class') return narrowTensor(value, 0, from, to);
       if (kind === 'class-index') {
-        // A class that goes renumbers those after it; a target whose class goes cannot follow.
-        return { shape: value.shape, data: value.data.map((t) => (Number.isInteger(t) && t >= 0 && t < c.x.shape[axis] ? (t >= from && t < to ? t - from : NaN) : t)) };
+        // A class that goes renumbers those after it; a target whose class goes takes the nearest
+        // class kept (the candidate is judged anew). The index that names no class stays.
+        const ignored = opDefinition(c.op).hunt?.ignoredClass?.(c.fields);
+        const renumber = (t: number) => (t === ignored || !Number.isInteger(t) || t < 0 || t >= c.x.shape[axis] ? t : Math.min(Math.max(t, from), to - 1) - from);
+        return { shape: value.shape, data: value.data.map(renumber) };
       }
       return value;
     }
     return (kind === 'slice' || kind === 'class-index') && value.shape.length > 0 ? narrowTensor(value, sliceDim, from, to) : value;
   };
   const fields = mapFields(c.fields, layouts, follow);
-  const target = fields.target;
-  if (typeof target === 'object' && layouts.target === 'class-index' && target.data.some((t) => t !== t)) return undefined;
   const g = layouts.g === undefined ? c.g : (follow(c.g, layouts.g) ?? c.g);
   return { ...c, x: narrowTensor(c.x, d, from, to), g, fields };
 }

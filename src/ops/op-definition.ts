@@ -160,6 +160,8 @@ export interface OpHunt {
   fields(random: Random, x: Tensor, axis: number, round: (value: number) => number, variant: number): HuntFields;
   /** Each tensor field's layout (g's too, under the key "g", where it is not x's shape). */
   layouts(fields: Readonly<Record<string, FieldValue>>): Readonly<Record<string, FieldLayout>>;
+  /** The class index that names no class (cross_entropy's ignore_index): a shrink that drops classes leaves it as it is. */
+  ignoredClass?(fields: Readonly<Record<string, FieldValue>>): number;
   /** The fields with what depends on x's layout made explicit (a causal mask as its mask), before a shrink reshapes x. */
   explicit?(fields: Readonly<Record<string, FieldValue>>, xShape: readonly number[]): Readonly<Record<string, FieldValue>>;
 }

@@ -63,6 +63,9 @@ export const CROSS_ENTROPY_HUNT: OpHunt = {
         : { shape: [], data: Float64Array.of(round(random.pick([1, 0.5, 3, -0.75]))) };
     return { fields, g, ...(changedX === undefined ? {} : { x: changedX }) } satisfies HuntFields;
   },
+  ignoredClass(fields) {
+    return typeof fields.ignoreIndex === 'number' ? fields.ignoreIndex : DEFAULT_IGNORE_INDEX;
+  },
   layouts(fields) {
     const target = fields.target;
     const layouts: Record<string, FieldLayout> = { target: isProbability(target) ? 'element' : 'class-index', weight: 'class' };
