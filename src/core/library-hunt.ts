@@ -33,6 +33,8 @@ export interface HuntRequest {
   readonly cases?: number;
   readonly seed?: number;
   readonly arithmetic?: ArithmeticTypes;
+  /** A case whose promise has not settled in this long is a hang (default 60; a synchronous kernel cannot be stopped). */
+  readonly caseSeconds?: number;
 }
 
 export interface HuntResult {
@@ -57,17 +59,18 @@ export async function hunt(request: HuntRequest): Promise<HuntResult> {
   const op = fields.op === undefined ? 'softmax' : readOp(fields.op, 'request.op');
   const dtype = fields.dtype === undefined ? 'float32' : readDType(fields.dtype, 'request.dtype');
   const dim = fields.dim === undefined ? undefined : readInteger(fields.dim, 'request.dim');
-  const count = (key: 'seconds' | 'cases', value: unknown) => {
+  const count = (key: 'seconds' | 'cases' | 'caseSeconds', value: unknown) => {
     if (typeof value === 'number' && value > 0 && Number.isFinite(value)) return value;
     throw new InputError(`request.${key} must be a number above 0, got ${describeValue(value)}`);
   };
   const seconds = fields.seconds === undefined ? undefined : count('seconds', fields.seconds);
   const cases = fields.cases === undefined ? undefined : readInteger(count('cases', fields.cases), 'request.cases');
+  const caseSeconds = fields.caseSeconds === undefined ? 60 : count('caseSeconds', fields.caseSeconds);
   const seed = fields.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : readInteger(fields.seed, 'request.seed');
   const arithmetic = fields.arithmetic === undefined ? undefined : readArithmetic(fields.arithmetic, 'request.arithmetic');
   const run = await runHunt({
     plan: { op, dtype, seed, ...(dim === undefined ? {} : { dim }) },
-    kernel: functionKernel(kernel),
+    kernel: functionKernel(kernel, caseSeconds),
     ...(seconds === undefined ? {} : { seconds }),
     ...(cases === undefined ? {} : { cases }),
     ...(arithmetic === undefined ? {} : { arithmetic }),
@@ -75,20 +78,28 @@ export async function hunt(request: HuntRequest): Promise<HuntResult> {
   return { cases: run.cases, declined: run.declined, failed: run.failed, seed, failures: run.findings, byClass: run.byClass };
 }
 
-const HUNT_FIELDS = ['op', 'dtype', 'dim', 'kernel', 'seconds', 'cases', 'seed', 'arithmetic'] as const;
+const HUNT_FIELDS = ['op', 'dtype', 'dim', 'kernel', 'seconds', 'cases', 'seed', 'arithmetic', 'caseSeconds'] as const;
 
 /** A kernel function as the hunt's Kernel: its results read as the library reads values. */
-function functionKernel(kernel: HuntRequest['kernel']): Kernel {
+function functionKernel(kernel: HuntRequest['kernel'], caseSeconds: number): Kernel {
   return {
     name: 'the kernel function',
     close: async () => {},
     async run(hunted: HuntCase): Promise<KernelAnswer> {
       let results: unknown;
+      let timer: NodeJS.Timeout | undefined;
       try {
-        results = await kernel(kernelCase(hunted));
+        // A promise that never settles is the function's hang; it is left behind, the hunt goes on.
+        const late = new Promise<typeof TIMED_OUT>((resolve) => {
+          timer = setTimeout(() => resolve(TIMED_OUT), caseSeconds * 1000);
+        });
+        results = await Promise.race([Promise.resolve().then(() => kernel(kernelCase(hunted))), late]);
       } catch (error) {
         return { kind: 'crash', detail: `it threw ${error instanceof Error ? `${error.name}: ${error.message}` : describeValue(error)}` };
+      } finally {
+        clearTimeout(timer);
       }
+      if (results === TIMED_OUT) return { kind: 'hang', detail: `no answer within ${caseSeconds} s` };
       const name = FORWARD_NAME[hunted.op];
       const declined = (results as { declined?: unknown } | null)?.declined;
       if (typeof declined === 'string') return { kind: 'declined', reason: declined };
@@ -103,6 +114,9 @@ function functionKernel(kernel: HuntRequest['kernel']): Kernel {
     },
   };
 }
+
+/** What a case's race gives when its timeout passes first (no kernel result can be it). */
+const TIMED_OUT = Symbol('timed out');
 
 function kernelCase(hunted: HuntCase): KernelCase {
   const copy = (t: { readonly shape: readonly number[]; readonly data: Float64Array }) => ({ shape: [...t.shape], data: Float64Array.from(t.data) });

@@ -66,6 +66,14 @@ describe('the library: hunt(request)', () => {
     expect(found.cases).toBe(3);
     expect(found.failures.map((f) => [f.kind, f.klass, f.detail])).toContainEqual(['crash', 'width 2', 'it threw RangeError: two is too few']);
     await expect(hunt({ kernel: 'python3 k.py' } as never)).rejects.toThrow('request.kernel must be a function');
+    const hanging = await hunt({
+      kernel: (c) => (c.x.shape.at(-1) === 2 ? new Promise<never>(() => {}) : { softmax: { shape: c.x.shape, data: c.x.data.map(() => 1) }, grad: c.x }),
+      cases: 3,
+      seed: 1,
+      caseSeconds: 0.05,
+    });
+    expect(hanging.failures.map((f) => [f.kind, f.klass, f.detail])).toContainEqual(['hang', 'width 2', 'no answer within 0.05 s']);
+    await expect(hunt({ kernel: () => ({ declined: '' }), caseSeconds: 0 })).rejects.toThrow('request.caseSeconds must be a number above 0, got 0');
     const declining = await hunt({ kernel: () => ({ declined: 'not today' }), cases: 2, seed: 1 });
     expect([declining.declined, declining.failed]).toEqual([2, 0]);
     expect([found.byClass['width 1'], found.byClass['width 2'], declining.byClass['width 2']]).toEqual([
