@@ -1,5 +1,7 @@
 import { DEFAULT_TOLERANCE, EPSILON, UNIT_ROUNDOFF, type Tolerance } from '../dtype.js';
 import { compareClose, difference, isClose } from '../comparisons/assert-close.js';
+import { diagnose } from '../diagnosis/diagnose.js';
+import { genericHypotheses } from '../diagnosis/generic-hypotheses.js';
 import { checkInvariants, type InvariantCheck } from '../comparisons/invariants.js';
 import { ulpAccuracy } from '../comparisons/ulp-accuracy.js';
 import { storedIn, type MethodResult } from '../methods/method-result.js';
@@ -7,7 +9,7 @@ import { arithmeticFor, type Arithmetic } from '../numeric/arithmetic.js';
 import { roundToDType } from '../numeric/round-dtype.js';
 import { sliceLabel, sliceLayout, sliceStart, type SliceLayout } from '../numeric/slices.js';
 import { opDefinition } from '../ops/index.js';
-import type { Quantity } from '../ops/op-definition.js';
+import type { OpSpec, Quantity } from '../ops/op-definition.js';
 import { checkFiniteDifferences } from '../ops/softmax/finite-differences.js';
 import type { ReferenceResult } from '../reference/reference-result.js';
 import type { Tensor } from '../tensor.js';
@@ -145,6 +147,34 @@ export function judge(original: VerifyInput, options: VerifyOptions = {}): Repor
         )
       : undefined;
 
+  const diagnosis =
+    input.expected !== undefined && exact !== undefined && failing.some((c) => c.actual === 'expected')
+      ? diagnose<OpSpec>(
+          {
+            x: input.x,
+            g: input.g,
+            axis: input.axis,
+            spec: input.spec,
+            dtype: input.dtype,
+            arithmetic,
+            layout,
+            exact,
+            expected: input.expected,
+            failing: Object.fromEntries(failing.filter((c) => c.actual === 'expected').map((c) => [c.quantity, c.closeness.closeMask.map((close) => 1 - close)])),
+            allowances,
+            allowancesIn: (dtype, compute) =>
+              definition.allowances(input, closedForm, layout, arithmeticFor(dtype, { compute, accumulate: arithmetic.accumulate }), toleranceOrigin === 'dtype' ? DEFAULT_TOLERANCE[dtype] : tolerance),
+            exactFor: (change) => {
+              if (change.axis !== undefined && !definition.forwardPerElement) return undefined;
+              const changed = { ...input, axis: change.axis ?? input.axis, spec: change.spec ?? input.spec, g: change.g === undefined ? input.g : { shape: input.g.shape, data: change.g } };
+              return definition.methods(changed).accurateFloat64(x, changed.g.data, sliceLayout(input.x.shape, changed.axis));
+            },
+            names: { forward: definition.forwardName, grad: 'gradient' },
+          },
+          [...genericHypotheses<OpSpec>(), ...(definition.diagnoses ?? [])],
+        )
+      : [];
+
   const given = options.arithmetic ?? {};
   return {
     input,
@@ -174,6 +204,7 @@ export function judge(original: VerifyInput, options: VerifyOptions = {}): Repor
     reference: options.reference && measureAgainst(options.reference, methods, results, input, quantities),
     finiteDifferences,
     passesComputingInDtype,
+    diagnosis,
     passed:
       comparisons.every((c) => c.closeness.mismatched === 0) &&
       (finiteDifferences?.mismatched ?? 0) === 0 &&

@@ -1,3 +1,4 @@
+import type { Diagnosis } from '../diagnosis/hypothesis.js';
 import type { DType, Tolerance } from '../dtype.js';
 import type { Closeness } from '../comparisons/assert-close.js';
 import type { InvariantCheck } from '../comparisons/invariants.js';
@@ -164,6 +165,8 @@ export interface Report {
    * arithmetic, which `--compute <dtype>` declares.
    */
   readonly passesComputingInDtype?: boolean;
+  /** The likely bugs behind failing expected values, best first; empty when none fail or nothing explains them. */
+  readonly diagnosis: readonly Diagnosis[];
 }
 
 /**

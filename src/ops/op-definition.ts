@@ -12,6 +12,7 @@ import type { CrossEntropyFields } from './cross_entropy/cross-entropy-input.js'
 import type { CrossEntropySpec } from './cross_entropy/cross-entropy-spec.js';
 import type { MaskedSoftmaxFields, MaskedSoftmaxSpec } from './masked_softmax/masked-softmax-spec.js';
 import { type Allowances } from '../comparisons/allowance.js';
+import type { Hypothesis } from '../diagnosis/hypothesis.js';
 
 /** What an op's pieces read of a validated input. */
 export interface OpInput {
@@ -236,4 +237,6 @@ export interface OpDefinition<K extends Op = Op> {
   readonly example?: () => OpExample;
   /** What a hunt varies of its own fields (an op with none needs nothing here). */
   readonly hunt?: OpHunt;
+  /** The bugs of its own a diagnosis tests for (diagnosis/: the generic ones are tested for every op). */
+  readonly diagnoses?: readonly Hypothesis<OpSpec>[];
 }

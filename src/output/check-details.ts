@@ -2,6 +2,7 @@ import type { FixtureOutcome } from '../check/check-fixture.js';
 import type { CheckRun } from '../check/run-check.js';
 import type { ShardSlice } from '../check/shard.js';
 import { describeComparison, describeComputeHint } from './describe-comparison.js';
+import { describeDiagnosis } from './describe-diagnosis.js';
 import { describeExpectedInvariants } from './render-invariants.js';
 
 /**
@@ -18,6 +19,7 @@ export function outcomeDetails(outcome: FixtureOutcome): string[] {
     ...report.comparisons.filter((comparison) => comparison.closeness.mismatched > 0).map((comparison) => describeComparison(report, comparison)),
     ...describeExpectedInvariants(report),
     ...describeComputeHint(report),
+    ...describeDiagnosis(report),
   ];
 }
 

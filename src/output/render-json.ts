@@ -148,6 +148,7 @@ export function reportDocument(report: Report, tool: Tool) {
             })),
           },
     passesComputingInDtype: report.passesComputingInDtype ?? null,
+    diagnosis: report.diagnosis.map((d) => ({ ...d, quantity: quantityName(input.op, d.quantity) })),
     verdict: report.passed ? 'PASS' : 'FAIL',
   };
 }

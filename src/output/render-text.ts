@@ -1,4 +1,5 @@
 import { formatIndex, formatShape } from '../tensor.js';
+import { describeDiagnosis } from './describe-diagnosis.js';
 import { comparedSides, comparisonTitle, describeComputeHint, describeElement, describeExtreme, mismatchPercent } from './describe-comparison.js';
 import { renderAccuracy } from './render-accuracy.js';
 import { describeExpectedInvariants, renderInvariants } from './render-invariants.js';
@@ -45,7 +46,7 @@ const METHOD_SHORT_LABEL: Readonly<Record<MethodId, string>> = {
 const MARK_OK = '✓';
 const MARK_FAIL = '✗';
 
-/** The human report: a header, the side-by-side table, one line per comparison, the verdict. */
+/** The human report: a header, the side-by-side table, one line per comparison, the verdict and the likely bug. */
 export function renderText(report: Report, options: TextOptions): string {
   if (options.summary) {
     // The expected values' sums stay: the verdict may name them.
@@ -56,6 +57,7 @@ export function renderText(report: Report, options: TextOptions): string {
       ...describeExpectedInvariants(report),
       '',
       renderVerdict(report, options.palette),
+      ...describeDiagnosis(report),
     ];
     return `${lines.join('\n')}\n`;
   }
@@ -77,6 +79,7 @@ export function renderText(report: Report, options: TextOptions): string {
     ...describeComputeHint(report),
     '',
     renderVerdict(report, options.palette),
+    ...describeDiagnosis(report),
   ];
   return `${lines.join('\n')}\n`;
 }

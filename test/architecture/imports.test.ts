@@ -14,6 +14,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['methods/'],
   ['comparisons/'],
   ['reference/'],
+  ['diagnosis/'],
   ['ops/'],
   ['parallel/'],
   ['core/', 'op.ts', 'example.ts'],

@@ -47,7 +47,9 @@ describe('--input with dumps from PyTorch', () => {
     async (name) => {
       const run = await runMain(['--input', dump(name), '--summary']);
       expect(run.code).toBe(1);
-      expect(lastLine(run.stdout)).toMatch(/^FAIL: grad, expected vs exact \((\d+) \/ \1\); the expected values' sums/);
+      const [verdict, likely] = run.stdout.trimEnd().split('\n').slice(-2);
+      expect(verdict).toMatch(/^FAIL: grad, expected vs exact \((\d+) \/ \1\); the expected values' sums/);
+      expect(likely).toMatch(/^likely: the gradient is s ⊙ g \(⟨s, g⟩ left out\): explains (\d+) of \1 failing elements \[grad-missing-inner-product\]$/);
     },
   );
 
@@ -97,7 +99,10 @@ describe('record from dumps', () => {
     const out = join(folderWith({}), 'forgot.json');
     const run = await runMain(['record', '--input', dump('torch-f32-savez-forgot.npz'), '--source', 'buggy kernel', '-o', out]);
     expect(run.code).toBe(1);
-    expect(lastLine(run.stdout)).toBe("FAIL: grad, expected vs exact (120 / 120); the expected values' sums (4 / 4 slices)");
+    expect(run.stdout.trimEnd().split('\n').slice(-2)).toEqual([
+      "FAIL: grad, expected vs exact (120 / 120); the expected values' sums (4 / 4 slices)",
+      'likely: the gradient is s ⊙ g (⟨s, g⟩ left out): explains 120 of 120 failing elements [grad-missing-inner-product]',
+    ]);
     expect(existsSync(out)).toBe(false);
   });
 });

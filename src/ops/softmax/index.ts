@@ -4,6 +4,7 @@ import { sliceForward } from '../../methods/slice-forward.js';
 import type { OpDefinition } from '../op-definition.js';
 import { undefinedSliceNote } from '../undefined-slice-note.js';
 import { softmaxExample } from './example.js';
+import { SOFTMAX_DIAGNOSES } from './softmax-diagnoses.js';
 import { runAccurateFloat64, runClosedFormMethod, runJacobianMethod } from './pipelines.js';
 import { softmaxNormalisedSlice } from './softmax-normalised.js';
 import { computeReferenceWithin } from './softmax-reference.js';
@@ -44,4 +45,5 @@ export const SOFTMAX: OpDefinition<'softmax'> = {
     sliceNote: undefinedSliceNote('softmax'),
   },
   example: softmaxExample,
+  diagnoses: SOFTMAX_DIAGNOSES,
 };

@@ -1,0 +1,24 @@
+import { sliceStart, type SliceLayout } from '../numeric/slices.js';
+
+/**
+ * A value per element made slice by slice: `fill(at, out)` gets slice k's element indices
+ * (`at(j)`) and writes out[at(j)]. The hypotheses' recomputations are written this way.
+ */
+export function perSlice(layout: SliceLayout, size: number, fill: (at: (j: number) => number, out: Float64Array, k: number) => void): Float64Array {
+  const out = new Float64Array(size);
+  for (let k = 0; k < layout.count; k++) {
+    const start = sliceStart(layout, k);
+    fill((j) => start + j * layout.stride, out, k);
+  }
+  return out;
+}
+
+/** Σ_j f(at(j)) over one slice, skipping what is not finite. */
+export function sliceSum(layout: SliceLayout, at: (j: number) => number, f: (i: number) => number): number {
+  let sum = 0;
+  for (let j = 0; j < layout.length; j++) {
+    const v = f(at(j));
+    if (Number.isFinite(v)) sum += v;
+  }
+  return sum;
+}

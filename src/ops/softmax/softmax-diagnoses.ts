@@ -1,0 +1,70 @@
+import type { Hypothesis } from '../../diagnosis/hypothesis.js';
+import { perSlice, sliceSum } from '../../diagnosis/slices.js';
+import type { OpSpec } from '../op-definition.js';
+
+/**
+ * softmax's own bugs (KERNEL-BUGS.md): the backward without ⟨s, g⟩, log_softmax's backward in its
+ * place, each slice normalised by a wrong sum (padded lanes, partial sums merged without
+ * rescaling: verl 2656, llm.c 776), g read as one value per slice. Each is recomputed from the
+ * exact s, as the kernel's backward would from its own.
+ */
+export const SOFTMAX_DIAGNOSES: readonly Hypothesis<OpSpec>[] = [
+  {
+    code: 'grad-missing-inner-product',
+    specific: true,
+    predict({ exact, g }) {
+      return { values: { grad: exact.forward.map((s, i) => s * g.data[i]) }, message: 'the gradient is s ⊙ g (⟨s, g⟩ left out)' };
+    },
+  },
+  {
+    code: 'log-softmax-backward-used',
+    specific: true,
+    predict({ exact, g, layout }) {
+      const s = exact.forward;
+      const grad = perSlice(layout, s.length, (at, out) => {
+        const total = sliceSum(layout, at, (i) => g.data[i]);
+        for (let j = 0; j < layout.length; j++) out[at(j)] = g.data[at(j)] - s[at(j)] * total;
+      });
+      return { values: { grad }, message: "the gradient is g − s·Σg: log_softmax's backward, not softmax's" };
+    },
+  },
+  {
+    code: 'normaliser-off',
+    specific: true,
+    predict({ exact, expected, g, layout, allowances }) {
+      const given = expected.forward;
+      if (given === undefined) return undefined;
+      const s = exact.forward;
+      const bound = allowances.expectedSlices.softmaxSum;
+      // Each slice's own factor: the sum of its probabilities, which a right normaliser makes 1.
+      const factors: number[] = [];
+      const forward = perSlice(layout, s.length, (at, out) => {
+        const factor = sliceSum(layout, at, (i) => given[i]);
+        factors.push(factor);
+        for (let j = 0; j < layout.length; j++) out[at(j)] = factor * s[at(j)];
+      });
+      // A sum within twice what rounding allows it is rounding, not a wrong normaliser.
+      const off = factors.filter((f, k) => Math.abs(f - 1) > Math.max(1e-3, 2 * bound[k]));
+      if (off.length === 0) return undefined;
+      // The backward from the kernel's own probabilities: s'(g − ⟨s', g⟩).
+      const grad = perSlice(layout, s.length, (at, out) => {
+        const dot = sliceSum(layout, at, (i) => forward[i] * g.data[i]);
+        for (let j = 0; j < layout.length; j++) out[at(j)] = forward[at(j)] * (g.data[at(j)] - dot);
+      });
+      const worst = off.reduce((a, b) => (Math.abs(b - 1) > Math.abs(a - 1) ? b : a));
+      return {
+        values: { forward, grad },
+        message: `${off.length} of ${factors.length} slices are scaled by a wrong normaliser (their probabilities sum to ${Number(worst.toPrecision(4))} at worst): lanes past the row's end counted in the sum, or partial sums merged without rescaling`,
+        details: { slices: off.length, worstSum: worst },
+      };
+    },
+  },
+  {
+    code: 'grad-reads-constant-g',
+    specific: true,
+    predict({ exact }) {
+      // With g constant along a slice, s(g − ⟨s, g⟩) is 0: the gradient of a kernel that reads one g a slice.
+      return { values: { grad: new Float64Array(exact.grad.length) }, message: 'the gradient is 0, as if g were constant along each slice (g read once a slice), or never written' };
+    },
+  },
+];
