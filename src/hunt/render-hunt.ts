@@ -3,6 +3,8 @@ import { opDefinition } from '../ops/index.js';
 import { printable } from '../printable.js';
 import { formatShape } from '../tensor.js';
 import { describeComparison } from '../output/describe-comparison.js';
+import { describeDiagnosis } from '../output/describe-diagnosis.js';
+import { diagnosisJson } from '../output/render-json.js';
 import type { Palette } from '../output/render-text.js';
 
 /** A hunt's text report: what ran, then each way the kernel failed, its case shrunk, and how to re-check it. */
@@ -28,6 +30,7 @@ export function renderHuntText(run: HuntRun, saved: ReadonlyMap<Finding, string>
       for (const comparison of report.comparisons) {
         if (comparison.actual === 'expected' && comparison.closeness.mismatched > 0) lines.push(`  ${describeComparison(report, comparison)}`);
       }
+      lines.push(...describeDiagnosis(report).map((line) => `  ${line}`));
     }
     const path = saved.get(finding);
     if (path !== undefined) lines.push(`  saved: ${printable(path)}; re-check: softmax-verify check ${printable(path)}`);
@@ -116,6 +119,7 @@ export function renderHuntJson(run: HuntRun, saved: ReadonlyMap<Finding, string>
           .filter((c) => c.actual === 'expected' && c.closeness.mismatched > 0)
           .map((c) => ({ quantity: c.quantity, mismatched: c.closeness.mismatched, total: c.closeness.total, worstRatio: Number.isFinite(c.closeness.worst.value) ? c.closeness.worst.value : String(c.closeness.worst.value) })) ?? [],
       flaggedSlices: finding.report?.invariants.expected?.flaggedSlices ?? 0,
+      diagnosis: finding.report === undefined ? [] : diagnosisJson(finding.report),
     })),
   };
   return `${JSON.stringify(document, null, 2)}\n`;

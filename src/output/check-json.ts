@@ -1,7 +1,7 @@
 import type { CheckRun } from '../check/run-check.js';
 import { writeJson } from './json-text.js';
 import { sliceLayout } from '../numeric/slices.js';
-import { comparisonJson, invariantsJson, sliceNoteJson, type Tool } from './render-json.js';
+import { comparisonJson, diagnosisJson, invariantsJson, sliceNoteJson, type Tool } from './render-json.js';
 
 export const CHECK_REPORT_FORMAT = 'softmax-verify.check/v1';
 
@@ -32,6 +32,7 @@ export function renderCheckJson(run: CheckRun, tool: Tool): string {
         comparisons: report.comparisons.map((comparison) => comparisonJson(report, comparison)),
         invariants: invariantsJson(report, sliceLayout(report.input.x.shape, report.input.axis)),
         notes: report.sliceNotes.map((note) => sliceNoteJson(note, report.input.op)),
+        diagnosis: diagnosisJson(report),
       };
     }),
   };

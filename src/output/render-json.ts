@@ -148,9 +148,14 @@ export function reportDocument(report: Report, tool: Tool) {
             })),
           },
     passesComputingInDtype: report.passesComputingInDtype ?? null,
-    diagnosis: report.diagnosis.map((d) => ({ ...d, quantity: quantityName(input.op, d.quantity) })),
+    diagnosis: diagnosisJson(report),
     verdict: report.passed ? 'PASS' : 'FAIL',
   };
+}
+
+/** The likely bugs, best first, each quantity by its report name (`softmax`, `loss`, `grad`): verify's, check's and hunt's JSON. */
+export function diagnosisJson(report: Report) {
+  return report.diagnosis.map((diagnosis) => ({ ...diagnosis, quantity: quantityName(report.input.op, diagnosis.quantity) }));
 }
 
 /**

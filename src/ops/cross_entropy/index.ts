@@ -8,6 +8,7 @@ import { crossEntropyOfLogSoftmax, lossLayer, runAccurateCrossEntropyFloat64, ru
 import { REDUCTIONS, type CrossEntropySpec } from './cross-entropy-spec.js';
 import { crossEntropyFrom } from './cross-entropy-input.js';
 import { CROSS_ENTROPY_FIELDS_OUT, crossEntropySpec } from './cross-entropy-fields-out.js';
+import { CROSS_ENTROPY_DIAGNOSES } from './cross-entropy-diagnoses.js';
 
 /**
  * cross_entropy (torch.nn.functional.cross_entropy): the loss of log_softmax(x) against the
@@ -71,6 +72,7 @@ export const CROSS_ENTROPY: OpDefinition<'cross_entropy'> = {
     return crossEntropyOfLogSoftmax(y, grad, spec, layer, layout, a);
   },
   hunt: CROSS_ENTROPY_HUNT,
+  diagnoses: CROSS_ENTROPY_DIAGNOSES,
   bigNumberMillisecondsPerElement: 0.6,
   words: {
     closeRule: 'atol + rtol·|b| + rtol·s_i |Σh| |y_i| (grad) + arithmetic',

@@ -4,6 +4,7 @@ import type { OpDefinition } from '../op-definition.js';
 import { undefinedSliceNote } from '../undefined-slice-note.js';
 import { runAccurateLogSoftmaxFloat64 } from './accurate-log-softmax.js';
 import { logSoftmaxExample } from './example.js';
+import { LOG_SOFTMAX_DIAGNOSES } from './log-softmax-diagnoses.js';
 import { logSoftmaxLseForwardSlice, runLogSoftmaxClosedFormMethod, runLogSoftmaxJacobianMethod } from './log-softmax.js';
 import { logSoftmaxAllowances } from './log-softmax-allowance.js';
 
@@ -41,4 +42,5 @@ export const LOG_SOFTMAX: OpDefinition<'log_softmax'> = {
     sliceNote: undefinedSliceNote('log_softmax'),
   },
   example: logSoftmaxExample,
+  diagnoses: LOG_SOFTMAX_DIAGNOSES,
 };

@@ -8,6 +8,7 @@ import { softmaxNormalisedSlice } from '../softmax/softmax-normalised.js';
 import { computeReferenceWithin } from '../softmax/softmax-reference.js';
 import { undefinedSliceNote } from '../undefined-slice-note.js';
 import { maskedSoftmaxAllowances } from './masked-softmax-allowance.js';
+import { MASKED_SOFTMAX_DIAGNOSES } from './masked-softmax-diagnoses.js';
 import { MASKED_SOFTMAX_FIELDS_OUT, maskedSoftmaxSpec } from './masked-softmax-fields-out.js';
 import { maskedSoftmaxFrom } from './masked-softmax-input.js';
 import { MASKED_ROWS } from './masked-softmax-spec.js';
@@ -94,6 +95,7 @@ export const MASKED_SOFTMAX: OpDefinition<'masked_softmax'> = {
     return settleMasked(await run(scaled.x, scaled.g, layout, a, 'softmax', progress), spec, layout);
   },
   hunt: MASKED_SOFTMAX_HUNT,
+  diagnoses: MASKED_SOFTMAX_DIAGNOSES,
   bigNumberMillisecondsPerElement: 0.2,
   words: {
     closeRule: "atol + rtol·(|b| + s_i Σ_j s_j |g'_j|) + arithmetic, g' = scale·g",

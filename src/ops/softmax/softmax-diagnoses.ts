@@ -46,15 +46,15 @@ export const SOFTMAX_DIAGNOSES: readonly Hypothesis<OpSpec>[] = [
       // A sum within twice what rounding allows it is rounding, not a wrong normaliser.
       const off = factors.filter((f, k) => Math.abs(f - 1) > Math.max(1e-3, 2 * bound[k]));
       if (off.length === 0) return undefined;
-      // The backward from the kernel's own probabilities: s'(g − ⟨s', g⟩).
+      // The backward from the kernel's own probabilities as it stored them: s'(g − ⟨s', g⟩).
       const grad = perSlice(layout, s.length, (at, out) => {
-        const dot = sliceSum(layout, at, (i) => forward[i] * g.data[i]);
-        for (let j = 0; j < layout.length; j++) out[at(j)] = forward[at(j)] * (g.data[at(j)] - dot);
+        const dot = sliceSum(layout, at, (i) => given[i] * g.data[i]);
+        for (let j = 0; j < layout.length; j++) out[at(j)] = given[at(j)] * (g.data[at(j)] - dot);
       });
       const worst = off.reduce((a, b) => (Math.abs(b - 1) > Math.abs(a - 1) ? b : a));
       return {
         values: { forward, grad },
-        message: `${off.length} of ${factors.length} slices are scaled by a wrong normaliser (their probabilities sum to ${Number(worst.toPrecision(4))} at worst): lanes past the row's end counted in the sum, or partial sums merged without rescaling`,
+        message: `${off.length} of ${factors.length} slice${factors.length === 1 ? ' is' : off.length === 1 ? 's is' : 's are'} scaled by a wrong normaliser (their probabilities sum to ${Number(worst.toPrecision(4))} at worst): lanes past the row's end counted in the sum, or partial sums merged without rescaling`,
         details: { slices: off.length, worstSum: worst },
       };
     },
