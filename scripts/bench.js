@@ -246,6 +246,35 @@ function gptRow() {
   gptRowCommand();
 }
 
+async function diagnosisCost() {
+  // What naming the likely bug adds to judging failing expected values, against one more method
+  // (the accurate closed form over the same input): the issue's bound. A passing run diagnoses nothing.
+  const { judge } = await import('../dist/core/judge.js');
+  const { arithmeticFor } = await import('../dist/numeric/arithmetic.js');
+  const cases = [
+    ['GPT-2 row [1, 50257] float32', [1, 50_257], 'float32'],
+    ['[8, 32000] bfloat16', [8, 32_000], 'bfloat16'],
+  ];
+  console.log('\ndiagnosis: judging failing expected values (a gradient without <s, g>), the Jacobian left out');
+  for (const [label, shape, dtype] of cases) {
+    const n = shape[0] * shape[1];
+    const store = arithmeticFor(dtype).store;
+    const x = Float64Array.from({ length: n }, (_, i) => store(6 * Math.sin(i * 0.37) + 2 * Math.cos(i * 1.3)));
+    const g = Float64Array.from({ length: n }, (_, i) => store(1 + Math.cos(i * 0.11)));
+    const layout = sliceLayout(shape, 1);
+    const right = runAccurateMethod(x, g, layout, arithmeticFor(dtype));
+    const input = (grad) => ({ op: 'softmax', label, x: { shape, data: x }, g: { shape, data: g }, dim: -1, axis: 1, dtype, expected: { forward: right.forward, grad } });
+    const forgot = right.forward.map((s, i) => store(s * g[i]));
+    const options = { jacobianSkipped: { kind: 'jacobian', entries: 0, limit: 0 } };
+    const time = (f) => median(Array.from({ length: 7 }, () => { const start = performance.now(); f(); return performance.now() - start; }));
+    const passing = time(() => judge(input(right.grad), options));
+    let named;
+    const failing = time(() => { named = judge(input(forgot), options).diagnosis[0]?.code; });
+    const method = time(() => runAccurateMethod(x, g, layout, arithmeticFor(dtype)));
+    console.log(`  ${label}: judge passing ${passing.toFixed(0)} ms, failing ${failing.toFixed(0)} ms (named ${named}); the difference ${(failing - passing).toFixed(0)} ms is ${((failing - passing) / method).toFixed(2)}x one more method (${method.toFixed(0)} ms)  (target: at most 1x)`);
+  }
+}
+
 async function references() {
   const n = 50_257;
   const x = Float64Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898) * 8);
@@ -385,7 +414,7 @@ async function targets() {
 }
 
 // `npm run bench -- closed-form` (or any of these names) runs only that part.
-const SECTIONS = { targets, 'start-up': startUp, methods, 'closed-form': closedFormAgainstNumpy, 'gpt-row': gptRow, 'ten-million': tenMillion, references, check: checkSuite };
+const SECTIONS = { targets, diagnosis: diagnosisCost, 'start-up': startUp, methods, 'closed-form': closedFormAgainstNumpy, 'gpt-row': gptRow, 'ten-million': tenMillion, references, check: checkSuite };
 const chosen = process.argv.slice(2);
 for (const name of chosen) if (!(name in SECTIONS)) throw new Error(`unknown section ${name}; one of ${Object.keys(SECTIONS).join(', ')}`);
 for (const [name, run] of Object.entries(SECTIONS)) if (chosen.length === 0 || chosen.includes(name)) await run();

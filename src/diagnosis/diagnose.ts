@@ -7,22 +7,24 @@ const QUANTITIES: readonly Quantity[] = ['forward', 'grad'];
 /**
  * Names the likely bug behind failing expected values: each hypothesis recomputes what its bug
  * would have given, and the expected values are judged against that as against the exact result,
- * each element within what rounding allows there. A hypothesis is named when it explains nearly all the failing
- * elements (EXPLAINS) and breaks nearly none of those that pass (BREAKS); the list is best first:
- * the most explained, then a specific bug before a generic shape of error, then the fewest broken.
- * Costs nothing when nothing fails.
+ * each element within what rounding allows there. A hypothesis is named when it explains nearly
+ * all the failing elements (EXPLAINS) and breaks nearly none of those that pass (BREAKS); the list
+ * is best first: the most explained, then a specific bug before a generic shape of error, then the
+ * fewest broken. Costs nothing when nothing fails.
  */
 export function diagnose<Spec>(base: Omit<DiagnosisContext<Spec>, 'explained'>, hypotheses: readonly Hypothesis<Spec>[]): Diagnosis[] {
   const quantities = QUANTITIES.filter((q) => base.expected[q] !== undefined && base.failing[q] !== undefined);
-  const failing = quantities.reduce((n, q) => n + count(base.failing[q]!), 0);
+  const failingAt = Object.fromEntries(quantities.map((q) => [q, indicesOf(base.failing[q]!)])) as Partial<Record<Quantity, number[]>>;
+  const failing = quantities.reduce((n, q) => n + failingAt[q]!.length, 0);
   if (failing === 0) return [];
-  const context: DiagnosisContext<Spec> = { ...base, explained: (values) => judgeValues(base, quantities, values).explains };
+  const judging: Judging = { ...base, quantities, failingAt, failingCount: failing };
+  const context: DiagnosisContext<Spec> = { ...base, explained: (values) => explainedBy(judging, values).explains };
   const named: (Diagnosis & { readonly specific: boolean; readonly breaks: number })[] = [];
   for (const hypothesis of hypotheses) {
     const prediction = hypothesis.predict(context);
     if (prediction === undefined) continue;
-    const judged = prediction.accounts !== undefined ? judgeAccounts(base, quantities, prediction) : judgeValues(base, quantities, prediction.values ?? {});
-    if (judged.explains < EXPLAINS * failing || judged.breaks > BREAKS * judged.passing) continue;
+    const judged = prediction.accounts !== undefined ? judgeAccounts(judging, prediction) : judgeValues(judging, prediction.values ?? {});
+    if (judged === undefined) continue;
     named.push({
       code: hypothesis.code,
       quantity: judged.mostIn,
@@ -45,63 +47,83 @@ const EXPLAINS = 0.9;
 /** The share of the passing elements it may break (values that rounding explains either way). */
 const BREAKS = 0.02;
 
-/** What judging a prediction reads of the context. */
-type Judging = Pick<DiagnosisContext, 'expected' | 'failing' | 'exact' | 'allowances'>;
+/** What judging a prediction reads: the context, and the failing elements' indices, found once. */
+interface Judging extends Pick<DiagnosisContext, 'expected' | 'failing' | 'exact' | 'allowances'> {
+  readonly quantities: readonly Quantity[];
+  readonly failingAt: Partial<Record<Quantity, number[]>>;
+  readonly failingCount: number;
+}
 
 interface Judged {
   readonly explains: number;
   readonly breaks: number;
-  readonly passing: number;
   readonly mostIn: Quantity;
 }
 
-function judgeValues(context: Judging, quantities: readonly Quantity[], values: Readonly<Partial<Record<Quantity, Float64Array>>>): Judged {
+/**
+ * The failing elements that values explain, within the verdict's own allowance (so the exact
+ * result explains none of them). Only those are visited: a hypothesis's variants are chosen by it.
+ */
+function explainedBy(judging: Judging, values: Readonly<Partial<Record<Quantity, Float64Array>>>): { explains: number; mostIn: Quantity } {
   let explains = 0;
-  let breaks = 0;
-  let passing = 0;
-  let mostIn: Quantity = quantities[0];
+  let mostIn = judging.quantities[0];
   let most = -1;
-  for (const q of quantities) {
-    const expected = context.expected[q]!;
-    const failing = context.failing[q]!;
-    const predicted = values[q] ?? context.exact[q];
-    // A failing element is explained within the verdict's own allowance (so the exact result
-    // explains none of them); a passing one is broken only beyond twice that (the prediction
-    // sits where rounding is measured from, not where the kernel's rounding left it).
-    const allowance: ElementAllowance = context.allowances[q];
-    const loose: ElementAllowance = bothSidesRounded(allowance);
+  for (const q of judging.quantities) {
+    const expected = judging.expected[q]!;
+    const predicted = values[q] ?? judging.exact[q];
+    const allowance = judging.allowances[q];
     let here = 0;
-    for (let i = 0; i < expected.length; i++) {
-      if (failing[i] === 1) {
-        if (isClose(expected[i], predicted[i], allowed(allowance, i, predicted[i]))) here++;
-      } else {
-        passing++;
-        if (!isClose(expected[i], predicted[i], allowed(loose, i, predicted[i]))) breaks++;
-      }
-    }
+    for (const i of judging.failingAt[q]!) if (isClose(expected[i], predicted[i], allowed(allowance, i, predicted[i]))) here++;
     explains += here;
     if (here > most) [most, mostIn] = [here, q];
   }
-  return { explains, breaks, passing, mostIn };
+  return { explains, mostIn };
 }
 
-function judgeAccounts(context: Judging, quantities: readonly Quantity[], prediction: Prediction): Judged {
+/**
+ * A prediction judged: undefined unless it explains EXPLAINS of the failing elements and breaks at
+ * most BREAKS of the passing ones, beyond twice their allowance (the prediction sits where rounding
+ * is measured from, not where the kernel's rounding left it). The passing elements are visited only
+ * for a prediction that explains enough, and only until it has broken too many.
+ */
+function judgeValues(judging: Judging, values: Readonly<Partial<Record<Quantity, Float64Array>>>): Judged | undefined {
+  const { explains, mostIn } = explainedBy(judging, values);
+  if (explains < EXPLAINS * judging.failingCount) return undefined;
+  const passing = judging.quantities.reduce((n, q) => n + judging.expected[q]!.length, 0) - judging.failingCount;
+  const limit = BREAKS * passing;
+  let breaks = 0;
+  for (const q of judging.quantities) {
+    const predicted = values[q];
+    // A quantity the hypothesis leaves exact breaks nothing that passed against the exact result.
+    if (predicted === undefined) continue;
+    const expected = judging.expected[q]!;
+    const failing = judging.failing[q]!;
+    const loose: ElementAllowance = bothSidesRounded(judging.allowances[q]);
+    for (let i = 0; i < expected.length; i++) {
+      if (failing[i] === 1 || isClose(expected[i], predicted[i], allowed(loose, i, predicted[i]))) continue;
+      if (++breaks > limit) return undefined;
+    }
+  }
+  return { explains, breaks, mostIn };
+}
+
+/** A prediction of the failing elements a bug accounts for (no values to break the others with). */
+function judgeAccounts(judging: Judging, prediction: Prediction): Judged | undefined {
   let explains = 0;
-  let mostIn: Quantity = quantities[0];
+  let mostIn = judging.quantities[0];
   let most = -1;
-  for (const q of quantities) {
-    const failing = context.failing[q]!;
+  for (const q of judging.quantities) {
     const accounts = prediction.accounts?.[q];
     let here = 0;
-    if (accounts !== undefined) for (let i = 0; i < failing.length; i++) here += failing[i] & accounts[i];
+    if (accounts !== undefined) for (const i of judging.failingAt[q]!) here += accounts[i];
     explains += here;
     if (here > most) [most, mostIn] = [here, q];
   }
-  return { explains, breaks: 0, passing: 1, mostIn };
+  return explains < EXPLAINS * judging.failingCount ? undefined : { explains, breaks: 0, mostIn };
 }
 
-function count(mask: Uint8Array): number {
-  let n = 0;
-  for (let i = 0; i < mask.length; i++) n += mask[i];
-  return n;
+function indicesOf(mask: Uint8Array): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < mask.length; i++) if (mask[i] === 1) out.push(i);
+  return out;
 }

@@ -132,7 +132,8 @@ const GENERIC: readonly Hypothesis[] = [
             if (allNaN && v === 0) {
               accounts[q][i] = 1;
               zeroForNaN++;
-            } else if (allZero && Number.isNaN(v)) {
+            } else if (allZero && q === 'forward' && Number.isNaN(v)) {
+              // The forward alone: a fully masked slice's gradient is 0 under either convention.
               accounts[q][i] = 1;
               nanForZero++;
             }
@@ -269,7 +270,15 @@ function withinAllowances(context: DiagnosisContext, allowances: DiagnosisContex
     if (expected === undefined) continue;
     const exact = context.exact[q];
     const allowance = allowances[q];
-    accounts[q] = Uint8Array.from(expected, (v, i) => (v === exact[i] || Math.abs(v - exact[i]) <= allowed(allowance, i, exact[i]) ? 1 : 0));
+    const failing = context.failing[q];
+    const within = new Uint8Array(expected.length);
+    // Only the failing elements count: the others are within the narrower allowance already.
+    if (failing !== undefined) {
+      for (let i = 0; i < expected.length; i++) {
+        if (failing[i] === 1 && (expected[i] === exact[i] || Math.abs(expected[i] - exact[i]) <= allowed(allowance, i, exact[i]))) within[i] = 1;
+      }
+    }
+    accounts[q] = within;
   }
   return accounts;
 }

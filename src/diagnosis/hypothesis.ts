@@ -29,7 +29,7 @@ export interface DiagnosisContext<Spec = unknown> {
   readonly allowances: Allowances;
   /** The allowances a kernel of other arithmetic gets (its own compute type, a narrower dtype). */
   readonly allowancesIn: (dtype: DType, compute: DType) => Allowances;
-  /** The exact result of the op on a changed input, in float64; undefined where the change cannot be made. */
+  /** The op's result on a changed input in float64 (exact for a float64 input); undefined where the change cannot be made. */
   readonly exactFor: (change: { readonly axis?: number; readonly g?: Float64Array; readonly spec?: Spec }) => MethodResult | undefined;
   /** How many failing elements these values (the quantities not given taken as exact) explain: to choose among a hypothesis's variants. */
   readonly explained: (values: Readonly<Partial<Record<Quantity, Float64Array>>>) => number;

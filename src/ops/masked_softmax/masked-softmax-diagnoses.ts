@@ -8,7 +8,7 @@ import { fullyMaskedSlices } from './masked-softmax.js';
 type Context = DiagnosisContext<OpSpec>;
 
 /**
- * masked_softmax's own bugs (KERNEL-BUGS.md rows 18–21): the scale left out of the backward (the
+ * masked_softmax's own bugs (KERNEL-BUGS.md): the scale left out of the backward (the
  * forward takes scale·x, so the chain rule owes the gradient that factor), a gradient leaking into
  * masked positions (a backward that recomputes the probabilities without the mask), and a causal
  * mask one diagonal off (`<` for `≤`, or the row index off by one). Each is recomputed from the
