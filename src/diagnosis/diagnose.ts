@@ -36,14 +36,17 @@ export function diagnose<Spec>(base: Omit<DiagnosisContext<Spec>, 'explained'>, 
       breaks: judged.breaks,
     });
   }
-  // Explained shares within 2 % of each other tie: a specific bug then comes first.
-  const share = (d: Diagnosis) => Math.floor((50 * d.explains) / d.failing + 1e-9);
-  named.sort((a, b) => share(b) - share(a) || Number(b.specific) - Number(a.specific) || b.explains - a.explains || a.breaks - b.breaks);
+  // Those within 2 % of the best share tie, and a specific bug comes first among them; the rest follow by share.
+  const best = Math.max(0, ...named.map((d) => d.explains));
+  const tied = (d: (typeof named)[number]) => d.explains >= best - TIE * failing;
+  named.sort((a, b) => Number(tied(b)) - Number(tied(a)) || (tied(a) ? Number(b.specific) - Number(a.specific) : 0) || b.explains - a.explains || a.breaks - b.breaks);
   return named.map(({ specific: _specific, breaks: _breaks, ...diagnosis }) => diagnosis);
 }
 
 /** The share of the failing elements a hypothesis must explain to be named. */
 const EXPLAINS = 0.9;
+/** The share of the failing elements within which two hypotheses explain as much. */
+const TIE = 0.02;
 /** The share of the passing elements it may break (values that rounding explains either way). */
 const BREAKS = 0.02;
 

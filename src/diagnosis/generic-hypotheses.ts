@@ -151,8 +151,11 @@ const GENERIC: readonly Hypothesis[] = [
     code: 'isolated-elements',
     specific: false,
     predict(context) {
-      const total = (['forward', 'grad'] as const).reduce((n, q) => n + (context.expected[q]?.length ?? 0), 0);
-      const failing = (['forward', 'grad'] as const).flatMap((q) => indicesOf(context.failing[q]).map((i) => [q, i] as const));
+      // Elements of x's shape: a loss that fails alone is one number off, not a stray element.
+      const quantities = (['forward', 'grad'] as const).filter((q) => context.expected[q] !== undefined);
+      if (quantities.some((q) => !perElement(context, q) && context.failing[q]?.includes(1))) return undefined;
+      const total = quantities.filter((q) => perElement(context, q)).reduce((n, q) => n + context.expected[q]!.length, 0);
+      const failing = quantities.flatMap((q) => indicesOf(context.failing[q]).map((i) => [q, i] as const));
       if (total < 16 || failing.length > Math.max(1, Math.min(16, Math.floor(total / 100)))) return undefined;
       const where = failing.slice(0, 3).map(([q, i]) => `${context.names[q]}${indexLabel(context, q, i)}`);
       return {

@@ -26,8 +26,8 @@ export function workflowCommand(command: string, properties: Readonly<Record<str
 
 /**
  * The `::error` line for a fixture that failed or could not be checked (none for a pass): titled
- * with its name, carrying the first line of what the text report says about it, the count of the
- * rest, and the file, which GitHub marks on the pull request. The name and the message are made
+ * with its name, carrying the first line of what the text report says about it and the likely
+ * bug when one is named, the count of the rest, and the file, which GitHub marks on the pull request. The name and the message are made
  * printable before they are escaped: the runner would turn %0A back into a line break, and GitHub
  * shows the annotation as the log does. The file stays as it is (escaped): GitHub must find it.
  */
@@ -35,8 +35,12 @@ export function errorAnnotation(outcome: FixtureOutcome, file: string): string |
   if (outcome.status === 'pass') return undefined;
   const name = printable(outcome.name);
   const title = outcome.status === 'fail' ? `softmax-verify: ${name} failed` : `softmax-verify: ${name} could not be checked`;
-  const [first = 'the expected values do not match', ...rest] = outcomeDetails(outcome);
-  const message = printable(rest.length === 0 ? first : `${first} (+${rest.length} more in the report)`);
+  // The likely bug, when one is named, rides with the first reason: it is what a reviewer wants first.
+  const details = outcomeDetails(outcome);
+  const likely = details.find((line) => line.startsWith('likely: '));
+  const [first = 'the expected values do not match', ...rest] = details.filter((line) => line !== likely);
+  const withLikely = likely === undefined ? first : `${first}; ${likely}`;
+  const message = printable(rest.length === 0 ? withLikely : `${withLikely} (+${rest.length} more in the report)`);
   return workflowCommand('error', { file, title }, message);
 }
 

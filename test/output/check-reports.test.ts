@@ -120,6 +120,6 @@ describe('text lines', () => {
   test('name the fixture, its shape, dtype and verdict, then why it failed', () => {
     const lines = renderOutcomeText(run.outcomes[2], PLAIN).trimEnd().split('\n');
     expect(lines[0]).toMatch(/^FAIL {3}tampered "<batch>" & co {3}\[4, 7\] float64 +\S+c\.json$/);
-    expect(lines.slice(1).map((l) => l.trim().split(':')[0])).toEqual(['grad, expected vs exact', 'expected']);
+    expect(lines.slice(1).map((l) => l.trim().split(':')[0])).toEqual(['grad, expected vs exact', 'expected', 'likely']);
   });
 });

@@ -54,11 +54,12 @@ describe('errorAnnotation', () => {
     expect(errorAnnotation(pass, 'fixtures/pass.json')).toBeUndefined();
   });
 
-  test("a failure: the text report's first reason, and how many more there are", () => {
+  test("a failure: the text report's first reason, the likely bug, and how many more there are", () => {
     expect(errorAnnotation(fail, 'fixtures/fail.json')).toBe(
       '::error file=fixtures/fail.json,title=softmax-verify%3A tampered failed::' +
         'grad, expected vs exact: mismatched 1 / 28 (3.6%25); worst [3, 6]: expected 0.0183858, exact 0.00838582, ' +
         '|a − b| 0.01 is 9.87e4 times the 1.01e-7 allowed (atol 1e-7 + rtol·|b| 8.39e-10 + rtol·s_i Σ s_j|g_j| 5.19e-10 + arithmetic 6.94e-17)' +
+        '; likely: 1 element off (gradient[3, 6]), the rest within rounding: a race, or a stale or unwritten element: explains 1 of 1 failing element [isolated-elements]' +
         ' (+1 more in the report)',
     );
   });
