@@ -3,6 +3,7 @@ import { DEFAULT_COMPUTE } from '../numeric/arithmetic.js';
 import { UNIT_ROUNDOFF, type DType } from '../dtype.js';
 import { roundToDType } from '../numeric/round-dtype.js';
 import { sliceStart, type SliceLayout } from '../numeric/slices.js';
+import { bestPrediction } from './best-prediction.js';
 import type { DiagnosisContext, Hypothesis, Prediction, Quantity } from './hypothesis.js';
 
 /**
@@ -47,24 +48,17 @@ const GENERIC: readonly Hypothesis[] = [
     code: 'scaled',
     specific: false,
     predict(context) {
-      let best: (Prediction & { explains: number }) | undefined;
-      for (const q of ['forward', 'grad'] as const) {
-        if (!failsIn(context, q)) continue;
+      const byFactor = (q: Quantity): Prediction | undefined => {
+        if (!failsIn(context, q)) return undefined;
         const factor = commonRatio(context.expected[q]!, context.exact[q], context.failing[q]!);
-        // 1 is no bug, 0 a quantity never written, −1 the gradient's sign (each its own).
-        // A factor within rounding's reach of 1 is rounding, fitted.
+        // A factor within rounding's reach of 1 is rounding, fitted; 0 a quantity never written, −1 the gradient's sign (each its own).
         const unit = 8 * UNIT_ROUNDOFF[context.dtype];
-        if (factor === undefined || Math.abs(factor - 1) < Math.max(1e-3, unit) || Math.abs(factor) < 1e-6 || (q === 'grad' && Math.abs(factor + 1) < 1e-3)) continue;
-        const values = { [q]: context.exact[q].map((v) => v * factor) };
-        const explains = context.explained(values);
-        if (best !== undefined && explains <= best.explains) continue;
+        if (factor === undefined || Math.abs(factor - 1) < Math.max(1e-3, unit) || Math.abs(factor) < 1e-6 || (q === 'grad' && Math.abs(factor + 1) < 1e-3)) return undefined;
         const n = context.layout.length;
         const named = Math.abs(factor - n) < 1e-6 * n ? ` (n = ${n}, the slice's length)` : Math.abs(factor * n - 1) < 1e-6 ? ` (1/n, n = ${n} the slice's length)` : '';
-        best = { values, explains, message: `the ${context.names[q]} is ${formatFactor(factor)} times the exact one${named}`, details: { factor } };
-      }
-      if (best === undefined) return undefined;
-      const { explains: _explains, ...prediction } = best;
-      return prediction;
+        return { values: { [q]: context.exact[q].map((v) => v * factor) }, message: `the ${context.names[q]} is ${formatFactor(factor)} times the exact one${named}`, details: { factor } };
+      };
+      return bestPrediction(context, [byFactor('forward'), byFactor('grad')]);
     },
   },
   {

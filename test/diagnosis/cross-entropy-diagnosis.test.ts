@@ -1,12 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { familyFixture, familyNames } from '../helpers/family-fixtures.js';
 import { judge } from '../../src/core/judge.js';
 import type { DiagnosisContext } from '../../src/diagnosis/hypothesis.js';
 import type { Report, VerifyInput } from '../../src/core/report.js';
 import type { DType } from '../../src/dtype.js';
-import { parseInputDocument } from '../../src/input/input-document.js';
-import { inputFromDocument } from '../../src/input/resolve-input.js';
 import { roundToDType } from '../../src/numeric/round-dtype.js';
 import { sliceLayout } from '../../src/numeric/slices.js';
 import { CROSS_ENTROPY_DIAGNOSES } from '../../src/ops/cross_entropy/cross-entropy-diagnoses.js';
@@ -24,20 +21,10 @@ import { JACOBIAN_LEFT_OUT } from '../helpers/left-out.js';
  * or smoothing, float32 with reduction none or weights), one is derived: a committed fixture's x, g
  * and weights in the other dtype, its expected values this float64 cross_entropy rounded to it.
  */
-const FAMILY = join(import.meta.dirname, '..', '..', 'fixtures', 'family');
-const NAMES = readdirSync(FAMILY)
-  .filter((name) => name.startsWith('cross-entropy-') && name.endsWith('.json'))
-  .sort();
-
+const NAMES = familyNames('cross-entropy-');
+const fixture = familyFixture;
+/** Derived inputs, made once. */
 const inputs = new Map<string, VerifyInput>();
-function fixture(name: string): VerifyInput {
-  let input = inputs.get(name);
-  if (input === undefined) {
-    input = inputFromDocument(name, parseInputDocument(readFileSync(join(FAMILY, `${name}.json`), 'utf8')));
-    inputs.set(name, input);
-  }
-  return input;
-}
 
 const specOf = (input: VerifyInput): CrossEntropySpec => crossEntropySpec(input.spec);
 
@@ -263,7 +250,7 @@ const cases = CODES.flatMap((code) => CASES[code].map((c) => [code, labelOf(c), 
 describe("cross_entropy's diagnoses", () => {
   test('every committed cross_entropy fixture passes, with no diagnosis', () => {
     expect(NAMES.length).toBeGreaterThanOrEqual(31);
-    for (const name of NAMES.map((n) => n.replace(/\.json$/, ''))) {
+    for (const name of NAMES) {
       const report = judge(fixture(name), { jacobianSkipped: JACOBIAN_LEFT_OUT });
       expect(report.passed, name).toBe(true);
       expect(report.diagnosis, name).toEqual([]);

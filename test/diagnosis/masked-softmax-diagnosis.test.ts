@@ -1,10 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { familyFixture, familyNames } from '../helpers/family-fixtures.js';
 import { judge } from '../../src/core/judge.js';
 import type { Report, VerifyInput } from '../../src/core/report.js';
-import { parseInputDocument } from '../../src/input/input-document.js';
-import { inputFromDocument } from '../../src/input/resolve-input.js';
 import { arithmeticFor } from '../../src/numeric/arithmetic.js';
 import { sliceLayout, sliceStart } from '../../src/numeric/slices.js';
 import { OP_DEFINITIONS } from '../../src/ops/index.js';
@@ -17,21 +14,8 @@ import type { MaskedRows, MaskedSoftmaxSpec } from '../../src/ops/masked_softmax
  * the expected values, from PyTorch's or from a float64 recomputation stored in the dtype, must be
  * named first; PyTorch's own results, which pass, name nothing.
  */
-const FAMILY = join(import.meta.dirname, '..', '..', 'fixtures', 'family');
-const NAMES = readdirSync(FAMILY)
-  .filter((name) => name.startsWith('masked-softmax-') && name.endsWith('.json'))
-  .sort();
-
-const inputs = new Map<string, VerifyInput>();
-/** A fixture by its name (without .json), read once. */
-function fixture(name: string): VerifyInput {
-  let input = inputs.get(name);
-  if (input === undefined) {
-    input = inputFromDocument(`${name}.json`, parseInputDocument(readFileSync(join(FAMILY, `${name}.json`), 'utf8')));
-    inputs.set(name, input);
-  }
-  return input;
-}
+const NAMES = familyNames('masked-softmax-');
+const fixture = familyFixture;
 
 const specOf = (input: VerifyInput): MaskedSoftmaxSpec => maskedSoftmaxSpec(input.spec);
 const storeIn = (input: VerifyInput) => arithmeticFor(input.dtype).store;
@@ -84,7 +68,7 @@ function judged(input: VerifyInput): Report {
 const codes = (report: Report) => report.diagnosis.map((d) => d.code);
 
 describe("masked_softmax's committed fixtures", () => {
-  test.each(NAMES.map((name) => name.replace('.json', '')))('%s passes, and no diagnosis is made', (name) => {
+  test.each(NAMES)('%s passes, and no diagnosis is made', (name) => {
     const report = judge(fixture(name));
     expect({ passed: report.passed, diagnosis: report.diagnosis }).toEqual({ passed: true, diagnosis: [] });
   });

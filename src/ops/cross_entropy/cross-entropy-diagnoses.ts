@@ -1,4 +1,5 @@
-import type { DiagnosisContext, Hypothesis, Prediction } from '../../diagnosis/hypothesis.js';
+import { bestPrediction } from '../../diagnosis/best-prediction.js';
+import type { DiagnosisContext, Hypothesis } from '../../diagnosis/hypothesis.js';
 import { forEachSlice } from '../../numeric/slices.js';
 import { runAccurateLogSoftmaxFloat64 } from '../log_softmax/accurate-log-softmax.js';
 import type { OpSpec } from '../op-definition.js';
@@ -89,22 +90,17 @@ export const CROSS_ENTROPY_DIAGNOSES: readonly Hypothesis<OpSpec>[] = [
       if (spec.reduction === 'mean' && spec.weight === undefined && samples !== divisor) {
         variants.push({ dividedBy: samples, extra: (k) => (counted[k] === 1 ? 1 / samples - 1 / divisor : 1 / samples) });
       }
-      let best: (Prediction & { explains: number }) | undefined;
-      for (const { dividedBy, extra } of variants) {
-        const values = smoothingCounted(context, spec, extra);
-        const explains = context.explained(values);
-        if (best !== undefined && explains <= best.explains) continue;
-        const over = dividedBy === samples && dividedBy !== divisor ? `, and the whole smoothing term divided by all N = ${samples} samples, not ${samples - ignored}` : '';
-        best = {
-          values,
-          explains,
-          message: `the label smoothing term is summed over the ${ignored} ignored sample${ignored === 1 ? '' : 's'} too${over}: their ε·Σ −w_c log p_c / C not masked out`,
-          details: { ignored, ...(dividedBy === undefined ? {} : { dividedBy }) },
-        };
-      }
-      if (best === undefined) return undefined;
-      const { explains: _explains, ...prediction } = best;
-      return prediction;
+      return bestPrediction(
+        context,
+        variants.map(({ dividedBy, extra }) => {
+          const over = dividedBy === samples && dividedBy !== divisor ? `, and the whole smoothing term divided by all N = ${samples} samples, not ${samples - ignored}` : '';
+          return {
+            values: smoothingCounted(context, spec, extra),
+            message: `the label smoothing term is summed over the ${ignored} ignored sample${ignored === 1 ? '' : 's'} too${over}: their ε·Σ −w_c log p_c / C not masked out`,
+            details: { ignored, ...(dividedBy === undefined ? {} : { dividedBy }) },
+          };
+        }),
+      );
     },
   },
   {
