@@ -148,7 +148,7 @@ export function judge(original: VerifyInput, options: VerifyOptions = {}): Repor
       : undefined;
 
   const diagnosis =
-    input.expected !== undefined && exact !== undefined && failing.some((c) => c.actual === 'expected')
+    options.diagnose !== false && input.expected !== undefined && exact !== undefined && failing.some((c) => c.actual === 'expected')
       ? diagnose<OpSpec>(
           {
             x: input.x,

@@ -70,6 +70,8 @@ export interface VerifyOptions {
   readonly jacobianResult?: MethodResult;
   /** Why no reference was computed though one was asked for (its cost), for the report to say. */
   readonly referenceSkipped?: OverBudget;
+  /** false: name no likely bug (the benchmark's way to measure what the diagnosis costs). */
+  readonly diagnose?: boolean;
 }
 
 export const METHOD_IDS = ['jacobian', 'closedForm', 'accurate'] as const;

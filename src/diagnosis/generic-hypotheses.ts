@@ -227,13 +227,15 @@ function overflowingSlices(context: DiagnosisContext): { has: (k: number) => boo
 
 /** The median of expected / exact over the failing elements where both are finite and the exact one is not 0. */
 function commonRatio(expected: Float64Array, exact: Float64Array, failing: Uint8Array): number | undefined {
-  const ratios: number[] = [];
+  const all = new Float64Array(expected.length);
+  let count = 0;
   for (let i = 0; i < expected.length; i++) {
-    if (failing[i] === 1 && exact[i] !== 0 && Number.isFinite(exact[i]) && Number.isFinite(expected[i])) ratios.push(expected[i] / exact[i]);
+    if (failing[i] === 1 && exact[i] !== 0 && Number.isFinite(exact[i]) && Number.isFinite(expected[i])) all[count++] = expected[i] / exact[i];
   }
-  if (ratios.length === 0) return undefined;
-  ratios.sort((a, b) => a - b);
-  return ratios[Math.floor(ratios.length / 2)];
+  if (count === 0) return undefined;
+  // A typed array sorts numerically without a comparator: a quarter-million ratios in milliseconds.
+  const ratios = all.subarray(0, count).sort();
+  return ratios[Math.floor(count / 2)];
 }
 
 function formatFactor(value: number): string {
