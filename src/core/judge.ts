@@ -153,6 +153,7 @@ export function judge(original: VerifyInput, options: VerifyOptions = {}): Repor
           {
             x: input.x,
             g: input.g,
+            logits: logitsSeen(input),
             axis: input.axis,
             spec: input.spec,
             dtype: input.dtype,
@@ -259,6 +260,16 @@ function elementwise(a: Float64Array, b: Float64Array, f: (a: number, b: number)
   const out = new Float64Array(a.length);
   for (let k = 0; k < a.length; k++) out[k] = f(a[k], b[k]);
   return out;
+}
+
+/** The logits the op's softmax sees (masked_softmax's scale·x), −∞ where its mask leaves an element out. */
+function logitsSeen(input: VerifyInput): Float64Array {
+  const { spec, x } = input;
+  const { keeps, logitsSeen: seen } = opDefinition(input.op).fieldsOut ?? {};
+  if (spec === undefined || (keeps === undefined && seen === undefined)) return x.data;
+  const logits = seen === undefined ? Float64Array.from(x.data) : seen(spec, x.data);
+  if (keeps !== undefined) for (let i = 0; i < logits.length; i++) if (!keeps(spec, i)) logits[i] = -Infinity;
+  return logits;
 }
 
 function findNonFiniteSlices(input: VerifyInput, layout: SliceLayout): SliceNote[] {

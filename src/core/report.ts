@@ -70,7 +70,7 @@ export interface VerifyOptions {
   readonly jacobianResult?: MethodResult;
   /** Why no reference was computed though one was asked for (its cost), for the report to say. */
   readonly referenceSkipped?: OverBudget;
-  /** false: name no likely bug (the benchmark's way to measure what the diagnosis costs). */
+  /** false: name no likely bug (a hunt's search and shrink; the benchmark measuring what it costs). */
   readonly diagnose?: boolean;
 }
 

@@ -53,6 +53,8 @@ export interface RunOptions {
    * form stands in as the second witness. A hunt, which judges thousands of cases, keeps it small.
    */
   readonly jacobianEntryLimit?: number;
+  /** false: name no likely bug (a hunt's search and shrink, which keep only the last report). */
+  readonly diagnose?: boolean;
 }
 
 /**
@@ -94,6 +96,7 @@ export async function runVerification(input: VerifyInput, options: RunOptions = 
     finiteDifferences: options.finiteDifferences,
     jacobianSkipped,
     referenceSkipped: skipped,
+    diagnose: options.diagnose,
   });
 }
 

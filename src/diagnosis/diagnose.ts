@@ -47,7 +47,7 @@ export function diagnose<Spec>(base: Omit<DiagnosisContext<Spec>, 'explained'>, 
 const EXPLAINS = 0.9;
 /** The share of the failing elements within which two hypotheses explain as much. */
 const TIE = 0.02;
-/** The share of the passing elements it may break (values that rounding explains either way). */
+/** The share of a changed quantity's passing elements it may break (values that rounding explains either way). */
 const BREAKS = 0.02;
 
 /** What judging a prediction reads: the context, and the failing elements' indices, found once. */
@@ -92,8 +92,6 @@ function explainedBy(judging: Judging, values: Readonly<Partial<Record<Quantity,
 function judgeValues(judging: Judging, values: Readonly<Partial<Record<Quantity, Float64Array>>>): Judged | undefined {
   const { explains, mostIn } = explainedBy(judging, values);
   if (explains < EXPLAINS * judging.failingCount) return undefined;
-  const passing = judging.quantities.reduce((n, q) => n + judging.expected[q]!.length, 0) - judging.failingCount;
-  const limit = BREAKS * passing;
   let breaks = 0;
   for (const q of judging.quantities) {
     const predicted = values[q];
@@ -101,11 +99,15 @@ function judgeValues(judging: Judging, values: Readonly<Partial<Record<Quantity,
     if (predicted === undefined) continue;
     const expected = judging.expected[q]!;
     const failing = judging.failing[q]!;
+    // Each changed quantity on its own: a loss of 4 samples must not hide among 4,000 gradient elements.
+    const limit = BREAKS * (expected.length - judging.failingAt[q]!.length);
     const loose: ElementAllowance = bothSidesRounded(judging.allowances[q]);
+    let here = 0;
     for (let i = 0; i < expected.length; i++) {
       if (failing[i] === 1 || isClose(expected[i], predicted[i], allowed(loose, i, predicted[i]))) continue;
-      if (++breaks > limit) return undefined;
+      if (++here > limit) return undefined;
     }
+    breaks += here;
   }
   return { explains, breaks, mostIn };
 }

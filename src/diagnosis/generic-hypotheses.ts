@@ -66,7 +66,7 @@ const GENERIC: readonly Hypothesis[] = [
     // Within a looser allowance, not a recomputed value: a precise prediction that explains as much comes first.
     specific: false,
     predict(context) {
-      return narrowerDType(context) ?? computesInDType(context);
+      return moreAccounted(context, narrowerDType(context), computesInDType(context));
     },
   },
   {
@@ -76,7 +76,8 @@ const GENERIC: readonly Hypothesis[] = [
       const overflows = overflowingSlices(context);
       if (overflows.peak === undefined) return undefined;
       // A slice that overflowed shows inf or NaN where the exact values are finite; its other
-      // elements went wrong with it (x / inf is 0), so every failing element of such a slice counts.
+      // elements went wrong with it (x / inf is 0), so every failing element of such a slice
+      // counts. A loss over every slice (-1) that went non-finite counts with them, itself alone.
       const broken = new Set<number>();
       for (const q of ['forward', 'grad'] as const) {
         const expected = context.expected[q];
@@ -87,11 +88,11 @@ const GENERIC: readonly Hypothesis[] = [
           if (!Number.isFinite(v) && Number.isFinite(exact[i]) && overflows.has(k)) broken.add(k);
         });
       }
-      if (broken.size === 0) return undefined;
+      if ([...broken].every((k) => k === -1)) return undefined;
       const accounts: Partial<Record<Quantity, Uint8Array>> = {};
       for (const q of ['forward', 'grad'] as const) {
         const expected = context.expected[q];
-        if (expected !== undefined) accounts[q] = Uint8Array.from(expected, (_, i) => (broken.has(sliceOfElement(context, q, i)) || broken.has(-1) ? 1 : 0));
+        if (expected !== undefined) accounts[q] = Uint8Array.from(expected, (_, i) => (broken.has(sliceOfElement(context, q, i)) ? 1 : 0));
       }
       return {
         accounts,
@@ -115,8 +116,10 @@ const GENERIC: readonly Hypothesis[] = [
       for (let k = 0; k < layout.count; k++) {
         const start = sliceStart(layout, k);
         const at = (j: number) => start + j * layout.stride;
+        // Fully masked: every logit the softmax sees is −∞ (a NaN logit's slice is NaN for another reason).
+        if (!everyIn(layout, (j) => context.logits[at(j)] === -Infinity)) continue;
         const allNaN = everyIn(layout, (j) => Number.isNaN(forward[at(j)]));
-        const allZero = !allNaN && context.spec !== undefined && everyIn(layout, (j) => forward[at(j)] === 0 && context.exact.grad[at(j)] === 0);
+        const allZero = !allNaN && everyIn(layout, (j) => forward[at(j)] === 0 && context.exact.grad[at(j)] === 0);
         if (!allNaN && !allZero) continue;
         for (let j = 0; j < layout.length; j++) {
           const i = at(j);
@@ -204,9 +207,9 @@ function sliceOfElement(context: DiagnosisContext, q: Quantity, i: number): numb
   return length === layout.count ? i : -1;
 }
 
-/** The slices whose largest logit overflows exp (with the slice's sum, n·exp(max)) in the compute type, and the largest such logit. */
+/** The slices whose largest logit (as the op's softmax sees it) overflows exp, with the slice's sum n·exp(max), in the compute type; and the largest such logit. */
 function overflowingSlices(context: DiagnosisContext): { has: (k: number) => boolean; peak: number | undefined } {
-  const { layout, x } = context;
+  const { layout, logits } = context;
   const limit = EXP_OVERFLOW[context.arithmetic.compute] - Math.log(layout.length);
   const marked = new Uint8Array(layout.count);
   let peak: number | undefined;
@@ -214,7 +217,7 @@ function overflowingSlices(context: DiagnosisContext): { has: (k: number) => boo
     const start = sliceStart(layout, k);
     let max = -Infinity;
     for (let j = 0; j < layout.length; j++) {
-      const v = x.data[start + j * layout.stride];
+      const v = logits[start + j * layout.stride];
       if (Number.isFinite(v) && v > max) max = v;
     }
     if (max > limit) {
@@ -232,7 +235,8 @@ function commonRatio(expected: Float64Array, exact: Float64Array, failing: Uint8
   for (let i = 0; i < expected.length; i++) {
     if (failing[i] === 1 && exact[i] !== 0 && Number.isFinite(exact[i]) && Number.isFinite(expected[i])) all[count++] = expected[i] / exact[i];
   }
-  if (count === 0) return undefined;
+  // One ratio is no common factor: a single loss off by anything would fit it.
+  if (count < 3) return undefined;
   // A typed array sorts numerically without a comparator: a quarter-million ratios in milliseconds.
   const ratios = all.subarray(0, count).sort();
   return ratios[Math.floor(count / 2)];
@@ -240,6 +244,13 @@ function commonRatio(expected: Float64Array, exact: Float64Array, failing: Uint8
 
 function formatFactor(value: number): string {
   return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)));
+}
+
+/** Of two predictions by the failing elements they account for, the one accounting for more. */
+function moreAccounted(context: DiagnosisContext, a: Prediction | undefined, b: Prediction | undefined): Prediction | undefined {
+  const accounted = (p: Prediction | undefined) =>
+    p === undefined ? -1 : (['forward', 'grad'] as const).reduce((n, q) => n + (p.accounts?.[q]?.reduce((m, v, i) => m + (v & (context.failing[q]?.[i] ?? 0)), 0) ?? 0), 0);
+  return accounted(b) > accounted(a) ? b : a;
 }
 
 /** Values stored in a narrower dtype than the run's (every one representable in it) that its allowance explains. */

@@ -16,6 +16,8 @@ export type Quantity = 'forward' | 'grad';
 export interface DiagnosisContext<Spec = unknown> {
   readonly x: Tensor;
   readonly g: Tensor;
+  /** The logits the op's softmax sees: x, or masked_softmax's scale·x with −∞ where masked. */
+  readonly logits: Float64Array;
   readonly axis: number;
   /** The op's own fields as checked against x (cross_entropy's target, masked_softmax's mask). */
   readonly spec: Spec | undefined;

@@ -55,9 +55,19 @@ export async function judgeAnswer(hunted: HuntCase, answer: KernelAnswer, kernel
     throw error;
   }
   // The explicit Jacobian only for small cases: the accurate closed form is the second witness of the rest.
-  const report = await runVerification(input, { reference: 'off', parallel: false, jacobianEntryLimit: JACOBIAN_ENTRIES, ...(arithmetic === undefined ? {} : { arithmetic }) });
+  // No diagnosis while searching and shrinking: only the kept case's report shows one (diagnosed below).
+  const report = await runVerification(input, { ...huntRunOptions(arithmetic), diagnose: false });
   if (report.passed) return { kind: 'pass' };
   return { kind: 'fail', report, signature: failureSignature(report) };
+}
+
+/** A kept case's report judged again with its likely bug named. */
+export function diagnosed(report: Report, arithmetic: ArithmeticTypes | undefined): Promise<Report> {
+  return runVerification(report.input, huntRunOptions(arithmetic));
+}
+
+function huntRunOptions(arithmetic: ArithmeticTypes | undefined) {
+  return { reference: 'off', parallel: false, jacobianEntryLimit: JACOBIAN_ENTRIES, ...(arithmetic === undefined ? {} : { arithmetic }) } as const;
 }
 
 /** Which parts of the verdict failed (`grad`, `softmax sums`): a shrunk case must fail the same way. */

@@ -1,7 +1,7 @@
 import type { Report } from '../core/report.js';
 import type { ArithmeticTypes } from '../numeric/arithmetic.js';
 import type { HuntCase } from './hunt-case.js';
-import { judgeAnswer, type CaseOutcome } from './judge-case.js';
+import { diagnosed, judgeAnswer, type CaseOutcome } from './judge-case.js';
 import type { Kernel } from './kernel.js';
 import { shrinkCase } from './shrink.js';
 import { huntCases, type HuntPlan } from './tour.js';
@@ -129,7 +129,7 @@ export async function runHunt(options: HuntOptions): Promise<HuntRun> {
           signature: outcome.signature,
           original: hunted,
           shrunk: found,
-          ...(last.kind === 'fail' ? { report: last.report } : {}),
+          ...(last.kind === 'fail' ? { report: await diagnosed(last.report, options.arithmetic) } : {}),
           ...('detail' in last ? { detail: last.detail } : {}),
           shrinkCalls: calls,
         });

@@ -193,6 +193,26 @@ describe('diagnosis: log_softmax', () => {
   });
 });
 
+describe('diagnosis: what is not named', () => {
+  test('a mean loss off alone: one number is no common factor, and nothing else fits', () => {
+    const input = read('family/cross-entropy-f64-8x10-mean.json');
+    const report = judged(planted(input, (p) => ({ forward: p.forward.map((v) => v + 0.05) })));
+    expect([report.passed, report.diagnosis]).toEqual([false, []]);
+  });
+
+  test('log_softmax without the max shift in float32: −inf from an overflowing sum is overflow, not log(softmax)', () => {
+    const x = Float64Array.from([95, 96, 94, 95.5, 1, 2, 3, 0]);
+    const g = Float64Array.from([1, -0.5, 2, 0.25, 1, 0, -1, 0.5]);
+    const input: VerifyInput = { op: 'log_softmax', label: 'no max shift', x: { shape: [2, 4], data: x }, g: { shape: [2, 4], data: g }, dim: -1, axis: 1, dtype: 'float32' };
+    const exact = judged({ ...input, expected: { forward: new Float64Array(8) } }).exact!;
+    // Row 0's Σ exp(x) overflows float32: y = x − log(inf) = −inf, and the backward g − exp(y)·Σg is g.
+    const forward = exact.forward.map((y, i) => (i < 4 ? -Infinity : Math.fround(y)));
+    const grad = exact.grad.map((d, i) => (i < 4 ? g[i] : Math.fround(d)));
+    const report = judged({ ...input, expected: { forward, grad } });
+    expect(report.diagnosis.map((d) => d.code)).toEqual(['overflow-no-max-shift']);
+  });
+});
+
 describe('diagnosis: nothing named on correct output', () => {
   const committed = ['genuine', 'pytorch', 'family'].flatMap((folder) =>
     readdirSync(join(FIXTURES, folder))

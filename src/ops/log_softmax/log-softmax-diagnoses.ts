@@ -1,4 +1,4 @@
-import { UNIT_ROUNDOFF } from '../../dtype.js';
+import { SMALLEST_SUBNORMAL, UNIT_ROUNDOFF } from '../../dtype.js';
 import type { Hypothesis } from '../../diagnosis/hypothesis.js';
 import { perSlice, sliceSum } from '../../diagnosis/slices.js';
 import type { OpSpec } from '../op-definition.js';
@@ -40,11 +40,13 @@ export const LOG_SOFTMAX_DIAGNOSES: readonly Hypothesis<OpSpec>[] = [
   {
     code: 'log-of-softmax',
     specific: true,
-    predict({ exact, expected }) {
+    predict({ exact, expected, arithmetic }) {
       const given = expected.forward;
       if (given === undefined) return undefined;
-      // log(s) with s underflowed to 0: −inf where the exact log-probability is finite; the gradient there follows it.
-      const accounts = Uint8Array.from(given, (v, i) => (v === -Infinity && Number.isFinite(exact.forward[i]) ? 1 : 0));
+      // log(s) with s underflowed to 0: −inf where the exact log-probability is finite but below the
+      // log of the compute type's smallest number (about −103 in float32); the gradient there follows it.
+      const underflow = Math.log(SMALLEST_SUBNORMAL[arithmetic.compute]);
+      const accounts = Uint8Array.from(given, (v, i) => (v === -Infinity && Number.isFinite(exact.forward[i]) && exact.forward[i] < underflow ? 1 : 0));
       if (!accounts.includes(1)) return undefined;
       return { accounts: { forward: accounts, grad: accounts }, message: 'log_softmax computed as log(softmax(x)): −inf where the probability underflows but the log-probability is finite' };
     },
@@ -80,7 +82,9 @@ export const LOG_SOFTMAX_DIAGNOSES: readonly Hypothesis<OpSpec>[] = [
       });
       const grad = context.explained({ forward, grad: fromOwn }) >= context.explained({ forward }) ? fromOwn : exact.grad;
       const worst = offsets.reduce((a, b) => (Math.abs(b) > Math.abs(a) ? b : a));
-      return { values: { forward, grad }, message: `each slice is off by its own constant (${Number(worst.toPrecision(4))} at worst): a wrong log-sum-exp`, details: { worstOffset: worst } };
+      const off = offsets.filter((c) => Math.abs(c) > reach).length;
+      const slices = off === offsets.length ? (off === 1 ? 'the slice is' : `each of the ${off} slices is`) : `${off} of ${offsets.length} slices are`;
+      return { values: { forward, grad }, message: `${slices} off by its own constant (${Number(worst.toPrecision(4))} at worst): a wrong log-sum-exp`, details: { worstOffset: worst } };
     },
   },
 ];
