@@ -84,6 +84,8 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
     .option('--precision <digits>', 'significant digits of the values shown, 1 to 17', String(DEFAULT_PRECISION))
     .option('--accurate', 'add a third method: the closed form without the cancellation in g − ⟨s, g⟩', false)
     .option('--fd', "check the gradient against central differences of ⟨g, softmax(x)⟩ too (O(n²))", false)
+    .option('--html <file>', 'also write the report as a page there: a map of where the errors sit, |a − b| against |b|, ulps')
+    .option('--force', 'overwrite the --html file if it exists', false)
     .addOption(
       new Option('--reference <engine>', 'exact results to measure ulps against; auto is double-double, BigNumber where it cannot decide')
         .choices(REFERENCE_CHOICES)
@@ -116,6 +118,7 @@ function buildProgram(io: Io, finish: (outcome: Outcome) => void): Command {
     .option('--junit <file>', 'also write a JUnit XML report there')
     .option('--markdown <file>', 'also write a Markdown report there')
     .option('--json <file>', 'also write a JSON report there')
+    .option('--html <file>', 'also write a page there: each fixture, and a map of where each failing one is off')
     .option('--force', 'overwrite report files that exist', false)
     .option('--shard <k/n>', 'check only part k of n of the sorted fixture list: contiguous parts within one fixture of each other, for a CI matrix')
     .option('--bail', 'stop at the first fixture that fails or errs', false)

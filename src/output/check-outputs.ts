@@ -3,7 +3,7 @@ import type { FixtureFile } from '../check/collect-fixtures.js';
 import { InputError } from '../input-error.js';
 import { realPathOf } from '../io/file-status.js';
 
-export type CheckReportFormat = 'text' | 'json' | 'junit' | 'markdown';
+export type CheckReportFormat = 'text' | 'json' | 'junit' | 'markdown' | 'html';
 
 /** A report file `check` was asked to write, and the flag that asked, for messages. */
 export interface ReportFile {
@@ -18,10 +18,11 @@ export interface ReportFlags {
   readonly junit?: string;
   readonly markdown?: string;
   readonly json?: string;
+  readonly html?: string;
 }
 
 /**
- * The report files of one run: `--output` in `--format`, then `--junit`, `--markdown`, `--json`.
+ * The report files of one run: `--output` in `--format`, then `--junit`, `--markdown`, `--json`, `--html`.
  * Two that name one file are refused: one report would silently replace the other. One file is
  * one real path: `r.json`, `./r.json` and `link/r.json` through a link to `.` are the same.
  */
@@ -31,6 +32,7 @@ export function reportFiles(flags: ReportFlags, cwd: string): ReportFile[] {
     ['--junit', flags.junit, 'junit'],
     ['--markdown', flags.markdown, 'markdown'],
     ['--json', flags.json, 'json'],
+    ['--html', flags.html, 'html'],
   ];
   const files: ReportFile[] = [];
   for (const [flag, path, format] of asked) {

@@ -26,6 +26,7 @@ export interface CheckFlags {
   junit?: string;
   markdown?: string;
   json?: string;
+  html?: string;
   force: boolean;
   shard?: string;
   bail: boolean;
@@ -156,6 +157,8 @@ async function renderReport(run: CheckRun, format: CheckFormat): Promise<string>
       return (await import('../../output/check-junit.js')).renderCheckJunit(run);
     case 'markdown':
       return (await import('../../output/check-markdown.js')).renderCheckMarkdown(run);
+    case 'html':
+      return (await import('../../output/render-html.js')).renderCheckHtml(run);
     case 'text':
       return run.outcomes.map((outcome) => renderOutcomeText(outcome, PLAIN, nameWidthFor(run.outcomes.map((o) => o.path)))).join('') + renderCheckSummary(run, PLAIN);
   }

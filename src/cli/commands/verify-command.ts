@@ -1,4 +1,7 @@
+import { resolve } from 'node:path';
 import { runVerification } from '../../core/run.js';
+import { checkOutputPath, writeFileAtomic } from '../../io/atomic-write.js';
+import { realPathOf } from '../../io/file-status.js';
 import { InputError } from '../../input-error.js';
 import { readArithmeticFlags, resolveRequest, type RawRequest } from '../../input/resolve-input.js';
 import { renderText } from '../../output/render-text.js';
@@ -22,6 +25,8 @@ export interface VerifyFlags extends RawRequest {
   compute?: string;
   accumulate?: string;
   fd: boolean;
+  html?: string;
+  force: boolean;
 }
 
 /** The default command: the methods on one input, side by side, with the reference's ulps. */
@@ -32,6 +37,8 @@ export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome
   const rows = readRows(flags.rows);
   const precision = readPrecision(flags.precision);
   const types = readArithmeticFlags(flags);
+  // Vetted before any work: a long run must not end in a refusal.
+  if (flags.html !== undefined) refuseHtmlOverInput(flags, flags.html, io.cwd);
   const resolved = await resolveRequest(flags, inputFiles(io));
   if (!resolved.ok) throw resolved.error;
   const progress = terminalProgress(io.stderr);
@@ -55,7 +62,21 @@ export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome
     const palette = await paletteForStdout(flags.color, io.env, io.stdout.isTTY === true);
     io.stdout.write(renderText(report, { precision, rows, palette, summary: flags.summary }));
   }
+  if (flags.html !== undefined) {
+    const { renderReportHtml } = await import('../../output/render-html.js');
+    writeFileAtomic(flags.html, renderReportHtml(report), flags.force, io.cwd);
+  }
   return { kind: 'verdict', passed: report.passed };
+}
+
+/** The page may not land where it would replace one of the run's inputs (with --force it could). */
+function refuseHtmlOverInput(flags: VerifyFlags, html: string, cwd: string): void {
+  checkOutputPath(html, flags.force, cwd);
+  const target = realPathOf(resolve(cwd, html));
+  for (const [key, value] of Object.entries(flags)) {
+    if (key === 'html' || typeof value !== 'string' || value === '') continue;
+    if (realPathOf(resolve(cwd, value)) === target) throw new InputError(`--html names ${html}, one of the run's inputs: write the page elsewhere`);
+  }
 }
 
 function readRows(text: string): number | 'all' {
