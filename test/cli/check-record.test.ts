@@ -140,7 +140,7 @@ describe('softmax-verify check', () => {
     ['a path that matches nothing', ['check', 'no/such/folder'], 'error: cannot read no/such/folder: no such file or folder'],
     ['a pattern that matches nothing', ['check', 'fixtures/*.nothing'], 'error: no fixture matches "fixtures/*.nothing"'],
     ['no path', ['check'], "error: missing required argument 'paths'"],
-    ['an unknown format', ['check', 'fixtures', '--format', 'xml'], "error: option '--format <format>' argument 'xml' is invalid. Allowed choices are text, json, junit, markdown."],
+    ['an unknown format', ['check', 'fixtures', '--format', 'xml'], "error: option '--format <format>' argument 'xml' is invalid. Allowed choices are text, json, junit, markdown, html."],
     ['a verifier option before the command', ['--rtol', '1', 'check', 'fixtures'], 'error: --rtol was given before "check": put check\'s options after its name'],
     ['a filter that selects nothing', ['check', 'fixtures', '--filter', 'zzz'], 'error: no fixture name contains "zzz" (--filter)'],
   ])('exits 2 on %s', async (_, args, message) => {
