@@ -24,6 +24,17 @@ export function outcomeDetails(outcome: FixtureOutcome): string[] {
 }
 
 /**
+ * A failure in one line, for a JUnit message and a GitHub annotation: the first reason, with the
+ * likely bug when one is named (what a reviewer wants first), and how many more lines the report has.
+ */
+export function outcomeHeadline(outcome: FixtureOutcome): { readonly line: string; readonly more: number } {
+  const details = outcomeDetails(outcome);
+  const likely = details.find((line) => line.startsWith('likely: '));
+  const [first = 'the expected values do not match', ...rest] = details.filter((line) => line !== likely);
+  return { line: likely === undefined ? first : `${first}; ${likely}`, more: rest.length };
+}
+
+/**
  * `17 fixtures: 16 passed, 1 failed, 0 errored in 0.21 s`, plus what --bail left unrun and which
  * shard ran. An empty shard says why it checked nothing, so a green job is not mistaken for a tested one.
  */

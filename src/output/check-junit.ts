@@ -1,7 +1,7 @@
 import type { CheckRun } from '../check/run-check.js';
 import { dirname } from 'node:path';
 import { formatShape } from '../tensor.js';
-import { outcomeDetails } from './check-details.js';
+import { outcomeDetails, outcomeHeadline } from './check-details.js';
 import { printable } from '../printable.js';
 
 /**
@@ -27,7 +27,7 @@ export function renderCheckJunit(run: CheckRun): string {
     const type = outcome.status === 'fail' ? 'mismatch' : 'unreadable-fixture';
     return (
       `    <testcase ${attributes}>\n` +
-      `      <${tag} message="${escapeAttribute(details[0])}" type="${type}">${escapeXml(details.join('\n'))}</${tag}>\n` +
+      `      <${tag} message="${escapeAttribute(printable(outcomeHeadline(outcome).line))}" type="${type}">${escapeXml(details.join('\n'))}</${tag}>\n` +
       `    </testcase>`
     );
   });

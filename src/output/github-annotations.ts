@@ -1,6 +1,6 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { FixtureOutcome } from '../check/check-fixture.js';
-import { outcomeDetails } from './check-details.js';
+import { outcomeHeadline } from './check-details.js';
 import { printable } from '../printable.js';
 
 /**
@@ -35,12 +35,8 @@ export function errorAnnotation(outcome: FixtureOutcome, file: string): string |
   if (outcome.status === 'pass') return undefined;
   const name = printable(outcome.name);
   const title = outcome.status === 'fail' ? `softmax-verify: ${name} failed` : `softmax-verify: ${name} could not be checked`;
-  // The likely bug, when one is named, rides with the first reason: it is what a reviewer wants first.
-  const details = outcomeDetails(outcome);
-  const likely = details.find((line) => line.startsWith('likely: '));
-  const [first = 'the expected values do not match', ...rest] = details.filter((line) => line !== likely);
-  const withLikely = likely === undefined ? first : `${first}; ${likely}`;
-  const message = printable(rest.length === 0 ? withLikely : `${withLikely} (+${rest.length} more in the report)`);
+  const { line, more } = outcomeHeadline(outcome);
+  const message = printable(more === 0 ? line : `${line} (+${more} more in the report)`);
   return workflowCommand('error', { file, title }, message);
 }
 
