@@ -1,6 +1,6 @@
 import { bothSidesRounded, allowed, type ElementAllowance } from '../comparisons/allowance.js';
 import { isClose } from '../comparisons/assert-close.js';
-import type { Diagnosis, DiagnosisContext, Hypothesis, Prediction, Quantity } from './hypothesis.js';
+import type { Diagnosis, DiagnosisContext, Hypothesis, PredictedValues, Prediction, Quantity } from './hypothesis.js';
 
 const QUANTITIES: readonly Quantity[] = ['forward', 'grad'];
 
@@ -14,7 +14,7 @@ const QUANTITIES: readonly Quantity[] = ['forward', 'grad'];
  */
 export function diagnose<Spec>(base: Omit<DiagnosisContext<Spec>, 'explained'>, hypotheses: readonly Hypothesis<Spec>[]): Diagnosis[] {
   const quantities = QUANTITIES.filter((q) => base.expected[q] !== undefined && base.failing[q] !== undefined);
-  const failingAt = Object.fromEntries(quantities.map((q) => [q, indicesOf(base.failing[q]!)])) as Partial<Record<Quantity, number[]>>;
+  const failingAt = Object.fromEntries(quantities.map((q) => [q, indicesOf(base.failing[q]!)])) as Partial<Record<Quantity, Int32Array>>;
   const failing = quantities.reduce((n, q) => n + failingAt[q]!.length, 0);
   if (failing === 0) return [];
   const judging: Judging = { ...base, quantities, failingAt, failingCount: failing };
@@ -53,7 +53,7 @@ const BREAKS = 0.02;
 /** What judging a prediction reads: the context, and the failing elements' indices, found once. */
 interface Judging extends Pick<DiagnosisContext, 'expected' | 'failing' | 'exact' | 'allowances'> {
   readonly quantities: readonly Quantity[];
-  readonly failingAt: Partial<Record<Quantity, number[]>>;
+  readonly failingAt: Partial<Record<Quantity, Int32Array>>;
   readonly failingCount: number;
 }
 
@@ -70,7 +70,7 @@ interface Judged {
  * is then short, but below what any prediction that can be named explains, which is all a
  * comparison between variants needs.
  */
-function explainedBy(judging: Judging, values: Readonly<Partial<Record<Quantity, Float64Array>>>): { explains: number; mostIn: Quantity } {
+function explainedBy(judging: Judging, values: PredictedValues): { explains: number; mostIn: Quantity } {
   const missable = judging.failingCount - Math.ceil(EXPLAINS * judging.failingCount);
   let explains = 0;
   let missed = 0;
@@ -84,8 +84,10 @@ function explainedBy(judging: Judging, values: Readonly<Partial<Record<Quantity,
     else {
       const expected = judging.expected[q]!;
       const allowance = judging.allowances[q];
+      const at = valueAt(predicted);
       for (const i of failingAt) {
-        if (isClose(expected[i], predicted[i], allowed(allowance, i, predicted[i]))) here++;
+        const p = at(i);
+        if (isClose(expected[i], p, allowed(allowance, i, p))) here++;
         else if (++missed > missable) break;
       }
     }
@@ -102,7 +104,7 @@ function explainedBy(judging: Judging, values: Readonly<Partial<Record<Quantity,
  * is measured from, not where the kernel's rounding left it). The passing elements are visited only
  * for a prediction that explains enough, and only until it has broken too many.
  */
-function judgeValues(judging: Judging, values: Readonly<Partial<Record<Quantity, Float64Array>>>): Judged | undefined {
+function judgeValues(judging: Judging, values: PredictedValues): Judged | undefined {
   const { explains, mostIn } = explainedBy(judging, values);
   if (explains < EXPLAINS * judging.failingCount) return undefined;
   let breaks = 0;
@@ -116,8 +118,11 @@ function judgeValues(judging: Judging, values: Readonly<Partial<Record<Quantity,
     const limit = BREAKS * (expected.length - judging.failingAt[q]!.length);
     const loose: ElementAllowance = bothSidesRounded(judging.allowances[q]);
     let here = 0;
+    const at = valueAt(predicted);
     for (let i = 0; i < expected.length; i++) {
-      if (failing[i] === 1 || isClose(expected[i], predicted[i], allowed(loose, i, predicted[i]))) continue;
+      if (failing[i] === 1) continue;
+      const p = at(i);
+      if (isClose(expected[i], p, allowed(loose, i, p))) continue;
       if (++here > limit) return undefined;
     }
     breaks += here;
@@ -140,8 +145,15 @@ function judgeAccounts(judging: Judging, prediction: Prediction): Judged | undef
   return explains < EXPLAINS * judging.failingCount ? undefined : { explains, breaks: 0, mostIn };
 }
 
-function indicesOf(mask: Uint8Array): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < mask.length; i++) if (mask[i] === 1) out.push(i);
+/** Element i of predicted values, whichever form they take. */
+function valueAt(values: Float64Array | ((i: number) => number)): (i: number) => number {
+  return typeof values === 'function' ? values : (i) => values[i];
+}
+
+function indicesOf(mask: Uint8Array): Int32Array {
+  let n = 0;
+  for (let i = 0; i < mask.length; i++) n += mask[i];
+  const out = new Int32Array(n);
+  for (let i = 0, k = 0; i < mask.length; i++) if (mask[i] === 1) out[k++] = i;
   return out;
 }

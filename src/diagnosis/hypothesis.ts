@@ -34,10 +34,16 @@ export interface DiagnosisContext<Spec = unknown> {
   /** The op's result on a changed input in float64 (exact for a float64 input); undefined where the change cannot be made. */
   readonly exactFor: (change: { readonly axis?: number; readonly g?: Float64Array; readonly spec?: Spec }) => MethodResult | undefined;
   /** How many failing elements these values (the quantities not given taken as exact) explain: to choose among a hypothesis's variants. */
-  readonly explained: (values: Readonly<Partial<Record<Quantity, Float64Array>>>) => number;
+  readonly explained: (values: PredictedValues) => number;
   /** The quantities' names in a sentence (`softmax`, `log_softmax`, `loss`; `gradient`). */
   readonly names: Readonly<Record<Quantity, string>>;
 }
+
+/**
+ * A bug's values for the quantities it changes: an array, or element i's value made when asked for
+ * (a bug that is one expression per element need not allocate a whole array for the failing few).
+ */
+export type PredictedValues = Readonly<Partial<Record<Quantity, Float64Array | ((i: number) => number)>>>;
 
 /**
  * What a bug would have given: the quantities it changes, recomputed (the others are taken as
@@ -45,7 +51,7 @@ export interface DiagnosisContext<Spec = unknown> {
  * accounts for.
  */
 export interface Prediction {
-  readonly values?: Readonly<Partial<Record<Quantity, Float64Array>>>;
+  readonly values?: PredictedValues;
   /** 1 where the bug accounts for a failing element (a NaN where the logits overflow, a stray element). */
   readonly accounts?: Readonly<Partial<Record<Quantity, Uint8Array>>>;
   /** One sentence a kernel author reads: what the kernel likely did. */

@@ -1,5 +1,5 @@
 import type { Hypothesis } from '../../diagnosis/hypothesis.js';
-import { perSlice, sliceSum } from '../../diagnosis/slices.js';
+import { perSlice, sliceSum, sliceSums } from '../../diagnosis/slices.js';
 import type { OpSpec } from '../op-definition.js';
 
 /**
@@ -13,7 +13,8 @@ export const SOFTMAX_DIAGNOSES: readonly Hypothesis<OpSpec>[] = [
     code: 'grad-missing-inner-product',
     specific: true,
     predict({ exact, g }) {
-      return { values: { grad: exact.forward.map((s, i) => s * g.data[i]) }, message: 'the gradient is s ⊙ g (⟨s, g⟩ left out)' };
+      const s = exact.forward;
+      return { values: { grad: (i) => s[i] * g.data[i] }, message: 'the gradient is s ⊙ g (⟨s, g⟩ left out)' };
     },
   },
   {
@@ -21,11 +22,8 @@ export const SOFTMAX_DIAGNOSES: readonly Hypothesis<OpSpec>[] = [
     specific: true,
     predict({ exact, g, layout }) {
       const s = exact.forward;
-      const grad = perSlice(layout, s.length, (at, out) => {
-        const total = sliceSum(layout, at, (i) => g.data[i]);
-        for (let j = 0; j < layout.length; j++) out[at(j)] = g.data[at(j)] - s[at(j)] * total;
-      });
-      return { values: { grad }, message: "the gradient is g − s·Σg: log_softmax's backward, not softmax's" };
+      const { sums, sliceOf } = sliceSums(layout, (i) => g.data[i]);
+      return { values: { grad: (i) => g.data[i] - s[i] * sums[sliceOf(i)] }, message: "the gradient is g − s·Σg: log_softmax's backward, not softmax's" };
     },
   },
   {
@@ -38,14 +36,13 @@ export const SOFTMAX_DIAGNOSES: readonly Hypothesis<OpSpec>[] = [
       const bound = allowances.expectedSlices.softmaxSum;
       // Each slice's own factor: the sum of its probabilities, which a right normaliser makes 1.
       const factors: number[] = [];
-      const forward = perSlice(layout, s.length, (at, out) => {
-        const factor = sliceSum(layout, at, (i) => given[i]);
-        factors.push(factor);
-        for (let j = 0; j < layout.length; j++) out[at(j)] = factor * s[at(j)];
-      });
+      perSlice(layout, 0, (at) => factors.push(sliceSum(layout, at, (i) => given[i])));
       // A sum within twice what rounding allows it is rounding, not a wrong normaliser.
       const off = factors.filter((f, k) => Math.abs(f - 1) > Math.max(1e-3, 2 * bound[k]));
       if (off.length === 0) return undefined;
+      const forward = perSlice(layout, s.length, (at, out, k) => {
+        for (let j = 0; j < layout.length; j++) out[at(j)] = factors[k] * s[at(j)];
+      });
       // The backward from the kernel's own probabilities as it stored them: s'(g − ⟨s', g⟩).
       const grad = perSlice(layout, s.length, (at, out) => {
         const dot = sliceSum(layout, at, (i) => given[i] * g.data[i]);
@@ -62,9 +59,9 @@ export const SOFTMAX_DIAGNOSES: readonly Hypothesis<OpSpec>[] = [
   {
     code: 'grad-reads-constant-g',
     specific: true,
-    predict({ exact }) {
+    predict() {
       // With g constant along a slice, s(g − ⟨s, g⟩) is 0: the gradient of a kernel that reads one g a slice.
-      return { values: { grad: new Float64Array(exact.grad.length) }, message: 'the gradient is 0, as if g were constant along each slice (g read once a slice), or never written' };
+      return { values: { grad: () => 0 }, message: 'the gradient is 0, as if g were constant along each slice (g read once a slice), or never written' };
     },
   },
 ];
