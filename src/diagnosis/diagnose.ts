@@ -1,5 +1,6 @@
 import { bothSidesRounded, allowed, type ElementAllowance } from '../comparisons/allowance.js';
 import { isClose } from '../comparisons/assert-close.js';
+import { indicesOf } from './slices.js';
 import type { Diagnosis, DiagnosisContext, Hypothesis, PredictedValues, Prediction, Quantity } from './hypothesis.js';
 
 const QUANTITIES: readonly Quantity[] = ['forward', 'grad'];
@@ -148,12 +149,4 @@ function judgeAccounts(judging: Judging, prediction: Prediction): Judged | undef
 /** Element i of predicted values, whichever form they take. */
 function valueAt(values: Float64Array | ((i: number) => number)): (i: number) => number {
   return typeof values === 'function' ? values : (i) => values[i];
-}
-
-function indicesOf(mask: Uint8Array): Int32Array {
-  let n = 0;
-  for (let i = 0; i < mask.length; i++) n += mask[i];
-  const out = new Int32Array(n);
-  for (let i = 0, k = 0; i < mask.length; i++) if (mask[i] === 1) out[k++] = i;
-  return out;
 }

@@ -5,6 +5,7 @@ import { roundToDType } from '../numeric/round-dtype.js';
 import { sliceStart, type SliceLayout } from '../numeric/slices.js';
 import { bestPrediction } from './best-prediction.js';
 import type { DiagnosisContext, Hypothesis, Prediction, Quantity } from './hypothesis.js';
+import { countOf, indicesOf } from './slices.js';
 
 /**
  * The shapes of error any op's kernel can make (KERNEL-BUGS.md): computed along another dim, the
@@ -157,7 +158,7 @@ const GENERIC: readonly Hypothesis[] = [
       const most = Math.max(1, Math.min(16, Math.floor(total / 100)));
       // Counted before they are listed: most failures are not a few.
       if (total < 16 || quantities.reduce((n, q) => n + countOf(context.failing[q]), 0) > most) return undefined;
-      const failing = quantities.flatMap((q) => indicesOf(context.failing[q]).map((i) => [q, i] as const));
+      const failing = quantities.flatMap((q) => Array.from(indicesOf(context.failing[q]), (i) => [q, i] as const));
       const where = failing.slice(0, 3).map(([q, i]) => `${context.names[q]}${indexLabel(context, q, i)}`);
       return {
         accounts: { forward: context.failing.forward, grad: context.failing.grad },
@@ -185,17 +186,6 @@ function everyIn(layout: SliceLayout, test: (j: number) => boolean): boolean {
   return true;
 }
 
-function countOf(mask: Uint8Array | undefined): number {
-  let n = 0;
-  if (mask !== undefined) for (let i = 0; i < mask.length; i++) n += mask[i];
-  return n;
-}
-
-function indicesOf(mask: Uint8Array | undefined): number[] {
-  const out: number[] = [];
-  if (mask !== undefined) for (let i = 0; i < mask.length; i++) if (mask[i] === 1) out.push(i);
-  return out;
-}
 
 /** Element i of a quantity as an index into x's shape (a loss's own elements by their flat index). */
 function indexLabel(context: DiagnosisContext, q: Quantity, i: number): string {

@@ -1,3 +1,4 @@
+/** The slices and masks the hypotheses recompute over. */
 import { sliceStart, type SliceLayout } from '../numeric/slices.js';
 
 /**
@@ -32,4 +33,18 @@ export function sliceSums(layout: SliceLayout, f: (i: number) => number): { read
   }
   const block = layout.length * layout.stride;
   return { sums, sliceOf: (i) => Math.floor(i / block) * layout.stride + (i % layout.stride) };
+}
+
+/** How many elements a mask marks (1 where marked). */
+export function countOf(mask: Uint8Array | undefined): number {
+  let n = 0;
+  if (mask !== undefined) for (let i = 0; i < mask.length; i++) n += mask[i];
+  return n;
+}
+
+/** The indices a mask marks, in order. */
+export function indicesOf(mask: Uint8Array | undefined): Int32Array {
+  const out = new Int32Array(countOf(mask));
+  if (mask !== undefined) for (let i = 0, k = 0; i < mask.length; i++) if (mask[i] === 1) out[k++] = i;
+  return out;
 }
