@@ -14,4 +14,5 @@ export function describeDiagnosis(report: Report): string[] {
   return [`likely: ${printable(best.message)}: explains ${count(best.explains)} of ${count(best.failing)} failing element${best.failing === 1 ? '' : 's'} [${best.code}]${also}`];
 }
 
-const count = (n: number) => n.toLocaleString('en-US');
+// Not toLocaleString: its first call loads ICU data, some 10 ms.
+const count = (n: number) => String(n).replace(/\B(?=(\d{3})+$)/g, ',');

@@ -7,7 +7,9 @@ import { outcomeDetails, summaryLine } from './check-details.js';
 import { comparisonTitle, describeComparison } from './describe-comparison.js';
 import { describeDiagnosis } from './describe-diagnosis.js';
 import { comparisonErrors } from './html/comparison-errors.js';
-import { errorMap, errorScatter, ulpHistogram } from './html/error-pictures.js';
+import { errorMap, errorScatter, SMALL_MAP, ulpHistogram } from './html/error-pictures.js';
+import { describeExpectedInvariants } from './render-invariants.js';
+import { PLAIN, renderVerdict } from './render-text.js';
 
 /**
  * `--html FILE`: one self-contained page (inline style and SVG, no script, nothing fetched) with
@@ -16,7 +18,6 @@ import { errorMap, errorScatter, ulpHistogram } from './html/error-pictures.js';
  */
 export function renderReportHtml(report: Report): string {
   const { input } = report;
-  const failing = report.comparisons.filter((c) => c.closeness.mismatched > 0).length;
   // The expected values' comparisons first, failing ones before them: what a kernel author opened the page for.
   const rank = (c: Report['comparisons'][number]) => (c.closeness.mismatched > 0 ? 0 : c.actual === 'expected' ? 1 : 2);
   const ordered = [...report.comparisons].sort((a, b) => rank(a) - rank(b));
@@ -40,8 +41,10 @@ export function renderReportHtml(report: Report): string {
   return page(`softmax-verify: ${input.label}`, [
     `<h1>softmax-verify: ${text(input.label)}</h1>`,
     `<p class="header">${header.map(text).join('<br>')}</p>`,
-    `<p class="verdict ${report.passed ? 'pass' : 'fail'}">${report.passed ? 'PASS' : `FAIL: ${failing} comparison${failing === 1 ? '' : 's'} beyond the allowance`}</p>`,
+    `<p class="verdict ${report.passed ? 'pass' : 'fail'}">${text(renderVerdict(report, PLAIN))}</p>`,
     ...describeDiagnosis(report).map((line) => `<p class="likely">${text(line)}</p>`),
+    // What the sections below do not draw: the expected values' sums, finite differences.
+    ...[...describeExpectedInvariants(report), ...finiteDifferenceLines(report)].map((line) => `<p class="note">${text(line)}</p>`),
     LEGEND,
     ...sections,
   ]);
@@ -56,7 +59,7 @@ export function renderCheckHtml(run: CheckRun): string {
     let detail = outcomeDetails(outcome).map((line) => `<div>${text(line)}</div>`).join('');
     if (outcome.status === 'fail') {
       const comparison = outcome.report.comparisons.find((c) => c.closeness.mismatched > 0);
-      if (comparison !== undefined) detail += errorMap(comparisonErrors(outcome.report, comparison), `map-${k}`, { width: 384, height: 96 });
+      if (comparison !== undefined) detail += `<div class="small-map">${text(comparisonTitle(comparison, outcome.report.input.op))}</div>${errorMap(comparisonErrors(outcome.report, comparison), `map-${k}`, SMALL_MAP)}`;
     }
     return `<tr class="${outcome.status}"><td>${status}</td><td>${text(outcome.name)}</td><td>${shape}</td><td>${dtype}</td><td>${text(outcome.path)}</td><td>${detail}</td></tr>`;
   });
@@ -68,9 +71,15 @@ export function renderCheckHtml(run: CheckRun): string {
   ]);
 }
 
+function finiteDifferenceLines(report: Report): string[] {
+  const fd = report.finiteDifferences;
+  return fd === undefined || fd.mismatched === 0 ? [] : [`grad, finite differences vs closed form: mismatched ${fd.mismatched} / ${fd.total}`];
+}
+
 const LEGEND =
   '<p class="legend">map: |a − b| / allowed, each cell the worst of its block; ' +
-  '<span class="swatch" style="background:#e8f5e9"></span> exact ' +
+  '<span class="swatch" style="background:#ffffff"></span> exact ' +
+  '<span class="swatch" style="background:rgb(232,245,233)"></span> 1/1000 of the allowance ' +
   '<span class="swatch" style="background:rgb(253,216,53)"></span> at the allowance ' +
   '<span class="swatch" style="background:rgb(183,28,28)"></span> 1000× beyond ' +
   '<span class="swatch" style="background:#7b2d8b"></span> a non-finite mismatch</p>';
@@ -81,12 +90,14 @@ h1 { font-size: 20px; } h2 { font-size: 16px; margin-top: 28px; }
 .header { font-family: ui-monospace, monospace; font-size: 12px; }
 .verdict { font-weight: bold; font-size: 16px; } .verdict.pass { color: #2e7d32; } .verdict.fail { color: #b71c1c; }
 .likely { background: #fff3e0; border-left: 4px solid #fb8c00; padding: 6px 10px; }
+.note { font-size: 13px; color: #6d4c41; }
 .legend { font-size: 12px; } .swatch { display: inline-block; width: 12px; height: 12px; vertical-align: middle; border: 1px solid #999; }
 svg.map { display: block; border: 1px solid #bbb; } svg.map rect.fail { stroke: #000; stroke-width: 0.3; }
 .plots { display: flex; gap: 24px; margin-top: 12px; }
 circle.pass { fill: #43a047; } circle.fail { fill: #c62828; } line.allowed { stroke: #9e9e9e; } line.axis { stroke: #555; }
 rect.bar { fill: #5c6bc0; } rect.bar.far { fill: #c62828; }
-text.label { font-size: 11px; fill: #333; } text.tick { font-size: 10px; fill: #333; text-anchor: middle; }
+text.label { font-size: 11px; fill: #333; } text.label.middle { text-anchor: middle; }
+.small-map { font-size: 11px; margin-top: 4px; } text.tick { font-size: 10px; fill: #333; text-anchor: middle; }
 table { border-collapse: collapse; } td, th { border: 1px solid #ddd; padding: 4px 8px; vertical-align: top; font-size: 12px; }
 tr.fail td:first-child { color: #b71c1c; font-weight: bold; } tr.error td:first-child { color: #6a1b9a; font-weight: bold; } tr.pass td:first-child { color: #2e7d32; }
 `;

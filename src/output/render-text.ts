@@ -310,7 +310,8 @@ function renderFiniteDifferences(report: Report): string[] {
   ];
 }
 
-function renderVerdict(report: Report, palette: Palette): string {
+/** The verdict's line: PASS and who agreed, or FAIL and each comparison, sum and check that failed. */
+export function renderVerdict(report: Report, palette: Palette): string {
   if (report.passed) {
     const names = report.methods.map((method) => `the ${METHOD_LABEL[method]}`);
     const who = names.length === 2 ? names.join(' and ') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { folderWith } from '../helpers/temp-dir.js';
@@ -12,18 +12,25 @@ describe('--html', () => {
     const run = await runMain(['--input', FORGOT, '--summary', '--html', 'report.html'], { cwd: folder });
     expect(run.code).toBe(1);
     const html = readFileSync(join(folder, 'report.html'), 'utf8');
-    expect(html).toContain('<p class="verdict fail">FAIL: 1 comparison beyond the allowance</p>');
+    expect(html).toContain('<p class="verdict fail">FAIL: grad, expected vs exact (120 / 120); the expected values&#39; sums (4 / 4 slices)</p>');
+    expect(html).toContain('<p class="note">expected: 4 / 4 slices sum beyond what rounding allows;');
     expect(html).toContain('<p class="likely">likely: the gradient is s ⊙ g (⟨s, g⟩ left out): explains 120 of 120 failing elements [grad-missing-inner-product]</p>');
     expect(html.match(/<svg id="map-\d+"/g)).toHaveLength(4);
   });
 
-  test('an existing file is kept without --force, and an input is never written over: one line, exit 2', async () => {
+  test('an existing file is kept without --force, and an input (one a document names too) is never written over: one line, exit 2', async () => {
     const folder = folderWith({ 'taken.html': 'mine' });
     const kept = await runMain(['--input', FORGOT, '--html', 'taken.html'], { cwd: folder });
     expect([kept.code, kept.stderr, readFileSync(join(folder, 'taken.html'), 'utf8')]).toEqual([2, 'error: taken.html exists already: add --force to overwrite it\n', 'mine']);
-    writeFileSync(join(folder, 'x.json'), '[1, 2, 3]');
-    const over = await runMain(['--x', 'x.json', '--g', '1,0,0', '--html', 'x.json', '--force'], { cwd: folder });
-    expect([over.code, over.stderr, readFileSync(join(folder, 'x.json'), 'utf8')]).toEqual([2, "error: --html names x.json, one of the run's inputs: write the page elsewhere\n", '[1, 2, 3]']);
+    // Even with --force: the document, and a .npy file the document names.
+    copyFileSync(join(ROOT, 'test', 'data', 'npy', 'f8-C-le-5.npy'), join(folder, 'xs.npy'));
+    writeFileSync(join(folder, 'doc.json'), '{"x": "xs.npy"}');
+    const npy = readFileSync(join(folder, 'xs.npy'));
+    for (const target of ['doc.json', 'xs.npy']) {
+      const over = await runMain(['--input', 'doc.json', '--html', target, '--force'], { cwd: folder });
+      expect([over.code, over.stderr]).toEqual([2, `error: --html names ${target}, one of the run's inputs: write the page elsewhere\n`]);
+    }
+    expect([readFileSync(join(folder, 'doc.json'), 'utf8'), readFileSync(join(folder, 'xs.npy')).equals(npy)]).toEqual(['{"x": "xs.npy"}', true]);
   });
 
   test('check writes one page for the suite, a row per fixture', async () => {

@@ -43,6 +43,15 @@ describe('the HTML page, as text', () => {
     expect(failing.every(([x, y]) => x >= 0.75 * 768 - 0.01 && y >= 12 * 18 - 0.01)).toBe(true);
   });
 
+  test('a run failing only its sums says so, and a non-finite mismatch fills its own bar of the histogram', () => {
+    const base: VerifyInput = { op: 'softmax', label: 'sums', x: { shape: [4], data: new Float64Array(4) }, g: { shape: [4], data: new Float64Array(4) }, dim: -1, axis: 0, dtype: 'float64', forwardOnly: true, expected: { forward: Float64Array.of(0.25000005, 0.25000005, 0.25000005, 0.25000005) } };
+    const sums = renderReportHtml(judge(base));
+    expect(sums).toContain(`<p class="verdict fail">FAIL: the expected values&#39; sums (1 / 1 slices)</p>`);
+    const nan = renderReportHtml(judge({ ...base, expected: { forward: Float64Array.of(0.25, NaN, 0.25, 0.25) } }));
+    expect(nan).toContain('<title>NaN·∞ ulps: 1</title>');
+    expect(nan).toContain('<title>more ulps: 0</title>');
+  });
+
   test('text from a file is made printable and cannot open a tag', () => {
     expect(text('a\u001b[31m<img src=x onerror=alert(1)>"')).toBe('a\\u001b[31m&#60;img src=x onerror=alert(1)&#62;&#34;');
   });

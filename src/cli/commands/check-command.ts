@@ -6,6 +6,7 @@ import { parseShard, shardSlice } from '../../check/shard.js';
 import { InputError } from '../../input-error.js';
 import { readArithmeticFlags, readToleranceFlags } from '../../input/resolve-input.js';
 import { checkOutputPath, writeFileAtomic } from '../../io/atomic-write.js';
+import { realPathOf } from '../../io/file-status.js';
 import { refuseReportsOverFixtures, reportFiles, type ReportFile } from '../../output/check-outputs.js';
 import { nameWidthFor, renderCheckSummary, renderOutcomeText } from '../../output/check-text.js';
 import { PLAIN } from '../../output/render-text.js';
@@ -67,6 +68,8 @@ export async function checkCommand(paths: readonly string[], flags: CheckFlags, 
   const annotate = await annotator(io, reportOnStdout);
   const { filter } = flags;
 
+  // The .npy files fixtures name: a report written over one (with --force) is refused too.
+  const read = new Set<string>();
   const nameWidth = nameWidthFor(files.map((file) => file.path));
   // Large explicit Jacobians share their rows among the cores; the results are the same bits.
   const checked = await runCheck(files, {
@@ -75,7 +78,7 @@ export async function checkCommand(paths: readonly string[], flags: CheckFlags, 
     bail: flags.bail,
     allowSlow: flags.allowSlow,
     cwd: io.cwd,
-    npyBeside: inputFiles(io).npyBeside,
+    npyBeside: inputFiles(io, read).npyBeside,
     select: filter === undefined ? undefined : (name) => name.includes(filter),
     onOutcome: (outcome) => {
       if (!reportOnStdout) io.stdout.write(renderOutcomeText(outcome, palette, nameWidth));
@@ -98,7 +101,7 @@ export async function checkCommand(paths: readonly string[], flags: CheckFlags, 
     const warning = appendStepSummary(resolve(io.cwd, stepSummary), renderCheckMarkdown(run, { maxBytes: STEP_SUMMARY_MAX_BYTES }));
     if (warning !== undefined) io.stderr.write(`${warning}\n`);
   }
-  await writeReports(reports, render, flags.force, io.cwd);
+  await writeReports(reports, render, flags.force, io.cwd, read);
   // A broken suite must never pass for a numerical failure: errors (2) outrank mismatches (1).
   if (run.counts.errored > 0) return { kind: 'bad-input' };
   return { kind: 'verdict', passed: run.counts.failed === 0 };
@@ -109,10 +112,11 @@ export async function checkCommand(paths: readonly string[], flags: CheckFlags, 
  * disk) does not keep the others from theirs, and then the run ends in exit 2 with one line naming
  * each that failed, never in the verdict's exit code, which would pass a truncated or missing report.
  */
-async function writeReports(reports: readonly ReportFile[], render: (format: CheckFormat) => Promise<string>, force: boolean, cwd: string): Promise<void> {
+async function writeReports(reports: readonly ReportFile[], render: (format: CheckFormat) => Promise<string>, force: boolean, cwd: string, read: ReadonlySet<string>): Promise<void> {
   const failures: string[] = [];
   for (const report of reports) {
     try {
+      if (read.has(realPathOf(resolve(cwd, report.path)))) throw new InputError(`${report.path} is a file a fixture names: write the report elsewhere`);
       writeFileAtomic(report.path, await render(report.format), force, cwd);
     } catch (error) {
       if (!(error instanceof InputError)) throw error;

@@ -38,9 +38,11 @@ export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome
   const precision = readPrecision(flags.precision);
   const types = readArithmeticFlags(flags);
   // Vetted before any work: a long run must not end in a refusal.
-  if (flags.html !== undefined) refuseHtmlOverInput(flags, flags.html, io.cwd);
-  const resolved = await resolveRequest(flags, inputFiles(io));
+  if (flags.html !== undefined) checkOutputPath(flags.html, flags.force, io.cwd);
+  const read = new Set<string>();
+  const resolved = await resolveRequest(flags, inputFiles(io, read));
   if (!resolved.ok) throw resolved.error;
+  if (flags.html !== undefined) refuseOverInput(flags.html, read, io.cwd);
   const progress = terminalProgress(io.stderr);
   const report = await runVerification(resolved.value.input, {
     tolerance: resolved.value.tolerance,
@@ -69,14 +71,9 @@ export async function verifyCommand(flags: VerifyFlags, io: Io): Promise<Outcome
   return { kind: 'verdict', passed: report.passed };
 }
 
-/** The page may not land where it would replace one of the run's inputs (with --force it could). */
-function refuseHtmlOverInput(flags: VerifyFlags, html: string, cwd: string): void {
-  checkOutputPath(html, flags.force, cwd);
-  const target = realPathOf(resolve(cwd, html));
-  for (const [key, value] of Object.entries(flags)) {
-    if (key === 'html' || typeof value !== 'string' || value === '') continue;
-    if (realPathOf(resolve(cwd, value)) === target) throw new InputError(`--html names ${html}, one of the run's inputs: write the page elsewhere`);
-  }
+/** The page may not land on a file the run read (with --force it could): --input, .npy files, and those a document names. */
+function refuseOverInput(html: string, read: ReadonlySet<string>, cwd: string): void {
+  if (read.has(realPathOf(resolve(cwd, html)))) throw new InputError(`--html names ${html}, one of the run's inputs: write the page elsewhere`);
 }
 
 function readRows(text: string): number | 'all' {
