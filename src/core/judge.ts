@@ -262,7 +262,7 @@ function elementwise(a: Float64Array, b: Float64Array, f: (a: number, b: number)
   return out;
 }
 
-/** The logits the op's softmax sees (masked_softmax's scale·x), −∞ where its mask leaves an element out. */
+/** The logits the op's softmax sees (an attention op's scale·x), −∞ where its mask leaves an element out. */
 function logitsSeen(input: VerifyInput): Float64Array {
   const { spec, x } = input;
   const { keeps, logitsSeen: seen } = opDefinition(input.op).fieldsOut ?? {};

@@ -142,8 +142,8 @@ const GENERIC: readonly Hypothesis[] = [
       }
       if (zeroForNaN === 0 && nanForZero === 0) return undefined;
       return zeroForNaN >= nanForZero
-        ? { accounts, message: "fully masked slices give 0 where the exact result is NaN: the convention of scaled_dot_product_attention and FlashAttention (masked_softmax's --masked-rows zero accepts it)", details: { gives: 'zero' } }
-        : { accounts, message: "fully masked slices give NaN where the run expects 0: PyTorch's softmax convention (masked_softmax's --masked-rows nan accepts it)", details: { gives: 'nan' } };
+        ? { accounts, message: "fully masked slices give 0 where the exact result is NaN: the convention of scaled_dot_product_attention and FlashAttention (--masked-rows zero accepts it)", details: { gives: 'zero', flag: '--masked-rows zero' } }
+        : { accounts, message: "fully masked slices give NaN where the run expects 0: PyTorch's softmax convention (--masked-rows nan accepts it)", details: { gives: 'nan', flag: '--masked-rows nan' } };
     },
   },
   // Last: any bug with few failures looks like this.

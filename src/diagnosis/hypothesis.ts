@@ -16,10 +16,10 @@ export type Quantity = 'forward' | 'grad';
 export interface DiagnosisContext<Spec = unknown> {
   readonly x: Tensor;
   readonly g: Tensor;
-  /** The logits the op's softmax sees: x, or masked_softmax's scale·x with −∞ where masked. */
+  /** The logits the op's softmax sees: x, or an attention op's scale·x with −∞ where masked. */
   readonly logits: Float64Array;
   readonly axis: number;
-  /** The op's own fields as checked against x (cross_entropy's target, masked_softmax's mask). */
+  /** The op's own fields as checked against x (a loss's target, an attention mask). */
   readonly spec: Spec | undefined;
   readonly dtype: DType;
   readonly arithmetic: Arithmetic;

@@ -148,7 +148,7 @@ describe('diagnosis: softmax', () => {
     const layout = sliceLayout(input.x.shape, input.axis);
     const report = judged(planted(input, (p) => ({ forward: p.forward.map((v) => (Number.isNaN(v) ? 0 : v)), grad: p.grad.map((v) => (Number.isNaN(v) ? 0 : v)) })));
     expect(layout.count).toBeGreaterThan(1);
-    expect([report.diagnosis[0]?.code, report.diagnosis[0]?.details]).toEqual(['masked-row-convention', { gives: 'zero' }]);
+    expect([report.diagnosis[0]?.code, report.diagnosis[0]?.details]).toEqual(['masked-row-convention', { gives: 'zero', flag: '--masked-rows zero' }]);
   });
 });
 

@@ -225,7 +225,7 @@ describe('masked-row-convention (generic) on fully masked rows', () => {
       const report = judged(withExpected(input, { forward: input.expected!.forward!.map((v, i) => (dead[i] === 1 ? 0 : v)) }));
       const [first] = report.diagnosis;
       const rows = dead.reduce((n, v) => n + v, 0);
-      expect([codes(report), first.quantity, first.explains, first.failing, first.details]).toEqual([['masked-row-convention'], 'forward', rows, rows, { gives: 'zero' }]);
+      expect([codes(report), first.quantity, first.explains, first.failing, first.details]).toEqual([['masked-row-convention'], 'forward', rows, rows, { gives: 'zero', flag: '--masked-rows zero' }]);
     },
   );
 
@@ -235,6 +235,6 @@ describe('masked-row-convention (generic) on fully masked rows', () => {
     const dead = deadElements(input);
     const report = judged(withExpected(input, { forward: input.expected!.forward!.map((v, i) => (dead[i] === 1 ? NaN : v)) }));
     const [first] = report.diagnosis;
-    expect([codes(report), first.explains, first.failing, first.details]).toEqual([['masked-row-convention'], 64, 64, { gives: 'nan' }]);
+    expect([codes(report), first.explains, first.failing, first.details]).toEqual([['masked-row-convention'], 64, 64, { gives: 'nan', flag: '--masked-rows nan' }]);
   });
 });
