@@ -29,12 +29,13 @@ Needs Debian's python3-torch (`apt-get install python3-torch`, then run it with 
 CI never runs it: its output is committed. Another PyTorch version may draw other numbers or round
 differently; the `source` string records the version that ran.
 """
-import argparse
 import json
 import pathlib
 
 import torch
 import torch.nn.functional as F
+
+from case_selection import selected_cases
 
 OUT = pathlib.Path(__file__).resolve().parents[2] / "fixtures" / "family"
 DTYPES = {"float64": torch.float64, "float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -256,22 +257,11 @@ def make_cross_entropy(case) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=pathlib.Path, default=OUT, help=f"output directory (default {OUT})")
-    parser.add_argument("names", nargs="*", help="write only these cases (default: all)")
-    args = parser.parse_args()
-    names = [case["name"] for case in CASES]
-    assert len(set(names)) == len(names), "case names must be unique"
-    unknown = [n for n in args.names if n not in names]
-    if unknown:
-        parser.error(f"unknown case(s): {', '.join(unknown)}")
-    args.out.mkdir(parents=True, exist_ok=True)
-    for case in CASES:
-        if args.names and case["name"] not in args.names:
-            continue
+    out, cases = selected_cases(__doc__.split("\n\n")[0], CASES, OUT)
+    for case in cases:
         make = make_log_softmax if case["op"] == "log_softmax" else make_cross_entropy
         fixture = make(case)
-        path = args.out / f"{case['name']}.json"
+        path = out / f"{case['name']}.json"
         path.write_text(json.dumps(fixture))
         print(f"{path}  {case['op']} {case['dtype']} {case['shape']} dim={fixture['dim']}  "
               f"{path.stat().st_size} bytes")

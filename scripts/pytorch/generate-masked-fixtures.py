@@ -57,13 +57,14 @@ and numpy. CI never runs it: its output is committed. Another PyTorch version ma
 numbers, round differently or treat fully masked rows differently; the `source` string records the
 version that ran.
 """
-import argparse
 import json
 import math
 import pathlib
 
 import numpy as np
 import torch
+
+from case_selection import selected_cases
 
 OUT = pathlib.Path(__file__).resolve().parents[2] / "fixtures" / "family"
 DTYPES = {"float64": torch.float64, "float32": torch.float32, "bfloat16": torch.bfloat16}
@@ -241,22 +242,11 @@ def check(fixture, keep) -> tuple:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=pathlib.Path, default=OUT, help=f"output directory (default {OUT})")
-    parser.add_argument("names", nargs="*", help="write only these cases (default: all)")
-    args = parser.parse_args()
-    names = [case["name"] for case in CASES]
-    assert len(set(names)) == len(names), "case names must be unique"
-    unknown = [n for n in args.names if n not in names]
-    if unknown:
-        parser.error(f"unknown case(s): {', '.join(unknown)}")
-    args.out.mkdir(parents=True, exist_ok=True)
+    out, cases = selected_cases(__doc__.split("\n\n")[0], CASES, OUT)
     checks = []
-    for case in CASES:
-        if args.names and case["name"] not in args.names:
-            continue
+    for case in cases:
         fixture, keep = make(case)
-        path = args.out / f"{case['name']}.json"
+        path = out / f"{case['name']}.json"
         path.write_text(json.dumps(fixture))
         print(f"{path}  {case['how']} {case['dtype']} {case['shape']} dim={case['dim']}  "
               f"{path.stat().st_size} bytes")
@@ -264,7 +254,7 @@ def main() -> None:
     print("independent float64 check (max |PyTorch - formula|):")
     for name, fixture, keep in checks:
         # Read back what was written, to check the file itself.
-        dy, dg, n_dead = check(json.loads((args.out / f"{name}.json").read_text()), keep)
+        dy, dg, n_dead = check(json.loads((out / f"{name}.json").read_text()), keep)
         print(f"  {name}: softmax {dy:.3e}  grad {dg:.3e}  fully masked slices {n_dead}")
 
 

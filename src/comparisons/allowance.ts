@@ -1,4 +1,4 @@
-import type { SliceLayout } from '../numeric/slices.js';
+import { sliceOf, type SliceLayout } from '../numeric/slices.js';
 
 /**
  * One quantity's allowances, element by element: what rounding allows a correct kernel at each
@@ -84,11 +84,4 @@ export function allowanceParts(allowance: ElementAllowance, i: number, b: number
     arithmetic: sides * parts.arithmetic,
     total: allowed(allowance, i, b, k),
   };
-}
-
-/** The slice an element belongs to, in the numbering of `forEachSlice`. */
-function sliceOf(layout: SliceLayout, i: number): number {
-  const { length, stride } = layout;
-  if (stride === 1) return Math.floor(i / length);
-  return Math.floor(i / (length * stride)) * stride + (i % stride);
 }

@@ -1,18 +1,17 @@
 import { DEFAULT_TOLERANCE, EPSILON, UNIT_ROUNDOFF, type Tolerance } from '../dtype.js';
 import { compareClose, difference, isClose } from '../comparisons/assert-close.js';
-import { diagnose } from '../diagnosis/diagnose.js';
-import { genericHypotheses } from '../diagnosis/generic-hypotheses.js';
 import { checkInvariants, type InvariantCheck } from '../comparisons/invariants.js';
 import { ulpAccuracy } from '../comparisons/ulp-accuracy.js';
 import { storedIn, type MethodResult } from '../methods/method-result.js';
-import { arithmeticFor, FLOAT64_ARITHMETIC, type Arithmetic } from '../numeric/arithmetic.js';
+import { arithmeticFor, type Arithmetic } from '../numeric/arithmetic.js';
 import { roundToDType } from '../numeric/round-dtype.js';
 import { sliceLabel, sliceLayout, sliceStart, type SliceLayout } from '../numeric/slices.js';
 import { opDefinition } from '../ops/index.js';
-import type { OpSpec, Quantity } from '../ops/op-definition.js';
+import type { Quantity } from '../ops/op-definition.js';
 import { checkFiniteDifferences } from '../ops/softmax/finite-differences.js';
 import type { ReferenceResult } from '../reference/reference-result.js';
 import type { Tensor } from '../tensor.js';
+import { diagnoseExpected } from './diagnose-expected.js';
 import {
   arithmeticTypesOf,
   METHOD_IDS,
@@ -148,36 +147,8 @@ export function judge(original: VerifyInput, options: VerifyOptions = {}): Repor
       : undefined;
 
   const diagnosis =
-    options.diagnose !== false && input.expected !== undefined && exact !== undefined && failing.some((c) => c.actual === 'expected')
-      ? diagnose<OpSpec>(
-          {
-            x: input.x,
-            g: input.g,
-            logits: logitsSeen(input),
-            axis: input.axis,
-            spec: input.spec,
-            dtype: input.dtype,
-            arithmetic,
-            layout,
-            exact,
-            expected: input.expected,
-            // Every judged quantity, failing or not: a prediction must not break one that passed.
-            failing: Object.fromEntries(comparisons.filter((c) => c.actual === 'expected').map((c) => [c.quantity, c.closeness.closeMask.map((close) => 1 - close)])),
-            allowances,
-            allowancesIn: (dtype, compute) =>
-              definition.allowances(input, closedForm, layout, arithmeticFor(dtype, { compute, accumulate: arithmetic.accumulate }), toleranceOrigin === 'dtype' ? DEFAULT_TOLERANCE[dtype] : tolerance),
-            exactFor: (change) => {
-              if (change.axis !== undefined && !definition.forwardPerElement) return undefined;
-              const changed = { ...input, axis: change.axis ?? input.axis, spec: change.spec ?? input.spec, g: change.g === undefined ? input.g : { shape: input.g.shape, data: change.g } };
-              // The closed form in float64 is close enough to judge a low-precision kernel by, at a fraction of the accurate form's cost.
-              const methods = definition.methods(changed);
-              const changedLayout = sliceLayout(input.x.shape, changed.axis);
-              return input.dtype === 'float64' ? methods.accurateFloat64(x, changed.g.data, changedLayout) : methods.closedForm(x, changed.g.data, changedLayout, FLOAT64_ARITHMETIC);
-            },
-            names: { forward: definition.forwardName, grad: 'gradient' },
-          },
-          [...genericHypotheses<OpSpec>(), ...(definition.diagnoses ?? [])],
-        )
+    options.diagnose !== false && exact !== undefined && failing.some((c) => c.actual === 'expected')
+      ? diagnoseExpected(input, { arithmetic, layout, exact, closedForm, comparisons, allowances, tolerance, toleranceOrigin })
       : [];
 
   const given = options.arithmetic ?? {};
@@ -260,16 +231,6 @@ function elementwise(a: Float64Array, b: Float64Array, f: (a: number, b: number)
   const out = new Float64Array(a.length);
   for (let k = 0; k < a.length; k++) out[k] = f(a[k], b[k]);
   return out;
-}
-
-/** The logits the op's softmax sees (an attention op's scale·x), −∞ where its mask leaves an element out. */
-function logitsSeen(input: VerifyInput): Float64Array {
-  const { spec, x } = input;
-  const { keeps, logitsSeen: seen } = opDefinition(input.op).fieldsOut ?? {};
-  if (spec === undefined || (keeps === undefined && seen === undefined)) return x.data;
-  const logits = seen === undefined ? Float64Array.from(x.data) : seen(spec, x.data);
-  if (keeps !== undefined) for (let i = 0; i < logits.length; i++) if (!keeps(spec, i)) logits[i] = -Infinity;
-  return logits;
 }
 
 function findNonFiniteSlices(input: VerifyInput, layout: SliceLayout): SliceNote[] {

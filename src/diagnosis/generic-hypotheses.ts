@@ -2,9 +2,11 @@ import { allowed } from '../comparisons/allowance.js';
 import { DEFAULT_COMPUTE } from '../numeric/arithmetic.js';
 import { UNIT_ROUNDOFF, type DType } from '../dtype.js';
 import { roundToDType } from '../numeric/round-dtype.js';
-import { sliceStart, type SliceLayout } from '../numeric/slices.js';
+import { largestFinite, sliceOf, sliceStart, type SliceLayout } from '../numeric/slices.js';
+import { formatIndex } from '../tensor.js';
 import { bestPrediction } from './best-prediction.js';
 import type { DiagnosisContext, Hypothesis, Prediction, Quantity } from './hypothesis.js';
+import { messageNumber } from './message-number.js';
 import { countOf, indicesOf } from './slices.js';
 
 /**
@@ -59,7 +61,7 @@ const GENERIC: readonly Hypothesis[] = [
         const n = context.layout.length;
         const named = Math.abs(factor - n) < 1e-6 * n ? ` (n = ${n}, the slice's length)` : Math.abs(factor * n - 1) < 1e-6 ? ` (1/n, n = ${n} the slice's length)` : '';
         const exact = context.exact[q];
-        return { values: { [q]: (i: number) => exact[i] * factor }, message: `the ${context.names[q]} is ${formatFactor(factor)} times the exact one${named}`, details: { factor } };
+        return { values: { [q]: (i: number) => exact[i] * factor }, message: `the ${context.names[q]} is ${messageNumber(factor)} times the exact one${named}`, details: { factor } };
       };
       return bestPrediction(context, [byFactor('forward'), byFactor('grad')]);
     },
@@ -99,7 +101,7 @@ const GENERIC: readonly Hypothesis[] = [
       }
       return {
         accounts,
-        message: `inf or NaN where the exact values are finite, in slices whose logits reach ${formatFactor(overflows.peak)} (exp overflows ${context.arithmetic.compute} past ${formatFactor(EXP_OVERFLOW[context.arithmetic.compute])}): the max is not subtracted before exp`,
+        message: `inf or NaN where the exact values are finite, in slices whose logits reach ${messageNumber(overflows.peak)} (exp overflows ${context.arithmetic.compute} past ${messageNumber(EXP_OVERFLOW[context.arithmetic.compute])}): the max is not subtracted before exp`,
         details: { logit: overflows.peak },
       };
     },
@@ -159,7 +161,7 @@ const GENERIC: readonly Hypothesis[] = [
       // Counted before they are listed: most failures are not a few.
       if (total < 16 || quantities.reduce((n, q) => n + countOf(context.failing[q]), 0) > most) return undefined;
       const failing = quantities.flatMap((q) => Array.from(indicesOf(context.failing[q]), (i) => [q, i] as const));
-      const where = failing.slice(0, 3).map(([q, i]) => `${context.names[q]}${indexLabel(context, q, i)}`);
+      const where = failing.slice(0, 3).map(([q, i]) => `${context.names[q]}${elementLabel(context, q, i)}`);
       return {
         accounts: { forward: context.failing.forward, grad: context.failing.grad },
         message: `${failing.length} element${failing.length === 1 ? '' : 's'} off (${where.join(', ')}${failing.length > 3 ? ', …' : ''}), the rest within rounding: a race, or a stale or unwritten element`,
@@ -187,23 +189,17 @@ function everyIn(layout: SliceLayout, test: (j: number) => boolean): boolean {
 }
 
 
-/** Element i of a quantity as an index into x's shape (a loss's own elements by their flat index). */
-function indexLabel(context: DiagnosisContext, q: Quantity, i: number): string {
-  if (!perElement(context, q)) return context.expected[q]!.length === 1 ? '' : `[${i}]`;
-  const index: number[] = [];
-  let flat = i;
-  for (let d = context.x.shape.length - 1; d >= 0; d--) {
-    index[d] = flat % context.x.shape[d];
-    flat = Math.floor(flat / context.x.shape[d]);
-  }
-  return `[${index.join(', ')}]`;
+/** Element i of a quantity as an index into x's shape; a loss's by its own flat index, a single loss by none. */
+function elementLabel(context: DiagnosisContext, q: Quantity, i: number): string {
+  if (perElement(context, q)) return formatIndex(i, context.x.shape);
+  return context.expected[q]!.length === 1 ? '' : `[${i}]`;
 }
 
 /** The slice element i of a quantity belongs to: x's for a value per element, one a slice for a loss per sample, every slice (-1) for one loss. */
 function sliceOfElement(context: DiagnosisContext, q: Quantity, i: number): number {
   const { layout } = context;
   const length = context.expected[q]!.length;
-  if (length === context.x.data.length) return Math.floor(i / (layout.length * layout.stride)) * layout.stride + (i % layout.stride);
+  if (length === context.x.data.length) return sliceOf(layout, i);
   return length === layout.count ? i : -1;
 }
 
@@ -214,12 +210,7 @@ function overflowingSlices(context: DiagnosisContext): { has: (k: number) => boo
   const marked = new Uint8Array(layout.count);
   let peak: number | undefined;
   for (let k = 0; k < layout.count; k++) {
-    const start = sliceStart(layout, k);
-    let max = -Infinity;
-    for (let j = 0; j < layout.length; j++) {
-      const v = logits[start + j * layout.stride];
-      if (Number.isFinite(v) && v > max) max = v;
-    }
+    const max = largestFinite(logits, layout, k);
     if (max > limit) {
       marked[k] = 1;
       if (peak === undefined || max > peak) peak = max;
@@ -246,10 +237,6 @@ function commonRatio(expected: Float64Array, exact: Float64Array, failing: Uint8
 }
 
 const RATIOS_KEPT = 2001;
-
-function formatFactor(value: number): string {
-  return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)));
-}
 
 /** Of two predictions by the failing elements they account for, the one accounting for more. */
 function moreAccounted(context: DiagnosisContext, a: Prediction | undefined, b: Prediction | undefined): Prediction | undefined {

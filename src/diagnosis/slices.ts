@@ -24,15 +24,14 @@ export function sliceSum(layout: SliceLayout, at: (j: number) => number, f: (i: 
   return sum;
 }
 
-/** Each slice's Σ_j f(element) (non-finite terms skipped), and the slice an element is in. */
-export function sliceSums(layout: SliceLayout, f: (i: number) => number): { readonly sums: Float64Array; readonly sliceOf: (i: number) => number } {
+/** Each slice's Σ_j f(element), non-finite terms skipped; slice k's at k (numeric/slices.ts's sliceOf finds an element's). */
+export function sliceSums(layout: SliceLayout, f: (i: number) => number): Float64Array {
   const sums = new Float64Array(layout.count);
   for (let k = 0; k < layout.count; k++) {
     const start = sliceStart(layout, k);
     sums[k] = sliceSum(layout, (j) => start + j * layout.stride, f);
   }
-  const block = layout.length * layout.stride;
-  return { sums, sliceOf: (i) => Math.floor(i / block) * layout.stride + (i % layout.stride) };
+  return sums;
 }
 
 /** How many elements a mask marks (1 where marked). */

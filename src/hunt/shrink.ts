@@ -1,5 +1,5 @@
 import { roundToDType } from '../numeric/round-dtype.js';
-import { sliceLayout, sliceStart } from '../numeric/slices.js';
+import { largestFinite, sliceLayout, sliceStart } from '../numeric/slices.js';
 import { libraryName, opDefinition } from '../ops/index.js';
 import type { FieldLayout, FieldValue } from '../ops/op-definition.js';
 import type { Tensor } from '../tensor.js';
@@ -151,13 +151,9 @@ function withoutOffset(c: HuntCase, axis: number): Float64Array {
   const layout = sliceLayout(c.x.shape, axis);
   const data = Float64Array.from(c.x.data);
   for (let k = 0; k < layout.count; k++) {
-    const start = sliceStart(layout, k);
-    let max = -Infinity;
-    for (let j = 0; j < layout.length; j++) {
-      const v = data[start + j * layout.stride];
-      if (Number.isFinite(v) && v > max) max = v;
-    }
+    const max = largestFinite(data, layout, k);
     if (max === -Infinity) continue;
+    const start = sliceStart(layout, k);
     for (let j = 0; j < layout.length; j++) data[start + j * layout.stride] -= max;
   }
   return data;

@@ -25,6 +25,24 @@ export function sliceLayout(shape: readonly number[], dim: number): SliceLayout 
   return { length, stride, count: outer * stride };
 }
 
+/** The slice an element belongs to, in the numbering of `forEachSlice` and sliceStart. */
+export function sliceOf(layout: SliceLayout, i: number): number {
+  const { length, stride } = layout;
+  if (stride === 1) return Math.floor(i / length);
+  return Math.floor(i / (length * stride)) * stride + (i % stride);
+}
+
+/** Slice k's largest finite value, −∞ when it has none (softmax's shift, leaving −∞ masks and NaN out). */
+export function largestFinite(data: ArrayLike<number>, layout: SliceLayout, k: number): number {
+  const start = sliceStart(layout, k);
+  let max = -Infinity;
+  for (let j = 0; j < layout.length; j++) {
+    const v = data[start + j * layout.stride];
+    if (Number.isFinite(v) && v > max) max = v;
+  }
+  return max;
+}
+
 export function sliceStart(layout: SliceLayout, k: number): number {
   const outer = Math.floor(k / layout.stride);
   return outer * layout.length * layout.stride + (k % layout.stride);

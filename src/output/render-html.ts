@@ -6,7 +6,7 @@ import { formatShape } from '../tensor.js';
 import { outcomeDetails, summaryLine } from './check-details.js';
 import { comparisonTitle, describeComparison } from './describe-comparison.js';
 import { describeDiagnosis } from './describe-diagnosis.js';
-import { comparisonErrors } from './html/comparison-errors.js';
+import { comparisonErrors, reportAllowances } from './html/comparison-errors.js';
 import { errorMap, errorScatter, SMALL_MAP, ulpHistogram } from './html/error-pictures.js';
 import { describeExpectedInvariants } from './render-invariants.js';
 import { PLAIN, renderVerdict } from './render-text.js';
@@ -21,8 +21,9 @@ export function renderReportHtml(report: Report): string {
   // The expected values' comparisons first, failing ones before them: what a kernel author opened the page for.
   const rank = (c: Report['comparisons'][number]) => (c.closeness.mismatched > 0 ? 0 : c.actual === 'expected' ? 1 : 2);
   const ordered = [...report.comparisons].sort((a, b) => rank(a) - rank(b));
+  const allowances = reportAllowances(report);
   const sections = ordered.map((comparison, k) => {
-    const errors = comparisonErrors(report, comparison);
+    const errors = comparisonErrors(report, comparison, allowances);
     const title = comparisonTitle(comparison, input.op);
     return [
       `<section class="comparison${comparison.closeness.mismatched > 0 ? ' failing' : ''}">`,

@@ -1,4 +1,5 @@
 import { bestPrediction } from '../../diagnosis/best-prediction.js';
+import { messageNumber } from '../../diagnosis/message-number.js';
 import type { DiagnosisContext, Hypothesis } from '../../diagnosis/hypothesis.js';
 import { forEachSlice } from '../../numeric/slices.js';
 import { runAccurateLogSoftmaxFloat64 } from '../log_softmax/accurate-log-softmax.js';
@@ -128,7 +129,7 @@ export const CROSS_ENTROPY_DIAGNOSES: readonly Hypothesis<OpSpec>[] = [
       if (first === undefined) return undefined;
       return {
         values: { grad: first.grad },
-        message: `every sample's gradient is scaled by g[0] = ${formatNumber(g[0])}, not by its own g[n]: the upstream gradient read as one number`,
+        message: `every sample's gradient is scaled by g[0] = ${messageNumber(g[0])}, not by its own g[n]: the upstream gradient read as one number`,
         details: { g0: g[0] },
       };
     },
@@ -149,7 +150,7 @@ function ignoredSamples(spec: CrossEntropySpec): number {
 
 /** What mean divides by, in words: N, the samples that count, or their targets' weights. */
 function denominatorWords(spec: CrossEntropySpec, context: DiagnosisContext<OpSpec>, divisor: number): string {
-  if (spec.targetKind === 'index' && spec.weight !== undefined) return `Σ w = ${formatNumber(divisor)} (the counted targets' weights)`;
+  if (spec.targetKind === 'index' && spec.weight !== undefined) return `Σ w = ${messageNumber(divisor)} (the counted targets' weights)`;
   const ignored = ignoredSamples(spec);
   return ignored === 0 ? `N = ${divisor}` : `N = ${divisor} (the ${context.layout.count} samples less the ${ignored} ignored)`;
 }
@@ -186,8 +187,4 @@ function smoothingCounted(
   if (spec.reduction === 'none') for (let k = 0; k < terms.length; k++) forward[k] += terms[k];
   else forward[0] += terms.reduce((a, b) => a + b, 0);
   return { forward, grad: exact.grad.map((v, i) => v + added[i]) };
-}
-
-function formatNumber(value: number): string {
-  return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)));
 }

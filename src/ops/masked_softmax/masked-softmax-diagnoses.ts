@@ -1,5 +1,7 @@
 import type { DiagnosisContext, Hypothesis, Prediction } from '../../diagnosis/hypothesis.js';
+import { messageNumber } from '../../diagnosis/message-number.js';
 import { perSlice } from '../../diagnosis/slices.js';
+import { formatIndex } from '../../tensor.js';
 import type { MethodResult } from '../../methods/method-result.js';
 import type { OpSpec } from '../op-definition.js';
 import { MASKED_ROWS, type MaskedSoftmaxSpec } from './masked-softmax-spec.js';
@@ -24,7 +26,7 @@ export const MASKED_SOFTMAX_DIAGNOSES: readonly Hypothesis<OpSpec>[] = [
       const { scale } = spec;
       return {
         values: { grad: exact.grad.map((v) => v / scale) },
-        message: `the gradient lacks the factor scale = ${format(scale)} (it is ${format(1 / scale)} times the exact one): softmax's backward of g, not of scale·g`,
+        message: `the gradient lacks the factor scale = ${messageNumber(scale)} (it is ${messageNumber(1 / scale)} times the exact one): softmax's backward of g, not of scale·g`,
         details: { scale },
       };
     },
@@ -50,7 +52,7 @@ export const MASKED_SOFTMAX_DIAGNOSES: readonly Hypothesis<OpSpec>[] = [
         if (first === -1) first = i;
       }
       if (leaks === 0) return undefined;
-      const where = `${leaks} masked position${leaks === 1 ? '' : 's'} (first ${indexOf(context.x.shape, first)})`;
+      const where = `${leaks} masked position${leaks === 1 ? '' : 's'} (first ${formatIndex(first, context.x.shape)})`;
       const cause = leakCause(context, spec, leaks);
       const message =
         nan === leaks
@@ -199,19 +201,4 @@ function onDiagonal(diagonal: number): string {
 
 function keeps(diagonal: number): string {
   return diagonal === 0 ? 'j ≤ i' : diagonal > 0 ? `j ≤ i + ${diagonal}` : `j ≤ i − ${-diagonal}`;
-}
-
-/** Flat index i as an index into x's shape. */
-function indexOf(shape: readonly number[], i: number): string {
-  const index: number[] = [];
-  let flat = i;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    index[d] = flat % shape[d];
-    flat = Math.floor(flat / shape[d]);
-  }
-  return `[${index.join(', ')}]`;
-}
-
-function format(value: number): string {
-  return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)));
 }

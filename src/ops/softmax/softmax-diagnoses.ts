@@ -1,5 +1,6 @@
 import type { Hypothesis } from '../../diagnosis/hypothesis.js';
 import { perSlice, sliceSum, sliceSums } from '../../diagnosis/slices.js';
+import { sliceOf } from '../../numeric/slices.js';
 import type { OpSpec } from '../op-definition.js';
 
 /**
@@ -22,8 +23,8 @@ export const SOFTMAX_DIAGNOSES: readonly Hypothesis<OpSpec>[] = [
     specific: true,
     predict({ exact, g, layout }) {
       const s = exact.forward;
-      const { sums, sliceOf } = sliceSums(layout, (i) => g.data[i]);
-      return { values: { grad: (i) => g.data[i] - s[i] * sums[sliceOf(i)] }, message: "the gradient is g − s·Σg: log_softmax's backward, not softmax's" };
+      const sums = sliceSums(layout, (i) => g.data[i]);
+      return { values: { grad: (i) => g.data[i] - s[i] * sums[sliceOf(layout, i)] }, message: "the gradient is g − s·Σg: log_softmax's backward, not softmax's" };
     },
   },
   {

@@ -1,4 +1,4 @@
-import { allowed, bothSidesRounded } from '../../comparisons/allowance.js';
+import { allowed, bothSidesRounded, type Allowances } from '../../comparisons/allowance.js';
 import { resultOf, type Comparison, type Report } from '../../core/report.js';
 import { arithmeticFor } from '../../numeric/arithmetic.js';
 import { sliceLayout, sliceStart } from '../../numeric/slices.js';
@@ -25,12 +25,17 @@ export interface ComparisonErrors {
   readonly at: (row: number, column: number) => number;
 }
 
-export function comparisonErrors(report: Report, comparison: Comparison): ComparisonErrors {
+/** The report's allowances as the judge built them: once a report, for all its comparisons. */
+export function reportAllowances(report: Report): Allowances {
+  const { input } = report;
+  const arithmetic = arithmeticFor(input.dtype, { compute: report.arithmetic.compute, accumulate: report.arithmetic.accumulate });
+  return opDefinition(input.op).allowances(input, report.results.closedForm, sliceLayout(input.x.shape, input.axis), arithmetic, report.tolerance);
+}
+
+export function comparisonErrors(report: Report, comparison: Comparison, allowances: Allowances = reportAllowances(report)): ComparisonErrors {
   const { input } = report;
   const q = comparison.quantity;
   const layout = sliceLayout(input.x.shape, input.axis);
-  const arithmetic = arithmeticFor(input.dtype, { compute: report.arithmetic.compute, accumulate: report.arithmetic.accumulate });
-  const allowances = opDefinition(input.op).allowances(input, report.results.closedForm, layout, arithmetic, report.tolerance);
   const actual = comparison.actual === 'expected' ? input.expected![q]! : resultOf(report.results, comparison.actual)[q];
   const reference = comparison.expected === 'exact' ? report.exact![q] : report.results.closedForm[q];
   const allowance = comparison.actual === 'expected' ? allowances[q] : bothSidesRounded(allowances[q]);
